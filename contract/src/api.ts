@@ -1,0 +1,95 @@
+/** Request and response shapes of the /v1 API, shared by the service, the CLI and the client. */
+
+export type Arch = 'x86_64' | 'aarch64';
+
+export interface CompileTarget {
+  /** `uname -r` of the target, e.g. "6.1.0-50-cloud-amd64". */
+  release: string;
+  arch: Arch;
+  /** sha256 of the target's raw BTF (/sys/kernel/btf/vmlinux). Picks the kernel set exactly. */
+  btfSha256?: string;
+  /** ID from /etc/os-release, e.g. "debian". */
+  distro?: string;
+}
+
+export interface CompileRequest {
+  /** Program name; the main file is `${name}.bpf.c` in diagnostics. */
+  name: string;
+  source: string;
+  /** Relative path → text, for the program's own `#include "x.h"`. */
+  includes?: Record<string, string>;
+  /** Allow-listed: -DNAME[=VALUE], -UNAME. */
+  cflags?: string[];
+  target: CompileTarget;
+  /** How long the request may wait for the compile before answering 202. */
+  waitMs?: number;
+}
+
+export interface ArtifactRef {
+  sha256: string;
+  size: number;
+  /** Relative URL: /v1/artifacts/<sha256>. */
+  url: string;
+}
+
+/** 200 answer of POST /v1/compile and result of a finished job. */
+export interface CompileResult {
+  artifact: ArtifactRef;
+  cacheKey: string;
+  cached: boolean;
+  /** Compiler warnings, as clang prints them, with the user's file names. */
+  warnings: string;
+  /** The kernel set the program was compiled against. */
+  kernel: KernelInfo;
+  /** Set when the service supplies BTF the client should pass to libbpf as btf_custom_path. */
+  btfUrl?: string;
+}
+
+/** 202 answer of POST /v1/compile. */
+export interface CompileAccepted {
+  jobId: string;
+  url: string;
+  cacheKey: string;
+}
+
+export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'delayed' | 'unknown';
+
+export interface JobProgress {
+  stage: 'queued' | 'kernel-set' | 'compiling' | 'storing' | 'done';
+  percent: number;
+}
+
+export interface JobStatus {
+  id: string;
+  state: JobState;
+  progress: JobProgress;
+  result?: CompileResult;
+  error?: import('./errors.ts').ErrorBody['error'];
+}
+
+export interface KernelInfo {
+  btfSha256: string;
+  release: string;
+  arch: Arch;
+  distro: string;
+  /** Where the kernel set came from: 'host', 'upload', 'package'. */
+  source: string;
+  btfSize: number;
+  createdAt: string;
+}
+
+export interface KernelUploadQuery {
+  release: string;
+  arch: Arch;
+  distro?: string;
+}
+
+export interface Limits {
+  maxSourceBytes: number;
+  maxIncludes: number;
+  maxIncludeBytes: number;
+  maxCflags: number;
+  maxBtfBytes: number;
+  maxWaitMs: number;
+  maxArtifactBytes: number;
+}

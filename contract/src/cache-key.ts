@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+
+export interface CacheKeyInput {
+  source: string;
+  includes: Record<string, string>;
+  cflags: string[];
+  btfSha256: string;
+  arch: string;
+  /** sha256 of lbc.h as mounted into the compile container. */
+  lbcHeaderSha256: string;
+  /** Compile image id + clang version. */
+  toolchain: string;
+}
+
+/**
+ * sha256 over a canonical encoding: every field length-prefixed in a fixed order, includes sorted
+ * by path, cflags kept in order (their order is meaningful to clang). Changing this encoding
+ * changes every key: bump CACHE_KEY_VERSION.
+ */
+export const CACHE_KEY_VERSION = 1;
+
+export function cacheKey(input: CacheKeyInput): string {
+  const hash = createHash('sha256');
+  const field = (s: string) => {
+    const bytes = Buffer.from(s, 'utf8');
+    hash.update(`${bytes.length}:`);
+    hash.update(bytes);
+    hash.update(';');
+  };
+  field(`lbc-cache-key-v${CACHE_KEY_VERSION}`);
+  field(input.source);
+  const paths = Object.keys(input.includes).sort();
+  field(String(paths.length));
+  for (const p of paths) {
+    field(p);
+    field(input.includes[p]!);
+  }
+  field(String(input.cflags.length));
+  for (const f of input.cflags) field(f);
+  field(input.btfSha256);
+  field(input.arch);
+  field(input.lbcHeaderSha256);
+  field(input.toolchain);
+  return hash.digest('hex');
+}
+
+/** BullMQ job ids may not contain ':'; one id per cache key makes identical requests share a job. */
+export function jobIdFor(key: string): string {
+  return `compile-${key}`;
+}

@@ -1,0 +1,94 @@
+/**
+ * The one error catalogue of lbc. The API, the worker, the CLI and the client all throw and print
+ * these codes, so a user can grep a code from any output and land here (and in docs/errors.md).
+ */
+export interface ErrorSpec {
+  /** HTTP status when the error crosses the API. Client-only errors use 0. */
+  status: number;
+  /** One line: what went wrong. */
+  message: string;
+  /** One line: what to do about it. */
+  hint: string;
+}
+
+export const ERRORS = {
+  LBC_ERR_BAD_REQUEST: { status: 400, message: 'The request is malformed', hint: 'Check the request body against the OpenAPI schema served at /docs.' },
+  LBC_ERR_CFLAG_FORBIDDEN: { status: 400, message: 'A compiler flag is not allowed', hint: 'Only -DNAME[=VALUE] and -UNAME may be passed; everything else is fixed by the service.' },
+  LBC_ERR_INCLUDE_FORBIDDEN: { status: 400, message: 'An #include names a path outside the program', hint: 'Include only your own files by relative path (sent in "includes") and system headers such as <bpf/bpf_helpers.h>.' },
+  LBC_ERR_SOURCE_FORBIDDEN: { status: 400, message: 'The source uses a construct the service refuses', hint: 'Remove the construct named in the error (for example .incbin); BPF programs do not need it.' },
+  LBC_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large', hint: 'Sources, includes and uploaded BTF have size limits; see GET /v1/limits.' },
+  LBC_ERR_COMPILE: { status: 422, message: 'The program does not compile', hint: 'Fix the diagnostics shown (file:line:column refer to your own files).' },
+  LBC_ERR_COMPILE_LIMIT: { status: 422, message: 'The compile exceeded a resource limit', hint: 'The program took too long, used too much memory, or produced too large an object; simplify it.' },
+  LBC_ERR_KERNEL_UNKNOWN: { status: 404, message: 'The service knows no kernel set for this target', hint: 'Upload this kernel\'s BTF with PUT /v1/kernels/<sha256> (the client does it automatically), or pick one of the suggested kernels.' },
+  LBC_ERR_BTF_INVALID: { status: 400, message: 'The uploaded file is not valid BTF', hint: 'Upload the raw contents of /sys/kernel/btf/vmlinux (optionally gzip-compressed).' },
+  LBC_ERR_BTF_HASH_MISMATCH: { status: 400, message: 'The uploaded BTF does not match the sha256 in the URL', hint: 'Compute sha256 over the uncompressed BTF bytes.' },
+  LBC_ERR_JOB_NOT_FOUND: { status: 404, message: 'No such job', hint: 'Jobs are kept for a limited time after they finish; submit the compile again.' },
+  LBC_ERR_ARTIFACT_NOT_FOUND: { status: 404, message: 'No such artifact', hint: 'Artifacts may be evicted from the cache; submit the compile again.' },
+  LBC_ERR_QUEUE_UNAVAILABLE: { status: 503, message: 'The job queue (Redis) is unreachable', hint: 'Check that Redis at REDIS_URL is running; the service retries by itself once it is back.' },
+  LBC_ERR_QUEUE_FULL: { status: 503, message: 'Too many compiles are waiting', hint: 'Retry later, or add workers pointed at the same Redis.' },
+  LBC_ERR_SANDBOX: { status: 500, message: 'The compile sandbox failed', hint: 'Check that the Docker engine is running and the compile image exists (npm start builds it).' },
+  LBC_ERR_INTERNAL: { status: 500, message: 'Internal error', hint: 'This is a bug in lbc; the service log has details under the request id.' },
+  LBC_ERR_NOT_FOUND: { status: 404, message: 'Route not found', hint: 'See /docs for the API.' },
+  // Client-side (status 0: never sent by the service).
+  LBC_ERR_SERVER_UNREACHABLE: { status: 0, message: 'The lbc service cannot be reached', hint: 'Start it (npm start), set LBC_SERVER, or compile once while online so the object is cached.' },
+  LBC_ERR_SOURCE_NOT_FOUND: { status: 0, message: 'No BPF source was given and none was found', hint: 'Pass the source text, or put NAME.bpf.c in the working directory.' },
+  LBC_ERR_KERNEL_DETECT: { status: 0, message: 'The running kernel could not be identified', hint: 'Pass target { release, arch } explicitly.' },
+  LBC_ERR_NATIVE: { status: 0, message: 'The native libbpf shim is not available', hint: 'Install libbpf-dev and rebuild: npm rebuild lbc-client.' },
+  LBC_ERR_LOAD: { status: 0, message: 'The kernel refused to load the program', hint: 'Read the verifier log tail in the error; run as root (CAP_BPF + CAP_PERFMON).' },
+  LBC_ERR_ATTACH: { status: 0, message: 'Attaching the program failed', hint: 'Check the attach target (function, tracepoint, binary, pid) exists.' },
+  LBC_ERR_ATTACH_UNSUPPORTED: { status: 0, message: 'This kernel cannot attach this program type', hint: 'Use a tracepoint, raw_tp or tp_btf program instead.' },
+  LBC_ERR_PROGRAM_NOT_FOUND: { status: 0, message: 'No program of that name in the object', hint: 'Use the C function name of the program.' },
+  LBC_ERR_MAP_NOT_FOUND: { status: 0, message: 'No map of that name in the object', hint: 'Use the name given to the map in C.' },
+  LBC_ERR_MAP_OP: { status: 0, message: 'A map operation failed', hint: 'See the errno in the message.' },
+  LBC_ERR_CLOSED: { status: 0, message: 'The object was closed', hint: 'Create a new Lbc instance.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The JSON body of every error the API sends. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    hint: string;
+    details?: Record<string, unknown>;
+  };
+}
+
+export class LbcError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly hint: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, detail?: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    const spec = ERRORS[code];
+    super(detail ? `${spec.message}: ${detail}` : spec.message, options);
+    this.name = 'LbcError';
+    this.code = code;
+    this.status = spec.status;
+    this.hint = spec.hint;
+    if (details) this.details = details;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, hint: this.hint, ...(this.details ? { details: this.details } : {}) } };
+  }
+
+  /** Rebuilds an error received from the API. */
+  static fromBody(body: ErrorBody): LbcError {
+    const code = (body.error.code in ERRORS ? body.error.code : 'LBC_ERR_INTERNAL') as ErrorCode;
+    const err = new LbcError(code, undefined, body.error.details);
+    err.message = body.error.message;
+    return err;
+  }
+
+  /** "LBC_ERR_X: message\n  fix: hint" — how the CLI and logs print it. */
+  format(): string {
+    return `${this.code}: ${this.message}\n  fix: ${this.hint}`;
+  }
+}
+
+export function isLbcError(err: unknown, code?: ErrorCode): err is LbcError {
+  return err instanceof LbcError && (code === undefined || err.code === code);
+}

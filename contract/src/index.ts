@@ -1,0 +1,5 @@
+export * from './errors.ts';
+export * from './api.ts';
+export * from './limits.ts';
+export * from './cflags.ts';
+export * from './cache-key.ts';

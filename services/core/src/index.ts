@@ -1,0 +1,2 @@
+export * from './queue/jobs.ts';
+export * from './kernels/btf-store.ts';

@@ -1,0 +1,42 @@
+/**
+ * The contract between the API (producer) and the workers (consumers): queue name, job data and
+ * job result. Both sides import it from here; nothing else crosses Redis.
+ */
+import type { ErrorCode, JobProgress } from '@lbc/contract';
+
+export const COMPILE_QUEUE = 'lbc-compile';
+/** Redis key prefix of everything lbc stores beside BullMQ's own keys. */
+export const REDIS_PREFIX = 'lbc';
+
+export interface CompileJobData {
+  cacheKey: string;
+  /** Program name: the main file is `${name}.bpf.c` inside the sandbox and in diagnostics. */
+  name: string;
+  source: string;
+  includes: Record<string, string>;
+  cflags: string[];
+  /** Kernel set to compile against; workers fetch its BTF by this hash (see kernels/btf-store.ts). */
+  btfSha256: string;
+  arch: string;
+  /** Toolchain identity the API put in the cache key; a worker with another toolchain must not take the job. */
+  toolchain: string;
+}
+
+export type CompileJobResult =
+  | {
+      ok: true;
+      /** The .bpf.o, base64: workers keep no state, the API stores it in its cache. */
+      objectBase64: string;
+      sha256: string;
+      warnings: string;
+      compileMs: number;
+    }
+  | {
+      ok: false;
+      /** Compile errors are results, not retries: LBC_ERR_COMPILE or LBC_ERR_COMPILE_LIMIT. */
+      code: Extract<ErrorCode, 'LBC_ERR_COMPILE' | 'LBC_ERR_COMPILE_LIMIT'>;
+      /** Diagnostics as clang prints them, file names rewritten to the user's own. */
+      diagnostics: string;
+    };
+
+export type CompileJobProgress = JobProgress;
