@@ -41,6 +41,9 @@ export const ERRORS = {
   LBC_ERR_MAP_NOT_FOUND: { status: 0, message: 'No map of that name in the object', hint: 'Use the name given to the map in C.' },
   LBC_ERR_MAP_OP: { status: 0, message: 'A map operation failed', hint: 'See the errno in the message.' },
   LBC_ERR_CLOSED: { status: 0, message: 'The object was closed', hint: 'Create a new Lbc instance.' },
+  LBC_ERR_ELF_INVALID: { status: 0, message: 'The file is not a readable ELF64 object', hint: 'Pass a 64-bit ELF binary, shared library or BPF object.' },
+  LBC_ERR_SYMBOL_NOT_FOUND: { status: 0, message: 'The symbol is not defined in the binary', hint: 'Check the name with nm -D (shared libraries) or nm; stripped binaries need an offset instead.' },
+  LBC_ERR_LIBRARY_NOT_FOUND: { status: 0, message: 'The shared library was not found', hint: 'Pass a full path, or a name listed by ldconfig -p (e.g. libc or libc.so.6).' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
