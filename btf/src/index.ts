@@ -1,1 +1,3 @@
-export {};
+export * from './types.ts';
+export * from './btf.ts';
+export { parseBtf, parseBtfHeader, BtfParseError, BTF_MAGIC, type BtfHeader } from './parse.ts';
