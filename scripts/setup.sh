@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian/Ubuntu machine (as root) to run lbc and its tests. Idempotent.
+#  - Debian packages: clang/llvm (host fixtures and baselines), libbpf-dev (the client's native shim),
+#    bpftool, redis-server, docker.io, debootstrap (offline compile image), bpftrace/hyperfine (bench)
+#  - starts dockerd when no engine answers; mounts tracefs and bpffs
+#  - npm ci (builds better-sqlite3 and the libbpf addon)
+#  - builds the compile image when missing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool dwarves redis-server docker.io debootstrap
+  bpftrace hyperfine iproute2 ca-certificates)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  echo "setup: starting dockerd"
+  (dockerd >/var/log/lbc-dockerd.log 2>&1 &)
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start, see /var/log/lbc-dockerd.log"; tail -20 /var/log/lbc-dockerd.log; exit 1; }
+fi
+
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+bash containers/build-offline.sh
