@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { cacheKey, jobIdFor, validateCflags, type CacheKeyInput } from '../src/index.ts';
+
+const base: CacheKeyInput = {
+  source: 'int x;', includes: { 'a.h': '1', 'b.h': '2' }, cflags: ['-DA=1'], btfSha256: 'f'.repeat(64),
+  arch: 'x86_64', lbcHeaderSha256: 'e'.repeat(64), toolchain: 'img|clang 19',
+};
+
+describe('cache key', () => {
+  it('ignores include order but not content, flags order, kernel, toolchain or header version', () => {
+    const k = cacheKey(base);
+    expect(k).toMatch(/^[0-9a-f]{64}$/);
+    expect(cacheKey({ ...base, includes: { 'b.h': '2', 'a.h': '1' } })).toBe(k);
+    for (const change of [
+      { source: 'int y;' }, { includes: { 'a.h': '1', 'b.h': '3' } }, { cflags: ['-DA=2'] }, { btfSha256: '0'.repeat(64) },
+      { arch: 'aarch64' }, { lbcHeaderSha256: '0'.repeat(64) }, { toolchain: 'img|clang 18' },
+    ]) {
+      expect(cacheKey({ ...base, ...change })).not.toBe(k);
+    }
+  });
+
+  it('cannot be forged by moving bytes between fields', () => {
+    expect(cacheKey({ ...base, source: 'ab', includes: {} })).not.toBe(cacheKey({ ...base, source: 'a', includes: { b: '' } }));
+  });
+
+  it('makes BullMQ-safe job ids', () => {
+    expect(jobIdFor(cacheKey(base))).not.toContain(':');
+  });
+});
+
+describe('cflags allow-list', () => {
+  it('accepts -D and -U', () => {
+    expect(validateCflags(['-DFOO', '-DBAR=1', '-DS="x y"', '-UFOO'])).toHaveLength(4);
+  });
+  it.each(['-fplugin=/tmp/x.so', '-I/etc', '-include/etc/passwd', '-D', '-D1X', '-Xclang', '-o/tmp/x', '-DA=1\n#include'])(
+    'refuses %s naming it',
+    (flag) => {
+      expect(() => validateCflags([flag])).toThrow(expect.objectContaining({ code: 'LBC_ERR_CFLAG_FORBIDDEN', details: { flag } }));
+    },
+  );
+});
