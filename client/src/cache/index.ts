@@ -1,0 +1,5 @@
+export { obtainObject, type ObtainRequest, type ObtainedObject } from './obtain-object.ts';
+export { ObjectCache, type CacheEntry, type CachedObject } from './object-cache.ts';
+export { requestKey, type RequestKeyInput } from './request-key.ts';
+export { resolveCacheDir } from './cache-dir.ts';
+export { writeFileAtomic } from './atomic-write.ts';

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHA256_PATTERN } from '@lbc/contract';
+import { writeFileAtomic } from './atomic-write.ts';
+
+export interface CacheEntry {
+  /** The service's cache key of the compile. */
+  cacheKey: string;
+  artifactSha256: string;
+  /** BTF the service supplied for a kernel without its own (libbpf btf_custom_path). */
+  btfCustomPath?: string;
+  warnings: string;
+  createdAt: string;
+}
+
+export interface CachedObject {
+  entry: CacheEntry;
+  object: Buffer;
+}
+
+/**
+ * Objects on disk: `requests/<requestKey>.json` → entry, `objects/<sha256>.o` → bytes. Objects are
+ * content-addressed, so two requests compiling to the same bytes share a file.
+ */
+export class ObjectCache {
+  constructor(readonly dir: string) {}
+
+  private entryPath(key: string): string {
+    return join(this.dir, 'requests', `${key}.json`);
+  }
+
+  objectPath(sha256: string): string {
+    return join(this.dir, 'objects', `${sha256}.o`);
+  }
+
+  /** A hit only if the object's bytes still hash to what was stored; anything else is dropped. */
+  get(key: string): CachedObject | null {
+    const path = this.entryPath(key);
+    if (!existsSync(path)) return null;
+    let entry: CacheEntry;
+    try {
+      entry = JSON.parse(readFileSync(path, 'utf8')) as CacheEntry;
+    } catch {
+      rmSync(path, { force: true });
+      return null;
+    }
+    if (!SHA256_PATTERN.test(entry.artifactSha256 ?? '')) {
+      rmSync(path, { force: true });
+      return null;
+    }
+    const object = this.readObject(entry.artifactSha256);
+    if (!object) {
+      rmSync(path, { force: true });
+      return null;
+    }
+    if (entry.btfCustomPath && !existsSync(entry.btfCustomPath)) return null;
+    return { entry, object };
+  }
+
+  readObject(sha256: string): Buffer | null {
+    const path = this.objectPath(sha256);
+    if (!existsSync(path)) return null;
+    const bytes = readFileSync(path);
+    if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
+      rmSync(path, { force: true });
+      return null;
+    }
+    return bytes;
+  }
+
+  put(key: string, entry: CacheEntry, object: Buffer): void {
+    // Object first: an entry must never point at a missing object.
+    writeFileAtomic(this.objectPath(entry.artifactSha256), object);
+    writeFileAtomic(this.entryPath(key), JSON.stringify(entry, null, 2));
+  }
+}

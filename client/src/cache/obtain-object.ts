@@ -1,0 +1,65 @@
+import type { CompileResult, JobProgress, JobStatus } from '@lbc/contract';
+import { ServiceClient } from '../transport/service-client.ts';
+import { compileForTarget } from '../target/compile-for-target.ts';
+import { detectTarget, type DetectedTarget } from '../target/detect-target.ts';
+import { fetchServiceBtf } from '../target/service-btf.ts';
+import { ObjectCache, type CacheEntry } from './object-cache.ts';
+import { requestKey } from './request-key.ts';
+
+export interface ObtainRequest {
+  name: string;
+  source: string;
+  includes: Record<string, string>;
+  cflags: string[];
+  cacheDir: string;
+  server?: string;
+  /** Defaults to the running kernel. */
+  target?: DetectedTarget;
+  onProgress?: (progress: JobProgress, state: JobStatus['state']) => void;
+}
+
+export interface ObtainedObject {
+  object: Buffer;
+  entry: CacheEntry;
+  /** 'cache': no request was made at all. */
+  from: 'cache' | 'service';
+  uploadedBtf: boolean;
+  target: DetectedTarget;
+  result?: CompileResult;
+}
+
+/**
+ * Local cache first (no network: a warm start is a file read, and works with the service down),
+ * then the service; what the service returns is stored before it is used.
+ */
+export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> {
+  const target = req.target ?? detectTarget();
+  const key = requestKey({ name: req.name, source: req.source, includes: req.includes, cflags: req.cflags, target });
+  const cache = new ObjectCache(req.cacheDir);
+  const hit = cache.get(key);
+  if (hit) return { ...hit, from: 'cache', uploadedBtf: false, target };
+
+  const client = new ServiceClient({ server: req.server });
+  try {
+    const { result, uploadedBtf } = await compileForTarget(
+      client,
+      { name: req.name, source: req.source, includes: req.includes, cflags: req.cflags },
+      target,
+      { onProgress: req.onProgress },
+    );
+    const object = await client.fetchVerified(result.artifact.url, result.artifact.sha256);
+    const entry: CacheEntry = {
+      cacheKey: result.cacheKey,
+      artifactSha256: result.artifact.sha256,
+      warnings: result.warnings ?? '',
+      createdAt: new Date().toISOString(),
+    };
+    if (!target.btfSha256 && result.btfUrl) {
+      entry.btfCustomPath = await fetchServiceBtf(client, result.btfUrl, result.kernel.btfSha256, req.cacheDir);
+    }
+    cache.put(key, entry, object);
+    return { object, entry, from: 'service', uploadedBtf, target, result };
+  } finally {
+    await client.close();
+  }
+}

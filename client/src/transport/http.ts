@@ -1,0 +1,96 @@
+import { Pool, type Dispatcher } from 'undici';
+import { LbcError, type ErrorBody } from '@lbc/contract';
+import { toTransportError } from './connection-error.ts';
+
+export interface HttpOptions {
+  /** Connect timeout; a dead host fails fast instead of hanging the program start. */
+  connectTimeoutMs?: number;
+  /** Default bound on waiting for response headers (a compile request raises it to its waitMs). */
+  requestTimeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface HttpRequest {
+  method: Dispatcher.HttpMethod;
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  timeoutMs?: number;
+}
+
+/** One keep-alive pool per service: the cache-hit path is a single round trip on a warm socket. */
+export class HttpTransport {
+  readonly server: string;
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly requestTimeoutMs: number;
+
+  constructor(server: string, options: HttpOptions = {}) {
+    this.server = server;
+    const url = new URL(server);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.pool = new Pool(url.origin, { connections: 4, connectTimeout: options.connectTimeoutMs ?? 5_000 });
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const timeout = req.timeoutMs ?? this.requestTimeoutMs;
+    try {
+      const res = await this.pool.request({
+        method: req.method,
+        path: this.basePath + req.path,
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, headers: res.headers, body };
+    } catch (err) {
+      throw toTransportError(err, this.server);
+    }
+  }
+
+  /** JSON in, JSON out; any non-2xx answer becomes the service's LbcError. */
+  async json<T>(req: HttpRequest & { json?: unknown }, accept: number[] = [200]): Promise<{ status: number; data: T }> {
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    let body = req.body;
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    }
+    const res = await this.request({ ...req, headers, body });
+    if (!accept.includes(res.status)) throw errorFromResponse(res, this.server);
+    return { status: res.status, data: parseJson(res, this.server) as T };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close().catch(() => undefined);
+  }
+}
+
+function parseJson(res: HttpResponse, server: string): unknown {
+  try {
+    return JSON.parse(res.body.toString('utf8'));
+  } catch {
+    throw new LbcError('LBC_ERR_INTERNAL', `${server} answered ${res.status} with a body that is not JSON`, { status: res.status });
+  }
+}
+
+export function errorFromResponse(res: HttpResponse, server: string): LbcError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(res.body.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const body = parsed as Partial<ErrorBody> | undefined;
+  if (body?.error && typeof body.error.code === 'string') return LbcError.fromBody(body as ErrorBody);
+  const text = res.body.toString('utf8').slice(0, 200);
+  return new LbcError('LBC_ERR_INTERNAL', `${server} answered HTTP ${res.status}${text ? `: ${text}` : ''}`, { status: res.status });
+}

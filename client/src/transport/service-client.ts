@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  LbcError,
+  type CompileAccepted,
+  type CompileRequest,
+  type CompileResult,
+  type JobProgress,
+  type JobStatus,
+  type KernelInfo,
+  type KernelUploadQuery,
+} from '@lbc/contract';
+import { HttpTransport, errorFromResponse, type HttpOptions } from './http.ts';
+import { resolveServer } from './server-url.ts';
+
+export interface ServiceClientOptions extends HttpOptions {
+  /** Base URL; see resolveServer (option → LBC_SERVER → http://127.0.0.1:8080). */
+  server?: string;
+}
+
+export interface CompileOptions {
+  /** Called on every job state change while a 202'd compile is polled. */
+  onProgress?: (progress: JobProgress, state: JobStatus['state']) => void;
+  /** Bound on the whole compile including queueing; LBC_ERR_SERVER_UNREACHABLE (timeout) past it. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_WAIT_MS = 20_000;
+const DEFAULT_COMPILE_TIMEOUT_MS = 180_000;
+
+/** The client's view of the compile service's /v1 API. */
+export class ServiceClient {
+  readonly server: string;
+  private readonly http: HttpTransport;
+
+  constructor(options: ServiceClientOptions = {}) {
+    this.server = resolveServer(options.server);
+    this.http = new HttpTransport(this.server, options);
+  }
+
+  /** POST /v1/compile; a 202 is followed by polling the job until it finishes. */
+  async compile(req: CompileRequest, options: CompileOptions = {}): Promise<CompileResult> {
+    const waitMs = req.waitMs ?? DEFAULT_WAIT_MS;
+    const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_COMPILE_TIMEOUT_MS);
+    const { status, data } = await this.http.json<CompileResult | CompileAccepted>(
+      { method: 'POST', path: '/v1/compile', json: { ...req, waitMs }, timeoutMs: waitMs + 30_000 },
+      [200, 202],
+    );
+    if (status === 200) return data as CompileResult;
+    return this.waitForJob((data as CompileAccepted).jobId, deadline, options.onProgress);
+  }
+
+  async job(id: string): Promise<JobStatus> {
+    const { data } = await this.http.json<JobStatus>({ method: 'GET', path: `/v1/jobs/${encodeURIComponent(id)}` });
+    return data;
+  }
+
+  private async waitForJob(id: string, deadline: number, onProgress?: CompileOptions['onProgress']): Promise<CompileResult> {
+    let delay = 50;
+    let last = '';
+    for (;;) {
+      const job = await this.job(id);
+      const seen = `${job.state}/${job.progress?.stage}/${job.progress?.percent}`;
+      if (seen !== last) {
+        last = seen;
+        onProgress?.(job.progress ?? { stage: 'queued', percent: 0 }, job.state);
+      }
+      if (job.state === 'completed' && job.result) return job.result;
+      if (job.state === 'failed' || job.error) {
+        if (job.error) throw LbcError.fromBody({ error: job.error });
+        throw new LbcError('LBC_ERR_INTERNAL', `job ${id} failed without an error body`);
+      }
+      if (Date.now() > deadline) {
+        throw new LbcError('LBC_ERR_SERVER_UNREACHABLE', `${this.server}: compile job ${id} still ${job.state} at the client's timeout`, {
+          server: this.server,
+          cause: 'timeout',
+        });
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+
+  /** GET /v1/artifacts/:sha256; the bytes are checked against the hash before anyone uses them. */
+  async fetchArtifact(sha256: string): Promise<Buffer> {
+    return this.fetchVerified(`/v1/artifacts/${sha256}`, sha256);
+  }
+
+  /** Fetches a relative URL the service handed out (artifact url, btfUrl), verifying an expected sha256. */
+  async fetchVerified(url: string, sha256?: string): Promise<Buffer> {
+    const res = await this.http.request({ method: 'GET', path: this.relative(url), headers: { accept: 'application/octet-stream' } });
+    if (res.status !== 200) throw errorFromResponse(res, this.server);
+    if (sha256) {
+      const got = createHash('sha256').update(res.body).digest('hex');
+      if (got !== sha256) {
+        throw new LbcError('LBC_ERR_INTERNAL', `${url} from ${this.server} has sha256 ${got}, expected ${sha256}`, { expected: sha256, got });
+      }
+    }
+    return res.body;
+  }
+
+  /** PUT /v1/kernels/:sha256 with the raw BTF, gzip-compressed on the wire (vmlinux BTF shrinks ~4×). */
+  async uploadKernel(sha256: string, btf: Buffer, query: KernelUploadQuery): Promise<KernelInfo> {
+    const params = new URLSearchParams({ release: query.release, arch: query.arch });
+    if (query.distro) params.set('distro', query.distro);
+    const { data } = await this.http.json<KernelInfo>(
+      {
+        method: 'PUT',
+        path: `/v1/kernels/${sha256}?${params}`,
+        headers: { 'content-type': 'application/octet-stream', 'content-encoding': 'gzip' },
+        body: gzipSync(btf),
+        timeoutMs: 120_000,
+      },
+      [200, 201],
+    );
+    return data;
+  }
+
+  async listKernels(): Promise<KernelInfo[]> {
+    const { data } = await this.http.json<KernelInfo[] | { kernels: KernelInfo[] }>({ method: 'GET', path: '/v1/kernels' });
+    return Array.isArray(data) ? data : data.kernels;
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  /** Service URLs are relative to its root; an absolute one must point at the same service. */
+  private relative(url: string): string {
+    if (!/^[a-z]+:\/\//i.test(url)) return url.startsWith('/') ? url : `/${url}`;
+    const u = new URL(url);
+    return u.pathname + u.search;
+  }
+}
