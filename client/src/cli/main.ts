@@ -1,0 +1,12 @@
+import { Command } from 'commander';
+import { registerCompile } from './compile-command.ts';
+import { registerKernels } from './kernels-command.ts';
+
+const program = new Command('lbc')
+  .description('lbc: compile eBPF programs on a remote farm and run them here')
+  .showHelpAfterError();
+
+registerCompile(program);
+registerKernels(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,33 @@
+import { LbcError, ARCHES, SHA256_PATTERN, type Arch } from '@lbc/contract';
+import { detectTarget, normalizeArch, type DetectedTarget } from '../target/detect-target.ts';
+
+export interface TargetFlags {
+  release?: string;
+  arch?: string;
+  distro?: string;
+  btfSha?: string;
+}
+
+/** Explicit --release/--arch compile for another machine (no upload possible); otherwise the running kernel. */
+export function targetFromFlags(flags: TargetFlags): DetectedTarget {
+  if (!flags.release && !flags.btfSha) {
+    const t = detectTarget();
+    if (flags.distro) t.distro = flags.distro;
+    if (flags.arch) t.arch = parseArch(flags.arch);
+    return t;
+  }
+  const host = detectTarget({ btfPath: '' });
+  const target: DetectedTarget = { release: flags.release ?? host.release, arch: flags.arch ? parseArch(flags.arch) : host.arch };
+  if (flags.distro) target.distro = flags.distro;
+  if (flags.btfSha) {
+    if (!SHA256_PATTERN.test(flags.btfSha)) throw new LbcError('LBC_ERR_BAD_REQUEST', `--btf-sha must be 64 lowercase hex digits, got ${JSON.stringify(flags.btfSha)}`);
+    target.btfSha256 = flags.btfSha;
+  }
+  return target;
+}
+
+function parseArch(name: string): Arch {
+  const arch = normalizeArch(name);
+  if (!arch) throw new LbcError('LBC_ERR_BAD_REQUEST', `--arch ${JSON.stringify(name)} is not one of ${ARCHES.join(', ')}`);
+  return arch;
+}
