@@ -1,0 +1,69 @@
+/**
+ * The one configuration object of the service, read from the environment with defaults. The server
+ * CLI overlays its flags on top; every other module receives the resolved object, never reads env.
+ */
+import { resolve } from 'node:path';
+import { DEFAULT_LIMITS, type Limits } from '@lbc/contract';
+
+export interface LbcConfig {
+  /** SQLite index, blobs, private redis socket. */
+  dataDir: string;
+  /** Unset ⇒ the server starts a private redis-server under dataDir. */
+  redisUrl: string | undefined;
+  /** Unset ⇒ dockerode's default (/var/run/docker.sock). */
+  dockerHost: string | undefined;
+  port: number;
+  host: string;
+  /** Compile image tag; unset ⇒ the worker's DEFAULT_IMAGE. */
+  image: string | undefined;
+  limits: Limits;
+  workerConcurrency: number;
+  /** Artifact cache bound; kernel BTF blobs are not counted (they are never evicted). */
+  cacheMaxBytes: number;
+  /** POST /v1/compile answers LBC_ERR_QUEUE_FULL beyond this many waiting jobs. */
+  maxQueuedJobs: number;
+  /** How long a compile failure answers 422 without recompiling. */
+  failureTtlSeconds: number;
+  /** Bound on every Redis round trip made on a request path, so a dead Redis answers 503 quickly. */
+  redisTimeoutMs: number;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
+  return Math.floor(n);
+}
+
+function limitsFrom(env: Env): Limits {
+  const out = { ...DEFAULT_LIMITS };
+  for (const field of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    // maxSourceBytes → LBC_LIMIT_MAX_SOURCE_BYTES
+    const name = `LBC_LIMIT_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    out[field] = int(env, name, DEFAULT_LIMITS[field]);
+  }
+  return out;
+}
+
+export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig> = {}): LbcConfig {
+  const config: LbcConfig = {
+    dataDir: resolve(env.LBC_DATA_DIR || './.data'),
+    redisUrl: env.REDIS_URL || undefined,
+    dockerHost: env.DOCKER_HOST || undefined,
+    port: int(env, 'LBC_PORT', 8080),
+    host: env.LBC_HOST || '127.0.0.1',
+    image: env.LBC_IMAGE || undefined,
+    limits: limitsFrom(env),
+    workerConcurrency: int(env, 'LBC_WORKER_CONCURRENCY', 2),
+    cacheMaxBytes: int(env, 'LBC_CACHE_MAX_BYTES', 1024 * 1024 * 1024),
+    maxQueuedJobs: int(env, 'LBC_MAX_QUEUED_JOBS', 1000),
+    failureTtlSeconds: int(env, 'LBC_FAILURE_TTL_SECONDS', 600),
+    redisTimeoutMs: int(env, 'LBC_REDIS_TIMEOUT_MS', 2000),
+    logLevel: env.LBC_LOG_LEVEL || 'info',
+  };
+  return { ...config, ...overrides, ...(overrides.dataDir ? { dataDir: resolve(overrides.dataDir) } : {}) };
+}

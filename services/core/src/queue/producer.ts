@@ -1,0 +1,143 @@
+/**
+ * The API side of the compile queue. One job id per cache key makes identical requests — from any
+ * API process — share one compile. Every call is bounded so a dead Redis is a quick 503, and
+ * recent compile failures are remembered by cache key so a broken program is not recompiled.
+ */
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { LbcError, jobIdFor } from '@lbc/contract';
+import { COMPILE_QUEUE, REDIS_PREFIX, type CompileJobData, type CompileJobResult } from './jobs.ts';
+import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
+
+export type CompileJob = Job<CompileJobData, CompileJobResult>;
+export type FailedCompile = Extract<CompileJobResult, { ok: false }>;
+
+export type WaitOutcome = { done: true; result: CompileJobResult } | { done: false };
+
+export interface CompileProducerOptions {
+  redisUrl: string;
+  /** Bound on each Redis round trip. */
+  timeoutMs: number;
+  /** Beyond this many waiting jobs, new compiles are refused with LBC_ERR_QUEUE_FULL. */
+  maxQueuedJobs: number;
+  failureTtlSeconds: number;
+  queueName?: string;
+}
+
+const failureKey = (cacheKey: string) => `${REDIS_PREFIX}:failure:${cacheKey}`;
+
+export class CompileProducer {
+  readonly redis: Redis;
+  readonly queue: Queue<CompileJobData, CompileJobResult>;
+  readonly events: QueueEvents;
+  private readonly blocking: Redis;
+
+  constructor(private readonly options: CompileProducerOptions) {
+    this.redis = createCommandRedis(options.redisUrl, options.timeoutMs);
+    this.blocking = createBlockingRedis(options.redisUrl);
+    const name = options.queueName ?? COMPILE_QUEUE;
+    this.queue = new Queue(name, { connection: this.redis });
+    this.queue.on('error', () => {});
+    this.events = new QueueEvents(name, { connection: this.blocking });
+    this.events.on('error', () => {});
+    // Every waiting request listens for its job's completion.
+    this.events.setMaxListeners(0);
+    this.queue.setMaxListeners(0);
+  }
+
+  /** Resolves when Redis answers; LBC_ERR_QUEUE_UNAVAILABLE otherwise. */
+  async ready(timeoutMs = this.options.timeoutMs): Promise<void> {
+    await waitRedisReady(this.redis, timeoutMs);
+    await this.guard(this.events.waitUntilReady(), 'subscribing to queue events');
+  }
+
+  guard<T>(work: Promise<T>, what: string): Promise<T> {
+    return withRedisTimeout(work, this.options.timeoutMs, what);
+  }
+
+  async ping(): Promise<void> {
+    await this.guard(this.redis.ping(), 'ping');
+  }
+
+  async waitingCount(): Promise<number> {
+    return this.guard(this.queue.getWaitingCount(), 'counting waiting jobs');
+  }
+
+  async activeCount(): Promise<number> {
+    return this.guard(this.queue.getActiveCount(), 'counting active jobs');
+  }
+
+  /** Queues the compile, or joins the job already queued for the same cache key. */
+  async submit(data: CompileJobData): Promise<CompileJob> {
+    const jobId = jobIdFor(data.cacheKey);
+    const existing = await this.getJob(jobId);
+    if (existing) {
+      const state = await this.guard(existing.getState(), 'reading job state');
+      // An infrastructure failure is not the program's fault: run it again.
+      if (state === 'failed') await this.guard(existing.retry('failed'), 'retrying job');
+      if (state !== 'unknown') return existing;
+    }
+    const waiting = await this.waitingCount();
+    if (waiting >= this.options.maxQueuedJobs) {
+      throw new LbcError('LBC_ERR_QUEUE_FULL', `${waiting} compiles are waiting`, { waiting, limit: this.options.maxQueuedJobs });
+    }
+    return this.guard(
+      this.queue.add(data.name, data, {
+        jobId,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: { age: 600 },
+        removeOnFail: { age: 3600 },
+      }),
+      'queueing compile',
+    );
+  }
+
+  /** Waits up to waitMs for the job; { done: false } when it is still running. Final failure throws LBC_ERR_SANDBOX. */
+  async wait(job: CompileJob, waitMs: number): Promise<WaitOutcome> {
+    if (waitMs <= 0) return this.peek(job.id!);
+    try {
+      // The outer bound covers waitUntilFinished's own readiness waits when Redis is gone.
+      const result = await withRedisTimeout(job.waitUntilFinished(this.events, waitMs), waitMs + this.options.timeoutMs, 'waiting for the compile');
+      return { done: true, result };
+    } catch (err) {
+      if (err instanceof LbcError) throw err;
+      // Timed out or failed: the job's state tells which.
+      return this.peek(job.id!);
+    }
+  }
+
+  /** Current outcome of a job without waiting. */
+  async peek(jobId: string): Promise<WaitOutcome> {
+    const job = await this.getJob(jobId);
+    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
+    const state = await this.guard(job.getState(), 'reading job state');
+    if (state === 'completed') return { done: true, result: job.returnvalue };
+    if (state === 'failed') throw new LbcError('LBC_ERR_SANDBOX', job.failedReason || 'the compile job failed', { jobId, attempts: job.attemptsMade });
+    return { done: false };
+  }
+
+  async getJob(jobId: string): Promise<CompileJob | null> {
+    return (await this.guard(this.queue.getJob(jobId), 'reading job')) ?? null;
+  }
+
+  async rememberFailure(cacheKey: string, failure: FailedCompile): Promise<void> {
+    await this.guard(this.redis.set(failureKey(cacheKey), JSON.stringify(failure), 'EX', this.options.failureTtlSeconds), 'remembering failure');
+  }
+
+  async recentFailure(cacheKey: string): Promise<FailedCompile | null> {
+    const raw = await this.guard(this.redis.get(failureKey(cacheKey)), 'reading failures');
+    return raw ? (JSON.parse(raw) as FailedCompile) : null;
+  }
+
+  /** Compiles counted by workers (Redis counter lbc:stats:compiles). */
+  async compileCount(): Promise<number> {
+    return Number((await this.guard(this.redis.get(`${REDIS_PREFIX}:stats:compiles`), 'reading stats')) ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    this.redis.disconnect();
+    this.blocking.disconnect();
+  }
+}

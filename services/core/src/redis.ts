@@ -1,0 +1,71 @@
+/**
+ * Redis connections of the API side. Request paths must never hang on a dead Redis: command
+ * connections fail fast (no offline queue, one retry) and every call is bounded by a timeout that
+ * turns into LBC_ERR_QUEUE_UNAVAILABLE (503).
+ */
+import { Redis } from 'ioredis';
+import { LbcError, isLbcError } from '@lbc/contract';
+
+/** A connection for request-path commands: fails fast while Redis is down, reconnects by itself. */
+export function createCommandRedis(url: string, timeoutMs: number): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+  });
+  // Errors surface through the commands; an unhandled 'error' event would crash the process.
+  redis.on('error', () => {});
+  return redis;
+}
+
+/** A connection for blocking reads (BullMQ QueueEvents): waits as long as it must. */
+export function createBlockingRedis(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (attempt) => Math.min(100 * attempt, 1000) });
+  redis.on('error', () => {});
+  return redis;
+}
+
+/** Waits until the connection is ready, or throws LBC_ERR_QUEUE_UNAVAILABLE after timeoutMs. */
+export async function waitRedisReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await withRedisTimeout(
+    new Promise<void>((resolve) => {
+      const onReady = () => {
+        redis.off('ready', onReady);
+        resolve();
+      };
+      redis.on('ready', onReady);
+    }),
+    timeoutMs,
+    'connecting',
+  );
+}
+
+/** Runs one Redis round trip with a bound; any failure is the queue being unavailable. */
+export async function withRedisTimeout<T>(work: Promise<T>, timeoutMs: number, what = 'request'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LbcError('LBC_ERR_QUEUE_UNAVAILABLE', `no answer from Redis within ${timeoutMs} ms (${what})`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (err) {
+    if (isLbcError(err)) throw err;
+    throw new LbcError('LBC_ERR_QUEUE_UNAVAILABLE', `${what}: ${(err as Error).message}`, undefined, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A redacted form of a Redis URL for logs and errors. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'redis';
+  }
+}

@@ -1,0 +1,91 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { release as osRelease, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLbcError, type LbcError } from '@lbc/contract';
+import { BlobStore, KernelRegistry, getSharedBtf, hostDistro, openDatabase, registerHostKernel, sha256Of, type Db } from '@lbc/core';
+import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
+import { tinyBtf } from './support/tiny-btf.ts';
+
+let redisServer: PrivateRedis;
+let redis: Redis;
+let dir: string;
+let db: Db;
+let registry: KernelRegistry;
+
+beforeAll(async () => {
+  redisServer = await startPrivateRedis();
+  redis = new Redis(redisServer.url);
+  dir = mkdtempSync(join(tmpdir(), 'lbc-registry-'));
+  db = openDatabase(dir);
+  registry = new KernelRegistry(db, new BlobStore(join(dir, 'blobs')), redis);
+});
+afterAll(async () => {
+  redis?.disconnect();
+  db?.close();
+  await redisServer?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const caught = async (work: () => unknown): Promise<LbcError> => {
+  try {
+    await work();
+  } catch (err) {
+    if (isLbcError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected an LbcError');
+};
+
+describe('kernel registry', () => {
+  it('registers the host kernel from /sys/kernel/btf/vmlinux and publishes its BTF to Redis', async () => {
+    expect(existsSync('/sys/kernel/btf/vmlinux')).toBe(true);
+    const host = (await registerHostKernel(registry))!;
+    const btf = readFileSync('/sys/kernel/btf/vmlinux');
+    expect(host).toMatchObject({ btfSha256: sha256Of(btf), release: osRelease(), arch: 'x86_64', source: 'host', btfSize: btf.length, distro: hostDistro() });
+    expect(hostDistro()).toBe('debian');
+    expect((await getSharedBtf(redis, host.btfSha256))!.equals(btf)).toBe(true);
+    // Registering again is idempotent.
+    const again = await registry.register({ btf, release: osRelease(), arch: 'x86_64', source: 'upload' });
+    expect(again.created).toBe(false);
+    expect(again.kernel.source).toBe('host');
+  });
+
+  it('refuses a hash that is not the BTF sha256, and bytes that are not BTF', async () => {
+    const btf = tinyBtf('k');
+    expect((await caught(() => registry.register({ btf, release: 'x', arch: 'x86_64', source: 'upload', expectedSha256: '0'.repeat(64) }))).code).toBe('LBC_ERR_BTF_HASH_MISMATCH');
+    expect((await caught(() => registry.register({ btf: Buffer.from('#!/bin/sh\necho not btf at all\n'), release: 'x', arch: 'x86_64', source: 'upload' }))).code).toBe('LBC_ERR_BTF_INVALID');
+    const truncated = readFileSync('/sys/kernel/btf/vmlinux').subarray(0, 4096);
+    expect((await caught(() => registry.register({ btf: truncated, release: 'x', arch: 'x86_64', source: 'upload' }))).message).toMatch(/past the end/);
+  });
+
+  it('resolves by hash exactly, else the newest kernel of that release and arch', async () => {
+    const a = (await registry.register({ btf: tinyBtf('a'), release: '6.1.0-50-cloud-amd64', arch: 'x86_64', distro: 'debian', source: 'upload' })).kernel;
+    const b = (await registry.register({ btf: tinyBtf('b'), release: '6.1.0-50-cloud-amd64', arch: 'x86_64', distro: 'debian', source: 'upload' })).kernel;
+    expect(registry.resolve({ release: 'ignored', arch: 'x86_64', btfSha256: a.btfSha256 }).btfSha256).toBe(a.btfSha256);
+    const newest = [a, b].sort((x, y) => y.createdAt.localeCompare(x.createdAt))[0]!;
+    expect(registry.resolve({ release: '6.1.0-50-cloud-amd64', arch: 'x86_64' }).btfSha256).toBe(newest.btfSha256);
+    expect((await caught(() => registry.resolve({ release: '6.1.0-50-cloud-amd64', arch: 'aarch64' }))).code).toBe('LBC_ERR_KERNEL_UNKNOWN');
+  });
+
+  it('an unknown kernel lists the nearest releases of the same arch', async () => {
+    await registry.register({ btf: tinyBtf('c'), release: '6.1.0-48-cloud-amd64', arch: 'x86_64', distro: 'debian', source: 'upload' });
+    await registry.register({ btf: tinyBtf('d'), release: '5.10.0-30-amd64', arch: 'x86_64', distro: 'debian', source: 'upload' });
+    await registry.register({ btf: tinyBtf('e'), release: '6.1.0-49-arm64', arch: 'aarch64', distro: 'debian', source: 'upload' });
+    const err = await caught(() => registry.resolve({ release: '6.1.0-47-cloud-amd64', arch: 'x86_64' }));
+    expect(err.status).toBe(404);
+    const releases = (err.details!.suggestions as { release: string; arch: string }[]).map((s) => s.release);
+    expect(releases.slice(0, 3)).toEqual(['6.1.0-48-cloud-amd64', '6.1.0-50-cloud-amd64', '6.1.0-50-cloud-amd64']);
+    expect(releases).not.toContain('6.1.0-49-arm64');
+    expect(releases.at(-1)).toBe('5.10.0-30-amd64');
+    expect(releases.length).toBeLessThanOrEqual(5);
+  });
+
+  it('publishes every known kernel again after Redis lost them', async () => {
+    await redis.flushall();
+    const n = await registry.republishAll();
+    expect(n).toBe(registry.list().length);
+    for (const k of registry.list()) expect(await getSharedBtf(redis, k.btfSha256)).not.toBeNull();
+  });
+});
