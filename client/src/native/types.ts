@@ -10,17 +10,25 @@ export interface NativeProgramInfo {
   section: string;
   /** enum bpf_prog_type value. */
   type: number;
+  /** libbpf's name for the type, e.g. "tracepoint", "kprobe", "tracing". */
+  typeName: string;
   /** enum bpf_attach_type value (expected attach type). */
   attachType: number;
   /** Program fd after load, -1 before. */
   fd: number;
+  /** Kernel program id after load (as `bpftool prog list` shows it), 0 before. */
+  id: number;
 }
 
 export interface NativeMapInfo {
   name: string;
   /** enum bpf_map_type value. */
   type: number;
+  /** libbpf's name for the type, e.g. "hash", "ringbuf". */
+  typeName: string;
   fd: number;
+  /** Kernel map id after load, 0 before. */
+  id: number;
   keySize: number;
   valueSize: number;
   maxEntries: number;
@@ -29,9 +37,16 @@ export interface NativeMapInfo {
   btfValueTypeId: number;
 }
 
+/**
+ * Links, objects and buffers are not freed when their JS handle is garbage collected (a program
+ * silently detaching because a variable went out of scope is worse than a leak until exit): call
+ * destroy()/close(). Process exit releases everything; the kernel detaches when the fds close.
+ */
 export interface NativeLink {
   /** Detaches; idempotent. */
   destroy(): void;
+  /** The bpf_link fd, -1 after destroy (or for links libbpf emulates without a kernel link). */
+  fd(): number;
 }
 
 export interface NativeObject {
@@ -44,7 +59,11 @@ export interface NativeObject {
   /** Attach by section name (libbpf bpf_program__attach). */
   attach(prog: string): NativeLink;
   attachKprobe(prog: string, retprobe: boolean, func: string): NativeLink;
-  attachUprobe(prog: string, retprobe: boolean, pid: number, binaryPath: string, offset: number): NativeLink;
+  /**
+   * pid -1 = every process. With `funcName`, libbpf resolves the symbol in the binary's ELF and
+   * `offset` is added to it; otherwise `offset` is the file offset.
+   */
+  attachUprobe(prog: string, retprobe: boolean, pid: number, binaryPath: string, offset: number, funcName?: string): NativeLink;
   attachTracepoint(prog: string, category: string, name: string): NativeLink;
   attachRawTracepoint(prog: string, name: string): NativeLink;
   /** Attaches to an already-open perf event fd (perf_event_open is done by the caller). */
@@ -54,7 +73,11 @@ export interface NativeObject {
   attachNetns(prog: string, netnsFd: number): NativeLink;
   /** fentry/fexit/tp_btf/lsm: libbpf bpf_program__attach_trace. */
   attachTrace(prog: string): NativeLink;
-  /** Closes the object (bpf_object__close): every fd, map and program. Links must be destroyed first. */
+  /**
+   * Closes the object (bpf_object__close): every fd, map and program; idempotent. Map fds handed
+   * out by maps() are invalid afterwards (and may be reused by the process): keep the object alive
+   * while its maps are in use. Destroy links first.
+   */
   close(): void;
 }
 
@@ -93,4 +116,53 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   /** Number of possible CPUs (libbpf_num_possible_cpus), for per-CPU map values. */
   numPossibleCpus(): number;
+
+  /** Every BPF program loaded in the kernel (BPF_PROG_GET_NEXT_ID walk), for `lbc inspect`. */
+  listPrograms(): KernelProgramInfo[];
+  listMaps(): KernelMapInfo[];
+  listLinks(): KernelLinkInfo[];
+}
+
+export interface KernelProgramInfo {
+  id: number;
+  type: number;
+  typeName: string;
+  /** At most 15 characters: the kernel truncates program names. */
+  name: string;
+  /** 16 hex digits (the kernel's program tag). */
+  tag: string;
+  /** Nanoseconds since boot. */
+  loadTimeNs: bigint;
+  uid: number;
+  btfId: number;
+  mapCount: number;
+  /** Only counted while kernel.bpf_stats_enabled=1. */
+  runCount: bigint;
+  runTimeNs: bigint;
+}
+
+export interface KernelMapInfo {
+  id: number;
+  type: number;
+  typeName: string;
+  name: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  btfId: number;
+}
+
+export interface KernelLinkInfo {
+  id: number;
+  type: number;
+  /** e.g. "raw_tracepoint", "tracing", "perf_event", "cgroup", "xdp", "netns". */
+  typeName: string;
+  progId: number;
+  /** e.g. "uprobe", "tracepoint", "trace_fentry", "cgroup_inet_ingress", where the kernel tells it. */
+  attachType?: string;
+  /** What it is attached to, where the kernel tells it: tracepoint name, "/path+0xoff", "ifindex 2"... */
+  target?: string;
+  targetBtfId?: number;
+  targetObjId?: number;
 }

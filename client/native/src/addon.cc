@@ -1,0 +1,46 @@
+// Entry point of the native libbpf shim: registers the NativeAddon surface described in
+// client/src/native/types.ts (the raw form that client/src/native/index.ts adapts).
+#include <napi.h>
+
+#include "addon-data.h"
+#include "bpf-link.h"
+#include "bpf-object.h"
+#include "kernel-inventory.h"
+#include "libbpf-log.h"
+#include "map-ops.h"
+#include "perf-buffer.h"
+#include "perf-event.h"
+#include "ring-buffer.h"
+
+namespace lbc {
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InstallLibbpfPrinter();
+  auto* data = new AddonData();
+  data->objectConstructor = Napi::Persistent(BpfObject::Define(env));
+  data->linkConstructor = Napi::Persistent(BpfLink::Define(env));
+  data->ringBufferConstructor = Napi::Persistent(RingBuffer::Define(env));
+  data->perfBufferConstructor = Napi::Persistent(PerfBuffer::Define(env));
+  env.SetInstanceData(data);
+
+  exports.Set("openObject", Napi::Function::New<BpfObject::Open>(env, "openObject"));
+  exports.Set("mapLookup", Napi::Function::New<MapLookup>(env, "mapLookup"));
+  exports.Set("mapUpdate", Napi::Function::New<MapUpdate>(env, "mapUpdate"));
+  exports.Set("mapDelete", Napi::Function::New<MapDelete>(env, "mapDelete"));
+  exports.Set("mapNextKey", Napi::Function::New<MapNextKey>(env, "mapNextKey"));
+  exports.Set("openRingBuffer", Napi::Function::New<RingBuffer::Open>(env, "openRingBuffer"));
+  exports.Set("openPerfBuffer", Napi::Function::New<PerfBuffer::Open>(env, "openPerfBuffer"));
+  exports.Set("perfEventOpen", Napi::Function::New<PerfEventOpen>(env, "perfEventOpen"));
+  exports.Set("closeFd", Napi::Function::New<CloseFd>(env, "closeFd"));
+  exports.Set("numPossibleCpus", Napi::Function::New<NumPossibleCpus>(env, "numPossibleCpus"));
+  exports.Set("listPrograms", Napi::Function::New<ListPrograms>(env, "listPrograms"));
+  exports.Set("listMaps", Napi::Function::New<ListMaps>(env, "listMaps"));
+  exports.Set("listLinks", Napi::Function::New<ListLinks>(env, "listLinks"));
+  return exports;
+}
+
+}  // namespace lbc
+
+static Napi::Object InitLbcNative(Napi::Env env, Napi::Object exports) { return lbc::Init(env, exports); }
+
+NODE_API_MODULE(lbc_native, InitLbcNative)

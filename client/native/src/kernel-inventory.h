@@ -1,0 +1,12 @@
+// What is loaded in the kernel right now (programs, maps, links), for `lbc inspect`:
+// walks the *_GET_NEXT_ID commands and asks each object for its info.
+#pragma once
+#include <napi.h>
+
+namespace lbc {
+
+Napi::Value ListPrograms(const Napi::CallbackInfo& info);
+Napi::Value ListMaps(const Napi::CallbackInfo& info);
+Napi::Value ListLinks(const Napi::CallbackInfo& info);
+
+}  // namespace lbc

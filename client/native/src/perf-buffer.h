@@ -1,0 +1,35 @@
+// openPerfBuffer(mapFd, pageCount, onBatch(arena, ends, cpus), onLost(cpu, count)):
+// a BPF_MAP_TYPE_PERF_EVENT_ARRAY drained in batches.
+#pragma once
+#include <bpf/libbpf.h>
+#include <napi.h>
+
+#include <utility>
+#include <vector>
+
+#include "batch-poller.h"
+
+namespace lbc {
+
+class PerfBuffer : public Napi::ObjectWrap<PerfBuffer>, public BatchPoller {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  static Napi::Value Open(const Napi::CallbackInfo& info);
+  explicit PerfBuffer(const Napi::CallbackInfo& info);
+  ~PerfBuffer() override;
+
+ private:
+  static void OnSample(void* ctx, int cpu, void* data, __u32 size);
+  static void OnLost(void* ctx, int cpu, __u64 count);
+  void OnReadable() override;
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  void Release();
+
+  perf_buffer* perf_ = nullptr;
+  Napi::FunctionReference onBatch_;
+  Napi::FunctionReference onLost_;
+  RecordBatch batch_;
+  std::vector<std::pair<int, uint64_t>> lost_;
+};
+
+}  // namespace lbc

@@ -1,0 +1,69 @@
+/**
+ * Builds the trusted BPF test fixtures (client/test/fixtures/*.bpf.c) with the host's clang-16
+ * against this kernel's vmlinux.h, generated once per test file into a temp dir; nothing generated
+ * is committed. Also builds the tiny C workload the event tests trace.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const MULTIARCH = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+
+export interface FixtureBuilder {
+  dir: string;
+  /** The compiled object of fixtures/NAME.bpf.c. */
+  object(name: string): Buffer;
+  /** A C program given as text, compiled with the host's cc; returns its path. */
+  program(name: string, source: string): string;
+  cleanup(): void;
+}
+
+export function fixtureBuilder(): FixtureBuilder {
+  const dir = mkdtempSync(join(tmpdir(), 'lbc-native-'));
+  const vmlinux = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 64 << 20 });
+  writeFileSync(join(dir, 'vmlinux.h'), vmlinux);
+  return {
+    dir,
+    object(name) {
+      const out = join(dir, `${name}.bpf.o`);
+      if (!existsSync(out)) {
+        execFileSync('clang-16', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${MULTIARCH}`, '-I', dir, '-c', join(FIXTURES, `${name}.bpf.c`), '-o', out]);
+      }
+      return readFileSync(out);
+    },
+    program(name, source) {
+      const src = join(dir, `${name}.c`);
+      const out = join(dir, name);
+      writeFileSync(src, source);
+      execFileSync('cc', ['-O2', '-o', out, src]);
+      return out;
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls getppid() N times (argv[1]), optionally after waiting for a line on stdin. */
+export const GETPPID_LOOP = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  long n = argc > 1 ? atol(argv[1]) : 1;
+  if (argc > 2 && strcmp(argv[2], "wait") == 0) { char line[8]; if (!fgets(line, sizeof line, stdin)) return 1; }
+  long sum = 0;
+  for (long i = 0; i < n; i++) sum += getppid();
+  return sum == 0;
+}
+`;
+
+/** Names of the BPF programs currently loaded in the kernel, as bpftool lists them. */
+export function loadedProgramNames(): string[] {
+  const list = JSON.parse(execFileSync('bpftool', ['prog', 'list', '--json']).toString()) as Array<{ name?: string }>;
+  return list.map((p) => p.name ?? '');
+}
