@@ -14,6 +14,8 @@ export interface ArtifactEntry {
   createdAt: string;
   lastAccess: number;
   hits: number;
+  /** Compiler warnings of the compile that produced the object. */
+  warnings: string;
 }
 
 export type CacheEvent = 'hit' | 'miss' | 'corrupt' | 'evict' | 'store';
@@ -25,6 +27,7 @@ interface Row {
   created_at: string;
   last_access: number;
   hits: number;
+  warnings: string;
 }
 
 const toEntry = (r: Row): ArtifactEntry => ({
@@ -34,6 +37,7 @@ const toEntry = (r: Row): ArtifactEntry => ({
   createdAt: r.created_at,
   lastAccess: r.last_access,
   hits: r.hits,
+  warnings: r.warnings,
 });
 
 export class ArtifactCache {
@@ -73,7 +77,7 @@ export class ArtifactCache {
   }
 
   /** Stores an object under a cache key. expectedSha256, when given, must match the bytes. */
-  store(cacheKey: string, bytes: Buffer, expectedSha256?: string): ArtifactEntry {
+  store(cacheKey: string, bytes: Buffer, expectedSha256?: string, warnings = ''): ArtifactEntry {
     const sha256 = sha256Of(bytes);
     if (expectedSha256 && expectedSha256 !== sha256) {
       throw new LbcError('LBC_ERR_INTERNAL', `compiled object hash ${sha256} does not match the worker's ${expectedSha256}`);
@@ -82,14 +86,19 @@ export class ArtifactCache {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO artifacts (cache_key, sha256, size, created_at, last_access, hits) VALUES (?, ?, ?, ?, ?, 0)
-         ON CONFLICT (cache_key) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, last_access = excluded.last_access`,
+        `INSERT INTO artifacts (cache_key, sha256, size, created_at, last_access, hits, warnings) VALUES (?, ?, ?, ?, ?, 0, ?)
+         ON CONFLICT (cache_key) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, last_access = excluded.last_access, warnings = excluded.warnings`,
       )
-      .run(cacheKey, sha256, bytes.length, new Date(now).toISOString(), now);
+      .run(cacheKey, sha256, bytes.length, new Date(now).toISOString(), now, warnings);
     this.onEvent('store');
     this.evict(cacheKey);
     const row = this.db.prepare('SELECT * FROM artifacts WHERE cache_key = ?').get(cacheKey) as Row;
     return toEntry(row);
+  }
+
+  /** Whether a key has an entry, without reading its bytes. */
+  has(cacheKey: string): boolean {
+    return this.db.prepare('SELECT 1 FROM artifacts WHERE cache_key = ?').get(cacheKey) !== undefined;
   }
 
   totalBytes(): number {

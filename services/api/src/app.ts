@@ -1,0 +1,83 @@
+/**
+ * The API as a fastify app factory: everything it needs comes in as dependencies, so tests build
+ * it around a private Redis and data directory and call it with app.inject().
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { ArtifactCache, CompileProducer, KernelRegistry, LbcConfig } from '@lbc/core';
+import { CompileService } from './compile/compile-service.ts';
+import type { SourceScanner } from './compile/validate-request.ts';
+import { installErrorHandlers } from './error-handler.ts';
+import { createMetrics, type ApiMetrics } from './metrics.ts';
+import { artifactRoutes } from './routes/artifacts.ts';
+import { compileRoutes } from './routes/compile.ts';
+import { healthRoutes, type DockerPing } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { kernelRoutes } from './routes/kernels.ts';
+import { limitRoutes } from './routes/limits.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+
+export interface ApiDeps {
+  config: LbcConfig;
+  cache: ArtifactCache;
+  registry: KernelRegistry;
+  producer: CompileProducer;
+  /** Toolchain identity (compile image id + clang version) for cache keys. */
+  toolchain: string;
+  lbcHeaderSha256: string;
+  scanSource: SourceScanner;
+  /** For /readyz; omitted when this process does not talk to Docker. */
+  docker?: DockerPing;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export type ApiApp = FastifyInstance & { metrics: ApiMetrics; compileService: CompileService };
+
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Plugins load on app.ready() (app.inject() and app.listen() call it). */
+export function buildApp(deps: ApiDeps): ApiApp {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    // Unknown body fields are an error, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
+  const { producer, cache, config } = deps;
+  const metrics = createMetrics(async () => {
+    const [waiting, active] = await Promise.all([producer.waitingCount(), producer.activeCount()]);
+    return { waiting, active };
+  });
+  cache.onEvent = metrics.countCacheEvent;
+  const compileService = new CompileService({ ...deps, metrics });
+
+  installErrorHandlers(app, DEFAULT_BODY_LIMIT);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  void app.register(swagger, {
+    openapi: {
+      info: { title: 'lbc compile farm', version: '1', description: 'Remote eBPF compiles against known kernels. Error codes: LBC_ERR_* (docs/errors.md).' },
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs' });
+  // Routes in a plugin after swagger's, so swagger sees every one of them.
+  void app.register(async (api) => {
+    compileRoutes(api, compileService, config.limits);
+    jobRoutes(api, compileService);
+    artifactRoutes(api, cache);
+    kernelRoutes(api, deps.registry, config.limits);
+    limitRoutes(api, config.limits);
+    healthRoutes(api, { producer, docker: deps.docker, dataDir: config.dataDir, timeoutMs: config.redisTimeoutMs });
+    metricsRoutes(api, metrics);
+  });
+
+  const decorated = app as unknown as ApiApp;
+  decorated.metrics = metrics;
+  decorated.compileService = compileService;
+  return decorated;
+}

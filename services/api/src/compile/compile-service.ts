@@ -1,0 +1,131 @@
+/**
+ * The compile flow of the API: validated request → kernel set → cache key → cache hit, or a
+ * remembered failure, or the shared job for that key → wait → store the object → answer.
+ */
+import { LbcError, cacheKey as computeCacheKey, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type JobStatus, type KernelInfo } from '@lbc/contract';
+import type { ArtifactCache, CompileJobResult, CompileProducer, KernelRegistry, LbcConfig } from '@lbc/core';
+import type { ApiMetrics } from '../metrics.ts';
+import { validateCompileRequest, type SourceScanner } from './validate-request.ts';
+
+export interface CompileServiceDeps {
+  config: LbcConfig;
+  cache: ArtifactCache;
+  registry: KernelRegistry;
+  producer: CompileProducer;
+  metrics: ApiMetrics;
+  /** Compile image id + clang version: part of every cache key. */
+  toolchain: string;
+  lbcHeaderSha256: string;
+  scanSource: SourceScanner;
+}
+
+export type CompileAnswer = { status: 200; body: CompileResult } | { status: 202; body: CompileAccepted };
+
+/** When the client does not say how long it may wait. */
+const DEFAULT_WAIT_MS = 30_000;
+
+export const artifactUrl = (sha256: string) => `/v1/artifacts/${sha256}`;
+export const jobUrl = (jobId: string) => `/v1/jobs/${jobId}`;
+
+export class CompileService {
+  /** One settle per cache key at a time: many waiters of one job store and count it once. */
+  private readonly settling = new Map<string, Promise<CompileResult>>();
+
+  constructor(private readonly deps: CompileServiceDeps) {}
+
+  async compile(req: CompileRequest): Promise<CompileAnswer> {
+    const { config, cache, registry, producer, metrics } = this.deps;
+    const input = validateCompileRequest(req, config.limits, this.deps.scanSource);
+    const kernel = registry.resolve(req.target);
+    const key = computeCacheKey({
+      source: input.source,
+      includes: input.includes,
+      cflags: input.cflags,
+      btfSha256: kernel.btfSha256,
+      arch: kernel.arch,
+      lbcHeaderSha256: this.deps.lbcHeaderSha256,
+      toolchain: this.deps.toolchain,
+    });
+    const hit = cache.lookup(key);
+    if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, true) };
+
+    const failure = await producer.recentFailure(key);
+    if (failure) throw compileError(failure);
+
+    await registry.ensureShared(kernel.btfSha256);
+    const job = await producer.submit({ cacheKey: key, ...input, btfSha256: kernel.btfSha256, arch: kernel.arch, toolchain: this.deps.toolchain });
+    const waitMs = Math.min(req.waitMs ?? DEFAULT_WAIT_MS, config.limits.maxWaitMs);
+    metrics.compilesInFlight.inc();
+    try {
+      const outcome = await producer.wait(job, waitMs);
+      if (outcome.done) return { status: 200, body: await this.settle(key, outcome.result, kernel) };
+    } finally {
+      metrics.compilesInFlight.dec();
+    }
+    const jobId = jobIdFor(key);
+    return { status: 202, body: { jobId, url: jobUrl(jobId), cacheKey: key } };
+  }
+
+  async jobStatus(jobId: string): Promise<JobStatus> {
+    const job = await this.deps.producer.getJob(jobId);
+    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
+    const state = await this.deps.producer.guard(job.getState(), 'reading job state');
+    const progress = typeof job.progress === 'object' && job.progress ? (job.progress as JobStatus['progress']) : { stage: 'queued' as const, percent: 0 };
+    const status: JobStatus = { id: jobId, state: state as JobStatus['state'], progress };
+    if (state === 'completed') {
+      const kernel = this.deps.registry.get(job.data.btfSha256);
+      if (!kernel) throw new LbcError('LBC_ERR_INTERNAL', `job ${jobId} names unknown kernel ${job.data.btfSha256}`);
+      try {
+        status.result = await this.settle(job.data.cacheKey, job.returnvalue, kernel);
+      } catch (err) {
+        if (!(err instanceof LbcError)) throw err;
+        status.error = err.toBody().error;
+      }
+      status.progress = { stage: 'done', percent: 100 };
+    } else if (state === 'failed') {
+      status.error = new LbcError('LBC_ERR_SANDBOX', job.failedReason || 'the compile job failed', { attempts: job.attemptsMade }).toBody().error;
+    }
+    return status;
+  }
+
+  /** Turns a job result into an answer: stores the object (once) or remembers and throws the failure. */
+  private settle(key: string, result: CompileJobResult, kernel: KernelInfo): Promise<CompileResult> {
+    const running = this.settling.get(key);
+    if (running) return running;
+    const work = this.settleOnce(key, result, kernel).finally(() => this.settling.delete(key));
+    this.settling.set(key, work);
+    return work;
+  }
+
+  private async settleOnce(key: string, result: CompileJobResult, kernel: KernelInfo): Promise<CompileResult> {
+    if (!result.ok) {
+      await this.deps.producer.rememberFailure(key, result);
+      throw compileError(result);
+    }
+    const stored = this.deps.cache.lookup(key);
+    if (stored && stored.entry.sha256 === result.sha256) return this.resultOf(key, stored.entry, kernel, false);
+    const bytes = Buffer.from(result.objectBase64, 'base64');
+    if (bytes.length > this.deps.config.limits.maxArtifactBytes) {
+      throw new LbcError('LBC_ERR_COMPILE_LIMIT', `object of ${bytes.length} bytes exceeds ${this.deps.config.limits.maxArtifactBytes}`);
+    }
+    const entry = this.deps.cache.store(key, bytes, result.sha256, result.warnings);
+    this.deps.metrics.compileSeconds.observe(result.compileMs / 1000);
+    return this.resultOf(key, entry, kernel, false);
+  }
+
+  private resultOf(key: string, entry: { sha256: string; size: number; warnings: string }, kernel: KernelInfo, cached: boolean): CompileResult {
+    return {
+      artifact: { sha256: entry.sha256, size: entry.size, url: artifactUrl(entry.sha256) },
+      cacheKey: key,
+      cached,
+      warnings: entry.warnings,
+      kernel,
+    };
+  }
+}
+
+function compileError(failure: Extract<CompileJobResult, { ok: false }>): LbcError {
+  // The first error line makes the message useful on its own; all diagnostics are in details.
+  const firstError = failure.diagnostics.split('\n').find((l) => /\berror\b/.test(l)) ?? failure.diagnostics.split('\n')[0] ?? '';
+  return new LbcError(failure.code, firstError.trim() || undefined, { diagnostics: failure.diagnostics });
+}

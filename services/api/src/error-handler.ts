@@ -1,0 +1,38 @@
+/**
+ * Every error leaves the API as an ErrorBody with a catalogue code: LbcErrors as they are,
+ * fastify's validation and body-size errors mapped to LBC_ERR_BAD_REQUEST / LBC_ERR_BODY_TOO_LARGE,
+ * anything else an LBC_ERR_INTERNAL that names the request id (the details stay in the log).
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { LbcError } from '@lbc/contract';
+
+function toLbcError(err: FastifyError, requestId: string, bodyLimit: number): LbcError {
+  if (err instanceof LbcError) return err;
+  if (err.validation) {
+    const first = err.validation[0];
+    const missing = first?.keyword === 'required' ? `/${String((first.params as { missingProperty?: string }).missingProperty)}` : '';
+    const field = `${err.validationContext ?? 'request'}${first?.instancePath ?? ''}${missing}`;
+    return new LbcError('LBC_ERR_BAD_REQUEST', `${field} ${first?.message ?? 'is invalid'}`, { field });
+  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
+    return new LbcError('LBC_ERR_BODY_TOO_LARGE', `more than ${bodyLimit} bytes`, { limit: bodyLimit });
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new LbcError('LBC_ERR_BAD_REQUEST', err.message);
+  }
+  return new LbcError('LBC_ERR_INTERNAL', `request ${requestId}`, { requestId });
+}
+
+export function installErrorHandlers(app: FastifyInstance, defaultBodyLimit: number): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const limit = request.routeOptions.bodyLimit ?? defaultBodyLimit;
+    const lbc = toLbcError(err, request.id, limit);
+    if (lbc.status >= 500) request.log.error({ err }, lbc.message);
+    else request.log.info({ code: lbc.code }, lbc.message);
+    return reply.status(lbc.status).type('application/json').send(lbc.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = new LbcError('LBC_ERR_NOT_FOUND', `${request.method} ${request.url.split('?')[0]}`);
+    return reply.status(404).send(err.toBody());
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Prometheus metrics of one API process. A registry per app (not prom-client's global one) so
+ * tests can build many apps in one process.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheEvent } from '@lbc/core';
+
+export interface ApiMetrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'route'>;
+  compileSeconds: Histogram<never>;
+  cacheEvents: Counter<'event'>;
+  compilesInFlight: Gauge<never>;
+  countCacheEvent(event: CacheEvent): void;
+}
+
+/** queueCounts is called at scrape time; it must answer quickly (bounded Redis calls). */
+export function createMetrics(queueCounts: () => Promise<{ waiting: number; active: number }>): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'lbc_api_' });
+  const httpRequests = new Counter({
+    name: 'lbc_http_requests_total',
+    help: 'HTTP requests by route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'lbc_http_request_duration_seconds',
+    help: 'HTTP request duration by route template',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [registry],
+  });
+  const compileSeconds = new Histogram({
+    name: 'lbc_compile_duration_seconds',
+    help: 'Time clang spent on a compile, as measured by the worker',
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const cacheEvents = new Counter({
+    name: 'lbc_cache_events_total',
+    help: 'Artifact cache events: hit, miss, corrupt (dropped), evict, store',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const compilesInFlight = new Gauge({
+    name: 'lbc_compiles_in_flight',
+    help: 'Compile requests of this process waiting for a worker',
+    registers: [registry],
+  });
+  const queueDepth = new Gauge({
+    name: 'lbc_queue_depth',
+    help: 'Compile jobs in the queue by state (-1 when Redis does not answer)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        const counts = await queueCounts();
+        this.set({ state: 'waiting' }, counts.waiting);
+        this.set({ state: 'active' }, counts.active);
+      } catch {
+        this.set({ state: 'waiting' }, -1);
+        this.set({ state: 'active' }, -1);
+      }
+    },
+  });
+  void queueDepth;
+  for (const event of ['hit', 'miss', 'corrupt', 'evict', 'store'] as const) cacheEvents.inc({ event }, 0);
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    compileSeconds,
+    cacheEvents,
+    compilesInFlight,
+    countCacheEvent: (event) => cacheEvents.inc({ event }),
+  };
+}

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { CompileRequest, Limits } from '@lbc/contract';
+import type { CompileService } from '../compile/compile-service.ts';
+import { compileAccepted, compileRequest, compileResult, errorResponses } from '../schemas.ts';
+
+/** JSON escaping can double a C source's size; the per-field byte limits are checked after parsing. */
+export const compileBodyLimit = (limits: Limits) => 2 * (limits.maxSourceBytes + limits.maxIncludeBytes) + 64 * 1024;
+
+export function compileRoutes(app: FastifyInstance, service: CompileService, limits: Limits): void {
+  app.post<{ Body: CompileRequest }>(
+    '/v1/compile',
+    {
+      bodyLimit: compileBodyLimit(limits),
+      schema: {
+        summary: 'Compile a BPF program for a target kernel',
+        body: compileRequest,
+        response: { 200: compileResult, 202: compileAccepted, ...errorResponses(400, 404, 413, 422, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const answer = await service.compile(request.body);
+      return reply.status(answer.status).send(answer.body);
+    },
+  );
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import type { Arch, KernelUploadQuery, Limits } from '@lbc/contract';
+import { decompressUpload, type KernelRegistry } from '@lbc/core';
+import { compileTarget, errorResponses, kernelInfo, sha256Params } from '../schemas.ts';
+
+const BTF_TYPES = ['application/octet-stream', 'application/gzip'];
+
+export function kernelRoutes(app: FastifyInstance, registry: KernelRegistry, limits: Limits): void {
+  app.get('/v1/kernels', {
+    schema: { summary: 'Kernels the service can compile for', response: { 200: { type: 'object', properties: { kernels: { type: 'array', items: kernelInfo } } } } },
+  }, async () => ({ kernels: registry.list() }));
+
+  app.register(async (scope) => {
+    // Raw BTF (optionally gzip) as the body; the parser is scoped to this route only.
+    scope.addContentTypeParser(BTF_TYPES, { parseAs: 'buffer', bodyLimit: limits.maxBtfBytes }, (_req, body, done) => done(null, body));
+    scope.put<{ Params: { sha256: string }; Querystring: KernelUploadQuery; Body: Buffer }>(
+      '/v1/kernels/:sha256',
+      {
+        bodyLimit: limits.maxBtfBytes,
+        schema: {
+          summary: "Upload a kernel's raw BTF (/sys/kernel/btf/vmlinux, gzip accepted)",
+          params: sha256Params,
+          querystring: { ...compileTarget, properties: { release: compileTarget.properties.release, arch: compileTarget.properties.arch, distro: compileTarget.properties.distro } },
+          response: { 200: kernelInfo, 201: kernelInfo, ...errorResponses(400, 413, 503) },
+        },
+      },
+      async (request, reply) => {
+        const btf = decompressUpload(request.body, limits.maxBtfBytes);
+        const { kernel, created } = await registry.register({
+          btf,
+          expectedSha256: request.params.sha256,
+          release: request.query.release,
+          arch: request.query.arch as Arch,
+          distro: request.query.distro ?? '',
+          source: 'upload',
+        });
+        return reply.status(created ? 201 : 200).send(kernel);
+      },
+    );
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * JSON schemas of the /v1 API: fastify validates requests with them, serialises responses with
+ * them, and @fastify/swagger publishes them at /docs.
+ */
+import { ARCHES, ERRORS, NAME_PATTERN, SHA256_PATTERN } from '@lbc/contract';
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const pattern = (re: RegExp) => ({ type: 'string', pattern: re.source }) as const;
+
+export const errorBody = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'hint'],
+      properties: {
+        code: { type: 'string', enum: Object.keys(ERRORS) },
+        message: str,
+        hint: str,
+        details: { type: 'object', additionalProperties: true },
+      },
+    },
+  },
+} as const;
+
+/** The same error body under every status a route may answer with an error. */
+export const errorResponses = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorBody]));
+
+export const kernelInfo = {
+  type: 'object',
+  properties: {
+    btfSha256: str,
+    release: str,
+    arch: str,
+    distro: str,
+    source: str,
+    btfSize: int,
+    createdAt: str,
+  },
+} as const;
+
+export const compileTarget = {
+  type: 'object',
+  required: ['release', 'arch'],
+  additionalProperties: false,
+  properties: {
+    release: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._+~-]+$' },
+    arch: { type: 'string', enum: [...ARCHES] },
+    btfSha256: pattern(SHA256_PATTERN),
+    distro: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9._-]*$' },
+  },
+} as const;
+
+export const compileRequest = {
+  type: 'object',
+  required: ['name', 'source', 'target'],
+  additionalProperties: false,
+  properties: {
+    name: pattern(NAME_PATTERN),
+    source: str,
+    includes: { type: 'object', additionalProperties: str },
+    cflags: { type: 'array', items: str },
+    target: compileTarget,
+    waitMs: { type: 'integer', minimum: 0 },
+  },
+} as const;
+
+export const artifactRef = {
+  type: 'object',
+  properties: { sha256: str, size: int, url: str },
+} as const;
+
+export const compileResult = {
+  type: 'object',
+  properties: {
+    artifact: artifactRef,
+    cacheKey: str,
+    cached: { type: 'boolean' },
+    warnings: str,
+    kernel: kernelInfo,
+    btfUrl: str,
+  },
+} as const;
+
+export const compileAccepted = {
+  type: 'object',
+  properties: { jobId: str, url: str, cacheKey: str },
+} as const;
+
+export const jobStatus = {
+  type: 'object',
+  properties: {
+    id: str,
+    state: str,
+    progress: { type: 'object', properties: { stage: str, percent: { type: 'number' } } },
+    result: compileResult,
+    error: errorBody.properties.error,
+  },
+} as const;
+
+export const limits = {
+  type: 'object',
+  properties: Object.fromEntries(
+    ['maxSourceBytes', 'maxIncludes', 'maxIncludeBytes', 'maxCflags', 'maxBtfBytes', 'maxWaitMs', 'maxArtifactBytes'].map((k) => [k, int]),
+  ),
+} as const;
+
+export const sha256Params = {
+  type: 'object',
+  required: ['sha256'],
+  properties: { sha256: pattern(SHA256_PATTERN) },
+} as const;
