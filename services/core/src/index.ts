@@ -10,3 +10,5 @@ export * from './kernels/registry.ts';
 export * from './kernels/registry-nearest.ts';
 export * from './kernels/registry-host.ts';
 export * from './queue/producer.ts';
+export * from './toolchain.ts';
+export * from './source-policy.ts';

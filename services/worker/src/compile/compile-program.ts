@@ -1,0 +1,100 @@
+/**
+ * One compile job, start to finish inside the sandbox: validate, write the files into a warm
+ * container's job directory, run clang, classify the outcome, read and check the object.
+ * Compile errors and limit hits are results; only sandbox faults throw.
+ */
+import { createHash } from 'node:crypto';
+import { DEFAULT_LIMITS, isLbcError, NAME_PATTERN, LbcError, validateCflags } from '@lbc/contract';
+import { normaliseSource, scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
+import type { KernelSet } from '../kernel-set/kernel-set.ts';
+import type { WarmPool } from '../sandbox/warm-pool.ts';
+import type { RunOutcome } from '../sandbox/sandbox-container.ts';
+import { readObject, writeJobFiles } from '../sandbox/job-dir.ts';
+import { compileArgs, mainFileName, objectFileName, pchAllowedForFlags, responseFile } from './clang-args.ts';
+import { cleanDiagnostics } from './diagnostics.ts';
+import { isBpfObject } from './elf-check.ts';
+
+export interface CompileSettings {
+  pool: WarmPool;
+  maxArtifactBytes?: number;
+  /** Wall-clock bound of one clang run; the container is killed beyond it. */
+  timeoutMs: number;
+  /** Called once per real clang run (the dedup counter). */
+  onClangRun?: () => Promise<void> | void;
+}
+
+type Failure = Extract<CompileJobResult, { ok: false }>;
+
+const failure = (code: Failure['code'], diagnostics: string): Failure => ({ ok: false, code, diagnostics });
+
+/** The precompiled vmlinux.h stands in for the program's own first line only when that line includes it. */
+export function startsWithKernelHeader(source: string): boolean {
+  const first = normaliseSource(source).split('\n').find((l) => l.trim() !== '');
+  return first !== undefined && /^\s*#\s*include\s*["<](vmlinux\.h|lbc\.h)[">]\s*$/.test(first);
+}
+
+function validate(data: CompileJobData): Failure | undefined {
+  try {
+    if (!NAME_PATTERN.test(data.name)) throw new LbcError('LBC_ERR_BAD_REQUEST', `program name ${JSON.stringify(data.name)}`);
+    validateCflags(data.cflags);
+    scanSource({ [mainFileName(data.name)]: data.source, ...data.includes });
+    return undefined;
+  } catch (err) {
+    if (isLbcError(err)) return failure('LBC_ERR_COMPILE', `${err.code}: ${err.message}`);
+    throw err;
+  }
+}
+
+function limitFailure(run: RunOutcome, timeoutMs: number): Failure | undefined {
+  if (run.timedOut) return failure('LBC_ERR_COMPILE_LIMIT', `the compile ran longer than ${Math.round(timeoutMs / 1000)} s and was stopped`);
+  if (run.oomKilled) return failure('LBC_ERR_COMPILE_LIMIT', 'the compile ran out of memory and was stopped');
+  if (run.exitCode === 137) return failure('LBC_ERR_COMPILE_LIMIT', 'the compile exceeded its CPU time and was stopped');
+  if (/File too large|file size limit/i.test(run.stderr)) return failure('LBC_ERR_COMPILE_LIMIT', 'the object exceeded the size limit');
+  return undefined;
+}
+
+const PCH_REJECTED = /precompiled header|PCH file|\.pch/i;
+
+export async function compileProgram(settings: CompileSettings, data: CompileJobData, kernelSet: KernelSet): Promise<CompileJobResult> {
+  const invalid = validate(data);
+  if (invalid) return invalid;
+  const maxBytes = settings.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes;
+  const mainFile = mainFileName(data.name);
+  const userFiles = new Set([mainFile, ...Object.keys(data.includes)]);
+  const usePch = kernelSet.hasPch && pchAllowedForFlags(data.cflags) && startsWithKernelHeader(data.source);
+
+  const attempt = async (pch: boolean): Promise<{ run: RunOutcome; result: CompileJobResult }> => {
+    const slot = await settings.pool.acquire(kernelSet.dir);
+    try {
+      await writeJobFiles(slot.job, mainFile, data.source, data.includes);
+      const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch });
+      await settings.onClangRun?.();
+      const run = await slot.container.run(responseFile(args), settings.timeoutMs);
+      return { run, result: await classify(run, slot.job, pch) };
+    } finally {
+      void slot.release();
+    }
+  };
+
+  const classify = async (run: RunOutcome, job: Parameters<typeof readObject>[0], pch: boolean): Promise<CompileJobResult> => {
+    const limited = limitFailure(run, settings.timeoutMs);
+    if (limited) return limited;
+    let diagnostics = cleanDiagnostics(run.stderr, userFiles);
+    if (run.truncated) diagnostics += '\n(diagnostics truncated)';
+    if (run.exitCode !== 0) return failure('LBC_ERR_COMPILE', diagnostics || `clang exited with status ${run.exitCode}`);
+    const object = await readObject(job, objectFileName(data.name), maxBytes);
+    if (!object.ok) return failure(object.reason === 'too-large' ? 'LBC_ERR_COMPILE_LIMIT' : 'LBC_ERR_COMPILE', object.detail);
+    if (!isBpfObject(object.bytes)) return failure('LBC_ERR_COMPILE', 'the compiler output is not a BPF ELF object');
+    return {
+      ok: true,
+      objectBase64: object.bytes.toString('base64'),
+      sha256: createHash('sha256').update(object.bytes).digest('hex'),
+      warnings: diagnostics,
+      compileMs: Math.round(run.ms),
+    };
+  };
+
+  const first = await attempt(usePch);
+  if (usePch && !first.result.ok && PCH_REJECTED.test(first.run.stderr)) return (await attempt(false)).result;
+  return first.result;
+}

@@ -1,0 +1,136 @@
+/**
+ * Kernel sets: per (BTF hash, toolchain), a directory holding the raw BTF, the vmlinux.h dumped
+ * from it and a precompiled vmlinux.h. The BTF is user-uploaded, so bpftool and clang read it only
+ * inside the sandbox. Built once: an in-process promise map and a lock file keep builds of one set
+ * single, and the finished directory appears by an atomic rename.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import type { Redis } from 'ioredis';
+import { LbcError } from '@lbc/contract';
+import { getSharedBtf, toolchainShort } from '@lbc/core';
+import { SandboxContainer } from '../sandbox/sandbox-container.ts';
+import type { SandboxLimits } from '../sandbox/hardening.ts';
+import { ownerLabels, SANDBOX_KERNEL } from '../sandbox/warm-pool.ts';
+import { KERNEL_HEADER, KERNEL_PCH, PCH_FLAGS } from '../compile/clang-args.ts';
+import { withBuildLock } from './build-lock.ts';
+
+export interface KernelSet {
+  dir: string;
+  /** False when the precompiled header could not be built: compiles use the plain header. */
+  hasPch: boolean;
+}
+
+export interface KernelSetStoreOptions {
+  docker: Dockerode;
+  redis: Redis;
+  image: string;
+  toolchain: string;
+  dataDir: string;
+  limits: SandboxLimits;
+  buildTimeoutMs?: number;
+}
+
+const SANDBOX_UID = 65534;
+
+export class KernelSetStore {
+  private building = new Map<string, Promise<KernelSet>>();
+  readonly root: string;
+
+  constructor(private readonly options: KernelSetStoreOptions) {
+    this.root = join(options.dataDir, 'kernelsets');
+  }
+
+  dirFor(btfSha256: string): string {
+    return join(this.root, btfSha256, toolchainShort(this.options.toolchain));
+  }
+
+  private ready(btfSha256: string): KernelSet | undefined {
+    const dir = this.dirFor(btfSha256);
+    if (!existsSync(join(dir, KERNEL_HEADER))) return undefined;
+    return { dir, hasPch: existsSync(join(dir, KERNEL_PCH)) };
+  }
+
+  /** The most recently built set of this toolchain, to start warm containers for at startup. */
+  async mostRecent(): Promise<string | undefined> {
+    const shas = await fs.readdir(this.root).catch(() => [] as string[]);
+    let best: { dir: string; mtime: number } | undefined;
+    for (const sha of shas) {
+      const dir = this.dirFor(sha);
+      const stat = await fs.stat(join(dir, KERNEL_HEADER)).catch(() => undefined);
+      if (stat && (!best || stat.mtimeMs > best.mtime)) best = { dir, mtime: stat.mtimeMs };
+    }
+    return best?.dir;
+  }
+
+  async ensure(btfSha256: string): Promise<KernelSet> {
+    const done = this.ready(btfSha256);
+    if (done) return done;
+    let pending = this.building.get(btfSha256);
+    if (!pending) {
+      pending = (async () => {
+        await fs.mkdir(join(this.root, btfSha256), { recursive: true });
+        return withBuildLock(`${this.dirFor(btfSha256)}.lock`, async () => this.ready(btfSha256) ?? this.build(btfSha256));
+      })();
+      this.building.set(btfSha256, pending);
+      pending.finally(() => this.building.delete(btfSha256)).catch(() => {});
+    }
+    return pending;
+  }
+
+  private async build(btfSha256: string): Promise<KernelSet> {
+    const btf = await getSharedBtf(this.options.redis, btfSha256);
+    // Missing BTF is an infrastructure fault (the API registers it before queueing): retry later.
+    if (!btf) throw new LbcError('LBC_ERR_KERNEL_UNKNOWN', `BTF ${btfSha256} is not in Redis`, { btfSha256 });
+    const actual = createHash('sha256').update(btf).digest('hex');
+    if (actual !== btfSha256) throw new LbcError('LBC_ERR_BTF_HASH_MISMATCH', `stored BTF hashes to ${actual}`, { btfSha256 });
+
+    const final = this.dirFor(btfSha256);
+    const tmp = await fs.mkdtemp(`${final}.tmp-`);
+    try {
+      await fs.chmod(tmp, 0o755);
+      if (process.getuid?.() === 0) await fs.chown(tmp, SANDBOX_UID, SANDBOX_UID);
+      else await fs.chmod(tmp, 0o777);
+      await fs.writeFile(join(tmp, 'vmlinux.btf'), btf, { mode: 0o644 });
+
+      const dump = await this.runInSandbox(tmp, `bpftool btf dump file ${SANDBOX_KERNEL}/vmlinux.btf format c > ${SANDBOX_KERNEL}/${KERNEL_HEADER}`);
+      if (dump.exitCode !== 0) {
+        throw new LbcError('LBC_ERR_BTF_INVALID', `bpftool could not dump BTF ${btfSha256}: ${dump.stderr.slice(0, 500)}`, { btfSha256 });
+      }
+      // The PCH is built against /k/vmlinux.h, the very path compiles see it at.
+      const pch = await this.runInSandbox(
+        tmp,
+        `clang ${PCH_FLAGS.join(' ')} -x c-header ${SANDBOX_KERNEL}/${KERNEL_HEADER} -o ${SANDBOX_KERNEL}/${KERNEL_PCH}`,
+      );
+      if (pch.exitCode !== 0) await fs.rm(join(tmp, KERNEL_PCH), { force: true });
+      try {
+        await fs.rename(tmp, final);
+      } catch (err) {
+        // Another host process finished the same set first: theirs is as good as ours.
+        if (!this.ready(btfSha256)) throw err;
+      }
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true }).catch(() => {});
+    }
+    return this.ready(btfSha256)!;
+  }
+
+  private async runInSandbox(dir: string, script: string) {
+    const container = await SandboxContainer.start(this.options.docker, {
+      image: this.options.image,
+      // `read` waits for the (empty) input so the run follows the same protocol as compiles.
+      cmd: ['sh', '-c', `read -r _ ; ${script}`],
+      workingDir: SANDBOX_KERNEL,
+      mounts: [{ host: dir, container: SANDBOX_KERNEL, writable: true }],
+      labels: ownerLabels('kernel-set'),
+      limits: { ...this.options.limits, maxFileBytes: 1024 * 1024 * 1024, cpuSeconds: 300 },
+    });
+    try {
+      return await container.run('\n', this.options.buildTimeoutMs ?? 300_000);
+    } finally {
+      await container.destroy();
+    }
+  }
+}

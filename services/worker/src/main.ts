@@ -1,0 +1,43 @@
+/**
+ * A standalone worker process: `node --import tsx services/worker/src/main.ts`. Configured by env:
+ * REDIS_URL, LBC_DATA_DIR, LBC_IMAGE, LBC_WORKER_CONCURRENCY, LBC_LOCK_DURATION_MS,
+ * LBC_STALLED_INTERVAL_MS, LBC_WARM_CONTAINERS, LBC_COMPILE_TIMEOUT_MS.
+ */
+import { resolve } from 'node:path';
+import { startWorker } from './worker.ts';
+
+function intEnv(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const worker = await startWorker({
+  redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+  dataDir: resolve(process.env.LBC_DATA_DIR || './.data'),
+  image: process.env.LBC_IMAGE || undefined,
+  concurrency: intEnv('LBC_WORKER_CONCURRENCY'),
+  lockDurationMs: intEnv('LBC_LOCK_DURATION_MS'),
+  stalledIntervalMs: intEnv('LBC_STALLED_INTERVAL_MS'),
+  warmContainers: intEnv('LBC_WARM_CONTAINERS'),
+  compileTimeoutMs: intEnv('LBC_COMPILE_TIMEOUT_MS'),
+});
+process.stdout.write(`lbc worker ${process.pid} ready (${worker.toolchain})\n`);
+
+let closing = false;
+const shutdown = (signal: string) => {
+  if (closing) return;
+  closing = true;
+  process.stdout.write(`lbc worker ${process.pid}: ${signal}, finishing current jobs\n`);
+  worker.close().then(
+    () => process.exit(0),
+    (err) => {
+      process.stderr.write(`lbc worker close failed: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,141 @@
+/**
+ * One single-use sandbox container. It is created and started ahead of time (warm) with its command
+ * blocked reading stdin; `run` writes the input, closes stdin and collects the result. The container
+ * is then destroyed: no container ever serves two jobs.
+ */
+import { PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { LbcError } from '@lbc/contract';
+import { hardenedContainerOptions, type Mount, type SandboxLimits } from './hardening.ts';
+
+export interface RunOutcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Killed by the wall-clock timeout. */
+  timedOut: boolean;
+  oomKilled: boolean;
+  /** Output beyond the cap was dropped. */
+  truncated: boolean;
+  ms: number;
+}
+
+export interface SandboxSpec {
+  image: string;
+  cmd: string[];
+  workingDir: string;
+  mounts: Mount[];
+  labels: Record<string, string>;
+  limits: SandboxLimits;
+}
+
+/** Diagnostics beyond this are dropped: a runaway program must not fill the worker's memory. */
+const OUTPUT_CAP = 256 * 1024;
+
+function sandboxError(what: string, err: unknown): LbcError {
+  return new LbcError('LBC_ERR_SANDBOX', `${what}: ${(err as Error).message}`, undefined, { cause: err });
+}
+
+class CappedText {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+  readonly sink = new PassThrough();
+  constructor() {
+    this.sink.on('data', (chunk: Buffer) => {
+      if (this.size >= OUTPUT_CAP) {
+        this.truncated = true;
+        return;
+      }
+      const room = OUTPUT_CAP - this.size;
+      if (chunk.length > room) this.truncated = true;
+      const kept = chunk.subarray(0, room);
+      this.chunks.push(kept);
+      this.size += kept.length;
+    });
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+export class SandboxContainer {
+  private used = false;
+  private constructor(
+    readonly container: Dockerode.Container,
+    private readonly stream: Duplex,
+    private readonly stdout: CappedText,
+    private readonly stderr: CappedText,
+  ) {}
+
+  static async start(docker: Dockerode, spec: SandboxSpec): Promise<SandboxContainer> {
+    let container: Dockerode.Container | undefined;
+    try {
+      container = await docker.createContainer(hardenedContainerOptions(spec));
+      // Attach before start so no byte of output is missed.
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+      const stdout = new CappedText();
+      const stderr = new CappedText();
+      docker.modem.demuxStream(stream, stdout.sink, stderr.sink);
+      stream.on('error', () => {});
+      await container.start();
+      return new SandboxContainer(container, stream, stdout, stderr);
+    } catch (err) {
+      if (container) await container.remove({ force: true }).catch(() => {});
+      throw sandboxError('starting a sandbox container', err);
+    }
+  }
+
+  get id(): string {
+    return this.container.id;
+  }
+
+  /** Feeds `input` on stdin, then waits for the command to exit or kills it after `timeoutMs`. */
+  async run(input: string, timeoutMs: number): Promise<RunOutcome> {
+    if (this.used) throw new LbcError('LBC_ERR_INTERNAL', 'a sandbox container was reused');
+    this.used = true;
+    const started = performance.now();
+    let timedOut = false;
+    const exited = this.container.wait() as Promise<{ StatusCode: number }>;
+    const streamEnded = new Promise<void>((done) => {
+      this.stream.once('end', done);
+      this.stream.once('close', done);
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.container.kill().catch(() => {});
+    }, timeoutMs);
+    let exitCode: number;
+    try {
+      this.stream.end(input);
+      exitCode = (await exited).StatusCode;
+    } catch (err) {
+      throw sandboxError('running in the sandbox', err);
+    } finally {
+      clearTimeout(timer);
+    }
+    // The last output bytes may arrive just after the exit status.
+    await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 200))]);
+    const ms = performance.now() - started;
+    let oomKilled = false;
+    if (exitCode === 137 && !timedOut) {
+      const info = await this.container.inspect().catch(() => undefined);
+      oomKilled = Boolean(info?.State?.OOMKilled);
+    }
+    return {
+      exitCode,
+      stdout: this.stdout.text(),
+      stderr: this.stderr.text(),
+      timedOut,
+      oomKilled,
+      truncated: this.stdout.truncated || this.stderr.truncated,
+      ms,
+    };
+  }
+
+  async destroy(): Promise<void> {
+    this.stream.destroy();
+    await this.container.remove({ force: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Compile slots started ahead of time, so container start stays off the request path. A slot is a
+ * running container plus its own fresh job directory; it serves exactly one job and is destroyed,
+ * and a replacement is started in the background. Slots are specific to a kernel set (mounted at
+ * /k), so the pool keeps spares for the kernel set used last.
+ */
+import type Dockerode from 'dockerode';
+import { LBC_HEADER_DIR } from '@lbc/core';
+import { SandboxContainer } from './sandbox-container.ts';
+import { createJobDir, removeJobDir, type JobDir } from './job-dir.ts';
+import { LABEL_HOST, LABEL_JOB_DIR, LABEL_PID, LABEL_ROLE, type SandboxLimits } from './hardening.ts';
+import { hostname } from 'node:os';
+
+/** Where things are inside every compile container. */
+export const SANDBOX_SRC = '/job/src';
+export const SANDBOX_OUT = '/job/out';
+export const SANDBOX_KERNEL = '/k';
+export const SANDBOX_LBC = '/lbc';
+
+export interface CompileSlot {
+  container: SandboxContainer;
+  job: JobDir;
+  kernelSetDir: string;
+  release(): Promise<void>;
+}
+
+export interface WarmPoolOptions {
+  docker: Dockerode;
+  image: string;
+  jobsDir: string;
+  limits: SandboxLimits;
+  /** Spare slots kept started. 0 disables warming (every job starts its own). */
+  size: number;
+}
+
+export function ownerLabels(role: string, jobDir?: string): Record<string, string> {
+  return { [LABEL_ROLE]: role, [LABEL_HOST]: hostname(), [LABEL_PID]: String(process.pid), ...(jobDir ? { [LABEL_JOB_DIR]: jobDir } : {}) };
+}
+
+export class WarmPool {
+  private spares: Promise<CompileSlot>[] = [];
+  private sparesFor: string | undefined;
+  private closed = false;
+
+  constructor(private readonly options: WarmPoolOptions) {}
+
+  private async startSlot(kernelSetDir: string): Promise<CompileSlot> {
+    const job = await createJobDir(this.options.jobsDir);
+    try {
+      const container = await SandboxContainer.start(this.options.docker, {
+        image: this.options.image,
+        // clang reads its whole command line as a response file from stdin, so it is already
+        // loaded and waiting when a job arrives.
+        cmd: ['clang', '@/dev/stdin'],
+        workingDir: SANDBOX_SRC,
+        mounts: [
+          { host: job.src, container: SANDBOX_SRC, writable: false },
+          { host: job.out, container: SANDBOX_OUT, writable: true },
+          { host: kernelSetDir, container: SANDBOX_KERNEL, writable: false },
+          { host: LBC_HEADER_DIR, container: SANDBOX_LBC, writable: false },
+        ],
+        labels: ownerLabels('compile', job.root),
+        limits: this.options.limits,
+      });
+      return {
+        container,
+        job,
+        kernelSetDir,
+        release: async () => {
+          await container.destroy();
+          await removeJobDir(job.root);
+        },
+      };
+    } catch (err) {
+      await removeJobDir(job.root);
+      throw err;
+    }
+  }
+
+  private spare(kernelSetDir: string): Promise<CompileSlot> {
+    const slot = this.startSlot(kernelSetDir);
+    slot.catch(() => {});
+    return slot;
+  }
+
+  private refill(kernelSetDir: string): void {
+    if (this.closed) return;
+    if (this.sparesFor !== kernelSetDir) {
+      for (const old of this.spares.splice(0)) void old.then((s) => s.release(), () => {});
+      this.sparesFor = kernelSetDir;
+    }
+    while (this.spares.length < this.options.size) this.spares.push(this.spare(kernelSetDir));
+  }
+
+  /** A started slot for this kernel set: a warm spare when there is one. */
+  async acquire(kernelSetDir: string): Promise<CompileSlot> {
+    const warm = this.sparesFor === kernelSetDir ? this.spares.shift() : undefined;
+    this.refill(kernelSetDir);
+    if (warm) {
+      try {
+        return await warm;
+      } catch {
+        // A spare that failed to start (engine hiccup): try once more on the request path.
+      }
+    }
+    return this.startSlot(kernelSetDir);
+  }
+
+  /** Starts spares for a kernel set before any job asks for it. */
+  prewarm(kernelSetDir: string): void {
+    this.refill(kernelSetDir);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const spares = this.spares.splice(0);
+    await Promise.all(spares.map((s) => s.then((slot) => slot.release(), () => {})));
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The compile worker: a BullMQ consumer of COMPILE_QUEUE. Compile errors come back as results
+ * (never retried); sandbox and Redis faults throw so BullMQ retries with the producer's backoff;
+ * a worker killed mid-job loses its lock and the job runs again on another worker.
+ */
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { Redis } from 'ioredis';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
+import { COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
+import { KernelSetStore } from './kernel-set/kernel-set.ts';
+import { WarmPool } from './sandbox/warm-pool.ts';
+import { DEFAULT_SANDBOX_LIMITS } from './sandbox/hardening.ts';
+import { removeLeftovers } from './sandbox/leftovers.ts';
+import { compileProgram } from './compile/compile-program.ts';
+import { countCompile } from './stats.ts';
+
+export interface WorkerOptions {
+  redisUrl: string;
+  /** Kernel sets and job directories live here. */
+  dataDir: string;
+  image?: string;
+  concurrency?: number;
+  docker?: Dockerode;
+  /** BullMQ job lock; a dead worker's job is taken over after about this long. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  /** Spare started containers; defaults to `concurrency`. */
+  warmContainers?: number;
+  /** Wall-clock bound of one clang run. */
+  compileTimeoutMs?: number;
+  maxArtifactBytes?: number;
+  queueName?: string;
+}
+
+export interface RunningWorker {
+  /** The toolchain identity this worker compiles with (it refuses jobs asking for another). */
+  toolchain: string;
+  worker: Worker<CompileJobData, CompileJobResult>;
+  close(): Promise<void>;
+}
+
+/** Faults a retry cannot fix: the job fails at once instead of burning its attempts. */
+const PERMANENT = new Set(['LBC_ERR_BTF_INVALID', 'LBC_ERR_BTF_HASH_MISMATCH']);
+
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  const docker = opts.docker ?? new Dockerode();
+  const image = opts.image ?? imageFromEnv();
+  const concurrency = opts.concurrency ?? 1;
+  await ensureImage(docker, image);
+  const toolchain = await toolchainIdentity(docker, image);
+  const jobsDir = join(opts.dataDir, 'jobs');
+  await removeLeftovers(docker, jobsDir);
+
+  const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
+  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits });
+  const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency });
+  const recent = await kernelSets.mostRecent();
+  if (recent) pool.prewarm(recent);
+
+  const processJob = async (job: Job<CompileJobData, CompileJobResult>): Promise<CompileJobResult> => {
+    const data = job.data;
+    if (data.toolchain !== toolchain) {
+      throw new LbcError('LBC_ERR_SANDBOX', `job wants toolchain "${data.toolchain}" but this worker has "${toolchain}"`);
+    }
+    const progress = (stage: CompileJobProgress['stage'], percent: number) => job.updateProgress({ stage, percent } satisfies CompileJobProgress);
+    try {
+      await progress('kernel-set', 10);
+      const kernelSet = await kernelSets.ensure(data.btfSha256);
+      await progress('compiling', 40);
+      const result = await compileProgram(
+        { pool, timeoutMs: opts.compileTimeoutMs ?? 60_000, maxArtifactBytes: opts.maxArtifactBytes, onClangRun: () => countCompile(redis) },
+        data,
+        kernelSet,
+      );
+      await progress('done', 100);
+      return result;
+    } catch (err) {
+      if (isLbcError(err) && PERMANENT.has(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      throw err;
+    }
+  };
+
+  const worker = new Worker<CompileJobData, CompileJobResult>(opts.queueName ?? COMPILE_QUEUE, processJob, {
+    connection: new Redis(opts.redisUrl, { maxRetriesPerRequest: null }),
+    concurrency,
+    lockDuration: opts.lockDurationMs ?? 30_000,
+    stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    maxStalledCount: 2,
+  });
+  worker.on('error', () => {});
+  await worker.waitUntilReady();
+
+  return {
+    toolchain,
+    worker,
+    async close() {
+      await worker.close();
+      await pool.close();
+      await worker.disconnect().catch(() => {});
+      redis.disconnect();
+    },
+  };
+}

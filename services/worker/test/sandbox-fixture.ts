@@ -1,0 +1,70 @@
+/** What the worker tests share: a private Redis holding this host's BTF, and a sandbox built on it. */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { Redis } from 'ioredis';
+import { DEFAULT_IMAGE, putSharedBtf, toolchainIdentity, type CompileJobData } from '@lbc/core';
+import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
+import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
+import { WarmPool } from '../src/sandbox/warm-pool.ts';
+import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
+
+export const HOST_BTF = readFileSync('/sys/kernel/btf/vmlinux');
+export const HOST_BTF_SHA = createHash('sha256').update(HOST_BTF).digest('hex');
+
+export async function registerHostKernel(redis: Redis): Promise<string> {
+  await putSharedBtf(redis, HOST_BTF_SHA, HOST_BTF);
+  return HOST_BTF_SHA;
+}
+
+export interface SandboxFixture {
+  docker: Dockerode;
+  redis: Redis;
+  privateRedis: PrivateRedis;
+  dataDir: string;
+  toolchain: string;
+  kernelSets: KernelSetStore;
+  pool: WarmPool;
+  job(name: string, source: string, extra?: Partial<CompileJobData>): CompileJobData;
+  close(): Promise<void>;
+}
+
+export async function startSandboxFixture(opts: { warm?: number } = {}): Promise<SandboxFixture> {
+  const docker = new Dockerode();
+  const privateRedis = await startPrivateRedis();
+  const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: null });
+  await registerHostKernel(redis);
+  const dataDir = mkdtempSync(join(tmpdir(), 'lbc-worker-test-'));
+  const toolchain = await toolchainIdentity(docker, DEFAULT_IMAGE);
+  const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: 16 * 1024 * 1024 + 1 };
+  const kernelSets = new KernelSetStore({ docker, redis, image: DEFAULT_IMAGE, toolchain, dataDir, limits });
+  const pool = new WarmPool({ docker, image: DEFAULT_IMAGE, jobsDir: join(dataDir, 'jobs'), limits, size: opts.warm ?? 1 });
+  return {
+    docker,
+    redis,
+    privateRedis,
+    dataDir,
+    toolchain,
+    kernelSets,
+    pool,
+    job: (name, source, extra = {}) => ({
+      cacheKey: `test-${Math.random().toString(16).slice(2)}`,
+      name,
+      source,
+      includes: {},
+      cflags: [],
+      btfSha256: HOST_BTF_SHA,
+      arch: 'x86_64',
+      toolchain,
+      ...extra,
+    }),
+    async close() {
+      await pool.close();
+      redis.disconnect();
+      await privateRedis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The compile sandbox end to end on the real Docker engine and the real kernel: a program using
+ * lbc.h's map macros compiles, its BTF carries the map types and event decl tags, and it loads.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileProgram } from '../src/compile/compile-program.ts';
+import { startSandboxFixture, type SandboxFixture } from './sandbox-fixture.ts';
+
+export const TRACE_PROGRAM = `#include "lbc.h"
+struct event { u32 pid; u64 ts; char comm[16]; };
+struct key_t { u32 pid; s32 stack; };
+LBC_HASH(counts, struct key_t, u64, 64);
+LBC_PERF_OUTPUT(e_out, struct event, 0);
+LBC_RINGBUF(events, struct event, 1 << 12);
+LBC_STACK(stacks, 32);
+
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(void *ctx) {
+  struct task_struct *t = (void *)bpf_get_current_task();
+  struct key_t k = { .pid = _(t->tgid), .stack = bpf_get_stackid(ctx, &stacks, 0) };
+  u64 one = 1, *v = bpf_map_lookup_elem(&counts, &k);
+  if (v) __sync_fetch_and_add(v, 1); else bpf_map_update_elem(&counts, &k, &one, BPF_ANY);
+  struct event e = { .pid = k.pid, .ts = bpf_ktime_get_ns() };
+  bpf_get_current_comm(e.comm, sizeof(e.comm));
+  bpf_perf_event_output(ctx, &e_out, BPF_F_CURRENT_CPU, &e, sizeof(e));
+  struct event *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+  if (r) { *r = e; bpf_ringbuf_submit(r, 0); }
+  lbc_debug("exec %d", k.pid);
+  return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+let fx: SandboxFixture;
+let work: string;
+
+beforeAll(async () => {
+  fx = await startSandboxFixture();
+  work = mkdtempSync(join(tmpdir(), 'lbc-sandbox-test-'));
+});
+afterAll(async () => {
+  await fx?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const compile = async (name: string, source: string, extra = {}) => {
+  const set = await fx.kernelSets.ensure(fx.job(name, source).btfSha256);
+  return compileProgram({ pool: fx.pool, timeoutMs: 60_000 }, fx.job(name, source, extra), set);
+};
+
+describe('sandbox compile', () => {
+  it('builds a kernel set with vmlinux.h and a precompiled header', async () => {
+    const set = await fx.kernelSets.ensure(fx.job('x', '').btfSha256);
+    expect(set.hasPch).toBe(true);
+    expect(set.dir.startsWith(fx.dataDir)).toBe(true);
+  });
+
+  it('compiles lbc.h maps into an object whose BTF names their types and the event types', async () => {
+    const result = await compile('hello', TRACE_PROGRAM);
+    if (!result.ok) throw new Error(result.diagnostics);
+    const object = Buffer.from(result.objectBase64, 'base64');
+    const path = join(work, 'hello.bpf.o');
+    writeFileSync(path, object);
+
+    const btf = execFileSync('bpftool', ['btf', 'dump', 'file', path], { encoding: 'utf8' });
+    expect(btf).toMatch(/VAR 'counts'/);
+    expect(btf).toMatch(/STRUCT 'key_t' size=8 vlen=2/);
+    expect(btf).toMatch(/STRUCT 'event' size=32 vlen=3/);
+    expect(btf.match(/DECL_TAG 'lbc\.event=struct event'/g)).toHaveLength(2);
+    // The decl tags point at the perf array's and the ring buffer's VARs.
+    for (const map of ['e_out', 'events']) {
+      const varId = new RegExp(`\\[(\\d+)\\] VAR '${map}'`).exec(btf)![1];
+      expect(btf).toMatch(new RegExp(`DECL_TAG 'lbc\\.event=struct event' type_id=${varId} `));
+    }
+    expect(btf).toMatch(/VAR 'stacks'/);
+    // No path of the service or the sandbox reaches the user's object through debug info.
+    expect(object.includes(Buffer.from(fx.dataDir))).toBe(false);
+  });
+
+  it('the object loads on this kernel with the host libbpf (bpftool prog loadall)', async () => {
+    const result = await compile('hello', TRACE_PROGRAM);
+    if (!result.ok) throw new Error(result.diagnostics);
+    const path = join(work, 'load.bpf.o');
+    writeFileSync(path, Buffer.from(result.objectBase64, 'base64'));
+    const pin = `/sys/fs/bpf/lbc-test-${process.pid}-${Date.now()}`;
+    mkdirSync(pin);
+    try {
+      execFileSync('bpftool', ['prog', 'loadall', path, pin], { stdio: 'pipe' });
+      const progs = execFileSync('bpftool', ['prog', 'show', 'pinned', join(pin, 'on_exec'), '--json'], { encoding: 'utf8' });
+      expect(JSON.parse(progs)).toMatchObject({ type: 'tracepoint', name: 'on_exec' });
+    } finally {
+      rmSync(pin, { recursive: true, force: true });
+    }
+  });
+
+  it('a compile error is a result naming the user file, line and column, and no sandbox path', async () => {
+    const source = '#include "lbc.h"\n\nSEC("tracepoint/sched/sched_process_exec")\nint f(void *ctx) {\n  return undefined_thing;\n}\n';
+    const result = await compile('hello', source);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe('LBC_ERR_COMPILE');
+    expect(result.diagnostics).toMatch(/^hello\.bpf\.c:5:10: error: use of undeclared identifier 'undefined_thing'/m);
+    expect(result.diagnostics).not.toMatch(/\/job\/|\/k\/|\/lbc\/|\/usr\/|lbc-worker-test/);
+  });
+
+  it('diagnostics in an include and in lbc.h use the user-facing names', async () => {
+    const source = '#include "lbc.h"\n#include "sub/defs.h"\nint x = LBC_H_VERSION + broken;\n';
+    const result = await compile('prog', source, { includes: { 'sub/defs.h': '#pragma once\nstatic int y = ;\n' } });
+    if (result.ok) throw new Error('expected errors');
+    expect(result.diagnostics).toMatch(/^sub\/defs\.h:2:16: error: expected expression/m);
+    expect(result.diagnostics).toMatch(/^prog\.bpf\.c:3:25: error: use of undeclared identifier 'broken'/m);
+    expect(result.diagnostics).not.toMatch(/\/job\/|\/k\/|\/lbc\//);
+  });
+
+  it('the precompiled header and the plain header give the same object', async () => {
+    const pch = await compile('same', TRACE_PROGRAM);
+    // Defining a macro vmlinux.h tests (here to its own default) makes the program skip the PCH.
+    const plain = await compile('same', TRACE_PROGRAM, { cflags: ['-D__weak=__attribute__((weak))'] });
+    if (!pch.ok || !plain.ok) throw new Error('compile failed');
+    const dump = (r: typeof pch, file: string) => {
+      const path = join(work, file);
+      writeFileSync(path, Buffer.from(r.ok ? r.objectBase64 : '', 'base64'));
+      return {
+        btf: execFileSync('bpftool', ['btf', 'dump', 'file', path], { encoding: 'utf8' }),
+        code: execFileSync('llvm-objdump-16', ['-d', '--no-show-raw-insn', path], { encoding: 'utf8' }).split('\n').slice(2).join('\n'),
+      };
+    };
+    const a = dump(pch, 'pch.o');
+    const b = dump(plain, 'plain.o');
+    expect(a.code).toBe(b.code);
+    // Type ids may be numbered differently; the named types must be the same.
+    const named = (btf: string) => [...btf.matchAll(/^\[\d+\] (\w+) '([^']+)'/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+    expect(named(a.btf)).toEqual(named(b.btf));
+    console.log(`sandbox compile: with PCH ${pch.compileMs} ms, plain vmlinux.h ${plain.compileMs} ms`);
+  });
+});
