@@ -1,0 +1,55 @@
+/** Typed maps of a loaded object: `createMaps(native, obj, btf)` → { [map name]: LbcMap }. */
+import { parseBtf, type Btf } from '@lbc/btf';
+import type { NativeAddon, NativeObject } from '../native/types.ts';
+import { codecFor } from '../values/index.ts';
+import { LbcMap } from './lbc-map.ts';
+import { mapCodec, recordedEventType } from './map-codecs.ts';
+import { isPerCpu } from './map-types.ts';
+import type { MapContext } from './map-context.ts';
+
+export { LbcMap } from './lbc-map.ts';
+export { MAP_TYPE, mapTypeName } from './map-types.ts';
+export { formatLog2Hist, log2Slots } from './log2-hist.ts';
+export type { StackFrame } from './stack-trace.ts';
+export type { EventCallback, LostCallback, EventSubscription } from './event-stream.ts';
+export type { MapEntry, UpdateFlag } from './key-value-ops.ts';
+
+/** Map names → maps, plus a non-enumerable `close()` that closes every map's buffers and marks them closed. */
+export type LbcMaps = Record<string, LbcMap> & { close(): void };
+
+/** Maps libbpf creates for globals (.bss, .data, .rodata, .kconfig) are skipped: they are not user maps. */
+function isInternalMap(name: string): boolean {
+  return name.includes('.');
+}
+
+export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf | Buffer | null): LbcMaps {
+  const btf = btfOrRaw === null ? null : Buffer.isBuffer(btfOrRaw) ? parseBtf(btfOrRaw) : btfOrRaw;
+  const closed = { value: false };
+  let cpus: number | undefined;
+  const maps: Record<string, LbcMap> = {};
+  for (const info of obj.maps()) {
+    if (isInternalMap(info.name)) continue;
+    const perCpu = isPerCpu(info.type);
+    if (perCpu) cpus ??= native.numPossibleCpus();
+    const ctx: MapContext = {
+      native,
+      info,
+      btf,
+      key: mapCodec(btf, info.btfKeyTypeId, info.keySize, 'key'),
+      value: mapCodec(btf, info.btfValueTypeId, info.valueSize, 'value'),
+      cpus: perCpu ? cpus! : 1,
+      perCpu,
+      closed,
+    };
+    const eventType = recordedEventType(btf, info.name);
+    maps[info.name] = new LbcMap(ctx, eventType !== undefined && btf ? codecFor(btf, eventType) : undefined);
+  }
+  Object.defineProperty(maps, 'close', {
+    enumerable: false,
+    value: () => {
+      for (const m of Object.values(maps)) m.close();
+      closed.value = true;
+    },
+  });
+  return maps as LbcMaps;
+}

@@ -1,0 +1,152 @@
+/**
+ * One map of a loaded object, typed by its BTF: key/value operations, histograms, stack
+ * symbolisation and event streams, each offered only where the map type has it.
+ */
+import { LbcError } from '@lbc/contract';
+import type { Codec } from '../values/index.ts';
+import { KeyValueOps, type MapEntry, type UpdateFlag } from './key-value-ops.ts';
+import { formatLog2Hist, log2Slots } from './log2-hist.ts';
+import { readStack, type StackFrame } from './stack-trace.ts';
+import { eventDecoder, eventIterator, openPerf, openRing, type EventCallback, type EventIteratorOptions, type EventSubscription, type LostCallback } from './event-stream.ts';
+import { MAP_TYPE, mapTypeName } from './map-types.ts';
+import type { MapContext } from './map-context.ts';
+
+export class LbcMap {
+  readonly name: string;
+  readonly type: number;
+  /** "hash", "percpu_array", "ringbuf", ... */
+  readonly typeName: string;
+  readonly fd: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** C types of key, value and (for buffers) events, for listings. */
+  readonly keyType: string;
+  readonly valueType: string;
+  readonly eventType: string | undefined;
+
+  private kvOps: KeyValueOps | undefined;
+  private readonly subscriptions = new Set<EventSubscription>();
+  private readonly decodeEvent: (raw: Buffer) => unknown;
+
+  constructor(private readonly ctx: MapContext, eventCodec?: Codec) {
+    const { info } = ctx;
+    this.name = info.name;
+    this.type = info.type;
+    this.typeName = mapTypeName(info.type);
+    this.fd = info.fd;
+    this.keySize = info.keySize;
+    this.valueSize = info.valueSize;
+    this.maxEntries = info.maxEntries;
+    this.keyType = ctx.key.cType;
+    this.valueType = ctx.value.cType;
+    this.eventType = eventCodec?.cType;
+    this.decodeEvent = eventDecoder(eventCodec);
+  }
+
+  get perCpu(): boolean {
+    return this.ctx.perCpu;
+  }
+
+  private get kv(): KeyValueOps {
+    if (this.type === MAP_TYPE.RINGBUF || this.type === MAP_TYPE.PERF_EVENT_ARRAY) {
+      const use = this.type === MAP_TYPE.RINGBUF ? 'openRingBuffer' : 'openPerfBuffer';
+      throw new LbcError('LBC_ERR_MAP_OP', `${this.name} is a ${this.typeName} map: it has no entries to read; use ${use}() or events()`);
+    }
+    return (this.kvOps ??= new KeyValueOps(this.ctx));
+  }
+
+  /** The value for `key`, or undefined; per-CPU maps give one value per CPU. */
+  get(key: unknown): unknown {
+    return this.kv.get(key);
+  }
+
+  set(key: unknown, value: unknown, flag: UpdateFlag = 'any'): void {
+    this.kv.set(key, value, flag);
+  }
+
+  /** False when the key was absent. */
+  delete(key: unknown): boolean {
+    return this.kv.delete(key);
+  }
+
+  keys(): unknown[] {
+    return this.kv.keys();
+  }
+
+  entries(): [unknown, unknown][] {
+    return this.kv.entries();
+  }
+
+  getAll(): MapEntry[] {
+    return this.kv.getAll();
+  }
+
+  getThenClear(): MapEntry[] {
+    return this.kv.getThenClear();
+  }
+
+  clear(): void {
+    this.kv.clear();
+  }
+
+  /** Log2 slot counts (see log2-hist.ts for the conventions accepted). */
+  hist(keyField?: string): number[] {
+    return log2Slots(this.kv.getAll(), keyField, this.ctx.perCpu);
+  }
+
+  /** The histogram as bcc's print_log2_hist lays it out (pylcc's showHist); '' when empty. */
+  showHist(opts: { label?: string; keyField?: string } = {}): string {
+    return formatLog2Hist(this.hist(opts.keyField), opts.label);
+  }
+
+  /** Frames of a stack id from bpf_get_stackid; user frames need the process's `pid`. */
+  stacks(stackId: number, opts: { pid?: number } = {}): StackFrame[] {
+    if (this.type !== MAP_TYPE.STACK_TRACE) throw new LbcError('LBC_ERR_MAP_OP', `${this.name} is a ${this.typeName} map, not a stack_trace map`);
+    return readStack(this.ctx, stackId, opts);
+  }
+
+  /** pylcc's open_perf_buffer: `cb(event, raw, cpu)` per record, `lost(cpu, count)` on overflow. */
+  openPerfBuffer(cb: EventCallback, lost?: LostCallback, opts: { pageCount?: number } = {}): EventSubscription {
+    this.expect(MAP_TYPE.PERF_EVENT_ARRAY, 'openPerfBuffer');
+    return this.track(openPerf(this.ctx, this.decodeEvent, cb, lost, opts.pageCount));
+  }
+
+  /** `cb(event, raw)` per ring buffer record (cpu is -1: ring buffers are shared). */
+  openRingBuffer(cb: EventCallback): EventSubscription {
+    this.expect(MAP_TYPE.RINGBUF, 'openRingBuffer');
+    return this.track(openRing(this.ctx, this.decodeEvent, cb));
+  }
+
+  /** `for await (const event of map.events())` over a perf or ring buffer map. */
+  events(opts: EventIteratorOptions & { pageCount?: number } = {}): AsyncIterableIterator<unknown> & { dropped: number; lost: number } {
+    const open = (cb: EventCallback, lost: LostCallback) =>
+      this.type === MAP_TYPE.RINGBUF ? this.openRingBuffer(cb) : this.openPerfBuffer(cb, lost, { pageCount: opts.pageCount });
+    return eventIterator(open, opts);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    return this.events();
+  }
+
+  /** Closes the event buffers opened through this map. */
+  close(): void {
+    for (const s of this.subscriptions) s.close();
+    this.subscriptions.clear();
+  }
+
+  private expect(type: number, op: string): void {
+    if (this.type !== type) throw new LbcError('LBC_ERR_MAP_OP', `${op}() needs a ${mapTypeName(type)} map; ${this.name} is ${this.typeName}`);
+  }
+
+  private track(buffer: { close(): void }): EventSubscription {
+    const sub: EventSubscription = {
+      close: () => {
+        if (!this.subscriptions.delete(sub)) return;
+        buffer.close();
+      },
+    };
+    this.subscriptions.add(sub);
+    return sub;
+  }
+}
