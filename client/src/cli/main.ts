@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerCompile } from './compile-command.ts';
 import { registerKernels } from './kernels-command.ts';
+import { registerInspect } from './inspect-command.ts';
 
 const program = new Command('lbc')
   .description('lbc: compile eBPF programs on a remote farm and run them here')
@@ -8,5 +9,6 @@ const program = new Command('lbc')
 
 registerCompile(program);
 registerKernels(program);
+registerInspect(program);
 
 await program.parseAsync(process.argv);
