@@ -1,0 +1,80 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
+import { startService, type RunningService } from './support/service.ts';
+import { runCli } from './support/run-cli.ts';
+import { freePort } from './support/free-port.ts';
+
+const FIXTURES = resolve(import.meta.dirname, 'fixtures');
+
+describe('lbc compile (CLI against the real service)', () => {
+  let redis: PrivateRedis;
+  let service: RunningService;
+  let dir: string;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    service = await startService({ redisUrl: redis.url });
+    dir = mkdtempSync(join(tmpdir(), 'lbc-cli-compile-'));
+    copyFileSync(join(FIXTURES, 'execcount.bpf.c'), join(dir, 'execcount.bpf.c'));
+    copyFileSync(join(FIXTURES, 'broken.bpf.c'), join(dir, 'broken.bpf.c'));
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes NAME.bpf.o beside the source: a BPF ELF object', async () => {
+    const r = await runCli(['compile', 'execcount.bpf.c', '--server', service.url, '-D', 'UNUSED=1'], { cwd: dir });
+    expect(r.stderr).toContain('wrote');
+    expect(r.code).toBe(0);
+    const obj = readFileSync(join(dir, 'execcount.bpf.o'));
+    expect(obj.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(obj.readUInt16LE(18)).toBe(247); // e_machine EM_BPF
+  });
+
+  it('-o names the output; a second compile is served from the service cache', async () => {
+    const out = join(dir, 'again.o');
+    const r = await runCli(['compile', join(dir, 'execcount.bpf.c'), '-o', out, '--server', service.url, '-D', 'UNUSED=1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/cached/);
+    expect(readFileSync(out).equals(readFileSync(join(dir, 'execcount.bpf.o')))).toBe(true);
+  });
+
+  it('a compile error prints clang diagnostics with the user file name and exits 1', async () => {
+    const r = await runCli(['compile', 'broken.bpf.c', '--server', service.url], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/broken\.bpf\.c:6:\d+: error: use of undeclared identifier 'undeclared_variable'/);
+    expect(r.stderr).toContain('LBC_ERR_COMPILE');
+    expect(r.stderr).not.toMatch(/\/job\/|\/tmp\//);
+    expect(existsSync(join(dir, 'broken.bpf.o'))).toBe(false);
+  });
+
+  it('a forbidden flag is refused before anything is sent', async () => {
+    const r = await runCli(['compile', 'execcount.bpf.c', '-D', 'X;rm', '--server', service.url], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('LBC_ERR_CFLAG_FORBIDDEN');
+  });
+
+  it('an unreachable service is named with its cause', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const r = await runCli(['compile', 'execcount.bpf.c', '--server', url], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`LBC_ERR_SERVER_UNREACHABLE`);
+    expect(r.stderr).toContain(url);
+    expect(r.stderr).toContain('ECONNREFUSED');
+  });
+
+  it('lbc kernels lists the host kernel', async () => {
+    const r = await runCli(['kernels', '--server', service.url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(execRelease());
+  });
+});
+
+function execRelease(): string {
+  return readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+}
