@@ -1,0 +1,32 @@
+import type { JobProgress, JobStatus } from '@lbc/contract';
+import type { DetectedTarget } from './target/detect-target.ts';
+
+export interface LbcOptions {
+  /** Service URL; default LBC_SERVER, else http://127.0.0.1:8080. */
+  server?: string;
+  /** -DNAME[=VALUE] / -UNAME only. */
+  cflags?: string[];
+  /** pylcc's name for cflags: a string ("-DLBC_DEBUG -DX=1") or a list. */
+  env?: string | string[];
+  /** Attach every program by its section name once loaded (default true). */
+  attach?: boolean;
+  /** Extra headers, relative path → text, sent with the source. */
+  includes?: Record<string, string>;
+  /** Directories searched for the source's quoted #include files (after the source's own directory). */
+  includePaths?: string[];
+  /** Local object cache; default LBC_CACHE, else ~/.cache/lbc. */
+  cacheDir?: string;
+  /** BTF for libbpf's CO-RE relocations, for kernels without /sys/kernel/btf/vmlinux. */
+  btfCustomPath?: string;
+  /** Where `<name>.bpf.c` and local headers are looked up; default process.cwd(). */
+  cwd?: string;
+  /** Compile for this target instead of the running kernel (tests, cross-checks). */
+  target?: DetectedTarget;
+  onProgress?: (progress: JobProgress, state: JobStatus['state']) => void;
+}
+
+/** cflags and env together, env split on whitespace like a shell would for plain -D flags. */
+export function optionCflags(options: LbcOptions): string[] {
+  const env = options.env === undefined ? [] : typeof options.env === 'string' ? options.env.split(/\s+/).filter(Boolean) : options.env;
+  return [...(options.cflags ?? []), ...env];
+}
