@@ -1,0 +1,2 @@
+export { startServer, type ServerMode, type RunningServer } from './start.ts';
+export { startOwnedRedis, type OwnedRedis } from './private-redis.ts';

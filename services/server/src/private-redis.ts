@@ -1,0 +1,90 @@
+/**
+ * The redis-server the launcher starts when REDIS_URL is unset: on 127.0.0.1 at a free port,
+ * files under <dataDir>/redis, no persistence (the queue is transient; SQLite holds what lasts),
+ * noeviction as BullMQ requires.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+
+export interface OwnedRedis {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A redis-server left behind by a launcher that was killed: stop it so its port and files are free. */
+function stopOrphan(pidFile: string): void {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('redis-server')) process.kill(pid, 'SIGKILL');
+  } catch {
+    // No pid file or no such process: nothing to stop.
+  }
+  rmSync(pidFile, { force: true });
+}
+
+export async function startOwnedRedis(dataDir: string, timeoutMs = 10_000): Promise<OwnedRedis> {
+  const dir = join(dataDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const pidFile = join(dir, 'launcher-redis.pid');
+  stopOrphan(pidFile);
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const spawned = await new Promise<Error | null>((resolve) => {
+    child.once('spawn', () => resolve(null));
+    child.once('error', resolve);
+  });
+  if (spawned) throw new Error(`cannot start redis-server (install it, or set REDIS_URL): ${spawned.message}`);
+  writeFileSync(pidFile, String(child.pid));
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr.trim()}`);
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${url} within ${timeoutMs} ms`);
+      await sleep(50);
+    } finally {
+      probe.disconnect();
+    }
+  }
+  return {
+    url,
+    child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, sleep(3000)]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+      rmSync(pidFile, { force: true });
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Wires one lbc process: Redis (private unless REDIS_URL), Docker and the compile image, the
+ * SQLite data directory, the host kernel, then the API and/or an in-process worker.
+ */
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import type { Logger } from 'pino';
+import { LbcError } from '@lbc/contract';
+import {
+  ArtifactCache,
+  BlobStore,
+  CompileProducer,
+  DEFAULT_IMAGE,
+  KernelRegistry,
+  describeRedisUrl,
+  ensureImage,
+  lbcHeaderSha256,
+  openDatabase,
+  registerHostKernel,
+  scanSource,
+  toolchainIdentity,
+  type LbcConfig,
+} from '@lbc/core';
+import { buildApp } from '@lbc/api';
+import { startWorker } from '@lbc/worker';
+import { startOwnedRedis } from './private-redis.ts';
+
+export type ServerMode = 'all' | 'api' | 'worker';
+
+export interface RunningServer {
+  /** Where the API listens (when this process runs one). */
+  address?: string;
+  redisUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: LbcConfig, mode: ServerMode, log: Logger): Promise<RunningServer> {
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log.warn({ err }, 'shutdown step failed');
+      }
+    }
+  };
+  try {
+    let redisUrl = config.redisUrl;
+    if (!redisUrl) {
+      const owned = await startOwnedRedis(config.dataDir);
+      closers.push(() => owned.stop());
+      redisUrl = owned.url;
+      log.info({ redis: redisUrl }, 'started a private redis-server (set REDIS_URL to use another)');
+    } else {
+      log.info({ redis: describeRedisUrl(redisUrl) }, 'using Redis');
+    }
+
+    const docker = new Dockerode();
+    try {
+      await docker.ping();
+    } catch (err) {
+      throw new LbcError('LBC_ERR_SANDBOX', `the Docker engine does not answer (${config.dockerHost ?? '/var/run/docker.sock'}): ${(err as Error).message}`, undefined, { cause: err });
+    }
+    const image = config.image ?? DEFAULT_IMAGE;
+    await ensureImage(docker, image, (line) => log.info({ image }, line));
+
+    let address: string | undefined;
+    if (mode !== 'worker') {
+      const toolchain = await toolchainIdentity(docker, image);
+      const db = openDatabase(config.dataDir);
+      closers.push(() => void db.close());
+      const blobs = new BlobStore(join(config.dataDir, 'blobs'));
+      const cache = new ArtifactCache(db, blobs, config.cacheMaxBytes);
+      const producer = new CompileProducer({ redisUrl, timeoutMs: config.redisTimeoutMs, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds });
+      closers.push(() => producer.close());
+      await producer.ready(30_000);
+      const registry = new KernelRegistry(db, blobs, producer.redis, { guardRedis: (w, what) => producer.guard(w, what) });
+      const host = await registerHostKernel(registry);
+      if (host) log.info({ release: host.release, btfSha256: host.btfSha256 }, 'host kernel registered');
+      else log.warn('this host has no /sys/kernel/btf/vmlinux: upload kernels with PUT /v1/kernels/<sha256>');
+      log.info({ kernels: await registry.republishAll() }, 'kernel BTF published to Redis');
+
+      const app = buildApp({ config, cache, registry, producer, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker, logger: { level: config.logLevel } });
+      closers.push(() => app.close());
+      address = await app.listen({ port: config.port, host: config.host });
+      log.info({ address, docs: `${address}/docs` }, 'lbc API listening');
+    }
+    if (mode !== 'api') {
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, docker, maxArtifactBytes: config.limits.maxArtifactBytes });
+      closers.push(() => worker.close());
+      log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
+    }
+    return { address, redisUrl, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
