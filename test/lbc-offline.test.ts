@@ -1,0 +1,84 @@
+/**
+ * The client without the service, and with a service that does not know its kernel:
+ * a cached object loads offline; nothing cached names the server and the cause; an unknown kernel
+ * gets its BTF uploaded by the client, which then goes on.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Lbc, isLbcError, ServiceClient, detectTarget } from 'lbc-client';
+import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
+import { startService, type RunningService } from './support/service.ts';
+import { writeVariantBtf } from './support/variant-btf.ts';
+
+const SOURCE = readFileSync(join(import.meta.dirname, 'fixtures', 'execcount.bpf.c'), 'utf8');
+
+async function execEventSeen(lbc: Lbc): Promise<boolean> {
+  const seen: Array<{ pid: number; comm: string }> = [];
+  const sub = lbc.maps.ring_events.openRingBuffer((e) => seen.push(e as { pid: number; comm: string }));
+  const child = spawn('/bin/true', { stdio: 'ignore' });
+  await new Promise((r) => child.once('exit', r));
+  for (let i = 0; i < 250 && !seen.some((e) => e.pid === child.pid && e.comm === 'true'); i++) await sleep(20);
+  sub.close();
+  return seen.some((e) => e.pid === child.pid);
+}
+
+describe('offline and unknown-kernel behaviour', () => {
+  let redis: PrivateRedis;
+  let service: RunningService;
+  let dir: string;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    service = await startService({ redisUrl: redis.url });
+    dir = mkdtempSync(join(tmpdir(), 'lbc-offline-'));
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an unknown kernel: the client uploads its BTF once and the compile goes on', async () => {
+    const btfPath = writeVariantBtf(dir);
+    const sha = createHash('sha256').update(readFileSync(btfPath)).digest('hex');
+    const target = { ...detectTarget(), btfSha256: sha, btfPath };
+    const client = new ServiceClient({ server: service.url });
+    try {
+      expect((await client.listKernels()).map((k) => k.btfSha256)).not.toContain(sha);
+      const lbc = await new Lbc('execcount', SOURCE, { server: service.url, cacheDir: join(dir, 'cache-a'), target }).ready;
+      expect(lbc.origin).toBe('service');
+      expect(await execEventSeen(lbc)).toBe(true);
+      lbc.close();
+      const uploaded = (await client.listKernels()).find((k) => k.btfSha256 === sha);
+      expect(uploaded?.source).toBe('upload');
+      expect(uploaded?.release).toBe(target.release);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('service stopped: the cached object loads; nothing cached: the error names the server and the cause', async () => {
+    const cacheDir = join(dir, 'cache-b');
+    const warm = await new Lbc('execcount', SOURCE, { server: service.url, cacheDir }).ready;
+    expect(warm.origin).toBe('service');
+    warm.close();
+
+    const url = service.url;
+    await service.stop();
+
+    const offline = await new Lbc('execcount', SOURCE, { server: url, cacheDir }).ready;
+    expect(offline.origin).toBe('cache');
+    expect(await execEventSeen(offline)).toBe(true);
+    offline.close();
+
+    const err = await new Lbc('execcount', SOURCE, { server: url, cacheDir, cflags: ['-DNOT_CACHED=1'] }).ready.catch((e: unknown) => e);
+    expect(isLbcError(err, 'LBC_ERR_SERVER_UNREACHABLE')).toBe(true);
+    expect((err as Error).message).toContain(url);
+    expect((err as Error).message).toContain('ECONNREFUSED');
+  });
+});
