@@ -65,6 +65,12 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
     const image = config.image ?? DEFAULT_IMAGE;
     await ensureImage(docker, image, (line) => log.info({ image }, line));
 
+    // The worker first: once the API answers, compiles can run.
+    if (mode !== 'api') {
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, docker, maxArtifactBytes: config.limits.maxArtifactBytes });
+      closers.push(() => worker.close());
+      log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
+    }
     let address: string | undefined;
     if (mode !== 'worker') {
       const toolchain = await toolchainIdentity(docker, image);
@@ -85,11 +91,6 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       closers.push(() => app.close());
       address = await app.listen({ port: config.port, host: config.host });
       log.info({ address, docs: `${address}/docs` }, 'lbc API listening');
-    }
-    if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, docker, maxArtifactBytes: config.limits.maxArtifactBytes });
-      closers.push(() => worker.close());
-      log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
     }
     return { address, redisUrl, close };
   } catch (err) {
