@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadNative } from '../src/native/index.ts';
@@ -9,14 +9,26 @@ import { compileBpf } from './fixtures/maps-build.ts';
 
 const LBC_H_DIR = fileURLToPath(new URL('../../services/core/include', import.meta.url));
 
+function withUprobeObject(run: (obj: ReturnType<ReturnType<typeof loadNative>['openObject']>, maps: ReturnType<typeof createMaps>) => void): void {
+  const native = loadNative();
+  const source = readFileSync(new URL('./fixtures/maps-uprobe.bpf.c', import.meta.url), 'utf8');
+  const obj = native.openObject(compileBpf('maps-uprobe', source, { includeDirs: [LBC_H_DIR] }), 'maps_uprobe');
+  try {
+    obj.load();
+    const maps = createMaps(native, obj, obj.btf());
+    try {
+      run(obj, maps);
+    } finally {
+      maps.close();
+    }
+  } finally {
+    obj.close();
+  }
+}
+
 describe('uprobe at the offset resolveSymbolOffset computes', () => {
   it('fires when /bin/true calls libc exit()', () => {
-    const native = loadNative();
-    const source = readFileSync(new URL('./fixtures/maps-uprobe.bpf.c', import.meta.url), 'utf8');
-    const obj = native.openObject(compileBpf('maps-uprobe', source, { includeDirs: [LBC_H_DIR] }), 'maps_uprobe');
-    try {
-      obj.load();
-      const maps = createMaps(native, obj, obj.btf());
+    withUprobeObject((obj, maps) => {
       const libc = resolveLibrary('libc');
       const link = obj.attachUprobe('on_call', false, -1, libc, resolveSymbolOffset(libc, 'exit'));
       try {
@@ -24,10 +36,25 @@ describe('uprobe at the offset resolveSymbolOffset computes', () => {
         expect(maps.calls.get({ comm: 'true' })).toBe(2n);
       } finally {
         link.destroy();
-        maps.close();
       }
-    } finally {
-      obj.close();
-    }
+    });
+  });
+
+  it('a user stack taken in this process symbolises to getppid in libc', () => {
+    withUprobeObject((obj, maps) => {
+      const libc = resolveLibrary('libc');
+      // process.ppid asks libuv, which calls libc getppid() every time.
+      const link = obj.attachUprobe('on_user_stack', false, process.pid, libc, resolveSymbolOffset(libc, 'getppid'));
+      try {
+        expect(process.ppid).toBeGreaterThan(0);
+      } finally {
+        link.destroy();
+      }
+      const id = maps.last_stack.get(0) as number;
+      expect(id).toBeGreaterThanOrEqual(0);
+      const frames = maps.ustacks.stacks(id, { pid: process.pid });
+      expect(frames[0]).toMatchObject({ name: 'getppid', offset: 0, kernel: false, text: 'getppid+0x0' });
+      expect(realpathSync(frames[0].module!)).toBe(realpathSync(libc));
+    });
   });
 });
