@@ -111,3 +111,18 @@ describe('ring buffer (LBC_RINGBUF)', () => {
     expectExecOfTrue(found.e, found.pid);
   });
 });
+
+describe('a buffer map without a recorded type', () => {
+  it('delivers raw Buffers', async () => {
+    const pidP = runTrue();
+    const found = await within(5000, 'raw ring record', (async () => {
+      const pid = await pidP;
+      for await (const rec of f.maps.raw_rb.events()) {
+        expect(Buffer.isBuffer(rec)).toBe(true);
+        if ((rec as Buffer).readBigUInt64LE(0) === BigInt(pid)) return rec as Buffer;
+      }
+      throw new Error('iterator ended');
+    })());
+    expect(found.length).toBe(8);
+  });
+});

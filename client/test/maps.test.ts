@@ -24,11 +24,12 @@ afterAll(() => f?.close());
 
 describe('typed maps against the real kernel', () => {
   it('lists the object\'s maps with their C types', () => {
-    expect(Object.keys(f.maps).sort()).toEqual(['e_out', 'exec_count', 'pairs', 'pcpu', 'pcpu_hash', 'rb', 'slots', 'stacks']);
+    expect(Object.keys(f.maps).sort()).toEqual(['e_out', 'exec_count', 'pairs', 'pcpu', 'pcpu_hash', 'raw_rb', 'rb', 'slots', 'stacks']);
     expect(f.maps.exec_count.keyType).toBe('struct comm_key');
     expect(f.maps.exec_count.valueType).toBe('u64');
     expect(f.maps.e_out.eventType).toBe('struct event');
     expect(f.maps.rb.eventType).toBe('struct event');
+    expect(f.maps.raw_rb.eventType).toBeUndefined();
     expect(f.maps.pcpu.perCpu).toBe(true);
   });
 
