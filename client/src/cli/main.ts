@@ -2,12 +2,14 @@ import { Command } from 'commander';
 import { registerCompile } from './compile-command.ts';
 import { registerKernels } from './kernels-command.ts';
 import { registerInspect } from './inspect-command.ts';
+import { registerRun } from './run-command.ts';
 
 const program = new Command('lbc')
   .description('lbc: compile eBPF programs on a remote farm and run them here')
   .showHelpAfterError();
 
 registerCompile(program);
+registerRun(program);
 registerKernels(program);
 registerInspect(program);
 

@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { LbcError, validateCflags } from '@lbc/contract';
+import { Lbc } from '../lbc.ts';
+import { MAP_TYPE, type LbcMap } from '../maps/index.ts';
+import { programName } from './compile-command.ts';
+import { eventJson, eventLine } from './event-format.ts';
+import { reportError } from './print-error.ts';
+import { progressText, startSpinner } from './spinner.ts';
+
+interface RunFlags {
+  json?: boolean;
+  define: string[];
+  undefine: string[];
+  include: string[];
+  server?: string;
+  cacheDir?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('compile (or take from the cache), load and attach a program; print its perf/ring buffer events until Ctrl-C')
+    .argument('<file>', 'BPF C source, e.g. prog.bpf.c')
+    .option('--json', 'one JSON object per event: {"map", "cpu", "event"}')
+    .option('-D, --define <NAME[=VALUE]>', 'define a macro (repeatable)', collect, [])
+    .option('-U, --undefine <NAME>', 'undefine a macro (repeatable)', collect, [])
+    .option('-I, --include <dir>', 'also look for quoted #include files here (repeatable)', collect, [])
+    .option('--server <url>', 'lbc service URL (default: LBC_SERVER or http://127.0.0.1:8080)')
+    .option('--cache-dir <dir>', 'local object cache (default: LBC_CACHE or ~/.cache/lbc)')
+    .action(async (file: string, flags: RunFlags) => {
+      try {
+        await run(file, flags);
+      } catch (err) {
+        reportError(err);
+      }
+    });
+}
+
+async function run(file: string, flags: RunFlags): Promise<void> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new LbcError('LBC_ERR_SOURCE_NOT_FOUND', `${file} does not exist`, { path });
+  const name = programName(path);
+  const spinner = startSpinner(`${name}: compiling`);
+  const lbc = new Lbc(name, readFileSync(path, 'utf8'), {
+    cwd: dirname(path),
+    server: flags.server,
+    cacheDir: flags.cacheDir,
+    includePaths: flags.include.map((d) => resolve(d)),
+    cflags: validateCflags([...flags.define.map((d) => `-D${d}`), ...flags.undefine.map((u) => `-U${u}`)]),
+    onProgress: (p, state) => {
+      spinner.text = progressText(name, p, state);
+    },
+  });
+  try {
+    await lbc.ready;
+  } finally {
+    spinner.stop();
+  }
+  if (lbc.warnings) process.stderr.write(lbc.warnings.endsWith('\n') ? lbc.warnings : `${lbc.warnings}\n`);
+
+  const print = (map: string) => (event: unknown, _raw: Buffer, cpu: number) => {
+    process.stdout.write(`${flags.json ? eventJson(map, cpu, event) : eventLine(map, cpu, event)}\n`);
+  };
+  const buffers: string[] = [];
+  for (const [mapName, map] of Object.entries(lbc.maps) as Array<[string, LbcMap]>) {
+    if (map.type === MAP_TYPE.PERF_EVENT_ARRAY) {
+      map.openPerfBuffer(print(mapName), (cpu, count) => process.stderr.write(`lbc: ${mapName} lost ${count} events on cpu ${cpu}\n`));
+      buffers.push(mapName);
+    } else if (map.type === MAP_TYPE.RINGBUF) {
+      map.openRingBuffer(print(mapName));
+      buffers.push(mapName);
+    }
+  }
+  const programs = lbc.programs.map((p) => p.name).join(', ');
+  process.stderr.write(
+    `lbc: ${name} loaded (${lbc.origin === 'cache' ? 'cached object' : 'compiled'}), programs: ${programs}; ` +
+      `${buffers.length ? `printing events from ${buffers.join(', ')}` : 'no perf or ring buffer maps to print'}; Ctrl-C to stop\n`,
+  );
+
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      lbc.close();
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,103 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
+import { startService, type RunningService } from './support/service.ts';
+import { LBC_BIN, runCli } from './support/run-cli.ts';
+
+const FIXTURES = resolve(import.meta.dirname, 'fixtures');
+
+interface InspectProg {
+  id: number;
+  name: string;
+  typeName: string;
+}
+
+async function inspect<T>(what: string): Promise<T[]> {
+  const r = await runCli(['inspect', what, '--json']);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as T[];
+}
+
+/** Collects a child's output line by line. */
+function lines(child: ChildProcessWithoutNullStreams): { out: string[]; err: () => string } {
+  const out: string[] = [];
+  let buf = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    out.push(...parts);
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return { out, err: () => err };
+}
+
+describe('lbc run / lbc inspect (CLI, real service and kernel)', () => {
+  let redis: PrivateRedis;
+  let service: RunningService;
+  let dir: string;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    service = await startService({ redisUrl: redis.url });
+    dir = mkdtempSync(join(tmpdir(), 'lbc-cli-run-'));
+    copyFileSync(join(FIXTURES, 'execcount.bpf.c'), join(dir, 'execcount.bpf.c'));
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('run --json prints a decoded event line for /bin/true; inspect sees it; Ctrl-C exits and unloads', async () => {
+    const before = new Set((await inspect<InspectProg>('progs')).map((p) => p.id));
+    const child = spawn(process.execPath, [LBC_BIN, 'run', 'execcount.bpf.c', '--json', '--server', service.url, '--cache-dir', join(dir, 'cache')], {
+      cwd: dir,
+    });
+    const io = lines(child);
+    try {
+      for (let i = 0; i < 600 && !io.err().includes('Ctrl-C'); i++) {
+        if (child.exitCode !== null) throw new Error(`lbc run exited early:\n${io.err()}`);
+        await sleep(50);
+      }
+      expect(io.err()).toContain('printing events from perf_events, ring_events');
+
+      // Other suites may load programs meanwhile (one kernel): ours is the new one with our name.
+      const ours = (await inspect<InspectProg>('progs')).filter((p) => !before.has(p.id) && p.name === 'e2e_count_exec');
+      expect(ours.map((p) => p.typeName)).toEqual(['tracepoint']);
+      const links = await inspect<{ progId: number }>('links');
+      expect(links.some((l) => l.progId === ours[0]!.id)).toBe(true);
+
+      const t = spawn('/bin/true');
+      await new Promise((r) => t.once('exit', r));
+      let events: Array<{ map: string; cpu?: number; event: { pid: number; comm: string } }> = [];
+      for (let i = 0; i < 200; i++) {
+        events = io.out.map((l) => JSON.parse(l)).filter((e) => e.event.pid === t.pid);
+        if (events.length >= 2) break;
+        await sleep(25);
+      }
+      expect(events.map((e) => e.map).sort()).toEqual(['perf_events', 'ring_events']);
+      for (const e of events) expect(e.event.comm).toBe('true');
+      expect(typeof events.find((e) => e.map === 'perf_events')!.cpu).toBe('number');
+
+      child.kill('SIGINT');
+      const code = await new Promise((r) => child.once('exit', (c) => r(c)));
+      expect(code).toBe(0);
+      const after = new Set((await inspect<InspectProg>('progs')).map((p) => p.id));
+      for (const p of ours) expect(after.has(p.id)).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('inspect rejects an unknown listing', async () => {
+    const r = await runCli(['inspect', 'everything']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('LBC_ERR_BAD_REQUEST');
+  });
+});
