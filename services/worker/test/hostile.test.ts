@@ -1,0 +1,223 @@
+/**
+ * Sources written by an attacker. Each gets a clear error (or compiles harmlessly), nothing of the
+ * host reaches any result, and the sandbox keeps serving. The scan refuses what it can see; the
+ * container is the barrier for what it cannot (include names built from macros, asm strings).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLbcError } from '@lbc/contract';
+import { scanSource, type CompileJobResult } from '@lbc/core';
+import { compileProgram } from '../src/compile/compile-program.ts';
+import { createJobDir, readObject, removeJobDir } from '../src/sandbox/job-dir.ts';
+import { SandboxContainer } from '../src/sandbox/sandbox-container.ts';
+import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
+import { startSandboxFixture, type SandboxFixture } from './sandbox-fixture.ts';
+import { DEFAULT_IMAGE } from '@lbc/core';
+
+const MARKER = `lbc-canary-${randomBytes(12).toString('hex')}`;
+// The worker's own environment must not leak either.
+process.env.LBC_TEST_CANARY_ENV = MARKER;
+
+let fx: SandboxFixture;
+let canaryDir: string;
+let canary: string;
+
+beforeAll(async () => {
+  fx = await startSandboxFixture();
+  canaryDir = mkdtempSync(join(tmpdir(), 'lbc-canary-'));
+  canary = join(canaryDir, 'secret.txt');
+  writeFileSync(canary, `"${MARKER}"\n`);
+  await fx.kernelSets.ensure(fx.job('x', '').btfSha256);
+});
+afterAll(async () => {
+  await fx?.close();
+  rmSync(canaryDir, { recursive: true, force: true });
+});
+
+const HOST_ONLY = [MARKER, 'daemon:x:1:1', '/sys/kernel/btf', 'lbc-worker-test-'];
+
+function assertNothingOfTheHost(result: CompileJobResult) {
+  const texts = result.ok ? [Buffer.from(result.objectBase64, 'base64').toString('latin1'), result.warnings] : [result.diagnostics];
+  for (const text of texts) {
+    for (const secret of [...HOST_ONLY, fx.dataDir]) expect(text).not.toContain(secret);
+  }
+}
+
+const compile = async (source: string, extra: Record<string, unknown> = {}, timeoutMs = 60_000) => {
+  const set = await fx.kernelSets.ensure(fx.job('x', '').btfSha256);
+  const result = await compileProgram({ pool: fx.pool, timeoutMs }, fx.job('hello', source, extra), set);
+  assertNothingOfTheHost(result);
+  return result;
+};
+
+const refusedBy = (code: string, files: Record<string, string>) => {
+  try {
+    scanSource(files);
+  } catch (err) {
+    expect(isLbcError(err)).toBe(true);
+    return (err as { code: string }).code === code;
+  }
+  return false;
+};
+
+const STRINGIFY = '#define STR(x) #x\n#define XSTR(x) STR(x)\n';
+
+describe('the source scan refuses what it can see', () => {
+  it.each([
+    ['absolute path', '#include "/etc/passwd"\n'],
+    ['angle absolute path', '#include </etc/shadow>\n'],
+    ['digraph', '%:include "/etc/passwd"\n'],
+    ['trigraph', '??=include "/etc/passwd"\n'],
+    ['line splice', '#inc\\\nlude "/etc/passwd"\n'],
+    ['comment inside the directive', '# /* x */ include "/etc/passwd"\n'],
+    ['dot-dot', '#include "../../../etc/passwd"\n'],
+    ['dot-dot in the middle', '#include "sub/../../x.h"\n'],
+    ['include_next', '#include_next </etc/passwd>\n'],
+    ['embed', '#embed "/etc/passwd"\n'],
+    ['import', '#import "/etc/passwd"\n'],
+  ])('%s', async (_, text) => {
+    expect(refusedBy('LBC_ERR_INCLUDE_FORBIDDEN', { 'hello.bpf.c': text })).toBe(true);
+    const result = await compile(`#include "lbc.h"\n${text}`);
+    expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE' });
+    if (!result.ok) expect(result.diagnostics).toMatch(/^LBC_ERR_INCLUDE_FORBIDDEN: .*hello\.bpf\.c/);
+  });
+
+  it('a string holding "/*" does not hide a directive from the scan', () => {
+    expect(refusedBy('LBC_ERR_INCLUDE_FORBIDDEN', { 'hello.bpf.c': 'char *s = "/*";\n#include "/etc/passwd"\n// */\n' })).toBe(true);
+  });
+
+  it('.incbin anywhere, also in an include file', async () => {
+    const asm = 'asm(".incbin \\"/etc/passwd\\"");\n';
+    expect(refusedBy('LBC_ERR_SOURCE_FORBIDDEN', { 'hello.bpf.c': '#include "x.h"\n', 'x.h': asm })).toBe(true);
+    const result = await compile('#include "lbc.h"\n#include "x.h"\n', { includes: { 'x.h': asm } });
+    if (!result.ok) expect(result.diagnostics).toMatch(/^LBC_ERR_SOURCE_FORBIDDEN: .*x\.h: \.incbin/);
+    else expect.fail('compiled');
+  });
+
+  it('include paths in the request itself are checked', async () => {
+    const result = await compile('#include "lbc.h"\n', { includes: { '../escape.h': 'int x;' } });
+    expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE' });
+    if (!result.ok) expect(result.diagnostics).toMatch(/LBC_ERR_INCLUDE_FORBIDDEN/);
+  });
+
+  it('compiler flags other than -D/-U never reach clang (no plugins, no -Xclang -load)', async () => {
+    for (const flag of ['-fplugin=/tmp/evil.so', '-Xclang', '-load', '-o/etc/x', '--config=/x']) {
+      const result = await compile('#include "lbc.h"\n', { cflags: [flag] });
+      expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE' });
+      if (!result.ok) expect(result.diagnostics).toMatch(/LBC_ERR_CFLAG_FORBIDDEN/);
+    }
+  });
+
+  it('a -D value carrying spaces and quotes stays one macro, not extra flags', async () => {
+    const value = `1 -fplugin=/tmp/evil.so "'\\`;
+    const source = `#include "lbc.h"\n${STRINGIFY}static const char v[] = XSTR(EVIL);\n_Static_assert(sizeof(v) > 20, "one macro");\nchar LICENSE[] SEC("license") = "GPL";\n`;
+    const result = await compile(source, { cflags: [`-DEVIL=${value}`] });
+    expect(result.ok ? '' : result.diagnostics).toBe('');
+  });
+});
+
+describe('the container is the barrier for what the scan cannot see', () => {
+  it('an include built from macros cannot reach a host file', async () => {
+    const source = `#include "lbc.h"\n${STRINGIFY}#define P XSTR(${canary})\nconst char secret[] =\n#include P\n;\n`;
+    const result = await compile(source);
+    expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE' });
+    if (!result.ok) expect(result.diagnostics).toMatch(/file not found/);
+  });
+
+  it("/proc/self/environ and the mount table hold nothing of the host", async () => {
+    for (const file of ['/proc/self/environ', '/proc/self/mountinfo', '/proc/thread-self/mountinfo', '/proc/1/mounts']) {
+      const source = `#include "lbc.h"\n${STRINGIFY}#define P XSTR(${file})\nconst char leak[] = {\n#include P\n};\nchar LICENSE[] SEC("license") = "GPL";\n`;
+      await compile(source);
+    }
+  });
+
+  it("the container's /etc/passwd is not the host's, and diagnostics quoting it are withheld", async () => {
+    expect(readFileSync('/etc/passwd', 'utf8')).toContain('daemon:x:1:1');
+    const source = `#include "lbc.h"\n${STRINGIFY}#define P XSTR(/etc/passwd)\n#include P\n`;
+    const result = await compile(source);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.diagnostics).toMatch(/withheld/);
+      expect(result.diagnostics).not.toMatch(/nobody|nologin|root:x/);
+    }
+  });
+
+  it('asm .incbin assembled from string pieces reads only the container', async () => {
+    const source = `#include "lbc.h"\nasm(".inc" "bin \\"${canary}\\"");\nasm(".inc" "bin \\"/etc/hostname\\"");\nchar LICENSE[] SEC("license") = "GPL";\n`;
+    await compile(source);
+  });
+});
+
+describe('limits', () => {
+  it('runaway macro expansion stops at the limit with LBC_ERR_COMPILE_LIMIT', async () => {
+    const source = [
+      '#define A(x) x x x x x x x x x x',
+      '#define B(x) A(A(A(A(A(A(A(A(x))))))))',
+      'int n = sizeof((int[]){ B(B(B(1,))) });',
+    ].join('\n');
+    const started = Date.now();
+    const result = await compile(source, {}, 5_000);
+    expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE_LIMIT' });
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('an object over the size limit is refused with LBC_ERR_COMPILE_LIMIT', async () => {
+    const source = '#include "lbc.h"\nchar big[20 << 20] = { 1 };\nchar LICENSE[] SEC("license") = "GPL";\n';
+    const result = await compile(source);
+    expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE_LIMIT' });
+  });
+
+  it('a fork bomb in the sandbox is held by the pids limit', async () => {
+    const container = await SandboxContainer.start(fx.docker, {
+      image: DEFAULT_IMAGE,
+      cmd: ['sh', '-c', 'read -r _; i=0; while [ $i -lt 200 ]; do sleep 5 & i=$((i+1)); echo $i; done'],
+      workingDir: '/',
+      mounts: [],
+      labels: { 'lbc.role': 'test' },
+      limits: DEFAULT_SANDBOX_LIMITS,
+    });
+    try {
+      const info = await container.container.inspect();
+      expect(info.HostConfig.PidsLimit).toBe(64);
+      const run = await container.run('\n', 20_000);
+      // Each line is one process started; the shell dies at the first fork the limit refuses.
+      const started = run.stdout.trim().split('\n').map(Number);
+      expect(started.length).toBeGreaterThan(10);
+      expect(Math.max(...started)).toBeLessThan(64);
+      expect(run.stderr).toMatch(/Cannot fork/);
+    } finally {
+      await container.destroy();
+    }
+  });
+
+  it('a symlink or a non-regular file in the output is refused, never followed', async () => {
+    const job = await createJobDir(join(fx.dataDir, 'jobs'));
+    try {
+      symlinkSync(canary, join(job.out, 'evil.bpf.o'));
+      expect(await readObject(job, 'evil.bpf.o', 1 << 20)).toMatchObject({ ok: false, reason: 'not-regular' });
+      execFileSync('mkfifo', [join(job.out, 'fifo.bpf.o')]);
+      expect(await readObject(job, 'fifo.bpf.o', 1 << 20)).toMatchObject({ ok: false, reason: 'not-regular' });
+      writeFileSync(join(job.out, 'big.bpf.o'), Buffer.alloc(2048));
+      expect(await readObject(job, 'big.bpf.o', 1024)).toMatchObject({ ok: false, reason: 'too-large' });
+    } finally {
+      await removeJobDir(job.root);
+    }
+  });
+});
+
+describe('after all that', () => {
+  it('a normal compile still works', async () => {
+    const result = await compile('#include "lbc.h"\nSEC("tracepoint/sched/sched_process_exec")\nint f(void *ctx) { return 0; }\nchar LICENSE[] SEC("license") = "GPL";\n');
+    expect(result.ok).toBe(true);
+  });
+
+  it('no sandbox container is left running but the warm spare', async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    const left = await fx.docker.listContainers({ all: true, filters: { label: [`lbc.owner.pid=${process.pid}`] } });
+    expect(left.length).toBeLessThanOrEqual(1);
+  });
+});
