@@ -58,6 +58,12 @@ describe('kernel registry', () => {
     expect((await caught(() => registry.register({ btf: Buffer.from('#!/bin/sh\necho not btf at all\n'), release: 'x', arch: 'x86_64', source: 'upload' }))).code).toBe('LBC_ERR_BTF_INVALID');
     const truncated = readFileSync('/sys/kernel/btf/vmlinux').subarray(0, 4096);
     expect((await caught(() => registry.register({ btf: truncated, release: 'x', arch: 'x86_64', source: 'upload' }))).message).toMatch(/past the end/);
+    // A consistent header over types that do not parse: the full parser (@lbc/btf) refuses it.
+    const badKind = tinyBtf('bad');
+    badKind.writeUInt32LE(31 << 24, 24 + 4);
+    const err = await caught(() => registry.register({ btf: badKind, release: 'x', arch: 'x86_64', source: 'upload' }));
+    expect(err.code).toBe('LBC_ERR_BTF_INVALID');
+    expect(registry.get(sha256Of(badKind))).toBeNull();
   });
 
   it('resolves by hash exactly, else the newest kernel of that release and arch', async () => {

@@ -34,7 +34,7 @@ const alive = (pid: number) => {
 describe('lbc-server all', () => {
   it('starts everything from nothing, compiles, and shuts down cleanly on SIGTERM', async () => {
     const port = 30000 + Math.floor(Math.random() * 20000);
-    const env = { ...process.env, LBC_DATA_DIR: dataDir, LBC_PORT: String(port), LBC_LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = { ...process.env, LBC_DATA_DIR: dataDir, LBC_PORT: String(port), LBC_LOG_LEVEL: 'info' };
     delete env.REDIS_URL;
     child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -4,6 +4,7 @@
  * any worker can build the kernel set from the hash alone.
  */
 import type { Redis } from 'ioredis';
+import { parseBtf } from '@lbc/btf';
 import { ARCHES, LbcError, type Arch, type CompileTarget, type KernelInfo } from '@lbc/contract';
 import type { Db } from '../store/database.ts';
 import { sha256Of, type BlobStore } from '../store/blob-store.ts';
@@ -42,7 +43,7 @@ const toInfo = (r: Row): KernelInfo => ({
 });
 
 export interface KernelRegistryOptions {
-  /** Extra BTF check run after the header check (the full parser, once wired). */
+  /** Full BTF check after the header check; @lbc/btf's parser by default. */
   validateBtf?: (btf: Buffer) => void;
   /** Wraps each Redis call (timeouts); identity by default. */
   guardRedis?: <T>(work: Promise<T>, what: string) => Promise<T>;
@@ -66,14 +67,10 @@ export class KernelRegistry {
       throw new LbcError('LBC_ERR_BTF_HASH_MISMATCH', `got ${sha256}`, { expected: input.expectedSha256, actual: sha256 });
     }
     if (!(ARCHES as readonly string[]).includes(input.arch)) throw new LbcError('LBC_ERR_BAD_REQUEST', `unknown arch ${JSON.stringify(input.arch)}`, { field: 'arch' });
-    validateBtfHeader(input.btf);
-    try {
-      this.options.validateBtf?.(input.btf);
-    } catch (err) {
-      if (err instanceof LbcError) throw err;
-      throw new LbcError('LBC_ERR_BTF_INVALID', (err as Error).message, undefined, { cause: err });
-    }
     const existing = this.get(sha256);
+    // Same hash, same bytes: a known kernel was parsed when it was first registered (a full parse
+    // of a vmlinux BTF takes a few hundred ms, too long to repeat on every start).
+    if (!existing) this.validate(input.btf);
     this.blobs.put(input.btf);
     await this.guard(putSharedBtf(this.redis, sha256, input.btf), 'publishing BTF');
     if (existing) return { kernel: existing, created: false };
@@ -81,6 +78,16 @@ export class KernelRegistry {
       .prepare('INSERT OR IGNORE INTO kernels (btf_sha256, release, arch, distro, source, btf_size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(sha256, input.release, input.arch, input.distro ?? '', input.source, input.btf.length, new Date().toISOString());
     return { kernel: this.get(sha256)!, created: true };
+  }
+
+  private validate(btf: Buffer): void {
+    validateBtfHeader(btf);
+    try {
+      (this.options.validateBtf ?? parseBtf)(btf);
+    } catch (err) {
+      if (err instanceof LbcError) throw err;
+      throw new LbcError('LBC_ERR_BTF_INVALID', (err as Error).message, undefined, { cause: err });
+    }
   }
 
   get(btfSha256: string): KernelInfo | null {
