@@ -82,6 +82,9 @@ describe('compile farm end to end', () => {
     const shas = new Set(answers.map((a) => (a.json() as CompileResult).artifact.sha256));
     expect(shas.size).toBe(1);
     expect(await compiles()).toBe(before + 1);
+    const metrics = (await farm.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/lbc_compile_duration_seconds_count [1-9]/);
+    expect(metrics).toMatch(/lbc_compiles_in_flight 0/);
   });
 
   it('answers 202 when the compile outlasts waitMs, and the job URL gives the result', async () => {
