@@ -138,6 +138,27 @@ describe('new Lbc(name): compile, load, attach, events, close', () => {
     expect(JSON.stringify((err as { details?: unknown }).details)).toMatch(/broken\.bpf\.c:6:\d+: error/);
   });
 
+  it('Ctrl-C in a program using Lbc unloads everything, then dies of SIGINT as usual', async () => {
+    const script = `
+      import { Lbc } from 'lbc-client';
+      const lbc = await new Lbc('execcount', undefined, ${JSON.stringify({ cwd: FIXTURES, server: service.url, cacheDir })}).ready;
+      console.log(JSON.stringify(lbc.programs.map((p) => p.id)));
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: resolve(import.meta.dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const ids = await new Promise<number[]>((r) => child.stdout!.once('data', (d: Buffer) => r(JSON.parse(d.toString()))));
+    expect(ids.length).toBe(1);
+    expect(loadedProgramIds()).toEqual(expect.arrayContaining(ids));
+    child.kill('SIGINT');
+    const signal = await new Promise((r) => child.once('exit', (_c, s) => r(s)));
+    expect(signal).toBe('SIGINT');
+    const after = loadedProgramIds();
+    for (const id of ids) expect(after).not.toContain(id);
+  });
+
   it('the service lists the host kernel it compiled for', async () => {
     const client = new ServiceClient({ server: service.url });
     try {
