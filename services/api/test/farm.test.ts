@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompileAccepted, CompileResult, ErrorBody, JobStatus } from '@lbc/contract';
+import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type JobStatus } from '@lbc/contract';
 import { sha256Of } from '@lbc/core';
 import { COMPILES_COUNTER } from '@lbc/worker';
 import { startFarm, type Farm } from './support/farm.ts';
@@ -124,5 +124,15 @@ describe('compile farm end to end', () => {
     expect(served.statusCode).toBe(200);
     expect(sha256Of(served.rawPayload)).toBe(first.artifact.sha256);
     expect(sha256Of(readFileSync(path))).toBe(first.artifact.sha256);
+
+    // Rebuilt above from the finished job Redis still holds; once that job has expired, the
+    // corrupted object is compiled again.
+    writeFileSync(path, 'garbage');
+    await farm.producer.queue.remove(jobIdFor(first.cacheKey));
+    const before = await compiles();
+    const recompiled = await compile(source);
+    expect(recompiled.json()).toMatchObject({ cached: false, artifact: first.artifact });
+    expect(await compiles()).toBe(before + 1);
+    expect(sha256Of((await farm.app.inject({ url: first.artifact.url })).rawPayload)).toBe(first.artifact.sha256);
   });
 });
