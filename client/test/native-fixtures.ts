@@ -47,7 +47,10 @@ export function fixtureBuilder(): FixtureBuilder {
   };
 }
 
-/** Calls getppid() N times (argv[1]), optionally after waiting for a line on stdin. */
+/**
+ * Calls getppid() N times (argv[1]); with argv[2] "wait" first waits for a line on stdin; with
+ * argv[3] and argv[4], sleeps argv[4] µs after every argv[3] calls (a paced producer).
+ */
 export const GETPPID_LOOP = `
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,9 +58,13 @@ export const GETPPID_LOOP = `
 #include <unistd.h>
 int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 1;
+  long burst = argc > 4 ? atol(argv[3]) : 0, pause = argc > 4 ? atol(argv[4]) : 0;
   if (argc > 2 && strcmp(argv[2], "wait") == 0) { char line[8]; if (!fgets(line, sizeof line, stdin)) return 1; }
   long sum = 0;
-  for (long i = 0; i < n; i++) sum += getppid();
+  for (long i = 0; i < n; i++) {
+    sum += getppid();
+    if (burst > 0 && (i + 1) % burst == 0) usleep(pause);
+  }
   return sum == 0;
 }
 `;
