@@ -1,0 +1,116 @@
+/**
+ * Compile-farm benchmarks (issue 2), all measured in one run on this machine:
+ *  1. cold compile end to end (API + queue + warm container + PCH) vs bare host clang on the same
+ *     source and the same full vmlinux.h — goal ≤ 1.5x
+ *  2. cache-hit round trip on loopback — goal p50 ≤ 5 ms
+ *  3. distinct compiles per second with 2 in flight vs bare clang 2 in parallel — goal ≥ 0.8x
+ * Run: node --import tsx bench/compile.ts [runs]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startPrivateRedis } from '../test/support/redis.ts';
+import { startService } from '../test/support/service.ts';
+import { fmt, median, percentile, ratio, report, sampleMs, timeMs } from './stats.ts';
+
+const runs = Number(process.argv[2] ?? 15);
+const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+const targetArch = arch === 'aarch64' ? 'arm64' : 'x86';
+
+const program = (nonce: number) => `
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct event { u32 pid; char comm[16]; u64 nonce; };
+struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 1 << 16); } events SEC(".maps");
+
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(void *ctx)
+{
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->nonce = ${nonce}ULL;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+function bareClang(dir: string, nonce: number): Promise<void> {
+  const src = join(dir, `p${nonce}.bpf.c`);
+  writeFileSync(src, program(nonce));
+  return new Promise((resolve, reject) => {
+    const child = spawn('clang-16', ['-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${targetArch}`, `-I${dir}`, '-c', src, '-o', `${src}.o`]);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`clang exited ${code}`))));
+  });
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'lbc-bench-'));
+  writeFileSync(join(dir, 'vmlinux.h'), execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 1 << 30 }));
+  const redis = await startPrivateRedis();
+  const service = await startService({ redisUrl: redis.url });
+  let nonce = 1;
+  const compile = async (n: number) => {
+    const res = await request(`${service.url}/v1/compile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', source: program(n), target: { release: (await import('node:os')).release(), arch }, waitMs: 60_000 }),
+    });
+    const body = (await res.body.json()) as { cached?: boolean };
+    if (res.statusCode !== 200) throw new Error(`compile answered ${res.statusCode}: ${JSON.stringify(body)}`);
+    return body;
+  };
+  try {
+    // Warm-up: builds the kernel set (vmlinux.h + PCH) and the warm containers once.
+    await compile(nonce++);
+    await bareClang(dir, nonce++);
+
+    const bare = await sampleMs(runs, () => bareClang(dir, nonce++));
+    const cold = await sampleMs(runs, () => compile(nonce++));
+    report('cold compile, end to end vs bare clang (same source, full vmlinux.h)', [
+      ['bare clang-16 median', fmt(median(bare))],
+      ['lbc API+queue+container median', fmt(median(cold))],
+      ['ratio lbc / bare (goal <= 1.5x)', ratio(median(cold), median(bare))],
+    ]);
+
+    const hitNonce = nonce++;
+    await compile(hitNonce);
+    const hits = await sampleMs(runs * 10, async () => {
+      const body = await compile(hitNonce);
+      if (!body.cached) throw new Error('expected a cache hit');
+    });
+    report('cache-hit round trip on loopback', [
+      ['p50 (goal <= 5 ms)', fmt(median(hits))],
+      ['p99', fmt(percentile(hits, 99))],
+    ]);
+
+    const batch = runs * 2;
+    const inParallel = async (fn: (n: number) => Promise<unknown>) => {
+      const queue = Array.from({ length: batch }, () => nonce++);
+      await Promise.all([0, 1].map(async () => {
+        for (let n = queue.shift(); n !== undefined; n = queue.shift()) await fn(n);
+      }));
+    };
+    const [bareMs] = await timeMs(() => inParallel((n) => bareClang(dir, n)));
+    const [lbcMs] = await timeMs(() => inParallel((n) => compile(n)));
+    const bareRate = (batch / bareMs) * 1000;
+    const lbcRate = (batch / lbcMs) * 1000;
+    report(`distinct compiles per second, 2 in flight, ${batch} programs`, [
+      ['bare clang-16', `${bareRate.toFixed(2)}/s`],
+      ['lbc', `${lbcRate.toFixed(2)}/s`],
+      ['ratio lbc / bare (goal >= 0.8x)', ratio(lbcRate, bareRate)],
+    ]);
+  } finally {
+    await service.stop();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
