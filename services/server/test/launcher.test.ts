@@ -19,6 +19,12 @@ let child: ChildProcess | undefined;
 
 afterAll(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
+  // A failed run must not leave the launcher's redis-server behind.
+  const pidFile = join(dataDir, 'redis', 'launcher-redis.pid');
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
 

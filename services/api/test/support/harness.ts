@@ -21,6 +21,16 @@ export interface Harness {
 export async function startHarness(options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis } = {}): Promise<Harness> {
   const redis = options.redis ?? (await startPrivateRedis());
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-api-'));
+  try {
+    return await assemble(redis, dataDir, options);
+  } catch (err) {
+    if (!options.redis) await redis.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function assemble(redis: PrivateRedis, dataDir: string, options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis }): Promise<Harness> {
   const config = loadConfig({}, { dataDir, redisUrl: redis.url, redisTimeoutMs: 500, ...options.config });
   const db = openDatabase(config.dataDir);
   const blobs = new BlobStore(join(config.dataDir, 'blobs'));
