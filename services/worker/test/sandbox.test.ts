@@ -114,4 +114,14 @@ describe('sandbox compile', () => {
     expect(named(a.btf)).toEqual(named(b.btf));
     console.log(`sandbox compile: with PCH ${pch.compileMs} ms, plain vmlinux.h ${plain.compileMs} ms`);
   });
+
+  it('a warm spare that died (engine hiccup, kill) is replaced, not used', async () => {
+    await compile('hello', TRACE_PROGRAM);
+    await new Promise((r) => setTimeout(r, 1000));
+    const spares = await fx.docker.listContainers({ filters: { label: [`lbc.owner.pid=${process.pid}`, 'lbc.role=compile'], status: ['running'] } });
+    expect(spares.length).toBeGreaterThan(0);
+    for (const spare of spares) await fx.docker.getContainer(spare.Id).kill();
+    const result = await compile('hello', TRACE_PROGRAM);
+    expect(result.ok).toBe(true);
+  });
 });

@@ -4,7 +4,7 @@
  * Compile errors and limit hits are results; only sandbox faults throw.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_LIMITS, INCLUDE_PATH_PATTERN, isLbcError, NAME_PATTERN, LbcError, validateCflags } from '@lbc/contract';
+import { ARCHES, DEFAULT_LIMITS, INCLUDE_PATH_PATTERN, isLbcError, NAME_PATTERN, LbcError, validateCflags } from '@lbc/contract';
 import { normaliseSource, scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import type { KernelSet } from '../kernel-set/kernel-set.ts';
 import type { WarmPool } from '../sandbox/warm-pool.ts';
@@ -36,6 +36,7 @@ export function startsWithKernelHeader(source: string): boolean {
 function validate(data: CompileJobData): Failure | undefined {
   try {
     if (!NAME_PATTERN.test(data.name)) throw new LbcError('LBC_ERR_BAD_REQUEST', `program name ${JSON.stringify(data.name)}`);
+    if (!(ARCHES as readonly string[]).includes(data.arch)) throw new LbcError('LBC_ERR_BAD_REQUEST', `arch ${JSON.stringify(data.arch)}`);
     validateCflags(data.cflags);
     for (const path of Object.keys(data.includes)) {
       if (!INCLUDE_PATH_PATTERN.test(path)) throw new LbcError('LBC_ERR_INCLUDE_FORBIDDEN', `include path ${JSON.stringify(path)}`);

@@ -62,12 +62,24 @@ class CappedText {
 
 export class SandboxContainer {
   private used = false;
+  private ended = false;
   private constructor(
     readonly container: Dockerode.Container,
     private readonly stream: Duplex,
     private readonly stdout: CappedText,
     private readonly stderr: CappedText,
-  ) {}
+  ) {
+    const onEnd = () => {
+      this.ended = true;
+    };
+    stream.once('end', onEnd);
+    stream.once('close', onEnd);
+  }
+
+  /** False once the container's process is gone (engine restart, killed): a spare that can no longer serve. */
+  get alive(): boolean {
+    return !this.ended && !this.used;
+  }
 
   static async start(docker: Dockerode, spec: SandboxSpec): Promise<SandboxContainer> {
     let container: Dockerode.Container | undefined;
@@ -94,6 +106,7 @@ export class SandboxContainer {
   /** Feeds `input` on stdin, then waits for the command to exit or kills it after `timeoutMs`. */
   async run(input: string, timeoutMs: number): Promise<RunOutcome> {
     if (this.used) throw new LbcError('LBC_ERR_INTERNAL', 'a sandbox container was reused');
+    if (this.ended) throw new LbcError('LBC_ERR_SANDBOX', 'the sandbox container exited before its job started');
     this.used = true;
     const started = performance.now();
     let timedOut = false;

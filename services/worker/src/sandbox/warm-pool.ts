@@ -98,7 +98,9 @@ export class WarmPool {
     this.refill(kernelSetDir);
     if (warm) {
       try {
-        return await warm;
+        const slot = await warm;
+        if (slot.container.alive) return slot;
+        void slot.release();
       } catch {
         // A spare that failed to start (engine hiccup): try once more on the request path.
       }
