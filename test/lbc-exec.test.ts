@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -124,6 +124,20 @@ describe('new Lbc(name): compile, load, attach, events, close', () => {
       }
     })();
     expect(isLbcError(err, 'LBC_ERR_CLOSED')).toBe(true);
+  });
+
+  it('btfCustomPath is handed to libbpf for CO-RE (the path a kernel without its own BTF takes)', async () => {
+    const btf = join(cacheDir, 'custom-vmlinux.btf');
+    copyFileSync('/sys/kernel/btf/vmlinux', btf);
+    const lbc = await new Lbc('execcount', undefined, { cwd: FIXTURES, server: service.url, cacheDir, btfCustomPath: btf }).ready;
+    const ring: ExecEvent[] = [];
+    lbc.maps.ring_events.openRingBuffer((e) => ring.push(e as ExecEvent));
+    const pid = await runTrue();
+    expect((await until('ring event', () => ring.find((e) => e.pid === pid))).ppid).toBe(process.pid);
+    lbc.close();
+    const missing = await new Lbc('execcount', undefined, { cwd: FIXTURES, server: service.url, cacheDir, btfCustomPath: join(cacheDir, 'absent.btf') }).ready.catch((e: unknown) => e);
+    expect(isLbcError(missing, 'LBC_ERR_LOAD')).toBe(true);
+    expect((missing as Error).message).toMatch(/target BTF/);
   });
 
   it('a missing ./NAME.bpf.c is LBC_ERR_SOURCE_NOT_FOUND', async () => {
