@@ -99,8 +99,12 @@ describe('kernels', () => {
     expect(gzOnly.statusCode).toBe(201);
     const list = (await h.app.inject({ url: '/v1/kernels' })).json() as { kernels: { btfSha256: string }[] };
     expect(list.kernels.map((k) => k.btfSha256)).toEqual(expect.arrayContaining([sha, sha256Of(small)]));
-    // The registered kernel resolves a compile target (404 no longer).
+    // The registered kernel resolves a compile target (404 no longer), and its BTF downloads.
     expect(h.registry.resolve({ release: '6.18.0-test', arch: 'x86_64' }).btfSha256).toBe(sha);
+    const download = await h.app.inject({ url: `/v1/kernels/${sha}/btf` });
+    expect(download.statusCode).toBe(200);
+    expect(download.rawPayload.equals(btf)).toBe(true);
+    expect((await h.app.inject({ url: `/v1/kernels/${'c'.repeat(64)}/btf` })).statusCode).toBe(404);
   });
 
   it('refuses a hash mismatch and bytes that are not BTF', async () => {
@@ -178,7 +182,7 @@ describe('service endpoints', () => {
     expect(res.statusCode).toBe(200);
     const spec = res.json() as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toMatch(/^3\./);
-    for (const path of ['/v1/compile', '/v1/jobs/{id}', '/v1/artifacts/{sha256}', '/v1/kernels', '/v1/kernels/{sha256}', '/v1/limits', '/healthz', '/readyz']) {
+    for (const path of ['/v1/compile', '/v1/jobs/{id}', '/v1/artifacts/{sha256}', '/v1/kernels', '/v1/kernels/{sha256}', '/v1/kernels/{sha256}/btf', '/v1/limits', '/healthz', '/readyz']) {
       expect(Object.keys(spec.paths)).toContain(path);
     }
     expect((await h.app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);

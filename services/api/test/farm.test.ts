@@ -46,7 +46,12 @@ describe('compile farm end to end', () => {
     const res = await compile(TRACE('first'));
     expect(res.statusCode).toBe(200);
     const body = res.json() as CompileResult;
-    expect(body).toMatchObject({ cached: false, kernel: { btfSha256: farm.host.btfSha256, source: 'host' }, artifact: { url: `/v1/artifacts/${body.artifact.sha256}` } });
+    expect(body).toMatchObject({
+      cached: false,
+      kernel: { btfSha256: farm.host.btfSha256, source: 'host' },
+      artifact: { url: `/v1/artifacts/${body.artifact.sha256}` },
+      btfUrl: `/v1/kernels/${farm.host.btfSha256}/btf`,
+    });
     const download = await farm.app.inject({ url: body.artifact.url });
     expect(download.statusCode).toBe(200);
     expect(download.rawPayload.subarray(0, 4).toString('latin1')).toBe('\x7fELF');

@@ -26,6 +26,7 @@ const DEFAULT_WAIT_MS = 30_000;
 
 export const artifactUrl = (sha256: string) => `/v1/artifacts/${sha256}`;
 export const jobUrl = (jobId: string) => `/v1/jobs/${jobId}`;
+export const kernelBtfUrl = (btfSha256: string) => `/v1/kernels/${btfSha256}/btf`;
 
 export class CompileService {
   /** One settle per cache key at a time: many waiters of one job store and count it once. */
@@ -120,6 +121,8 @@ export class CompileService {
       cached,
       warnings: entry.warnings,
       kernel,
+      // For targets without their own BTF: libbpf's btf_custom_path must be the kernel set's BTF.
+      btfUrl: kernelBtfUrl(kernel.btfSha256),
     };
   }
 }

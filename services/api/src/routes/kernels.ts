@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Arch, KernelUploadQuery, Limits } from '@lbc/contract';
+import { LbcError, type Arch, type KernelUploadQuery, type Limits } from '@lbc/contract';
 import { decompressUpload, type KernelRegistry } from '@lbc/core';
 import { compileTarget, errorResponses, kernelInfo, sha256Params } from '../schemas.ts';
 
@@ -9,6 +9,23 @@ export function kernelRoutes(app: FastifyInstance, registry: KernelRegistry, lim
   app.get('/v1/kernels', {
     schema: { summary: 'Kernels the service can compile for', response: { 200: { type: 'object', properties: { kernels: { type: 'array', items: kernelInfo } } } } },
   }, async () => ({ kernels: registry.list() }));
+
+  app.get<{ Params: { sha256: string } }>(
+    '/v1/kernels/:sha256/btf',
+    {
+      schema: {
+        summary: "A kernel set's raw BTF (for libbpf's btf_custom_path on kernels without their own)",
+        params: sha256Params,
+        response: { 200: { type: 'string', format: 'binary' }, ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { sha256 } = request.params;
+      const btf = registry.get(sha256) ? registry.readBtf(sha256) : null;
+      if (!btf) throw new LbcError('LBC_ERR_KERNEL_UNKNOWN', `btfSha256 ${sha256}`, { suggestions: [] });
+      return reply.header('Cache-Control', 'public, max-age=31536000, immutable').header('ETag', `"${sha256}"`).type('application/octet-stream').send(btf);
+    },
+  );
 
   app.register(async (scope) => {
     // Raw BTF (optionally gzip) as the body; the parser is scoped to this route only.
