@@ -74,3 +74,16 @@ export function loadedProgramNames(): string[] {
   const list = JSON.parse(execFileSync('bpftool', ['prog', 'list', '--json']).toString()) as Array<{ name?: string }>;
   return list.map((p) => p.name ?? '');
 }
+
+/**
+ * Test programs (names starting with `prefix`) still loaded after waiting up to `ms`: the kernel
+ * frees raw_tp/tp_btf programs after an RCU grace period, not at close().
+ */
+export async function lingeringPrograms(prefix = 'lbct_', ms = 3000): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const names = loadedProgramNames().filter((n) => n.startsWith(prefix));
+    if (names.length === 0 || Date.now() > deadline) return names;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Attaching loaded programs: by section name or by hand, with kernel failures translated into
+ * LbcErrors that say what the kernel lacks and what to use instead.
+ */
+export { loadObject, loadError } from './load-object.ts';
+export { attachBySection, autoAttach, type AutoAttachResult } from './auto-attach.ts';
+export { attachKprobe, attachKretprobe, attachUprobe, attachUretprobe, uprobeLocation, type UprobeLocation } from './probes.ts';
+export { attachTracepoint, attachRawTracepoint, attachTrace } from './tracepoints.ts';
+export { attachPerfEvent, attachPerfEventAllCpus, onlineCpus, type PerfEventAttr, type PerfEventScope } from './perf-events.ts';
+export { attachXdp, attachCgroup, attachNetns } from './network.ts';
+export { kprobesAvailable } from './kernel-support.ts';
+export { verifierLog, logTail } from './verifier-log.ts';
