@@ -32,6 +32,8 @@ export interface WorkerOptions {
   compileTimeoutMs?: number;
   maxArtifactBytes?: number;
   queueName?: string;
+  /** How often containers of dead workers on this host are swept (also once at start). */
+  leftoverSweepMs?: number;
 }
 
 export interface RunningWorker {
@@ -57,6 +59,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
   const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits });
   const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency });
+  // A request a dead worker sent just before dying can still create a container afterwards: sweep again now and then.
+  const sweep = setInterval(() => void removeLeftovers(docker, jobsDir).catch(() => {}), opts.leftoverSweepMs ?? 60_000);
+  sweep.unref();
   const recent = await kernelSets.mostRecent();
   if (recent) pool.prewarm(recent);
 
@@ -97,6 +102,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     toolchain,
     worker,
     async close() {
+      clearInterval(sweep);
       await worker.close();
       await pool.close();
       await worker.disconnect().catch(() => {});

@@ -3,13 +3,16 @@
  * lbc.h's map macros compiles, its BTF carries the map types and event decl tags, and it loads.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProgram } from '../src/compile/compile-program.ts';
 import { startSandboxFixture, type SandboxFixture } from './sandbox-fixture.ts';
 import { TRACE_PROGRAM } from './programs.ts';
+import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
+import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
+import { DEFAULT_IMAGE } from '@lbc/core';
 
 
 let fx: SandboxFixture;
@@ -123,5 +126,32 @@ describe('sandbox compile', () => {
     for (const spare of spares) await fx.docker.getContainer(spare.Id).kill();
     const result = await compile('hello', TRACE_PROGRAM);
     expect(result.ok).toBe(true);
+  });
+
+  it('a precompiled header clang rejects falls back to the plain vmlinux.h', async () => {
+    const set = await fx.kernelSets.ensure(fx.job('x', '').btfSha256);
+    const copy = join(work, 'stale-set');
+    cpSync(set.dir, copy, { recursive: true, preserveTimestamps: true });
+    // A header newer than its PCH: clang refuses the PCH ("has been modified since...").
+    utimesSync(join(copy, 'vmlinux.h'), new Date(), new Date(Date.now() + 60_000));
+    let runs = 0;
+    const result = await compileProgram(
+      { pool: fx.pool, timeoutMs: 60_000, onClangRun: () => void runs++ },
+      fx.job('hello', TRACE_PROGRAM),
+      { dir: copy, hasPch: true },
+    );
+    expect(result.ok).toBe(true);
+    expect(runs).toBe(2);
+  });
+
+  it('concurrent builds of one kernel set (two stores, as two processes would) build it once', async () => {
+    const dataDir = join(work, 'concurrent');
+    const make = () => new KernelSetStore({ docker: fx.docker, redis: fx.redis, image: DEFAULT_IMAGE, toolchain: fx.toolchain, dataDir, limits: DEFAULT_SANDBOX_LIMITS });
+    const a = make();
+    const b = make();
+    const sha = fx.job('x', '').btfSha256;
+    const started = await Promise.all([a.ensure(sha), b.ensure(sha), a.ensure(sha)]);
+    expect(new Set(started.map((s) => s.dir)).size).toBe(1);
+    expect(readdirSync(join(dataDir, 'kernelsets', sha))).toEqual([readdirSync(join(dataDir, 'kernelsets', sha))[0]]);
   });
 });
