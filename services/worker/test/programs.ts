@@ -25,3 +25,33 @@ int on_exec(void *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
+
+/** Every lbc.h convenience at once: all map macros, _(), byte order helpers, lbc_debug. */
+export const ALL_MACROS_PROGRAM = `#include "lbc.h"
+struct ev { u64 v; };
+LBC_LRU_HASH(lru, u32, u64, 8);
+LBC_PERCPU_HASH(pch, u32, u64, 8);
+LBC_LRU_PERCPU_HASH(lpch, u32, u64, 8);
+LBC_ARRAY(arr, struct ev, 4);
+LBC_PERCPU_ARRAY(parr, u64, 4);
+
+SEC("raw_tp/sched_process_exec")
+int all_macros(void *ctx) {
+  struct task_struct *t = (void *)bpf_get_current_task();
+  struct task_struct *parent = _(t->real_parent);
+  u32 ppid = _(parent->tgid);
+  u64 big = ntohll(0x0102030405060708ULL) + ntohl(7) + ntohs(3) + htonl(1) + htons(1) + htonll(2);
+  bpf_map_update_elem(&lru, &ppid, &big, BPF_ANY);
+  bpf_map_update_elem(&pch, &ppid, &big, BPF_ANY);
+  bpf_map_update_elem(&lpch, &ppid, &big, BPF_ANY);
+  u32 zero = 0;
+  struct ev *e = bpf_map_lookup_elem(&arr, &zero);
+  if (e) e->v = big;
+  u64 *p = bpf_map_lookup_elem(&parr, &zero);
+  if (p) *p += 1;
+  s8 a = -1; s16 b = -1; s32 c = -1; s64 d = -1; u8 f = 1; u16 g = 1;
+  lbc_debug("lbc-debug-marker %d %d", ppid, (int)(a + b + c + d + f + g));
+  return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProgram } from '../src/compile/compile-program.ts';
 import { startSandboxFixture, type SandboxFixture } from './sandbox-fixture.ts';
-import { TRACE_PROGRAM } from './programs.ts';
+import { ALL_MACROS_PROGRAM, TRACE_PROGRAM } from './programs.ts';
 import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
 import { DEFAULT_IMAGE } from '@lbc/core';
@@ -153,5 +153,27 @@ describe('sandbox compile', () => {
     const started = await Promise.all([a.ensure(sha), b.ensure(sha), a.ensure(sha)]);
     expect(new Set(started.map((s) => s.dir)).size).toBe(1);
     expect(readdirSync(join(dataDir, 'kernelsets', sha))).toEqual([readdirSync(join(dataDir, 'kernelsets', sha))[0]]);
+  });
+
+  it('every lbc.h map macro, _(), the byte order helpers and lbc_debug compile and load; lbc_debug only with -DLBC_DEBUG', async () => {
+    const quiet = await compile('all', ALL_MACROS_PROGRAM);
+    const debug = await compile('all', ALL_MACROS_PROGRAM, { cflags: ['-DLBC_DEBUG'] });
+    if (!quiet.ok) throw new Error(quiet.diagnostics);
+    if (!debug.ok) throw new Error(debug.diagnostics);
+    expect(Buffer.from(quiet.objectBase64, 'base64').includes('lbc-debug-marker')).toBe(false);
+    expect(Buffer.from(debug.objectBase64, 'base64').includes('lbc-debug-marker')).toBe(true);
+    const path = join(work, 'all.bpf.o');
+    writeFileSync(path, Buffer.from(debug.objectBase64, 'base64'));
+    const btf = execFileSync('bpftool', ['btf', 'dump', 'file', path], { encoding: 'utf8' });
+    for (const map of ['lru', 'pch', 'lpch', 'arr', 'parr']) expect(btf).toMatch(new RegExp(`VAR '${map}'`));
+    expect(btf).toMatch(/STRUCT 'ev' size=8/);
+    const pin = `/sys/fs/bpf/lbc-test-${process.pid}-${Date.now()}`;
+    mkdirSync(pin);
+    try {
+      execFileSync('bpftool', ['prog', 'loadall', path, pin], { stdio: 'pipe' });
+      expect(readdirSync(pin)).toContain('all_macros');
+    } finally {
+      rmSync(pin, { recursive: true, force: true });
+    }
   });
 });
