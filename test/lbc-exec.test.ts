@@ -9,7 +9,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Lbc, isLbcError, ServiceClient } from 'lbc-client';
+import { Lbc, isLbcError } from 'lbc-client';
+import { ServiceClient } from '../client/src/transport/index.ts';
 import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
 import { startService, type RunningService } from './support/service.ts';
 

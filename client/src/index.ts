@@ -1,7 +1,9 @@
 export { Lbc } from './lbc.ts';
 export type { LbcOptions } from './lbc-options.ts';
 export { LbcError, isLbcError, type ErrorCode } from '@lbc/contract';
-export { ServiceClient, resolveServer, type ServiceClientOptions } from './transport/index.ts';
+// The HTTP client (undici) is imported on a cache miss only; import ServiceClient from ./transport/index.ts directly.
+export { resolveServer } from './transport/server-url.ts';
 export { detectTarget, type DetectedTarget } from './target/index.ts';
-export { resolveCacheDir, ObjectCache } from './cache/index.ts';
+export { resolveCacheDir } from './cache/cache-dir.ts';
+export { ObjectCache } from './cache/object-cache.ts';
 export { LbcMap, formatLog2Hist, type LbcMaps, type StackFrame, type EventCallback, type EventSubscription } from './maps/index.ts';

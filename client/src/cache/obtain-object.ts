@@ -1,8 +1,5 @@
 import type { CompileResult, JobProgress, JobStatus } from '@lbc/contract';
-import { ServiceClient } from '../transport/service-client.ts';
-import { compileForTarget } from '../target/compile-for-target.ts';
 import { detectTarget, type DetectedTarget } from '../target/detect-target.ts';
-import { fetchServiceBtf } from '../target/service-btf.ts';
 import { ObjectCache, type CacheEntry } from './object-cache.ts';
 import { requestKey } from './request-key.ts';
 
@@ -39,6 +36,12 @@ export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> 
   const hit = cache.get(key);
   if (hit) return { ...hit, from: 'cache', uploadedBtf: false, target };
 
+  // Loaded only on a miss: a warm start never pays for the HTTP stack (undici is the biggest import).
+  const [{ ServiceClient }, { compileForTarget }, { fetchServiceBtf }] = await Promise.all([
+    import('../transport/service-client.ts'),
+    import('../target/compile-for-target.ts'),
+    import('../target/service-btf.ts'),
+  ]);
   const client = new ServiceClient({ server: req.server });
   try {
     const { result, uploadedBtf } = await compileForTarget(

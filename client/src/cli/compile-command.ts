@@ -1,8 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { programName } from './program-name.ts';
 import type { Command } from 'commander';
 import { LbcError, validateCflags } from '@lbc/contract';
-import { ServiceClient } from '../transport/service-client.ts';
 import { compileForTarget } from '../target/compile-for-target.ts';
 import { collectLocalIncludes } from '../source/local-includes.ts';
 import { writeFileAtomic } from '../cache/atomic-write.ts';
@@ -19,11 +19,6 @@ interface CompileFlags extends TargetFlags {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-/** `hello.bpf.c` → program name `hello`; the service names the main file `${name}.bpf.c` in diagnostics. */
-export function programName(file: string): string {
-  return basename(file).replace(/\.bpf\.c$/, '').replace(/\.c$/, '');
-}
 
 export function registerCompile(program: Command): void {
   program
@@ -58,6 +53,8 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
   const target = targetFromFlags(flags);
   const output = resolve(flags.output ?? `${dirname(path)}/${name}.bpf.o`);
 
+  // Imported here so commands that need no service (run from cache, inspect) never load the HTTP stack.
+  const { ServiceClient } = await import('../transport/service-client.ts');
   const client = new ServiceClient({ server: flags.server });
   const spinner = startSpinner(`${name}: compiling on ${client.server}`);
   try {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ServiceClient } from '../transport/service-client.ts';
 import { reportError } from './print-error.ts';
 import { formatTable } from './table.ts';
 
@@ -10,6 +9,7 @@ export function registerKernels(program: Command): void {
     .option('--server <url>', 'lbc service URL')
     .option('--json', 'print JSON')
     .action(async (flags: { server?: string; json?: boolean }) => {
+      const { ServiceClient } = await import('../transport/service-client.ts');
       const client = new ServiceClient({ server: flags.server });
       try {
         const kernels = await client.listKernels();

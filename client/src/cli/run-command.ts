@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { LbcError, validateCflags } from '@lbc/contract';
 import { Lbc } from '../lbc.ts';
 import { MAP_TYPE, type LbcMap } from '../maps/index.ts';
-import { programName } from './compile-command.ts';
+import { programName } from './program-name.ts';
 import { eventJson, eventLine } from './event-format.ts';
 import { reportError } from './print-error.ts';
 import { progressText, startSpinner } from './spinner.ts';
