@@ -4,6 +4,7 @@
  * mid-compile loses its job to another worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import Dockerode from 'dockerode';
 import { Redis } from 'ioredis';
 import { jobIdFor, type JobProgress } from '@lbc/contract';
-import { COMPILE_QUEUE, DEFAULT_IMAGE, toolchainIdentity, type CompileJobData, type CompileJobResult } from '@lbc/core';
+import { COMPILE_QUEUE, DEFAULT_IMAGE, putSharedBtf, toolchainIdentity, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { startWorker, type RunningWorker } from '../src/worker.ts';
 import { COMPILES_COUNTER } from '../src/stats.ts';
@@ -134,6 +135,15 @@ describe('worker', () => {
   it('a job for another toolchain is refused with a clear error', async () => {
     const job = await submit(jobData(TRACE_PROGRAM, { toolchain: 'sha256:0000 clang 1.0' }), 1);
     await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/toolchain "sha256:0000 clang 1.0" but this worker has/);
+  });
+
+  it('BTF that bpftool cannot read fails the job at once (no retries): LBC_ERR_BTF_INVALID', async () => {
+    const garbage = Buffer.from('this is not BTF at all');
+    const sha = createHash('sha256').update(garbage).digest('hex');
+    await putSharedBtf(redis, sha, garbage);
+    const job = await submit(jobData(TRACE_PROGRAM, { btfSha256: sha }), 3);
+    await expect(job.waitUntilFinished(events, 60_000)).rejects.toThrow(/LBC_ERR_BTF_INVALID/);
+    expect((await queue.getJob(job.id!))?.attemptsMade).toBe(1);
   });
 
   it('a kernel whose BTF is not in Redis fails the attempt (infrastructure), so BullMQ retries it', async () => {
