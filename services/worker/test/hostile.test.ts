@@ -165,6 +165,13 @@ describe('limits', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it('the wall-clock timeout kills a compile that runs too long', async () => {
+    // The plain 130k-line vmlinux.h takes clang far longer than 20 ms to parse.
+    const result = await compile('#include "vmlinux.h"\nint x;\n', { cflags: ['-D__weak=__attribute__((weak))'] }, 20);
+    expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE_LIMIT' });
+    if (!result.ok) expect(result.diagnostics).toMatch(/ran longer than/);
+  });
+
   it('an object over the size limit is refused with LBC_ERR_COMPILE_LIMIT', async () => {
     const source = '#include "lbc.h"\nchar big[20 << 20] = { 1 };\nchar LICENSE[] SEC("license") = "GPL";\n';
     const result = await compile(source);
