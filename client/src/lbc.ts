@@ -1,7 +1,8 @@
-import { LbcError, isLbcError, validateCflags } from '@lbc/contract';
-import type { NativeAddon, NativeLink, NativeObject, NativeProgramInfo } from './native/types.ts';
+import { LbcError, validateCflags } from '@lbc/contract';
+import type { NativeLink, NativeObject, NativeProgramInfo } from './native/types.ts';
 import { loadNative } from './native/index.ts';
 import { createMaps, type LbcMaps } from './maps/index.ts';
+import * as attach from './attach/index.ts';
 import { obtainObject, type ObtainedObject } from './cache/obtain-object.ts';
 import { resolveCacheDir } from './cache/cache-dir.ts';
 import { resolveSource } from './source/resolve-source.ts';
@@ -12,6 +13,7 @@ import { optionCflags, type LbcOptions } from './lbc-options.ts';
 /**
  * pylcc's ClbcBase for Node: `new Lbc(name, source?)` compiles through the service (or takes the
  * locally cached object), loads it, attaches every program by section name, and exposes typed maps.
+ * The attach methods take the program's C function name first, like pylcc's attach_* calls.
  */
 export class Lbc {
   readonly name: string;
@@ -21,8 +23,9 @@ export class Lbc {
   origin: ObtainedObject['from'] | undefined;
   /** The compiler's warnings for this object ('' when none). */
   warnings = '';
+  /** Programs whose section names no target (SEC("uprobe"), SEC("xdp"), ...): attach them by hand. */
+  unattached: Array<{ prog: string; section: string }> = [];
 
-  private native: NativeAddon | undefined;
   private object: NativeObject | undefined;
   private mapSet: LbcMaps | undefined;
   private programList: NativeProgramInfo[] = [];
@@ -57,14 +60,17 @@ export class Lbc {
     const native = loadNative();
     const btfCustomPath = options.btfCustomPath ?? obtained.entry.btfCustomPath;
     const object = native.openObject(obtained.object, this.name, btfCustomPath ? { btfCustomPath } : {});
-    this.native = native;
     this.object = object;
     trackForExit(this);
     try {
-      loadObject(object, this.name);
+      attach.loadObject(object, this.name);
       this.programList = object.programs();
       this.mapSet = createMaps(native, object, object.btf());
-      if (options.attach !== false) for (const p of this.programList) this.links.push(this.attachProgram(p.name));
+      if (options.attach !== false) {
+        const { links, skipped } = attach.autoAttach(object);
+        this.links.push(...links);
+        this.unattached = skipped;
+      }
     } catch (err) {
       this.close();
       throw err;
@@ -83,19 +89,66 @@ export class Lbc {
     return this.programList;
   }
 
-  /** Attaches one program by its section name (what `attach: true` does for all of them). */
+  /** By section name, as `attach: true` does for every program. */
   attach(prog: string): NativeLink {
-    return this.keep(this.attachProgram(prog));
+    return this.keep(attach.attachBySection(this.loaded(), prog));
   }
 
-  private attachProgram(prog: string): NativeLink {
-    return this.loaded().attach(this.program(prog).name);
+  /** This kernel has no kprobes: the error says so and names tracepoint / raw_tp / tp_btf. */
+  attachKprobe(prog: string, func: string): NativeLink {
+    return this.keep(attach.attachKprobe(this.loaded(), prog, func));
   }
 
-  private program(name: string): NativeProgramInfo {
-    const p = this.programList.find((x) => x.name === name);
-    if (!p) throw new LbcError('LBC_ERR_PROGRAM_NOT_FOUND', `${JSON.stringify(name)} (programs: ${this.programList.map((x) => x.name).join(', ') || 'none'})`);
-    return p;
+  attachKretprobe(prog: string, func: string): NativeLink {
+    return this.keep(attach.attachKretprobe(this.loaded(), prog, func));
+  }
+
+  /** `binary` may be a path or a library name ("libc"); a symbol is resolved from the ELF, a number is a file offset. pid -1: every process. */
+  attachUprobe(prog: string, pid: number, binary: string, symbolOrOffset?: string | number): NativeLink {
+    return this.keep(attach.attachUprobe(this.loaded(), prog, pid, binary, symbolOrOffset));
+  }
+
+  attachUretprobe(prog: string, pid: number, binary: string, symbolOrOffset?: string | number): NativeLink {
+    return this.keep(attach.attachUretprobe(this.loaded(), prog, pid, binary, symbolOrOffset));
+  }
+
+  attachTracepoint(prog: string, category: string, name: string): NativeLink {
+    return this.keep(attach.attachTracepoint(this.loaded(), prog, category, name));
+  }
+
+  attachRawTracepoint(prog: string, name: string): NativeLink {
+    return this.keep(attach.attachRawTracepoint(this.loaded(), prog, name));
+  }
+
+  /** fentry / fexit / tp_btf / lsm programs (their target is in the section name). */
+  attachTrace(prog: string): NativeLink {
+    return this.keep(attach.attachTrace(this.loaded(), prog));
+  }
+
+  attachPerfEvent(prog: string, attr: attach.PerfEventAttr, scope: attach.PerfEventScope = {}): NativeLink {
+    return this.keep(attach.attachPerfEvent(this.loaded(), prog, attr, scope));
+  }
+
+  /** One perf event per online CPU (pylcc's attach_all_cpu form). */
+  attachPerfEventAllCpus(prog: string, attr: attach.PerfEventAttr, scope: { pid?: number } = {}): NativeLink[] {
+    const links = attach.attachPerfEventAllCpus(this.loaded(), prog, attr, scope);
+    for (const l of links) this.keep(l);
+    return links;
+  }
+
+  /** `iface`: ifindex or interface name. */
+  attachXdp(prog: string, iface: number | string): NativeLink {
+    return this.keep(attach.attachXdp(this.loaded(), prog, iface));
+  }
+
+  /** `cgroup`: an open fd or a cgroup v2 directory path. */
+  attachCgroup(prog: string, cgroup: number | string): NativeLink {
+    return this.keep(attach.attachCgroup(this.loaded(), prog, cgroup));
+  }
+
+  /** `netns`: an open fd or a path such as /proc/self/ns/net. */
+  attachNetns(prog: string, netns: number | string): NativeLink {
+    return this.keep(attach.attachNetns(this.loaded(), prog, netns));
   }
 
   private keep(link: NativeLink): NativeLink {
@@ -130,16 +183,5 @@ export class Lbc {
     this.mapSet = undefined;
     this.object?.close();
     this.object = undefined;
-  }
-}
-
-function loadObject(object: NativeObject, name: string): void {
-  try {
-    object.load();
-  } catch (err) {
-    if (isLbcError(err)) throw err;
-    const e = err as { message?: string; errno?: number; log?: string };
-    const tail = (e.log ?? '').trim().split('\n').slice(-20).join('\n');
-    throw new LbcError('LBC_ERR_LOAD', `${name}: ${e.message ?? String(err)}${tail ? `\n${tail}` : ''}`, { errno: e.errno, log: tail }, { cause: err });
   }
 }
