@@ -9,7 +9,7 @@ import { normaliseSource, scanSource, type CompileJobData, type CompileJobResult
 import type { KernelSet } from '../kernel-set/kernel-set.ts';
 import type { WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunOutcome } from '../sandbox/sandbox-container.ts';
-import { readObject, writeJobFiles } from '../sandbox/job-dir.ts';
+import { readObject, writeJobFiles, type JobDir } from '../sandbox/job-dir.ts';
 import { compileArgs, mainFileName, objectFileName, pchAllowedForFlags, responseFile } from './clang-args.ts';
 import { cleanDiagnostics } from './diagnostics.ts';
 import { isBpfObject } from './elf-check.ts';
@@ -59,6 +59,29 @@ function limitFailure(run: RunOutcome, timeoutMs: number): Failure | undefined {
 
 const PCH_REJECTED = /precompiled header|PCH file|\.pch/i;
 
+/** What clang's exit and output mean for the user: a limit, a compile error, or a checked object. */
+async function classifyRun(
+  run: RunOutcome,
+  job: JobDir,
+  ctx: { name: string; userFiles: ReadonlySet<string>; maxBytes: number; timeoutMs: number },
+): Promise<CompileJobResult> {
+  const limited = limitFailure(run, ctx.timeoutMs);
+  if (limited) return limited;
+  let diagnostics = cleanDiagnostics(run.stderr, ctx.userFiles);
+  if (run.truncated) diagnostics += '\n(diagnostics truncated)';
+  if (run.exitCode !== 0) return failure('LBC_ERR_COMPILE', diagnostics || `clang exited with status ${run.exitCode}`);
+  const object = await readObject(job, objectFileName(ctx.name), ctx.maxBytes);
+  if (!object.ok) return failure(object.reason === 'too-large' ? 'LBC_ERR_COMPILE_LIMIT' : 'LBC_ERR_COMPILE', object.detail);
+  if (!isBpfObject(object.bytes)) return failure('LBC_ERR_COMPILE', 'the compiler output is not a BPF ELF object');
+  return {
+    ok: true,
+    objectBase64: object.bytes.toString('base64'),
+    sha256: createHash('sha256').update(object.bytes).digest('hex'),
+    warnings: diagnostics,
+    compileMs: Math.round(run.ms),
+  };
+}
+
 export async function compileProgram(settings: CompileSettings, data: CompileJobData, kernelSet: KernelSet): Promise<CompileJobResult> {
   const invalid = validate(data);
   if (invalid) return invalid;
@@ -74,28 +97,10 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
       const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch });
       await settings.onClangRun?.();
       const run = await slot.container.run(responseFile(args), settings.timeoutMs);
-      return { run, result: await classify(run, slot.job, pch) };
+      return { run, result: await classifyRun(run, slot.job, { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs }) };
     } finally {
       void slot.release();
     }
-  };
-
-  const classify = async (run: RunOutcome, job: Parameters<typeof readObject>[0], pch: boolean): Promise<CompileJobResult> => {
-    const limited = limitFailure(run, settings.timeoutMs);
-    if (limited) return limited;
-    let diagnostics = cleanDiagnostics(run.stderr, userFiles);
-    if (run.truncated) diagnostics += '\n(diagnostics truncated)';
-    if (run.exitCode !== 0) return failure('LBC_ERR_COMPILE', diagnostics || `clang exited with status ${run.exitCode}`);
-    const object = await readObject(job, objectFileName(data.name), maxBytes);
-    if (!object.ok) return failure(object.reason === 'too-large' ? 'LBC_ERR_COMPILE_LIMIT' : 'LBC_ERR_COMPILE', object.detail);
-    if (!isBpfObject(object.bytes)) return failure('LBC_ERR_COMPILE', 'the compiler output is not a BPF ELF object');
-    return {
-      ok: true,
-      objectBase64: object.bytes.toString('base64'),
-      sha256: createHash('sha256').update(object.bytes).digest('hex'),
-      warnings: diagnostics,
-      compileMs: Math.round(run.ms),
-    };
   };
 
   const first = await attempt(usePch);
