@@ -1,0 +1,80 @@
+/** Local headers and -D flags reach the compile: quoted includes from the source dir and includePaths, cflags and pylcc's env. */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Lbc, isLbcError } from 'lbc-client';
+import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
+import { startService, type RunningService } from './support/service.ts';
+
+const PROGRAM = `
+#include "lbc.h"
+#include "local.h"
+#include "shared/values.h"
+
+LBC_ARRAY(seen, u64, 4);
+
+SEC("tracepoint/sched/sched_process_exec")
+int record_values(void *ctx)
+{
+  u32 k0 = 0, k1 = 1, k2 = 2;
+  u64 a = LOCAL_VALUE, b = SHARED_VALUE, c = FROM_FLAG;
+  bpf_map_update_elem(&seen, &k0, &a, BPF_ANY);
+  bpf_map_update_elem(&seen, &k1, &b, BPF_ANY);
+  bpf_map_update_elem(&seen, &k2, &c, BPF_ANY);
+  return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+describe('includes and flags', () => {
+  let redis: PrivateRedis;
+  let service: RunningService;
+  let dir: string;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    service = await startService({ redisUrl: redis.url });
+    dir = mkdtempSync(join(tmpdir(), 'lbc-includes-'));
+    mkdirSync(join(dir, 'prog'));
+    mkdirSync(join(dir, 'inc', 'shared'), { recursive: true });
+    writeFileSync(join(dir, 'prog', 'valued.bpf.c'), PROGRAM);
+    writeFileSync(join(dir, 'prog', 'local.h'), '#define LOCAL_VALUE 11\n');
+    writeFileSync(join(dir, 'inc', 'shared', 'values.h'), '#include "more.h"\n#define SHARED_VALUE (MORE + 1)\n');
+    writeFileSync(join(dir, 'inc', 'shared', 'more.h'), '#define MORE 21\n');
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const [how, flags] of [
+    ['cflags', { cflags: ['-DFROM_FLAG=33'] }],
+    ['env (pylcc)', { env: '-DFROM_FLAG=33' }],
+  ] as const) {
+    it(`headers from the source dir and includePaths, -D via ${how}`, async () => {
+      const lbc = await new Lbc('valued', undefined, {
+        cwd: join(dir, 'prog'),
+        includePaths: [join(dir, 'inc')],
+        server: service.url,
+        cacheDir: join(dir, 'cache'),
+        ...flags,
+      }).ready;
+      const child = spawn('/bin/true');
+      await new Promise((r) => child.once('exit', r));
+      expect([0, 1, 2].map((k) => Number(lbc.maps.seen.get(k)))).toEqual([11, 22, 33]);
+      lbc.close();
+    });
+  }
+
+  it('a header that is nowhere to be found is a compile error naming it', async () => {
+    const err = await new Lbc('valued', undefined, { cwd: join(dir, 'prog'), server: service.url, cacheDir: join(dir, 'cache'), cflags: ['-DFROM_FLAG=1'] }).ready.catch(
+      (e: unknown) => e,
+    );
+    expect(isLbcError(err, 'LBC_ERR_COMPILE')).toBe(true);
+    expect(JSON.stringify((err as { details?: unknown }).details)).toContain('shared/values.h');
+  });
+});
