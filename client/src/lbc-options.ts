@@ -5,15 +5,15 @@ export interface LbcOptions {
   /** Service URL; default LBC_SERVER, else http://127.0.0.1:8080. */
   server?: string;
   /** -DNAME[=VALUE] / -UNAME only. */
-  cflags?: string[];
+  cflags?: readonly string[];
   /** pylcc's name for cflags: a string ("-DLBC_DEBUG -DX=1") or a list. */
-  env?: string | string[];
+  env?: string | readonly string[];
   /** Attach every program by its section name once loaded (default true). */
   attach?: boolean;
   /** Extra headers, relative path → text, sent with the source. */
   includes?: Record<string, string>;
   /** Directories searched for the source's quoted #include files (after the source's own directory). */
-  includePaths?: string[];
+  includePaths?: readonly string[];
   /** Local object cache; default LBC_CACHE, else ~/.cache/lbc. */
   cacheDir?: string;
   /** BTF for libbpf's CO-RE relocations, for kernels without /sys/kernel/btf/vmlinux. */
