@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileResult, ErrorBody } from '@lbc/contract';
+import { loadConfig } from '@lbc/core';
 import { startFarm, type Farm } from './support/farm.ts';
 import { startRestartableRedis, type RestartableRedis } from './support/restartable-redis.ts';
 
@@ -11,7 +12,8 @@ let redis: RestartableRedis;
 let farm: Farm;
 beforeAll(async () => {
   redis = await startRestartableRedis();
-  farm = await startFarm({ redis, config: { redisTimeoutMs: 1000 } });
+  // The default per-call bound (5 s): a stopped Redis must fail fast without waiting for it.
+  farm = await startFarm({ redis, config: { redisTimeoutMs: loadConfig({}).redisTimeoutMs } });
 });
 afterAll(async () => {
   await farm?.close();
@@ -38,7 +40,7 @@ describe('Redis outage', () => {
     const elapsed = Date.now() - started;
     expect(down.statusCode).toBe(503);
     expect((down.json() as ErrorBody).error.code).toBe('LBC_ERR_QUEUE_UNAVAILABLE');
-    expect(elapsed).toBeLessThan(3000);
+    expect(elapsed).toBeLessThan(1000);
 
     const ready = await farm.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(503);
@@ -59,5 +61,28 @@ describe('Redis outage', () => {
     expect(after.statusCode).toBe(200);
     expect((after.json() as CompileResult).cached).toBe(false);
     expect((await farm.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('a hung Redis (stopped, not closed) costs at most the per-call bound, then 503', async () => {
+    const bound = farm.config.redisTimeoutMs;
+    redis.process.kill('SIGSTOP');
+    try {
+      const started = Date.now();
+      const res = await compile(source(`hung ${Date.now()}`));
+      const elapsed = Date.now() - started;
+      expect(res.statusCode).toBe(503);
+      expect((res.json() as ErrorBody).error.code).toBe('LBC_ERR_QUEUE_UNAVAILABLE');
+      expect(elapsed).toBeGreaterThanOrEqual(bound - 50);
+      expect(elapsed).toBeLessThan(bound + 2000);
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    const deadline = Date.now() + 30_000;
+    let after = await compile(source('after hang'));
+    while (after.statusCode === 503 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await compile(source('after hang'));
+    }
+    expect(after.statusCode).toBe(200);
   });
 });

@@ -28,7 +28,7 @@ const tempDir = () => {
 
 beforeAll(async () => {
   const docker = new Dockerode();
-  h = await startHarness({ deps: { toolchain: await toolchainIdentity(docker, DEFAULT_IMAGE), docker }, config: { redisTimeoutMs: 2000 } });
+  h = await startHarness({ deps: { toolchain: await toolchainIdentity(docker, DEFAULT_IMAGE), docker } });
   host = (await registerHostKernel(h.registry))!;
 });
 afterAll(async () => {

@@ -62,7 +62,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig>
     cacheMaxBytes: int(env, 'LBC_CACHE_MAX_BYTES', 1024 * 1024 * 1024),
     maxQueuedJobs: int(env, 'LBC_MAX_QUEUED_JOBS', 1000),
     failureTtlSeconds: int(env, 'LBC_FAILURE_TTL_SECONDS', 600),
-    redisTimeoutMs: int(env, 'LBC_REDIS_TIMEOUT_MS', 2000),
+    redisTimeoutMs: int(env, 'LBC_REDIS_TIMEOUT_MS', 5000),
     logLevel: env.LBC_LOG_LEVEL || 'info',
   };
   return { ...config, ...overrides, ...(overrides.dataDir ? { dataDir: resolve(overrides.dataDir) } : {}) };

@@ -18,7 +18,7 @@ export interface Farm extends Harness {
 export async function startFarm(options: { config?: Partial<LbcConfig>; redis?: PrivateRedis } = {}): Promise<Farm> {
   const docker = new Dockerode();
   const toolchain = await toolchainIdentity(docker, DEFAULT_IMAGE);
-  const h = await startHarness({ config: { redisTimeoutMs: 2000, ...options.config }, deps: { toolchain, docker }, redis: options.redis });
+  const h = await startHarness({ config: options.config, deps: { toolchain, docker }, redis: options.redis });
   const host = (await registerHostKernel(h.registry))!;
   const workerDataDir = mkdtempSync(join(tmpdir(), 'lbc-farm-worker-'));
   const worker = await startWorker({ redisUrl: h.redis.url, dataDir: workerDataDir, concurrency: 2, docker });

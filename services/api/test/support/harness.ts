@@ -31,7 +31,7 @@ export async function startHarness(options: { config?: Partial<LbcConfig>; deps?
 }
 
 async function assemble(redis: PrivateRedis, dataDir: string, options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis }): Promise<Harness> {
-  const config = loadConfig({}, { dataDir, redisUrl: redis.url, redisTimeoutMs: 500, ...options.config });
+  const config = loadConfig({}, { dataDir, redisUrl: redis.url, ...options.config });
   const db = openDatabase(config.dataDir);
   const blobs = new BlobStore(join(config.dataDir, 'blobs'));
   const cache = new ArtifactCache(db, blobs, config.cacheMaxBytes);

@@ -48,7 +48,10 @@ export class CompileProducer {
   /** Resolves when Redis answers; LBC_ERR_QUEUE_UNAVAILABLE otherwise. */
   async ready(timeoutMs = this.options.timeoutMs): Promise<void> {
     await waitRedisReady(this.redis, timeoutMs);
-    await this.guard(this.events.waitUntilReady(), 'subscribing to queue events');
+    // BullMQ's first use of a connection checks the server and loads its scripts: do it now,
+    // not on the first request (where it would count against the per-call bound).
+    await withRedisTimeout(this.queue.waitUntilReady(), timeoutMs, 'initialising the queue');
+    await withRedisTimeout(this.events.waitUntilReady(), timeoutMs, 'subscribing to queue events');
   }
 
   guard<T>(work: Promise<T>, what: string): Promise<T> {
