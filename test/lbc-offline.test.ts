@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,27 @@ describe('offline and unknown-kernel behaviour', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('a kernel without its own BTF: the service supplies it and libbpf gets it as btf_custom_path', async () => {
+    const target = detectTarget({ btfPath: join(dir, 'no-btf-here') });
+    expect(target.btfSha256).toBeUndefined();
+    const cacheDir = join(dir, 'cache-nobtf');
+    const lbc = await new Lbc('execcount', SOURCE, { server: service.url, cacheDir, target }).ready;
+    expect(lbc.origin).toBe('service');
+    expect(await execEventSeen(lbc)).toBe(true);
+    lbc.close();
+    // The kernel set the service chose for this release (the host's, or the variant uploaded above), stored by its hash.
+    const files = readdirSync(join(cacheDir, 'btf'));
+    expect(files.length).toBe(1);
+    expect(createHash('sha256').update(readFileSync(join(cacheDir, 'btf', files[0]!))).digest('hex')).toBe(files[0]!.replace(/\.btf$/, ''));
+    const entries = readdirSync(join(cacheDir, 'requests')).map((f) => JSON.parse(readFileSync(join(cacheDir, 'requests', f), 'utf8')));
+    expect(entries.map((e) => e.btfCustomPath)).toEqual([join(cacheDir, 'btf', files[0]!)]);
+    // Warm start: the object and the BTF both come from the cache.
+    const warm = await new Lbc('execcount', SOURCE, { server: 'http://127.0.0.1:9', cacheDir, target }).ready;
+    expect(warm.origin).toBe('cache');
+    expect(await execEventSeen(warm)).toBe(true);
+    warm.close();
   });
 
   it('service stopped: the cached object loads; nothing cached: the error names the server and the cause', async () => {
