@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,12 @@ describe('offline and unknown-kernel behaviour', () => {
     expect(warm.origin).toBe('cache');
     expect(await execEventSeen(warm)).toBe(true);
     warm.close();
+    // A damaged BTF file is not handed to libbpf: the entry is dropped and both are fetched again.
+    writeFileSync(join(cacheDir, 'btf', files[0]!), 'damaged');
+    const again = await new Lbc('execcount', SOURCE, { server: service.url, cacheDir, target }).ready;
+    expect(again.origin).toBe('service');
+    again.close();
+    expect(createHash('sha256').update(readFileSync(join(cacheDir, 'btf', files[0]!))).digest('hex')).toBe(files[0]!.replace(/\.btf$/, ''));
   });
 
   it('service stopped: the cached object loads; nothing cached: the error names the server and the cause', async () => {

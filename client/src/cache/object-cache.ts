@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { SHA256_PATTERN } from '@lbc/contract';
 import { writeFileAtomic } from './atomic-write.ts';
 
@@ -54,7 +54,10 @@ export class ObjectCache {
       rmSync(path, { force: true });
       return null;
     }
-    if (entry.btfCustomPath && !existsSync(entry.btfCustomPath)) return null;
+    if (entry.btfCustomPath && !btfIntact(entry.btfCustomPath)) {
+      rmSync(path, { force: true });
+      return null;
+    }
     return { entry, object };
   }
 
@@ -74,4 +77,14 @@ export class ObjectCache {
     writeFileAtomic(this.objectPath(entry.artifactSha256), object);
     writeFileAtomic(this.entryPath(key), JSON.stringify(entry, null, 2));
   }
+}
+
+/** Service-supplied BTF is stored as <sha256>.btf: libbpf must never be handed a torn or altered file. */
+function btfIntact(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const expected = basename(path).replace(/\.btf$/, '');
+  if (!SHA256_PATTERN.test(expected)) return true;
+  if (createHash('sha256').update(readFileSync(path)).digest('hex') === expected) return true;
+  rmSync(path, { force: true });
+  return false;
 }
