@@ -3,7 +3,6 @@
  * SQLite data directory, the host kernel, then the API and/or an in-process worker.
  */
 import { join } from 'node:path';
-import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { LbcError } from '@lbc/contract';
 import {
@@ -23,6 +22,7 @@ import {
 } from '@lbc/core';
 import { buildApp } from '@lbc/api';
 import { startWorker } from '@lbc/worker';
+import { dockerClient } from './docker-client.ts';
 import { startOwnedRedis } from './private-redis.ts';
 
 export type ServerMode = 'all' | 'api' | 'worker';
@@ -56,7 +56,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       log.info({ redis: describeRedisUrl(redisUrl) }, 'using Redis');
     }
 
-    const docker = new Dockerode();
+    const docker = dockerClient(config.dockerHost);
     try {
       await docker.ping();
     } catch (err) {

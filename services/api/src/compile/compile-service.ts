@@ -72,7 +72,7 @@ export class CompileService {
     if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     const state = await this.deps.producer.guard(job.getState(), 'reading job state');
     const progress = typeof job.progress === 'object' && job.progress ? (job.progress as JobStatus['progress']) : { stage: 'queued' as const, percent: 0 };
-    const status: JobStatus = { id: jobId, state: state as JobStatus['state'], progress };
+    const status: JobStatus = { id: jobId, state: publicState(state), progress };
     if (state === 'completed') {
       const kernel = this.deps.registry.get(job.data.btfSha256);
       if (!kernel) throw new LbcError('LBC_ERR_INTERNAL', `job ${jobId} names unknown kernel ${job.data.btfSha256}`);
@@ -125,6 +125,12 @@ export class CompileService {
       btfUrl: kernelBtfUrl(kernel.btfSha256),
     };
   }
+}
+
+/** BullMQ's finer states (prioritized, waiting-children) are all "waiting" to a client. */
+function publicState(state: string): JobStatus['state'] {
+  const known: JobStatus['state'][] = ['waiting', 'active', 'completed', 'failed', 'delayed', 'unknown'];
+  return known.includes(state as JobStatus['state']) ? (state as JobStatus['state']) : 'waiting';
 }
 
 function compileError(failure: Extract<CompileJobResult, { ok: false }>): LbcError {
