@@ -8,7 +8,7 @@ import { ARCHES, DEFAULT_LIMITS, INCLUDE_PATH_PATTERN, isLbcError, NAME_PATTERN,
 import { normaliseSource, scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import type { KernelSet } from '../kernel-set/kernel-set.ts';
 import type { WarmPool } from '../sandbox/warm-pool.ts';
-import type { RunOutcome } from '../sandbox/sandbox-container.ts';
+import type { RunOutcome, RunOutput } from '../sandbox/sandbox-container.ts';
 import { readObject, writeJobFiles, type JobDir } from '../sandbox/job-dir.ts';
 import { compileArgs, mainFileName, objectFileName, pchAllowedForFlags, responseFile } from './clang-args.ts';
 import { cleanDiagnostics } from './diagnostics.ts';
@@ -59,11 +59,35 @@ function limitFailure(run: RunOutcome, timeoutMs: number): Failure | undefined {
 
 const PCH_REJECTED = /precompiled header|PCH file|\.pch/i;
 
+interface RunContext {
+  name: string;
+  userFiles: ReadonlySet<string>;
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+function success(bytes: Buffer, output: RunOutput, ctx: RunContext): CompileJobResult {
+  let warnings = cleanDiagnostics(output.stderr, ctx.userFiles);
+  if (output.truncated) warnings += '\n(diagnostics truncated)';
+  return {
+    ok: true,
+    objectBase64: bytes.toString('base64'),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    warnings,
+    compileMs: Math.round(output.ms),
+  };
+}
+
+async function successFromOutput(output: RunOutput, job: JobDir, ctx: RunContext): Promise<CompileJobResult | undefined> {
+  const object = await readObject(job, objectFileName(ctx.name), ctx.maxBytes);
+  return object.ok && isBpfObject(object.bytes) ? success(object.bytes, output, ctx) : undefined;
+}
+
 /** What clang's exit and output mean for the user: a limit, a compile error, or a checked object. */
 async function classifyRun(
   run: RunOutcome,
   job: JobDir,
-  ctx: { name: string; userFiles: ReadonlySet<string>; maxBytes: number; timeoutMs: number },
+  ctx: RunContext,
 ): Promise<CompileJobResult> {
   const limited = limitFailure(run, ctx.timeoutMs);
   if (limited) return limited;
@@ -73,13 +97,7 @@ async function classifyRun(
   const object = await readObject(job, objectFileName(ctx.name), ctx.maxBytes);
   if (!object.ok) return failure(object.reason === 'too-large' ? 'LBC_ERR_COMPILE_LIMIT' : 'LBC_ERR_COMPILE', object.detail);
   if (!isBpfObject(object.bytes)) return failure('LBC_ERR_COMPILE', 'the compiler output is not a BPF ELF object');
-  return {
-    ok: true,
-    objectBase64: object.bytes.toString('base64'),
-    sha256: createHash('sha256').update(object.bytes).digest('hex'),
-    warnings: diagnostics,
-    compileMs: Math.round(run.ms),
-  };
+  return success(object.bytes, run, ctx);
 }
 
 export async function compileProgram(settings: CompileSettings, data: CompileJobData, kernelSet: KernelSet): Promise<CompileJobResult> {
@@ -90,20 +108,26 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
   const userFiles = new Set([mainFile, ...Object.keys(data.includes)]);
   const usePch = kernelSet.hasPch && pchAllowedForFlags(data.cflags) && startsWithKernelHeader(data.source);
 
-  const attempt = async (pch: boolean): Promise<{ run: RunOutcome; result: CompileJobResult }> => {
+  const ctx = { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs };
+  const attempt = async (pch: boolean): Promise<{ stderr: string; result: CompileJobResult }> => {
     const slot = await settings.pool.acquire(kernelSet.dir);
     try {
       await writeJobFiles(slot.job, mainFile, data.source, data.includes);
       const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch });
       await settings.onClangRun?.();
-      const run = await slot.container.run(responseFile(args), settings.timeoutMs);
-      return { run, result: await classifyRun(run, slot.job, { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs }) };
+      const run = slot.container.launch(responseFile(args), settings.timeoutMs);
+      // clang leaves its object only when it succeeds: with one there, the exit status adds nothing.
+      const output = await run.output;
+      const early = await successFromOutput(output, slot.job, ctx);
+      if (early) return { stderr: output.stderr, result: early };
+      const outcome = await run.exit;
+      return { stderr: outcome.stderr, result: await classifyRun(outcome, slot.job, ctx) };
     } finally {
       void slot.release();
     }
   };
 
   const first = await attempt(usePch);
-  if (usePch && !first.result.ok && PCH_REJECTED.test(first.run.stderr)) return (await attempt(false)).result;
+  if (usePch && !first.result.ok && PCH_REJECTED.test(first.stderr)) return (await attempt(false)).result;
   return first.result;
 }

@@ -9,16 +9,24 @@ import type Dockerode from 'dockerode';
 import { LbcError } from '@lbc/contract';
 import { hardenedContainerOptions, type Mount, type SandboxLimits } from './hardening.ts';
 
-export interface RunOutcome {
-  exitCode: number;
+export interface RunOutput {
   stdout: string;
   stderr: string;
-  /** Killed by the wall-clock timeout. */
-  timedOut: boolean;
-  oomKilled: boolean;
   /** Output beyond the cap was dropped. */
   truncated: boolean;
   ms: number;
+}
+
+export interface RunOutcome extends RunOutput {
+  exitCode: number;
+  /** Killed by the wall-clock timeout. */
+  timedOut: boolean;
+  oomKilled: boolean;
+}
+
+export interface RunHandle {
+  output: Promise<RunOutput>;
+  exit: Promise<RunOutcome>;
 }
 
 export interface SandboxSpec {
@@ -103,48 +111,62 @@ export class SandboxContainer {
     return this.container.id;
   }
 
-  /** Feeds `input` on stdin, then waits for the command to exit or kills it after `timeoutMs`. */
-  async run(input: string, timeoutMs: number): Promise<RunOutcome> {
+  /**
+   * Feeds `input` on stdin and returns two moments: `output`, when the process has closed its
+   * output (it has exited), and `exit`, when the engine reports the exit status. The engine reports
+   * only after tearing the container down, tens of milliseconds later, so a caller that can tell
+   * success from the output alone need not wait for `exit`. The process is killed after `timeoutMs`.
+   */
+  launch(input: string, timeoutMs: number): RunHandle {
     if (this.used) throw new LbcError('LBC_ERR_INTERNAL', 'a sandbox container was reused');
     if (this.ended) throw new LbcError('LBC_ERR_SANDBOX', 'the sandbox container exited before its job started');
     this.used = true;
     const started = performance.now();
     let timedOut = false;
-    const exited = this.container.wait() as Promise<{ StatusCode: number }>;
-    const streamEnded = new Promise<void>((done) => {
-      this.stream.once('end', done);
-      this.stream.once('close', done);
-    });
     const timer = setTimeout(() => {
       timedOut = true;
       this.container.kill().catch(() => {});
     }, timeoutMs);
-    let exitCode: number;
-    try {
-      this.stream.end(input);
-      exitCode = (await exited).StatusCode;
-    } catch (err) {
-      throw sandboxError('running in the sandbox', err);
-    } finally {
-      clearTimeout(timer);
-    }
-    // The last output bytes may arrive just after the exit status.
-    await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 200))]);
-    const ms = performance.now() - started;
-    let oomKilled = false;
-    if (exitCode === 137 && !timedOut) {
-      const info = await this.container.inspect().catch(() => undefined);
-      oomKilled = Boolean(info?.State?.OOMKilled);
-    }
-    return {
-      exitCode,
+    const streamEnded = new Promise<void>((done) => {
+      this.stream.once('end', done);
+      this.stream.once('close', done);
+    });
+    const collect = (): RunOutput => ({
       stdout: this.stdout.text(),
       stderr: this.stderr.text(),
-      timedOut,
-      oomKilled,
       truncated: this.stdout.truncated || this.stderr.truncated,
-      ms,
-    };
+      ms: performance.now() - started,
+    });
+    const exit = (async (): Promise<RunOutcome> => {
+      let exitCode: number;
+      try {
+        exitCode = ((await this.container.wait()) as { StatusCode: number }).StatusCode;
+      } catch (err) {
+        throw sandboxError('running in the sandbox', err);
+      } finally {
+        clearTimeout(timer);
+      }
+      const ms = performance.now() - started;
+      // The last output bytes may arrive just after the exit status.
+      await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 200))]);
+      await new Promise((r) => setImmediate(r));
+      let oomKilled = false;
+      if (exitCode === 137 && !timedOut) {
+        const info = await this.container.inspect().catch(() => undefined);
+        oomKilled = Boolean(info?.State?.OOMKilled);
+      }
+      return { ...collect(), ms, exitCode, timedOut, oomKilled };
+    })();
+    exit.catch(() => {});
+    this.stream.end(input);
+    // Demuxed chunks reach the collectors a tick after the stream ends.
+    const output = streamEnded.then(() => new Promise<RunOutput>((r) => setImmediate(() => r(collect()))));
+    return { output, exit };
+  }
+
+  /** Feeds `input` on stdin, then waits for the command to exit or kills it after `timeoutMs`. */
+  async run(input: string, timeoutMs: number): Promise<RunOutcome> {
+    return this.launch(input, timeoutMs).exit;
   }
 
   async destroy(): Promise<void> {
