@@ -53,6 +53,8 @@ export function buildApp(deps: ApiDeps): ApiApp {
   const compileService = new CompileService({ ...deps, metrics });
 
   installErrorHandlers(app, DEFAULT_BODY_LIMIT);
+  // close() waits for in-flight requests; compile waits could otherwise hold it for minutes.
+  app.addHook('preClose', async () => compileService.drain());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });

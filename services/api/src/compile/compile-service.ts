@@ -31,6 +31,7 @@ export const kernelBtfUrl = (btfSha256: string) => `/v1/kernels/${btfSha256}/btf
 export class CompileService {
   /** One settle per cache key at a time: many waiters of one job store and count it once. */
   private readonly settling = new Map<string, Promise<CompileResult>>();
+  private readonly draining = new AbortController();
 
   constructor(private readonly deps: CompileServiceDeps) {}
 
@@ -58,13 +59,18 @@ export class CompileService {
     const waitMs = Math.min(req.waitMs ?? DEFAULT_WAIT_MS, config.limits.maxWaitMs);
     metrics.compilesInFlight.inc();
     try {
-      const outcome = await producer.wait(job, waitMs);
+      const outcome = await producer.wait(job, waitMs, this.draining.signal);
       if (outcome.done) return { status: 200, body: await this.settle(key, outcome.result, kernel) };
     } finally {
       metrics.compilesInFlight.dec();
     }
     const jobId = jobIdFor(key);
     return { status: 202, body: { jobId, url: jobUrl(jobId), cacheKey: key } };
+  }
+
+  /** On shutdown: requests waiting for a compile answer 202 now (the job goes on without them). */
+  drain(): void {
+    this.draining.abort();
   }
 
   async jobStatus(jobId: string): Promise<JobStatus> {

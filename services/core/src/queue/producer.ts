@@ -96,17 +96,28 @@ export class CompileProducer {
     );
   }
 
-  /** Waits up to waitMs for the job; { done: false } when it is still running. Final failure throws LBC_ERR_SANDBOX. */
-  async wait(job: CompileJob, waitMs: number): Promise<WaitOutcome> {
-    if (waitMs <= 0) return this.peek(job.id!);
+  /**
+   * Waits up to waitMs for the job; { done: false } when it is still running (or `stop` fired:
+   * a shutting-down API answers 202 rather than holding requests). Final failure throws LBC_ERR_SANDBOX.
+   */
+  async wait(job: CompileJob, waitMs: number, stop?: AbortSignal): Promise<WaitOutcome> {
+    if (waitMs <= 0 || stop?.aborted) return this.peek(job.id!);
+    let onStop: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      onStop = () => reject(new Error('stopped waiting'));
+      stop?.addEventListener('abort', onStop, { once: true });
+    });
     try {
       // The outer bound covers waitUntilFinished's own readiness waits when Redis is gone.
-      const result = await withRedisTimeout(job.waitUntilFinished(this.events, waitMs), waitMs + this.options.timeoutMs, 'waiting for the compile');
+      const finished = withRedisTimeout(job.waitUntilFinished(this.events, waitMs), waitMs + this.options.timeoutMs, 'waiting for the compile');
+      const result = await Promise.race([finished, stopped]);
       return { done: true, result };
     } catch (err) {
       if (err instanceof LbcError) throw err;
-      // Timed out or failed: the job's state tells which.
+      // Timed out, failed or stopped: the job's state tells which.
       return this.peek(job.id!);
+    } finally {
+      if (onStop) stop?.removeEventListener('abort', onStop);
     }
   }
 
