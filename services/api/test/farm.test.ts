@@ -2,7 +2,10 @@
  * The farm end to end: API (inject) → BullMQ on a real Redis → a real worker compiling in the real
  * compile container → artifact cache → download.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type JobStatus } from '@lbc/contract';
 import { sha256Of } from '@lbc/core';
@@ -57,6 +60,22 @@ describe('compile farm end to end', () => {
     expect(download.rawPayload.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
     expect(sha256Of(download.rawPayload)).toBe(body.artifact.sha256);
     expect(download.rawPayload.length).toBe(body.artifact.size);
+
+    // The object is real: its BTF names the maps' types, and this kernel loads it.
+    const work = mkdtempSync(join(tmpdir(), 'lbc-farm-obj-'));
+    const pin = `/sys/fs/bpf/lbc-farm-${process.pid}`;
+    try {
+      const file = join(work, 'hello.bpf.o');
+      writeFileSync(file, download.rawPayload);
+      const btf = execFileSync('bpftool', ['btf', 'dump', 'file', file], { encoding: 'utf8' });
+      for (const name of ['counts', 'e_out', 'events', 'stacks', "STRUCT 'event'"]) expect(btf).toContain(name);
+      execFileSync('bpftool', ['prog', 'loadall', file, pin], { stdio: 'pipe' });
+      const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'pinned', join(pin, 'on_exec')], { encoding: 'utf8' })) as { type: string; name: string };
+      expect(progs).toMatchObject({ type: 'tracepoint', name: 'on_exec' });
+    } finally {
+      rmSync(pin, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
 
     const before = await compiles();
     const again = await compile(TRACE('first'));
