@@ -68,6 +68,13 @@ describe('lbc compile (CLI against the real service)', () => {
     expect(r.stderr).toContain('ECONNREFUSED');
   });
 
+  it('an unknown kernel lists the nearest ones the service knows, as flags to retry with', async () => {
+    const r = await runCli(['compile', 'execcount.bpf.c', '-o', join(dir, 'x.o'), '--release', '5.10.0-99-amd64', '--arch', 'x86_64', '--server', service.url], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('LBC_ERR_KERNEL_UNKNOWN');
+    expect(r.stderr).toContain(`--release ${execRelease()} --arch x86_64 --btf-sha `);
+  });
+
   it('lbc kernels lists the host kernel', async () => {
     const r = await runCli(['kernels', '--server', service.url]);
     expect(r.code).toBe(0);

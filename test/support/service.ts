@@ -19,7 +19,24 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(opts: { redisUrl: string; dataDir?: string; env?: Record<string, string> }): Promise<RunningService> {
+export interface ServiceOptions {
+  redisUrl: string;
+  dataDir?: string;
+  env?: Record<string, string>;
+}
+
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  // The free port can be taken by another process between probing and binding: try another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: ServiceOptions): Promise<RunningService> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lbc-e2e-data-'));
   const port = await freePort();
@@ -45,7 +62,10 @@ export async function startService(opts: { redisUrl: string; dataDir?: string; e
   };
   const deadline = Date.now() + 150_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`lbc service exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) {
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`lbc service exited with ${child.exitCode}:\n${output}`);
+    }
     try {
       const res = await fetch(`${url}/readyz`);
       if (res.ok) return { url, dataDir, process: child, log: () => output, stop };
