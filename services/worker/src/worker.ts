@@ -26,7 +26,7 @@ export interface WorkerOptions {
   /** BullMQ job lock; a dead worker's job is taken over after about this long. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
-  /** Spare started containers; defaults to `concurrency`. */
+  /** Spare started containers; defaults to `concurrency + 1`. */
   warmContainers?: number;
   /** Wall-clock bound of one clang run. */
   compileTimeoutMs?: number;
@@ -58,7 +58,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
   const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits });
-  const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency });
+  const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1 });
   // A request a dead worker sent just before dying can still create a container afterwards: sweep again now and then.
   const sweep = setInterval(() => void removeLeftovers(docker, jobsDir).catch(() => {}), opts.leftoverSweepMs ?? 60_000);
   sweep.unref();

@@ -83,29 +83,48 @@ export class WarmPool {
     return slot;
   }
 
+  private retarget(kernelSetDir: string): void {
+    for (const old of this.spares.splice(0)) void old.then((s) => s.release(), () => {});
+    this.sparesFor = kernelSetDir;
+  }
+
   private refill(kernelSetDir: string): void {
     if (this.closed) return;
-    if (this.sparesFor !== kernelSetDir) {
-      for (const old of this.spares.splice(0)) void old.then((s) => s.release(), () => {});
-      this.sparesFor = kernelSetDir;
-    }
+    if (this.sparesFor !== kernelSetDir) this.retarget(kernelSetDir);
     while (this.spares.length < this.options.size) this.spares.push(this.spare(kernelSetDir));
   }
 
-  /** A started slot for this kernel set: a warm spare when there is one. */
+  /**
+   * A started slot for this kernel set: a warm spare when there is one. Its replacement starts
+   * when it is released, not now: starting a container costs CPU the compile needs (keep one
+   * spare more than the concurrency so one is always ready).
+   */
   async acquire(kernelSetDir: string): Promise<CompileSlot> {
-    const warm = this.sparesFor === kernelSetDir ? this.spares.shift() : undefined;
-    this.refill(kernelSetDir);
+    if (this.sparesFor !== kernelSetDir) this.retarget(kernelSetDir);
+    const warm = this.spares.shift();
+    // Depleted (a burst, or the first job): the next job should not wait for a whole start.
+    if (this.spares.length === 0 && !this.closed) this.spares.push(this.spare(kernelSetDir));
+    let slot: CompileSlot | undefined;
     if (warm) {
       try {
-        const slot = await warm;
-        if (slot.container.alive) return slot;
-        void slot.release();
+        slot = await warm;
+        if (!slot.container.alive) {
+          void slot.release();
+          slot = undefined;
+        }
       } catch {
-        // A spare that failed to start (engine hiccup): try once more on the request path.
+        // A spare that failed to start (engine hiccup): start one on the request path.
       }
     }
-    return this.startSlot(kernelSetDir);
+    slot ??= await this.startSlot(kernelSetDir);
+    const release = slot.release;
+    return {
+      ...slot,
+      release: async () => {
+        await release();
+        this.refill(kernelSetDir);
+      },
+    };
   }
 
   /** Starts spares for a kernel set before any job asks for it. */
