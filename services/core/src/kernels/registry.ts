@@ -142,8 +142,8 @@ export class KernelRegistry {
   private byRelease(target: CompileTarget): KernelInfo | null {
     const row = (
       target.distro
-        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? AND distro = ? ORDER BY created_at DESC LIMIT 1').get(target.release, target.arch, target.distro)
-        : this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? ORDER BY created_at DESC LIMIT 1').get(target.release, target.arch)
+        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? AND distro = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch, target.distro)
+        : this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch)
     ) as Row | undefined;
     return row ? toInfo(row) : null;
   }
