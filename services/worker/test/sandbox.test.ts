@@ -176,4 +176,19 @@ describe('sandbox compile', () => {
       rmSync(pin, { recursive: true, force: true });
     }
   });
+
+  it.each(['x86_64', 'aarch64'])('a program on uapi headers (no vmlinux.h) finds the %s multiarch headers', async (arch) => {
+    const source = [
+      '#include <linux/bpf.h>',
+      '#include <linux/errno.h>',
+      '#include <asm/types.h>',
+      '#include <bpf/bpf_helpers.h>',
+      '#include <bpf/bpf_tracing.h>',
+      'SEC("tracepoint/syscalls/sys_enter_openat")',
+      'int on_open(void *ctx) { return -EPERM < 0 ? 0 : 1; }',
+      'char LICENSE[] SEC("license") = "GPL";',
+    ].join('\n');
+    const result = await compile('uapi', source, { arch });
+    expect(result.ok ? '' : result.diagnostics).toBe('');
+  });
 });
