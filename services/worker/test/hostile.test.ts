@@ -172,6 +172,21 @@ describe('limits', () => {
     if (!result.ok) expect(result.diagnostics).toMatch(/ran longer than/);
   });
 
+  it('a flood of diagnostics is capped, not carried whole', async () => {
+    const source = [
+      '#include "lbc.h"',
+      '#define W _Pragma("GCC warning \\"lbc flood warning padding padding padding padding\\"")',
+      '#define A(x) x x x x x x x x x x',
+      'A(A(A(A(W))))',
+      'char LICENSE[] SEC("license") = "GPL";',
+    ].join('\n');
+    const result = await compile(source);
+    const text = result.ok ? result.warnings : result.diagnostics;
+    expect(text).toMatch(/lbc flood warning/);
+    expect(text.length).toBeLessThan(300 * 1024);
+    expect(text).toMatch(/\(diagnostics truncated\)$/);
+  });
+
   it('an object over the size limit is refused with LBC_ERR_COMPILE_LIMIT', async () => {
     const source = '#include "lbc.h"\nchar big[20 << 20] = { 1 };\nchar LICENSE[] SEC("license") = "GPL";\n';
     const result = await compile(source);
