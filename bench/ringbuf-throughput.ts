@@ -1,121 +1,202 @@
 /**
- * Ring-buffer events/s delivered to a JS callback (64-byte records) vs a tiny C libbpf consumer of
- * the same program, in one run on this machine. A producer process calls getppid() N times; the
- * traced program emits one record per call. Run as root: node --import tsx bench/ringbuf-throughput.ts [N]
+ * Ring-buffer records (64 bytes) delivered to JS vs a C libbpf consumer of the same program
+ * (bench/fixtures/ringbuf-bench.bpf.c, one record per getppid() of a target process), in one run.
  *
- * Both consumers share 2 CPUs with an unpaced producer that outruns the 1 MiB ring, so the figure is
- * records delivered per second of delivery (first to last record) plus the share dropped; the
- * ratio of the two consumers, measured in one run, is the number to compare.
+ *   capacity: a workload fills the 4 MiB ring while nothing reads it, then the consumer opens the
+ *     ring and drains it; events/s = records / (open to last record). No producer competes for
+ *     the CPUs and nothing is dropped, so this is the consumer's own delivery rate. JS is measured
+ *     through the addon's batch callback (one Buffer per record, NativeAddon.openRingBuffer) and
+ *     LbcMap.openRingBuffer (typed decode); the addon's raw form (one arena + record ends, before
+ *     the per-record Buffers) is shown as well, to tell the native side's cost from the JS side's.
+ *   paced: a workload emits ~100 k records/s for a few seconds while the consumer polls; reports
+ *     delivered vs produced, the kernel's count of records it could not place, and seq gaps.
+ *
+ * Run as root: node --import tsx bench/ringbuf-throughput.ts [capacity|paced]   (default both)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import { loadNative } from '../client/src/native/index.ts';
-import { fixtureBuilder, GETPPID_LOOP } from '../client/test/native-fixtures.ts';
+import { createMaps } from '../client/src/maps/index.ts';
+import type { RawAddon } from '../client/src/native/raw-addon.ts';
+import { fixtureBuilder } from '../client/test/native-fixtures.ts';
+import { median } from './stats.ts';
 
-const CALLS = Number(process.argv[2] ?? 2_000_000);
-const ROUNDS = 3;
+const MODE = process.argv[2] ?? 'all';
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const LBC_INCLUDE = resolve(import.meta.dirname, '..', 'services', 'core', 'include');
+const MULTIARCH = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 
-const C_CONSUMER = `
-#include <bpf/libbpf.h>
-#include <bpf/bpf.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-static long received;
-static double first, last;
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
-static int on_sample(void *ctx, void *data, size_t size) { if (!received++) first = now(); last = now(); return 0; }
-int main(int argc, char **argv) {
-  struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
-  if (!obj || bpf_object__load(obj)) return 1;
-  int pid = atoi(argv[2]);
-  __u32 zero = 0, target = pid;
-  bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj, "control"), &zero, &target, 0);
-  struct bpf_link *link = bpf_program__attach(bpf_object__find_program_by_name(obj, "lbct_rb_emit"));
-  struct ring_buffer *rb = ring_buffer__new(bpf_object__find_map_fd_by_name(obj, "rb"), on_sample, NULL, NULL);
-  if (!link || !rb) return 1;
-  printf("ready\\n"); fflush(stdout);
-  int idle = 0;
-  /* Drained once the producer is gone and five polls in a row found nothing. */
-  while (idle < 5) { if (ring_buffer__poll(rb, 100) == 0 && kill(pid, 0) != 0) idle++; }
-  printf("%ld %.3f\\n", received, last - first);
-  ring_buffer__free(rb); bpf_link__destroy(link); bpf_object__close(obj);
-  return 0;
-}
-`;
+// 4 MiB ring / (64-byte record + 8-byte header) = 58254 records: fill it most of the way.
+const DRAIN_RECORDS = 50_000;
+const DRAIN_ROUNDS = 10;
+const PACED_RATE = 100_000;
+const PACED_RECORDS = 3 * PACED_RATE;
 
 const fixtures = fixtureBuilder();
-const workload = fixtures.program('getppid-loop', GETPPID_LOOP);
-const objectFile = join(fixtures.dir, 'events.bpf.o');
-const elf = fixtures.object('events');
-const consumerSrc = join(fixtures.dir, 'rb-consumer.c');
-writeFileSync(consumerSrc, C_CONSUMER);
-const consumer = join(fixtures.dir, 'rb-consumer');
-execFileSync('cc', ['-O2', '-o', consumer, consumerSrc, '-lbpf', '-lelf', '-lz']);
+const workload = join(fixtures.dir, 'getppid-producer');
+execFileSync('cc', ['-O2', '-o', workload, join(FIXTURES, 'getppid-producer.c')]);
+const objectFile = join(fixtures.dir, 'ringbuf-bench.bpf.o');
+execFileSync('clang-16', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${MULTIARCH}`, '-I', fixtures.dir, '-I', LBC_INCLUDE, '-c', join(FIXTURES, 'ringbuf-bench.bpf.c'), '-o', objectFile]);
+const consumer = join(fixtures.dir, 'ringbuf-consumer');
+execFileSync('cc', ['-O2', '-o', consumer, join(FIXTURES, 'ringbuf-consumer.c'), '-lbpf', '-lelf', '-lz']);
 
-interface Result {
+interface Delivery {
   received: number;
-  spanMs: number;
+  ms: number;
+  /** Records the kernel could not place (ring full). */
+  dropped: number;
+  /** Breaks in the sequence numbers as received. */
+  gaps: number;
+  /** The producer's own rate (records/s), as it reports it. */
+  produced?: number;
 }
 
-async function runC(): Promise<Result> {
-  const producer = spawn(workload, [String(CALLS), 'wait'], { stdio: ['pipe', 'ignore', 'inherit'] });
-  const c = spawn(consumer, [objectFile, String(producer.pid)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  c.stdout.on('data', (d) => {
-    out += d;
-    if (out.startsWith('ready\n') && !producer.stdin.writableEnded) producer.stdin.end('go\n');
-  });
-  await once(c, 'exit');
-  const [received, span] = out.trim().split('\n')[1].split(' ').map(Number);
-  return { received, spanMs: span };
+/** The producer prints "produced N in S s" on stderr. */
+function producedRate(stderr: string): number | undefined {
+  const m = /produced (\d+) in ([\d.]+) s/.exec(stderr);
+  return m ? Number(m[1]) / Number(m[2]) : undefined;
 }
 
-async function runJs(): Promise<Result> {
-  const native = loadNative();
-  const object = native.openObject(elf, 'events');
-  object.load();
-  const fd = (name: string) => object.maps().find((m) => m.name === name)!.fd;
-  let received = 0;
-  let first = 0;
-  let last = 0;
-  const rb = native.openRingBuffer(fd('rb'), (records) => {
-    if (received === 0) first = performance.now();
-    // Touch each record as a consumer would.
-    for (const record of records) received += record.readUInt32LE(0) >= 0 ? 1 : 0;
-    last = performance.now();
+function runC(args: string[]): Delivery[] {
+  const run = spawnSync(consumer, [objectFile, workload, ...args], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`C consumer exited ${run.status}: ${run.stderr}`);
+  return run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [received, ms, dropped, gaps] = line.split(' ').map(Number);
+      return { received, ms, dropped, gaps, produced: producedRate(run.stderr) };
+    });
+}
+
+const native = loadNative();
+const object = native.openObject(readFileSync(objectFile), 'ringbuf_bench');
+object.load();
+const maps = createMaps(native, object, object.btf());
+const link = object.attach('bench_rb_emit');
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+const controlFd = maps.control.fd;
+const droppedCount = () => native.mapLookup(controlFd, u32(2), 4)!.readUInt32LE();
+
+/** Runs the producer (N, RATE) on the program's target; resolves to its reported rate. */
+async function runWorkload(args: string[]): Promise<number | undefined> {
+  const child = spawn(workload, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  [child.pid!, 0, 0].forEach((v, i) => native.mapUpdate(controlFd, u32(i), u32(v), 0));
+  child.stdin.end('go\n');
+  await once(child, 'close');
+  return producedRate(stderr);
+}
+
+type Path = 'batch' | 'typed' | 'arena';
+
+// The addon as built, before loadNative() slices each batch into per-record Buffers.
+const rawAddon = createRequire(import.meta.url)(resolve(import.meta.dirname, '..', 'client', 'native', 'build', 'Release', 'lbc_native.node')) as RawAddon;
+
+/** Subscribes through one of the two JS paths with a callback per record, given its seq. */
+function subscribe(path: Path, onRecord: (seq: number) => void): { close(): void } {
+  if (path === 'typed') return maps.rb.openRingBuffer((event) => onRecord((event as { seq: number }).seq));
+  if (path === 'arena') {
+    return rawAddon.openRingBuffer(maps.rb.fd, (arena, ends) => {
+      for (let i = 0, start = 0; i < ends.length; start = ends[i++]) onRecord(arena.readUInt32LE(start + 4));
+    });
+  }
+  return native.openRingBuffer(maps.rb.fd, (records) => {
+    for (const record of records) onRecord(record.readUInt32LE(4));
   });
-  const producer = spawn(workload, [String(CALLS), 'wait'], { stdio: ['pipe', 'ignore', 'inherit'] });
-  const pid = Buffer.alloc(4);
-  pid.writeUInt32LE(producer.pid!);
-  native.mapUpdate(fd('control'), Buffer.alloc(4), pid, 0);
-  const link = object.attach('lbct_rb_emit');
-  producer.stdin.end('go\n');
-  await once(producer, 'exit');
-  for (let seen = -1; seen !== received; ) {
-    seen = received;
+}
+
+function counter() {
+  const c = { received: 0, gaps: 0, expected: 0, first: 0, last: 0 };
+  const on = (seq: number) => {
+    c.last = performance.now();
+    if (c.received++ === 0) c.first = c.last;
+    if (seq !== c.expected) c.gaps++;
+    c.expected = seq + 1;
+  };
+  return { c, on };
+}
+
+async function drainJs(path: Path): Promise<Delivery> {
+  await runWorkload([String(DRAIN_RECORDS), '0']);
+  const { c, on } = counter();
+  let finished!: () => void;
+  const done = new Promise<void>((r) => (finished = r));
+  const start = performance.now();
+  const sub = subscribe(path, (seq) => {
+    on(seq);
+    if (c.received === DRAIN_RECORDS) finished();
+  });
+  const timer = setTimeout(finished, 5000);
+  await done;
+  clearTimeout(timer);
+  sub.close();
+  return { received: c.received, ms: c.last - start, dropped: droppedCount(), gaps: c.gaps };
+}
+
+async function pacedJs(path: Path): Promise<Delivery> {
+  const { c, on } = counter();
+  const sub = subscribe(path, on);
+  const produced = await runWorkload([String(PACED_RECORDS), String(PACED_RATE)]);
+  for (let seen = -1; seen !== c.received; ) {
+    seen = c.received;
     await new Promise((r) => setTimeout(r, 200));
   }
+  sub.close();
+  return { received: c.received, ms: c.last - c.first, dropped: droppedCount(), gaps: c.gaps, produced };
+}
+
+const rate = (d: Delivery) => d.received / (d.ms / 1000);
+const mps = (r: number) => `${(r / 1e6).toFixed(2)} M/s`;
+
+async function capacity(): Promise<void> {
+  const c = runC(['drain', String(DRAIN_RECORDS), String(DRAIN_ROUNDS)]);
+  const js: Record<Path, Delivery[]> = { batch: [], typed: [], arena: [] };
+  for (const path of ['batch', 'typed', 'arena'] as const) {
+    for (let i = 0; i < DRAIN_ROUNDS; i++) js[path].push(await drainJs(path));
+  }
+  const clean = (ds: Delivery[]) => ds.every((d) => d.received === DRAIN_RECORDS && d.dropped === 0 && d.gaps === 0);
+  const summary = (label: string, ds: Delivery[]) =>
+    `  ${label.padEnd(38)} median ${mps(median(ds.map(rate)))} (rounds ${ds.map((d) => (rate(d) / 1e6).toFixed(2)).join(' ')})${clean(ds) ? '' : '  INCOMPLETE: ' + JSON.stringify(ds.find((d) => d.received !== DRAIN_RECORDS || d.dropped || d.gaps))}`;
+  const cRate = median(c.map(rate));
+  const batchRate = median(js.batch.map(rate));
+  const typedRate = median(js.typed.map(rate));
+  console.log(`\n== capacity: drain ${DRAIN_RECORDS} records prefilled into a 4 MiB ring, ${DRAIN_ROUNDS} rounds`);
+  console.log(summary('C libbpf ring_buffer__consume', c));
+  console.log(summary('JS addon batch callback', js.batch));
+  console.log(summary('JS LbcMap.openRingBuffer (typed)', js.typed));
+  console.log(summary('JS addon arena, no per-record Buffer', js.arena));
+  console.log(`  JS batch / C ${(batchRate / cRate).toFixed(2)}x, JS typed / C ${(typedRate / cRate).toFixed(2)}x (goal >= 0.5x); arena / C ${(median(js.arena.map(rate)) / cRate).toFixed(2)}x`);
+  console.log(`  JS batch delivery ${batchRate >= 1e6 ? 'reaches' : 'does NOT reach'} 1 M events/s (${mps(batchRate)})`);
+}
+
+async function paced(): Promise<void> {
+  const rows: Array<[string, Delivery]> = [['C libbpf ring_buffer__poll', runC(['paced', String(PACED_RECORDS), String(PACED_RATE)])[0]]];
+  rows.push(['JS addon batch callback', await pacedJs('batch')]);
+  rows.push(['JS LbcMap.openRingBuffer (typed)', await pacedJs('typed')]);
+  console.log(`\n== paced: ${PACED_RECORDS} records produced at ${PACED_RATE / 1000} k/s while the consumer polls`);
+  for (const [label, d] of rows) {
+    const lost = PACED_RECORDS - d.received;
+    console.log(
+      `  ${label.padEnd(38)} produced at ${((d.produced ?? 0) / 1e3).toFixed(0)} k/s, delivered ${d.received} of ${PACED_RECORDS} over ${(d.ms / 1000).toFixed(2)} s; lost ${lost} (kernel ring-full count ${d.dropped}, seq gaps ${d.gaps})`,
+    );
+  }
+}
+
+try {
+  if (MODE === 'all' || MODE === 'capacity') await capacity();
+  if (MODE === 'all' || MODE === 'paced') await paced();
+} finally {
   link.destroy();
-  rb.close();
+  maps.close();
   object.close();
-  return { received, spanMs: last - first };
+  fixtures.cleanup();
 }
-
-const rate = (r: Result) => r.received / (r.spanMs / 1000);
-const line = (label: string, r: Result) =>
-  `${label}: ${r.received} of ${CALLS} records (${((1 - r.received / CALLS) * 100).toFixed(1)}% dropped by a full ring) in ${r.spanMs.toFixed(0)} ms = ${(rate(r) / 1e6).toFixed(2)} M events/s`;
-
-const results: Array<{ c: Result; js: Result }> = [];
-for (let round = 0; round < ROUNDS; round++) {
-  const c = await runC();
-  const js = await runJs();
-  results.push({ c, js });
-  console.log(`round ${round + 1}\n  ${line('C libbpf ', c)}\n  ${line('JS (lbc) ', js)}\n  JS/C delivered-rate ratio ${(rate(js) / rate(c)).toFixed(2)}`);
-}
-const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`median JS/C ratio ${median(results.map((r) => rate(r.js) / rate(r.c))).toFixed(2)}; median JS ${(median(results.map((r) => rate(r.js))) / 1e6).toFixed(2)} M events/s`);
-fixtures.cleanup();
