@@ -2,28 +2,41 @@
  * Loads the native libbpf shim (client/native, built by `npm install`) and presents it as the
  * NativeAddon interface of types.ts.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LbcError } from '@lbc/contract';
 import { sliceRecords, type RawAddon } from './raw-addon.ts';
 import type { NativeAddon } from './types.ts';
 
 export type * from './types.ts';
 
-const ADDON_PATH = '../../native/build/Release/lbc_native.node';
+// Relative to the package root, not to this file: it runs from src/native/ and, bundled, from dist/.
+const ADDON_IN_PACKAGE = join('native', 'build', 'Release', 'lbc_native.node');
 
 let cached: NativeAddon | undefined;
 
 export function loadNative(): NativeAddon {
   if (cached) return cached;
+  const path = join(packageRoot(dirname(fileURLToPath(import.meta.url))), ADDON_IN_PACKAGE);
   let raw: RawAddon;
   try {
-    raw = createRequire(import.meta.url)(ADDON_PATH) as RawAddon;
+    raw = createRequire(import.meta.url)(path) as RawAddon;
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-    throw new LbcError('LBC_ERR_NATIVE', reason, { path: ADDON_PATH }, { cause });
+    throw new LbcError('LBC_ERR_NATIVE', reason, { path }, { cause });
   }
   cached = adapt(raw);
   return cached;
+}
+
+/** The nearest directory at or above `dir` holding a package.json: the client package's root. */
+function packageRoot(dir: string): string {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'package.json'))) return at;
+    if (dirname(at) === at) return dir;
+  }
 }
 
 function adapt(raw: RawAddon): NativeAddon {
