@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { CanonicalHash } from './canonical-hash.ts';
 
 export interface CacheKeyInput {
   source: string;
@@ -20,28 +20,15 @@ export interface CacheKeyInput {
 export const CACHE_KEY_VERSION = 1;
 
 export function cacheKey(input: CacheKeyInput): string {
-  const hash = createHash('sha256');
-  const field = (s: string) => {
-    const bytes = Buffer.from(s, 'utf8');
-    hash.update(`${bytes.length}:`);
-    hash.update(bytes);
-    hash.update(';');
-  };
-  field(`lbc-cache-key-v${CACHE_KEY_VERSION}`);
-  field(input.source);
-  const paths = Object.keys(input.includes).sort();
-  field(String(paths.length));
-  for (const p of paths) {
-    field(p);
-    field(input.includes[p]!);
-  }
-  field(String(input.cflags.length));
-  for (const f of input.cflags) field(f);
-  field(input.btfSha256);
-  field(input.arch);
-  field(input.lbcHeaderSha256);
-  field(input.toolchain);
-  return hash.digest('hex');
+  return new CanonicalHash(`lbc-cache-key-v${CACHE_KEY_VERSION}`)
+    .field(input.source)
+    .map(input.includes)
+    .list(input.cflags)
+    .field(input.btfSha256)
+    .field(input.arch)
+    .field(input.lbcHeaderSha256)
+    .field(input.toolchain)
+    .hex();
 }
 
 /** BullMQ job ids may not contain ':'; one id per cache key makes identical requests share a job. */
