@@ -1,67 +1,53 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, it, expect } from 'vitest';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { useServiceFixture } from './support/service-fixture.ts';
 import { runCli } from './support/run-cli.ts';
 import { freePort } from './support/free-port.ts';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 
 describe('lbc compile (CLI against the real service)', () => {
-  let redis: PrivateRedis;
-  let service: RunningService;
-  let dir: string;
-
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-    service = await startService({ redisUrl: redis.url });
-    dir = mkdtempSync(join(tmpdir(), 'lbc-cli-compile-'));
+  const env = useServiceFixture('lbc-cli-compile-', (dir) => {
     copyFileSync(join(FIXTURES, 'execcount.bpf.c'), join(dir, 'execcount.bpf.c'));
     copyFileSync(join(FIXTURES, 'broken.bpf.c'), join(dir, 'broken.bpf.c'));
   });
-  afterAll(async () => {
-    await service?.stop();
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
 
   it('writes NAME.bpf.o beside the source: a BPF ELF object', async () => {
-    const r = await runCli(['compile', 'execcount.bpf.c', '--server', service.url, '-D', 'UNUSED=1'], { cwd: dir });
+    const r = await runCli(['compile', 'execcount.bpf.c', '--server', env.service.url, '-D', 'UNUSED=1'], { cwd: env.dir });
     expect(r.stderr).toContain('wrote');
     expect(r.code).toBe(0);
-    const obj = readFileSync(join(dir, 'execcount.bpf.o'));
+    const obj = readFileSync(join(env.dir, 'execcount.bpf.o'));
     expect(obj.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
     expect(obj.readUInt16LE(18)).toBe(247); // e_machine EM_BPF
   });
 
   it('-o names the output; a second compile is served from the service cache', async () => {
-    const out = join(dir, 'again.o');
-    const r = await runCli(['compile', join(dir, 'execcount.bpf.c'), '-o', out, '--server', service.url, '-D', 'UNUSED=1']);
+    const out = join(env.dir, 'again.o');
+    const r = await runCli(['compile', join(env.dir, 'execcount.bpf.c'), '-o', out, '--server', env.service.url, '-D', 'UNUSED=1']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/cached/);
-    expect(readFileSync(out).equals(readFileSync(join(dir, 'execcount.bpf.o')))).toBe(true);
+    expect(readFileSync(out).equals(readFileSync(join(env.dir, 'execcount.bpf.o')))).toBe(true);
   });
 
   it('a compile error prints clang diagnostics with the user file name and exits 1', async () => {
-    const r = await runCli(['compile', 'broken.bpf.c', '--server', service.url], { cwd: dir });
+    const r = await runCli(['compile', 'broken.bpf.c', '--server', env.service.url], { cwd: env.dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/broken\.bpf\.c:6:\d+: error: use of undeclared identifier 'undeclared_variable'/);
     expect(r.stderr).toContain('LBC_ERR_COMPILE');
     expect(r.stderr).not.toMatch(/\/job\/|\/tmp\//);
-    expect(existsSync(join(dir, 'broken.bpf.o'))).toBe(false);
+    expect(existsSync(join(env.dir, 'broken.bpf.o'))).toBe(false);
   });
 
   it('a forbidden flag is refused before anything is sent', async () => {
-    const r = await runCli(['compile', 'execcount.bpf.c', '-D', 'X;rm', '--server', service.url], { cwd: dir });
+    const r = await runCli(['compile', 'execcount.bpf.c', '-D', 'X;rm', '--server', env.service.url], { cwd: env.dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('LBC_ERR_CFLAG_FORBIDDEN');
   });
 
   it('an unreachable service is named with its cause', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
-    const r = await runCli(['compile', 'execcount.bpf.c', '--server', url], { cwd: dir });
+    const r = await runCli(['compile', 'execcount.bpf.c', '--server', url], { cwd: env.dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`LBC_ERR_SERVER_UNREACHABLE`);
     expect(r.stderr).toContain(url);
@@ -69,14 +55,14 @@ describe('lbc compile (CLI against the real service)', () => {
   });
 
   it('an unknown kernel lists the nearest ones the service knows, as flags to retry with', async () => {
-    const r = await runCli(['compile', 'execcount.bpf.c', '-o', join(dir, 'x.o'), '--release', '5.10.0-99-amd64', '--arch', 'x86_64', '--server', service.url], { cwd: dir });
+    const r = await runCli(['compile', 'execcount.bpf.c', '-o', join(env.dir, 'x.o'), '--release', '5.10.0-99-amd64', '--arch', 'x86_64', '--server', env.service.url], { cwd: env.dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('LBC_ERR_KERNEL_UNKNOWN');
     expect(r.stderr).toContain(`--release ${execRelease()} --arch x86_64 --btf-sha `);
   });
 
   it('lbc kernels lists the host kernel', async () => {
-    const r = await runCli(['kernels', '--server', service.url]);
+    const r = await runCli(['kernels', '--server', env.service.url]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(execRelease());
   });

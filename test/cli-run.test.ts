@@ -1,11 +1,9 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { useServiceFixture } from './support/service-fixture.ts';
 import { LBC_BIN, runCli } from './support/run-cli.ts';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
@@ -38,26 +36,14 @@ function lines(child: ChildProcessWithoutNullStreams): { out: string[]; err: () 
 }
 
 describe('lbc run / lbc inspect (CLI, real service and kernel)', () => {
-  let redis: PrivateRedis;
-  let service: RunningService;
-  let dir: string;
-
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-    service = await startService({ redisUrl: redis.url });
-    dir = mkdtempSync(join(tmpdir(), 'lbc-cli-run-'));
+  const env = useServiceFixture('lbc-cli-run-', (dir) => {
     copyFileSync(join(FIXTURES, 'execcount.bpf.c'), join(dir, 'execcount.bpf.c'));
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('run --json prints a decoded event line for /bin/true; inspect sees it; Ctrl-C exits and unloads', async () => {
     const before = new Set((await inspect<InspectProg>('progs')).map((p) => p.id));
-    const child = spawn(process.execPath, [LBC_BIN, 'run', 'execcount.bpf.c', '--json', '--server', service.url, '--cache-dir', join(dir, 'cache')], {
-      cwd: dir,
+    const child = spawn(process.execPath, [LBC_BIN, 'run', 'execcount.bpf.c', '--json', '--server', env.service.url, '--cache-dir', join(env.dir, 'cache')], {
+      cwd: env.dir,
     });
     const io = lines(child);
     try {

@@ -1,12 +1,10 @@
 /** Local headers and -D flags reach the compile: quoted includes from the source dir and includePaths, cflags and pylcc's env. */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lbc, isLbcError } from 'lbc-client';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { useServiceFixture } from './support/service-fixture.ts';
 
 const PROGRAM = `
 #include "lbc.h"
@@ -30,25 +28,13 @@ char LICENSE[] SEC("license") = "GPL";
 `;
 
 describe('includes and flags', () => {
-  let redis: PrivateRedis;
-  let service: RunningService;
-  let dir: string;
-
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-    service = await startService({ redisUrl: redis.url });
-    dir = mkdtempSync(join(tmpdir(), 'lbc-includes-'));
+  const env = useServiceFixture('lbc-includes-', (dir) => {
     mkdirSync(join(dir, 'prog'));
     mkdirSync(join(dir, 'inc', 'shared'), { recursive: true });
     writeFileSync(join(dir, 'prog', 'valued.bpf.c'), PROGRAM);
     writeFileSync(join(dir, 'prog', 'local.h'), '#define LOCAL_VALUE 11\n');
     writeFileSync(join(dir, 'inc', 'shared', 'values.h'), '#include "more.h"\n#define SHARED_VALUE (MORE + 1)\n');
     writeFileSync(join(dir, 'inc', 'shared', 'more.h'), '#define MORE 21\n');
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   for (const [how, flags] of [
@@ -57,10 +43,10 @@ describe('includes and flags', () => {
   ] as const) {
     it(`headers from the source dir and includePaths, -D via ${how}`, async () => {
       const lbc = await new Lbc('valued', undefined, {
-        cwd: join(dir, 'prog'),
-        includePaths: [join(dir, 'inc')],
-        server: service.url,
-        cacheDir: join(dir, 'cache'),
+        cwd: join(env.dir, 'prog'),
+        includePaths: [join(env.dir, 'inc')],
+        server: env.service.url,
+        cacheDir: join(env.dir, 'cache'),
         ...flags,
       }).ready;
       const child = spawn('/bin/true');
@@ -71,7 +57,7 @@ describe('includes and flags', () => {
   }
 
   it('a header that is nowhere to be found is a compile error naming it', async () => {
-    const err = await new Lbc('valued', undefined, { cwd: join(dir, 'prog'), server: service.url, cacheDir: join(dir, 'cache'), cflags: ['-DFROM_FLAG=1'] }).ready.catch(
+    const err = await new Lbc('valued', undefined, { cwd: join(env.dir, 'prog'), server: env.service.url, cacheDir: join(env.dir, 'cache'), cflags: ['-DFROM_FLAG=1'] }).ready.catch(
       (e: unknown) => e,
     );
     expect(isLbcError(err, 'LBC_ERR_COMPILE')).toBe(true);

@@ -3,17 +3,15 @@
  * a cached object loads offline; nothing cached names the server and the cause; an unknown kernel
  * gets its BTF uploaded by the client, which then goes on.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lbc, isLbcError, detectTarget } from 'lbc-client';
 import { ServiceClient } from '../client/src/transport/index.ts';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { useServiceFixture } from './support/service-fixture.ts';
 import { writeVariantBtf } from './support/variant-btf.ts';
 
 const SOURCE = readFileSync(join(import.meta.dirname, 'fixtures', 'execcount.bpf.c'), 'utf8');
@@ -29,29 +27,16 @@ async function execEventSeen(lbc: Lbc): Promise<boolean> {
 }
 
 describe('offline and unknown-kernel behaviour', () => {
-  let redis: PrivateRedis;
-  let service: RunningService;
-  let dir: string;
-
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-    service = await startService({ redisUrl: redis.url });
-    dir = mkdtempSync(join(tmpdir(), 'lbc-offline-'));
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const env = useServiceFixture('lbc-offline-');
 
   it('an unknown kernel: the client uploads its BTF once and the compile goes on', async () => {
-    const btfPath = writeVariantBtf(dir);
+    const btfPath = writeVariantBtf(env.dir);
     const sha = createHash('sha256').update(readFileSync(btfPath)).digest('hex');
     const target = { ...detectTarget(), btfSha256: sha, btfPath };
-    const client = new ServiceClient({ server: service.url });
+    const client = new ServiceClient({ server: env.service.url });
     try {
       expect((await client.listKernels()).map((k) => k.btfSha256)).not.toContain(sha);
-      const lbc = await new Lbc('execcount', SOURCE, { server: service.url, cacheDir: join(dir, 'cache-a'), target }).ready;
+      const lbc = await new Lbc('execcount', SOURCE, { server: env.service.url, cacheDir: join(env.dir, 'cache-a'), target }).ready;
       expect(lbc.origin).toBe('service');
       expect(await execEventSeen(lbc)).toBe(true);
       lbc.close();
@@ -64,10 +49,10 @@ describe('offline and unknown-kernel behaviour', () => {
   });
 
   it('a kernel without its own BTF: the service supplies it and libbpf gets it as btf_custom_path', async () => {
-    const target = detectTarget({ btfPath: join(dir, 'no-btf-here') });
+    const target = detectTarget({ btfPath: join(env.dir, 'no-btf-here') });
     expect(target.btfSha256).toBeUndefined();
-    const cacheDir = join(dir, 'cache-nobtf');
-    const lbc = await new Lbc('execcount', SOURCE, { server: service.url, cacheDir, target }).ready;
+    const cacheDir = join(env.dir, 'cache-nobtf');
+    const lbc = await new Lbc('execcount', SOURCE, { server: env.service.url, cacheDir, target }).ready;
     expect(lbc.origin).toBe('service');
     expect(await execEventSeen(lbc)).toBe(true);
     lbc.close();
@@ -84,20 +69,20 @@ describe('offline and unknown-kernel behaviour', () => {
     warm.close();
     // A damaged BTF file is not handed to libbpf: the entry is dropped and both are fetched again.
     writeFileSync(join(cacheDir, 'btf', files[0]!), 'damaged');
-    const again = await new Lbc('execcount', SOURCE, { server: service.url, cacheDir, target }).ready;
+    const again = await new Lbc('execcount', SOURCE, { server: env.service.url, cacheDir, target }).ready;
     expect(again.origin).toBe('service');
     again.close();
     expect(createHash('sha256').update(readFileSync(join(cacheDir, 'btf', files[0]!))).digest('hex')).toBe(files[0]!.replace(/\.btf$/, ''));
   });
 
   it('service stopped: the cached object loads; nothing cached: the error names the server and the cause', async () => {
-    const cacheDir = join(dir, 'cache-b');
-    const warm = await new Lbc('execcount', SOURCE, { server: service.url, cacheDir }).ready;
+    const cacheDir = join(env.dir, 'cache-b');
+    const warm = await new Lbc('execcount', SOURCE, { server: env.service.url, cacheDir }).ready;
     expect(warm.origin).toBe('service');
     warm.close();
 
-    const url = service.url;
-    await service.stop();
+    const url = env.service.url;
+    await env.service.stop();
 
     const offline = await new Lbc('execcount', SOURCE, { server: url, cacheDir }).ready;
     expect(offline.origin).toBe('cache');
