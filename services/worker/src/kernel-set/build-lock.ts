@@ -5,21 +5,13 @@
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from '../owner-alive.ts';
 
 async function staleLock(path: string): Promise<boolean> {
   const text = await fs.readFile(path, 'utf8').catch(() => '');
   const [host, pid] = text.split(' ');
   if (!host || !pid) return false;
-  return host === hostname() && !alive(Number(pid));
+  return host === hostname() && !processAlive(Number(pid));
 }
 
 export async function withBuildLock<T>(path: string, work: () => Promise<T>, waitMs = 600_000): Promise<T> {

@@ -43,14 +43,17 @@ const MASKED_PATHS = [
   ...['/proc/1', '/proc/1/task/1'].flatMap((p) => [`${p}/mountinfo`, `${p}/mounts`, `${p}/mountstats`, `${p}/environ`]),
 ];
 
-export function hardenedContainerOptions(opts: {
+/** What one sandboxed process is: its command, its mounts, its labels, its limits. */
+export interface SandboxSpec {
   image: string;
   cmd: string[];
   workingDir: string;
   mounts: Mount[];
   labels: Record<string, string>;
   limits: SandboxLimits;
-}): Dockerode.ContainerCreateOptions {
+}
+
+export function hardenedContainerOptions(opts: SandboxSpec): Dockerode.ContainerCreateOptions {
   const { limits } = opts;
   return {
     Image: opts.image,

@@ -8,15 +8,7 @@ import { resolve, sep } from 'node:path';
 import type Dockerode from 'dockerode';
 import { LABEL_HOST, LABEL_JOB_DIR, LABEL_PID, LABEL_ROLE } from './hardening.ts';
 import { removeJobDir } from './job-dir.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from '../owner-alive.ts';
 
 /** Returns how many containers were removed. Job dirs are removed only under `jobsDir`. */
 export async function removeLeftovers(docker: Dockerode, jobsDir: string): Promise<number> {
@@ -24,7 +16,7 @@ export async function removeLeftovers(docker: Dockerode, jobsDir: string): Promi
   let removed = 0;
   for (const info of containers) {
     const pid = Number(info.Labels[LABEL_PID]);
-    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
     await docker.getContainer(info.Id).remove({ force: true }).catch(() => {});
     removed++;
     const jobDir = info.Labels[LABEL_JOB_DIR];

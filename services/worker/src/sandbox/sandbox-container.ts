@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { LbcError } from '@lbc/contract';
-import { hardenedContainerOptions, type Mount, type SandboxLimits } from './hardening.ts';
+import { hardenedContainerOptions, type SandboxSpec } from './hardening.ts';
 
 export interface RunOutput {
   stdout: string;
@@ -29,14 +29,7 @@ export interface RunHandle {
   exit: Promise<RunOutcome>;
 }
 
-export interface SandboxSpec {
-  image: string;
-  cmd: string[];
-  workingDir: string;
-  mounts: Mount[];
-  labels: Record<string, string>;
-  limits: SandboxLimits;
-}
+export type { SandboxSpec };
 
 /** Diagnostics beyond this are dropped: a runaway program must not fill the worker's memory. */
 const OUTPUT_CAP = 256 * 1024;
