@@ -3,6 +3,8 @@
  * 100 ms for ~5 s while a shell loop drives exec events at a steady rate, plus VmHWM at the end;
  * the same for bpftrace printing the same events, in the same run. Goal ≤ 60 MB (bcc: 92 MB in
  * pylcc's published comparison). The lbc object comes from a warm local cache, service stopped.
+ * lbc is measured as users run it (the client's build: `node app.mjs`, `lbc run`), and the script
+ * also from the TypeScript sources through tsx for comparison.
  * Run: node --import tsx bench/client-rss.ts [seconds]
  */
 import { resolve } from 'node:path';
@@ -10,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ratio, report } from './stats.ts';
 import { procMemory, processTree, startExecLoop, startStreamer } from './fixtures/processes.ts';
 import { DEAD_SERVER, FIXTURES, warmCache } from './fixtures/warm-cache.ts';
+import { LBC_BIN } from './fixtures/built-client.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const REPO = resolve(import.meta.dirname, '..');
@@ -69,10 +72,12 @@ async function main() {
   const cache = await warmCache();
   const trigger = startExecLoop(0.005);
   try {
-    const script = await measure(node, ['--import', 'tsx', resolve(FIXTURES, 'exec-client.ts'), cache.cacheDir, DEAD_SERVER], /^EXEC /);
+    const scriptArgs = [resolve(FIXTURES, 'exec-client.mjs'), cache.cacheDir, DEAD_SERVER];
+    const script = await measure(node, scriptArgs, /^EXEC /);
+    const scriptSource = await measure(node, ['--import', 'tsx', '--conditions=lbc-source', ...scriptArgs], /^EXEC /);
     const cli = await measure(
       node,
-      [resolve(REPO, 'client/bin/lbc.mjs'), 'run', '--json', '--server', DEAD_SERVER, '--cache-dir', cache.cacheDir, resolve(FIXTURES, 'benchexec.bpf.c')],
+      [LBC_BIN, 'run', '--json', '--server', DEAD_SERVER, '--cache-dir', cache.cacheDir, resolve(FIXTURES, 'benchexec.bpf.c')],
       /"event"/,
     );
     // What node alone holds, idle, before any lbc code: bare and with the tsx loader.
@@ -81,16 +86,19 @@ async function main() {
     const tsxNode = await measure(node, ['--import', 'tsx', '-e', idle], /^EXEC/);
     const bpftrace = await measure('bpftrace', ['-e', 'tracepoint:sched:sched_process_exec { printf("EXEC %d %s\\n", pid, comm); }'], /^EXEC /);
     report(`RSS while attached and streaming exec events for ${seconds} s (ring buffer, warm cache)`, [
-      ...rows('lbc script (node --import tsx exec-client.ts)', script),
-      ...rows('lbc run --json', cli),
+      ...rows('lbc script (node exec-client.mjs, dist/)', script),
+      ...rows('lbc run --json (dist/cli.js)', cli),
+      ...rows('lbc script from source (node --import tsx, src/)', scriptSource),
       ...rows('bpftrace -e', bpftrace),
       ['idle bare node -e: VmHWM', fmtMb(bareNode.hwmKb)],
       ['idle node --import tsx -e: VmHWM', fmtMb(tsxNode.hwmKb)],
-      ['lbc script VmHWM above idle node+tsx', fmtMb(script.hwmKb - tsxNode.hwmKb)],
+      ['lbc script VmHWM above idle bare node', fmtMb(script.hwmKb - bareNode.hwmKb)],
+      ['lbc script from source VmHWM above idle node+tsx', fmtMb(scriptSource.hwmKb - tsxNode.hwmKb)],
       ['lbc script VmHWM vs goal 60 MB', ratio(mb(script.hwmKb), 60)],
       ['lbc run VmHWM vs goal 60 MB', ratio(mb(cli.hwmKb), 60)],
       ['lbc script VmHWM vs bcc 92 MB (published)', ratio(mb(script.hwmKb), 92)],
       ['lbc script / bpftrace (VmHWM)', ratio(script.hwmKb, bpftrace.hwmKb)],
+      ['lbc script from source / bpftrace (VmHWM)', ratio(scriptSource.hwmKb, bpftrace.hwmKb)],
     ]);
   } finally {
     await trigger.stop();
