@@ -7,7 +7,8 @@
  *     the CPUs and nothing is dropped, so this is the consumer's own delivery rate. JS is measured
  *     through the addon's batch callback (one Buffer per record, NativeAddon.openRingBuffer) and
  *     LbcMap.openRingBuffer (typed decode); the addon's raw form (one arena + record ends, before
- *     the per-record Buffers) is shown as well, to tell the native side's cost from the JS side's.
+ *     the per-record Buffers) is shown as well, to tell the native side's cost from the JS side's,
+ *     and LbcMap.openRingBufferBatch (records read in place from storage reused batch to batch).
  *   paced: a workload emits ~100 k records/s for a few seconds while the consumer polls; reports
  *     delivered vs produced, the kernel's count of records it could not place, and seq gaps.
  *
@@ -96,7 +97,7 @@ async function runWorkload(args: string[]): Promise<number | undefined> {
   return producedRate(stderr);
 }
 
-type Path = 'batch' | 'typed' | 'arena';
+type Path = 'batch' | 'typed' | 'arena' | 'lent';
 
 // The addon as built, before loadNative() slices each batch into per-record Buffers.
 const rawAddon = createRequire(import.meta.url)(resolve(import.meta.dirname, '..', 'client', 'native', 'build', 'Release', 'lbc_native.node')) as RawAddon;
@@ -104,6 +105,11 @@ const rawAddon = createRequire(import.meta.url)(resolve(import.meta.dirname, '..
 /** Subscribes through one of the two JS paths with a callback per record, given its seq. */
 function subscribe(path: Path, onRecord: (seq: number) => void): { close(): void } {
   if (path === 'typed') return maps.rb.openRingBuffer((event) => onRecord((event as { seq: number }).seq));
+  if (path === 'lent') {
+    return maps.rb.openRingBufferBatch((batch) => {
+      for (let i = 0; i < batch.length; i++) onRecord(batch.arena.readUInt32LE(batch.start(i) + 4));
+    });
+  }
   if (path === 'arena') {
     return rawAddon.openRingBuffer(maps.rb.fd, (arena, ends) => {
       for (let i = 0, start = 0; i < ends.length; start = ends[i++]) onRecord(arena.readUInt32LE(start + 4));
@@ -159,8 +165,8 @@ const mps = (r: number) => `${(r / 1e6).toFixed(2)} M/s`;
 
 async function capacity(): Promise<void> {
   const c = runC(['drain', String(DRAIN_RECORDS), String(DRAIN_ROUNDS)]);
-  const js: Record<Path, Delivery[]> = { batch: [], typed: [], arena: [] };
-  for (const path of ['batch', 'typed', 'arena'] as const) {
+  const js: Record<Path, Delivery[]> = { batch: [], typed: [], arena: [], lent: [] };
+  for (const path of ['batch', 'typed', 'arena', 'lent'] as const) {
     for (let i = 0; i < DRAIN_ROUNDS; i++) js[path].push(await drainJs(path));
   }
   const clean = (ds: Delivery[]) => ds.every((d) => d.received === DRAIN_RECORDS && d.dropped === 0 && d.gaps === 0);
@@ -174,7 +180,8 @@ async function capacity(): Promise<void> {
   console.log(summary('JS addon batch callback', js.batch));
   console.log(summary('JS LbcMap.openRingBuffer (typed)', js.typed));
   console.log(summary('JS addon arena, no per-record Buffer', js.arena));
-  console.log(`  JS batch / C ${(batchRate / cRate).toFixed(2)}x, JS typed / C ${(typedRate / cRate).toFixed(2)}x (goal >= 0.5x); arena / C ${(median(js.arena.map(rate)) / cRate).toFixed(2)}x`);
+  console.log(summary('JS LbcMap.openRingBufferBatch (reused)', js.lent));
+  console.log(`  JS batch / C ${(batchRate / cRate).toFixed(2)}x, JS typed / C ${(typedRate / cRate).toFixed(2)}x (goal >= 0.5x); arena / C ${(median(js.arena.map(rate)) / cRate).toFixed(2)}x; reused batch / C ${(median(js.lent.map(rate)) / cRate).toFixed(2)}x`);
   console.log(`  JS batch delivery ${batchRate >= 1e6 ? 'reaches' : 'does NOT reach'} 1 M events/s (${mps(batchRate)})`);
 }
 
@@ -182,6 +189,7 @@ async function paced(): Promise<void> {
   const rows: Array<[string, Delivery]> = [['C libbpf ring_buffer__poll', runC(['paced', String(PACED_RECORDS), String(PACED_RATE)])[0]]];
   rows.push(['JS addon batch callback', await pacedJs('batch')]);
   rows.push(['JS LbcMap.openRingBuffer (typed)', await pacedJs('typed')]);
+  rows.push(['JS LbcMap.openRingBufferBatch (reused)', await pacedJs('lent')]);
   console.log(`\n== paced: ${PACED_RECORDS} records produced at ${PACED_RATE / 1000} k/s while the consumer polls`);
   for (const [label, d] of rows) {
     const lost = PACED_RECORDS - d.received;

@@ -30,6 +30,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapNextKey", Napi::Function::New<MapNextKey>(env, "mapNextKey"));
   exports.Set("openRingBuffer", Napi::Function::New<RingBuffer::Open>(env, "openRingBuffer"));
   exports.Set("openPerfBuffer", Napi::Function::New<PerfBuffer::Open>(env, "openPerfBuffer"));
+  exports.Set("openRingBufferArena", Napi::Function::New<RingBuffer::OpenArena>(env, "openRingBufferArena"));
+  exports.Set("openPerfBufferArena", Napi::Function::New<PerfBuffer::OpenArena>(env, "openPerfBufferArena"));
   exports.Set("perfEventOpen", Napi::Function::New<PerfEventOpen>(env, "perfEventOpen"));
   exports.Set("closeFd", Napi::Function::New<CloseFd>(env, "closeFd"));
   exports.Set("numPossibleCpus", Napi::Function::New<NumPossibleCpus>(env, "numPossibleCpus"));

@@ -1,36 +1,74 @@
 #include "batch-poller.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "errno-error.h"
 
 namespace lbc {
 
-void RecordBatch::Add(const void* data, size_t size, uint32_t cpu, bool withCpu) {
-  size_t start = bytes.size();
-  bytes.resize(start + size);
-  std::memcpy(bytes.data() + start, data, size);
-  ends.push_back(static_cast<uint32_t>(bytes.size()));
-  if (withCpu) cpus.push_back(cpu);
+void ArenaBlock::Reserve(size_t needed, size_t used) {
+  if (needed <= capacity_) return;
+  size_t capacity = capacity_ == 0 ? 64 * 1024 : capacity_;
+  while (capacity < needed) capacity *= 2;
+  auto* data = static_cast<uint8_t*>(std::malloc(capacity));
+  if (data == nullptr) throw std::bad_alloc();
+  if (used > 0) std::memcpy(data, data_, used);
+  Drop();
+  data_ = data;
+  capacity_ = capacity;
 }
 
-void RecordBatch::Clear() {
-  bytes.clear();
-  ends.clear();
-  cpus.clear();
+Napi::ArrayBuffer ArenaBlock::Lend(Napi::Env env) {
+  if (lent_.IsEmpty()) {
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, data_, capacity_, [](Napi::Env, void* data) { std::free(data); });
+    lent_ = Napi::Persistent(buffer);
+  }
+  return lent_.Value();
 }
 
-static Napi::Uint32Array ToUint32Array(Napi::Env env, const std::vector<uint32_t>& values) {
-  Napi::ArrayBuffer storage = Napi::ArrayBuffer::New(env, values.size() * sizeof(uint32_t));
-  if (!values.empty()) std::memcpy(storage.Data(), values.data(), values.size() * sizeof(uint32_t));
-  return Napi::Uint32Array::New(env, values.size(), storage, 0);
+void ArenaBlock::Drop() {
+  // A lent block belongs to its ArrayBuffer from then on: dropping the reference lets it be collected.
+  if (lent_.IsEmpty()) {
+    std::free(data_);
+  } else {
+    lent_.Reset();
+  }
+  data_ = nullptr;
+  capacity_ = 0;
 }
 
-std::vector<napi_value> RecordBatch::ToJs(Napi::Env env, bool withCpu) const {
+void RecordBatch::Grow(size_t recordSize) {
+  bytes_.Reserve(used_ + recordSize, used_);
+  if (count_ == endsCapacity_) {
+    size_t records = endsCapacity_ == 0 ? 1024 : endsCapacity_ * 2;
+    ends_.Reserve(records * sizeof(uint32_t), count_ * sizeof(uint32_t));
+    if (withCpu_) cpus_.Reserve(records * sizeof(uint32_t), count_ * sizeof(uint32_t));
+    endsCapacity_ = records;
+  }
+}
+
+static Napi::Uint32Array CopyUint32(Napi::Env env, const uint32_t* values, size_t count) {
+  Napi::ArrayBuffer storage = Napi::ArrayBuffer::New(env, count * sizeof(uint32_t));
+  if (count > 0) std::memcpy(storage.Data(), values, count * sizeof(uint32_t));
+  return Napi::Uint32Array::New(env, count, storage, 0);
+}
+
+std::vector<napi_value> RecordBatch::CopyToJs(Napi::Env env) const {
   std::vector<napi_value> args;
-  args.push_back(Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()));
-  args.push_back(ToUint32Array(env, ends));
-  if (withCpu) args.push_back(ToUint32Array(env, cpus));
+  args.push_back(Napi::Buffer<uint8_t>::Copy(env, bytes_.data(), used_));
+  args.push_back(CopyUint32(env, Ends(), count_));
+  if (withCpu_) args.push_back(CopyUint32(env, Cpus(), count_));
+  return args;
+}
+
+std::vector<napi_value> RecordBatch::LendToJs(Napi::Env env) {
+  std::vector<napi_value> args;
+  args.push_back(bytes_.Lend(env));
+  args.push_back(ends_.Lend(env));
+  if (withCpu_) args.push_back(cpus_.Lend(env));
+  args.push_back(Napi::Number::New(env, static_cast<double>(count_)));
   return args;
 }
 

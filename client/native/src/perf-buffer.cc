@@ -19,10 +19,10 @@ PerfBuffer::PerfBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PerfBu
 
 PerfBuffer::~PerfBuffer() { Release(); }
 
-Napi::Value PerfBuffer::Open(const Napi::CallbackInfo& info) {
+Napi::Value PerfBuffer::OpenWith(const Napi::CallbackInfo& info, bool lend) {
   Napi::Env env = info.Env();
   if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsFunction() || !info[3].IsFunction()) {
-    throw Napi::TypeError::New(env, "openPerfBuffer(mapFd, pageCount, onBatch, onLost)");
+    throw Napi::TypeError::New(env, lend ? "openPerfBufferArena(mapFd, pageCount, onBatch, onLost)" : "openPerfBuffer(mapFd, pageCount, onBatch, onLost)");
   }
   int mapFd = info[0].As<Napi::Number>().Int32Value();
   size_t pageCount = info[1].As<Napi::Number>().Uint32Value();
@@ -30,6 +30,7 @@ Napi::Value PerfBuffer::Open(const Napi::CallbackInfo& info) {
   PerfBuffer* self = Unwrap(handle);
   self->onBatch_ = Napi::Persistent(info[2].As<Napi::Function>());
   self->onLost_ = Napi::Persistent(info[3].As<Napi::Function>());
+  self->lend_ = lend;
   LibbpfLogCapture capture;
   self->perf_ = perf_buffer__new(mapFd, pageCount, OnSample, OnLost, self, nullptr);
   if (self->perf_ == nullptr) {
@@ -43,7 +44,7 @@ Napi::Value PerfBuffer::Open(const Napi::CallbackInfo& info) {
 }
 
 void PerfBuffer::OnSample(void* ctx, int cpu, void* data, __u32 size) {
-  static_cast<PerfBuffer*>(ctx)->batch_.Add(data, size, static_cast<uint32_t>(cpu), true);
+  static_cast<PerfBuffer*>(ctx)->batch_.Add(data, size, static_cast<uint32_t>(cpu));
 }
 
 void PerfBuffer::OnLost(void* ctx, int cpu, __u64 count) { static_cast<PerfBuffer*>(ctx)->lost_.emplace_back(cpu, count); }
@@ -56,7 +57,8 @@ void PerfBuffer::OnReadable() {
   std::vector<std::pair<int, uint64_t>> lost;
   lost.swap(lost_);
   if (!batch_.Empty()) {
-    std::vector<napi_value> args = batch_.ToJs(env_, true);
+    std::vector<napi_value> args = lend_ ? batch_.LendToJs(env_) : batch_.CopyToJs(env_);
+    // Cleared before JS runs: a close() from the callback may free this object at the next GC.
     batch_.Clear();
     CallJs(onBatch_, args);
   }

@@ -23,13 +23,16 @@ RingBuffer::RingBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingBu
 
 RingBuffer::~RingBuffer() { Release(); }
 
-Napi::Value RingBuffer::Open(const Napi::CallbackInfo& info) {
+Napi::Value RingBuffer::OpenWith(const Napi::CallbackInfo& info, bool lend) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber() || !info[1].IsFunction()) throw Napi::TypeError::New(env, "openRingBuffer(mapFd, onBatch)");
+  if (!info[0].IsNumber() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, lend ? "openRingBufferArena(mapFd, onBatch)" : "openRingBuffer(mapFd, onBatch)");
+  }
   int mapFd = info[0].As<Napi::Number>().Int32Value();
   Napi::Object handle = GetAddonData(env).ringBufferConstructor.New({});
   RingBuffer* self = Unwrap(handle);
   self->onBatch_ = Napi::Persistent(info[1].As<Napi::Function>());
+  self->lend_ = lend;
   LibbpfLogCapture capture;
   self->ring_ = ring_buffer__new(mapFd, OnSample, self, nullptr);
   if (self->ring_ == nullptr) {
@@ -44,7 +47,7 @@ Napi::Value RingBuffer::Open(const Napi::CallbackInfo& info) {
 
 int RingBuffer::OnSample(void* ctx, void* data, size_t size) {
   auto* self = static_cast<RingBuffer*>(ctx);
-  self->batch_.Add(data, size, 0, false);
+  self->batch_.Add(data, size, 0);
   return self->batch_.Full() ? kBatchFull : 0;
 }
 
@@ -52,7 +55,8 @@ void RingBuffer::OnReadable() {
   batch_.Clear();
   int result = ring_buffer__consume(ring_);
   if (!batch_.Empty()) {
-    std::vector<napi_value> args = batch_.ToJs(env_, false);
+    std::vector<napi_value> args = lend_ ? batch_.LendToJs(env_) : batch_.CopyToJs(env_);
+    // Cleared before JS runs: a close() from the callback may free this object at the next GC.
     batch_.Clear();
     CallJs(onBatch_, args);
   }

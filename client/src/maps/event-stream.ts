@@ -5,6 +5,7 @@
 import type { NativeBuffer } from '../native/types.ts';
 import type { Codec } from '../values/index.ts';
 import { nativeCall, type MapContext } from './map-context.ts';
+import { RecordBatch } from './record-batch.ts';
 
 export type EventCallback = (event: unknown, raw: Buffer, cpu: number) => void;
 export type LostCallback = (cpu: number, count: number) => void;
@@ -14,31 +15,83 @@ export interface EventSubscription {
   close(): void;
 }
 
-/** Decodes a record by the recorded type; records shorter than the type stay raw Buffers. */
-export function eventDecoder(codec: Codec | undefined): (raw: Buffer) => unknown {
-  if (!codec) return (raw) => raw;
+/**
+ * Decodes a record by the recorded type where it lies (`end - start` bytes at `start` of `buf`);
+ * records shorter than the type stay raw bytes, in memory of their own when `keep` is false.
+ */
+export type EventDecoder = (buf: Buffer, start: number, end: number, keep: boolean) => unknown;
+
+export function eventDecoder(codec: Codec | undefined): EventDecoder {
+  const raw = (buf: Buffer, start: number, end: number, keep: boolean) => {
+    const bytes = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    return keep ? bytes : Buffer.from(bytes);
+  };
+  if (!codec) return raw;
   const { size, decode } = codec;
-  return (raw) => (raw.length >= size ? decode(raw, 0) : raw);
+  return (buf, start, end, keep) => (end - start >= size ? decode(buf, start) : raw(buf, start, end, keep));
 }
 
-export function openPerf(ctx: MapContext, decode: (raw: Buffer) => unknown, cb: EventCallback, lost?: LostCallback, pageCount = 8): NativeBuffer {
+/** `cb(batch)` per batch, in the addon's reused storage (see RecordBatch). */
+export type BatchCallback = (batch: RecordBatch) => void;
+
+/**
+ * A callback declaring only `event` does not get `raw`: records are then decoded straight from the
+ * addon's reused storage, without a Buffer per record.
+ */
+const wantsRaw = (cb: EventCallback) => cb.length !== 1;
+
+export function openPerf(ctx: MapContext, decode: EventDecoder, cb: EventCallback, lost?: LostCallback, pageCount = 8): NativeBuffer {
+  if (!wantsRaw(cb)) {
+    return openPerfBatches(ctx, (batch) => {
+      const { arena, length } = batch;
+      for (let i = 0, start = 0; i < length; i++) {
+        const end = batch.end(i);
+        cb(decode(arena, start, end, false), undefined as unknown as Buffer, batch.cpu(i));
+        start = end;
+      }
+    }, lost, pageCount);
+  }
   return nativeCall(ctx, 'openPerfBuffer', () =>
     ctx.native.openPerfBuffer(
       ctx.info.fd,
       pageCount,
       (records, cpus) => {
-        for (let i = 0; i < records.length; i++) cb(decode(records[i]), records[i], cpus[i]);
+        for (let i = 0; i < records.length; i++) cb(decode(records[i], 0, records[i].length, true), records[i], cpus[i]);
       },
       lost ?? (() => undefined),
     ),
   );
 }
 
-export function openRing(ctx: MapContext, decode: (raw: Buffer) => unknown, cb: EventCallback): NativeBuffer {
+export function openRing(ctx: MapContext, decode: EventDecoder, cb: EventCallback): NativeBuffer {
+  if (!wantsRaw(cb)) {
+    return openRingBatches(ctx, (batch) => {
+      const { arena, length } = batch;
+      for (let i = 0, start = 0; i < length; i++) {
+        const end = batch.end(i);
+        cb(decode(arena, start, end, false), undefined as unknown as Buffer, -1);
+        start = end;
+      }
+    });
+  }
   return nativeCall(ctx, 'openRingBuffer', () =>
     ctx.native.openRingBuffer(ctx.info.fd, (records) => {
-      for (let i = 0; i < records.length; i++) cb(decode(records[i]), records[i], -1);
+      for (let i = 0; i < records.length; i++) cb(decode(records[i], 0, records[i].length, true), records[i], -1);
     }),
+  );
+}
+
+export function openRingBatches(ctx: MapContext, cb: BatchCallback): NativeBuffer {
+  const batch = new RecordBatch();
+  return nativeCall(ctx, 'openRingBufferArena', () =>
+    ctx.native.openRingBufferArena(ctx.info.fd, (arena, ends, count) => cb(batch.reset(arena, ends, undefined, count))),
+  );
+}
+
+export function openPerfBatches(ctx: MapContext, cb: BatchCallback, lost?: LostCallback, pageCount = 8): NativeBuffer {
+  const batch = new RecordBatch();
+  return nativeCall(ctx, 'openPerfBufferArena', () =>
+    ctx.native.openPerfBufferArena(ctx.info.fd, pageCount, (arena, ends, cpus, count) => cb(batch.reset(arena, ends, cpus, count)), lost ?? (() => undefined)),
   );
 }
 

@@ -7,9 +7,23 @@ import type { Codec } from '../values/index.ts';
 import { KeyValueOps, type MapEntry, type UpdateFlag } from './key-value-ops.ts';
 import { formatLog2Hist, log2Slots } from './log2-hist.ts';
 import { readStack, type StackFrame } from './stack-trace.ts';
-import { eventDecoder, eventIterator, openPerf, openRing, type EventCallback, type EventIteratorOptions, type EventSubscription, type LostCallback } from './event-stream.ts';
+import {
+  eventDecoder,
+  eventIterator,
+  openPerf,
+  openPerfBatches,
+  openRing,
+  openRingBatches,
+  type BatchCallback,
+  type EventCallback,
+  type EventDecoder,
+  type EventIteratorOptions,
+  type EventSubscription,
+  type LostCallback,
+} from './event-stream.ts';
 import { MAP_TYPE, mapTypeName } from './map-types.ts';
 import type { MapContext } from './map-context.ts';
+import type { RecordBatch } from './record-batch.ts';
 
 export class LbcMap {
   readonly name: string;
@@ -27,7 +41,7 @@ export class LbcMap {
 
   private kvOps: KeyValueOps | undefined;
   private readonly subscriptions = new Set<EventSubscription>();
-  private readonly decodeEvent: (raw: Buffer) => unknown;
+  private readonly decodeEvent: EventDecoder;
 
   constructor(private readonly ctx: MapContext, eventCodec?: Codec) {
     const { info } = ctx;
@@ -106,16 +120,42 @@ export class LbcMap {
     return readStack(this.ctx, stackId, opts);
   }
 
-  /** pylcc's open_perf_buffer: `cb(event, raw, cpu)` per record, `lost(cpu, count)` on overflow. */
+  /**
+   * pylcc's open_perf_buffer: `cb(event, raw, cpu)` per record, `lost(cpu, count)` on overflow. A
+   * callback that declares only `event` is served without a Buffer per record (`raw` is not made).
+   */
   openPerfBuffer(cb: EventCallback, lost?: LostCallback, opts: { pageCount?: number } = {}): EventSubscription {
     this.expect(MAP_TYPE.PERF_EVENT_ARRAY, 'openPerfBuffer');
     return this.track(openPerf(this.ctx, this.decodeEvent, cb, lost, opts.pageCount));
   }
 
-  /** `cb(event, raw)` per ring buffer record (cpu is -1: ring buffers are shared). */
+  /**
+   * `cb(event, raw)` per ring buffer record (cpu is -1: ring buffers are shared). A callback that
+   * declares only `event` is served without a Buffer per record (faster; `raw` is not made).
+   */
   openRingBuffer(cb: EventCallback): EventSubscription {
     this.expect(MAP_TYPE.RINGBUF, 'openRingBuffer');
     return this.track(openRing(this.ctx, this.decodeEvent, cb));
+  }
+
+  /**
+   * `cb(batch)` per batch of raw ring buffer records, in storage reused from batch to batch: the
+   * fastest delivery. The batch and its record views are valid only during the callback.
+   */
+  openRingBufferBatch(cb: BatchCallback): EventSubscription {
+    this.expect(MAP_TYPE.RINGBUF, 'openRingBufferBatch');
+    return this.track(openRingBatches(this.ctx, cb));
+  }
+
+  /** openRingBufferBatch for a perf event array; `batch.cpu(i)` tells each record's CPU. */
+  openPerfBufferBatch(cb: BatchCallback, lost?: LostCallback, opts: { pageCount?: number } = {}): EventSubscription {
+    this.expect(MAP_TYPE.PERF_EVENT_ARRAY, 'openPerfBufferBatch');
+    return this.track(openPerfBatches(this.ctx, cb, lost, opts.pageCount));
+  }
+
+  /** Decodes one record of a batch by the map's recorded event type (bytes of its own if short). */
+  decodeRecord(batch: RecordBatch, i: number): unknown {
+    return this.decodeEvent(batch.arena, batch.start(i), batch.end(i), false);
   }
 
   /** `for await (const event of map.events())` over a perf or ring buffer map. */

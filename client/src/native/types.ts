@@ -110,6 +110,21 @@ export interface NativeAddon {
     onBatch: (records: Buffer[], cpus: number[]) => void,
     onLost: (cpu: number, count: number) => void,
   ): NativeBuffer;
+  /**
+   * openRingBuffer without a copy per batch or a Buffer per record: each batch arrives in storage
+   * the addon reuses for later batches, `count` records back to back in `arena`, record i ending
+   * at byte `ends[i]` (a uint32 array). Both are longer than the batch and stay the same objects
+   * until a batch outgrows them; they are valid only during the callback (copy what you keep).
+   * maps/record-batch.ts wraps them.
+   */
+  openRingBufferArena(mapFd: number, onBatch: (arena: ArrayBuffer, ends: ArrayBuffer, count: number) => void): NativeBuffer;
+  /** openPerfBuffer in reused storage, as openRingBufferArena; `cpus` (uint32) gives record i's CPU. */
+  openPerfBufferArena(
+    mapFd: number,
+    pageCount: number,
+    onBatch: (arena: ArrayBuffer, ends: ArrayBuffer, cpus: ArrayBuffer, count: number) => void,
+    onLost: (cpu: number, count: number) => void,
+  ): NativeBuffer;
 
   /** perf_event_open(2) wrapper; returns the fd. attr fields per the perf_event_attr struct. */
   perfEventOpen(attr: { type: number; config: number; samplePeriod?: number; sampleFreq?: number }, pid: number, cpu: number): number;
