@@ -44,10 +44,13 @@ describe('the built client (dist/)', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('node dist/cli.js runs as plain JavaScript and lists every command', () => {
+  it('node dist/cli.js runs as plain JavaScript and lists every command; the lazy chunks stay unloaded', () => {
     const { out, modules } = traced([CLI, '--help']);
     for (const cmd of ['compile', 'run', 'inspect', 'kernels']) expect(out).toContain(cmd);
     expect(modules.filter((m) => /\/tsx\/|\.ts$/.test(m))).toEqual([]);
+    // The HTTP stack (cache miss only) and the spinner (a wait at a terminal only) are chunks of their own.
+    expect(modules.filter((m) => /\/(service-client|ora)-\w+\.js$/.test(m))).toEqual([]);
+    expect(modules.some((m) => m.includes('/cli-chunks/'))).toBe(true);
   });
 
   it('the bundle finds the native addon from dist/ (lbc inspect loads it)', () => {
