@@ -6,6 +6,7 @@ import { loadNative } from '../src/native/index.ts';
 import { createMaps } from '../src/maps/index.ts';
 import { resolveLibrary, resolveSymbolOffset } from '../src/elf/index.ts';
 import { compileBpf } from './fixtures/maps-build.ts';
+import { privateTrue } from './fixtures/private-true.ts';
 
 const LBC_H_DIR = fileURLToPath(new URL('../../services/core/include', import.meta.url));
 
@@ -27,13 +28,14 @@ function withUprobeObject(run: (obj: ReturnType<ReturnType<typeof loadNative>['o
 }
 
 describe('uprobe at the offset resolveSymbolOffset computes', () => {
-  it('fires when /bin/true calls libc exit()', () => {
+  it('fires when true(1) calls libc exit()', () => {
     withUprobeObject((obj, maps) => {
       const libc = resolveLibrary('libc');
+      const tru = privateTrue();
       const link = obj.attachUprobe('on_call', false, -1, libc, resolveSymbolOffset(libc, 'exit'));
       try {
-        for (let i = 0; i < 2; i++) execFileSync('/bin/true');
-        expect(maps.calls.get({ comm: 'true' })).toBe(2n);
+        for (let i = 0; i < 2; i++) execFileSync(tru.path);
+        expect(maps.calls.get({ comm: tru.comm })).toBe(2n);
       } finally {
         link.destroy();
       }

@@ -5,6 +5,7 @@ import { loadNative } from '../src/native/index.ts';
 import type { NativeAddon } from '../src/native/types.ts';
 import { formatLog2Hist } from '../src/maps/index.ts';
 import { loadKernelFixture, type LoadedFixture } from './fixtures/maps-kernel.ts';
+import { privateTrue } from './fixtures/private-true.ts';
 
 let f: LoadedFixture;
 let nativeCalls = 0;
@@ -104,11 +105,12 @@ describe('typed maps against the real kernel', () => {
     expect(() => f.maps.pairs.stacks(0)).toThrow(/not a stack_trace map/);
   });
 
-  it('counts execs of /bin/true in the hash keyed by comm', () => {
+  it('counts execs of a true(1) binary in the hash keyed by comm', () => {
     f.attach();
-    const before = Number(f.maps.exec_count.get({ comm: 'true' }) ?? 0n);
-    for (let i = 0; i < 3; i++) execFileSync('/bin/true');
-    expect(Number(f.maps.exec_count.get({ comm: 'true' }))).toBe(before + 3);
+    const tru = privateTrue();
+    expect(f.maps.exec_count.get({ comm: tru.comm })).toBeUndefined();
+    for (let i = 0; i < 3; i++) execFileSync(tru.path);
+    expect(Number(f.maps.exec_count.get({ comm: tru.comm }))).toBe(3);
     const perCpu = f.maps.pcpu.get(0) as bigint[];
     expect(perCpu.reduce((a, b) => a + b, 0n)).toBeGreaterThanOrEqual(3n);
   });
