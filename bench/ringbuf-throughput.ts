@@ -120,11 +120,15 @@ function subscribe(path: Path, onRecord: (seq: number) => void): { close(): void
   });
 }
 
-function counter() {
+/** `timed`: stamp first and last record (paced mode); the drain mode reads the clock once at the end. */
+function counter(timed: boolean) {
   const c = { received: 0, gaps: 0, expected: 0, first: 0, last: 0 };
   const on = (seq: number) => {
-    c.last = performance.now();
-    if (c.received++ === 0) c.first = c.last;
+    if (timed) {
+      c.last = performance.now();
+      if (c.received === 0) c.first = c.last;
+    }
+    c.received++;
     if (seq !== c.expected) c.gaps++;
     c.expected = seq + 1;
   };
@@ -133,15 +137,21 @@ function counter() {
 
 async function drainJs(path: Path): Promise<Delivery> {
   await runWorkload([String(DRAIN_RECORDS), '0']);
-  const { c, on } = counter();
+  const { c, on } = counter(false);
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
   const start = performance.now();
   const sub = subscribe(path, (seq) => {
     on(seq);
-    if (c.received === DRAIN_RECORDS) finished();
+    if (c.received === DRAIN_RECORDS) {
+      c.last = performance.now();
+      finished();
+    }
   });
-  const timer = setTimeout(finished, 5000);
+  const timer = setTimeout(() => {
+    c.last = performance.now();
+    finished();
+  }, 5000);
   await done;
   clearTimeout(timer);
   sub.close();
@@ -149,7 +159,7 @@ async function drainJs(path: Path): Promise<Delivery> {
 }
 
 async function pacedJs(path: Path): Promise<Delivery> {
-  const { c, on } = counter();
+  const { c, on } = counter(true);
   const sub = subscribe(path, on);
   const produced = await runWorkload([String(PACED_RECORDS), String(PACED_RATE)]);
   for (let seen = -1; seen !== c.received; ) {
