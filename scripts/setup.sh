@@ -3,7 +3,7 @@
 #  - Debian packages: clang/llvm (host fixtures and baselines), libbpf-dev (the client's native shim),
 #    bpftool, redis-server, docker.io, debootstrap (offline compile image), bpftrace/hyperfine (bench)
 #  - starts dockerd when no engine answers; mounts tracefs and bpffs
-#  - npm ci (builds better-sqlite3 and the libbpf addon)
+#  - npm ci (builds better-sqlite3, the libbpf addon and the client's JavaScript, client/dist)
 #  - builds the compile image when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,5 +32,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
 fi
+# A checkout installed before the client shipped as built JavaScript has no client/dist yet.
+[ -f client/dist/cli.js ] || npm run build -w lbc-client
 
 bash containers/build-offline.sh
