@@ -79,6 +79,31 @@ describe('perf event array (LBC_PERF_OUTPUT)', () => {
   });
 });
 
+describe('perf buffer delivery of a lone event', () => {
+  // One exec writes one sample. Some kernels never signal the buffer's epoll fd for it (perf samples
+  // sat in the ring on 6.18 under Firecracker), so each form must still deliver it on its own.
+  it('the one- and three-parameter forms, opened and closed in turn on one map with 1 page, each deliver', async () => {
+    const forms: [string, (seen: number[]) => { close(): void }][] = [
+      ['three', (seen) => f.maps.e_out.openPerfBuffer((e, _raw, _cpu) => seen.push((e as ExecEvent).pid), undefined, { pageCount: 1 })],
+      ['one', (seen) => f.maps.e_out.openPerfBuffer((e) => seen.push((e as ExecEvent).pid), undefined, { pageCount: 1 })],
+      ['three', (seen) => f.maps.e_out.openPerfBuffer((e, _raw, _cpu) => seen.push((e as ExecEvent).pid), undefined, { pageCount: 1 })],
+      ['one', (seen) => f.maps.e_out.openPerfBuffer((e) => seen.push((e as ExecEvent).pid), undefined, { pageCount: 1 })],
+    ];
+    for (const [form, open] of forms) {
+      const seen: number[] = [];
+      const sub = open(seen);
+      try {
+        const pid = await runTrue();
+        await within(2000, `perf event (${form}-parameter form)`, (async () => {
+          while (!seen.includes(pid)) await new Promise((r) => setTimeout(r, 10));
+        })());
+      } finally {
+        sub.close();
+      }
+    }
+  });
+});
+
 describe('ring buffer (LBC_RINGBUF)', () => {
   it('openRingBuffer delivers the exec of /bin/true decoded, with raw bytes', async () => {
     const seen: { e: ExecEvent; raw: Buffer }[] = [];

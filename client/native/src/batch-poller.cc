@@ -77,7 +77,7 @@ BatchPoller::BatchPoller(Napi::Env env, const char* resourceName)
 
 BatchPoller::~BatchPoller() { Unwatch(); }
 
-void BatchPoller::Watch(int epollFd) {
+void BatchPoller::Watch(int epollFd, uint64_t drainEveryMs) {
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env_, &loop) != napi_ok) throw Napi::Error::New(env_, "no libuv loop");
   handle_ = new uv_poll_t;
@@ -92,10 +92,23 @@ void BatchPoller::Watch(int epollFd) {
     throw ErrnoError(env_, -err, std::string("uv_poll_start: ") + uv_strerror(err));
   }
   watching_ = true;
+  if (drainEveryMs == 0) return;
+  timer_ = new uv_timer_t;
+  uv_timer_init(loop, timer_);
+  timer_->data = this;
+  uv_timer_start(timer_, OnTimer, drainEveryMs, drainEveryMs);
+  // The poll handle already keeps the loop alive while open; the timer must not on its own.
+  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
 }
 
 void BatchPoller::Unwatch() {
   watching_ = false;
+  if (timer_ != nullptr) {
+    uv_timer_stop(timer_);
+    timer_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    timer_ = nullptr;
+  }
   if (handle_ == nullptr) return;
   uv_poll_stop(handle_);
   handle_->data = nullptr;
@@ -105,10 +118,17 @@ void BatchPoller::Unwatch() {
 }
 
 void BatchPoller::OnPoll(uv_poll_t* handle, int status, int events) {
-  auto* self = static_cast<BatchPoller*>(handle->data);
-  if (self == nullptr || !self->watching_) return;
-  Napi::HandleScope scope(self->env_);
-  self->OnReadable();
+  if (auto* self = static_cast<BatchPoller*>(handle->data)) self->Drain();
+}
+
+void BatchPoller::OnTimer(uv_timer_t* timer) {
+  if (auto* self = static_cast<BatchPoller*>(timer->data)) self->Drain();
+}
+
+void BatchPoller::Drain() {
+  if (!watching_) return;
+  Napi::HandleScope scope(env_);
+  OnReadable();
 }
 
 void BatchPoller::CallJs(const Napi::FunctionReference& fn, const std::vector<napi_value>& args) {

@@ -80,8 +80,11 @@ class BatchPoller {
 
  protected:
   explicit BatchPoller(Napi::Env env, const char* resourceName);
-  /** Starts watching; throws a JS error on failure. */
-  void Watch(int epollFd);
+  /**
+   * Starts watching; throws a JS error on failure. A nonzero drainEveryMs also drains on a timer:
+   * some kernels write perf samples without ever waking the buffer's epoll fd.
+   */
+  void Watch(int epollFd, uint64_t drainEveryMs = 0);
   /** Stops watching and releases the uv handle (freed in its close callback); idempotent. */
   void Unwatch();
   /** Calls fn with args inside the buffer's async context; a throw becomes an uncaught exception. */
@@ -93,7 +96,10 @@ class BatchPoller {
 
  private:
   static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnTimer(uv_timer_t* timer);
+  void Drain();
   uv_poll_t* handle_ = nullptr;
+  uv_timer_t* timer_ = nullptr;
   std::unique_ptr<Napi::AsyncContext> context_;
 };
 

@@ -38,7 +38,9 @@ Napi::Value PerfBuffer::OpenWith(const Napi::CallbackInfo& info, bool lend) {
     throw ErrnoError(env, err, "perf_buffer__new(map fd " + std::to_string(mapFd) + ", " + std::to_string(pageCount) + " pages)",
                      capture.text());
   }
-  self->Watch(perf_buffer__epoll_fd(self->perf_));
+  // Drained on a timer too: on some kernels (seen on 6.18 in a Firecracker VM) a sample lands in
+  // the per-CPU ring but the epoll fd is never signalled, so a lone event would wait forever.
+  self->Watch(perf_buffer__epoll_fd(self->perf_), kDrainEveryMs);
   self->Ref();
   return handle;
 }

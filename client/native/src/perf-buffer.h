@@ -32,6 +32,7 @@ class PerfBuffer : public Napi::ObjectWrap<PerfBuffer>, public BatchPoller {
   perf_buffer* perf_ = nullptr;
   Napi::FunctionReference onBatch_;
   Napi::FunctionReference onLost_;
+  static constexpr uint64_t kDrainEveryMs = 100;
   RecordBatch batch_{true};
   bool lend_ = false;
   std::vector<std::pair<int, uint64_t>> lost_;
