@@ -2,7 +2,7 @@
  * Ring-buffer records (64 bytes) delivered to JS vs a C libbpf consumer of the same program
  * (bench/fixtures/ringbuf-bench.bpf.c, one record per getppid() of a target process), in one run.
  *
- *   capacity: a workload fills the 4 MiB ring while nothing reads it, then the consumer opens the
+ *   capacity: a workload fills the 64 MiB ring while nothing reads it, then the consumer opens the
  *     ring and drains it; events/s = records / (open to last record). No producer competes for
  *     the CPUs and nothing is dropped, so this is the consumer's own delivery rate. JS is measured
  *     through the addon's batch callback (one Buffer per record, NativeAddon.openRingBuffer) and
@@ -30,8 +30,9 @@ const FIXTURES = join(import.meta.dirname, 'fixtures');
 const LBC_INCLUDE = resolve(import.meta.dirname, '..', 'services', 'core', 'include');
 const MULTIARCH = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 
-// 4 MiB ring / (64-byte record + 8-byte header) = 58254 records: fill it most of the way.
-const DRAIN_RECORDS = 50_000;
+// 64 MiB ring / (64-byte record + 8-byte header) = 932067 records: fill it about half way, so the
+// fixed cost of opening and the first wake-up does not dominate the drain time.
+const DRAIN_RECORDS = 500_000;
 const DRAIN_ROUNDS = 10;
 const PACED_RATE = 100_000;
 const PACED_RECORDS = 3 * PACED_RATE;
@@ -185,7 +186,7 @@ async function capacity(): Promise<void> {
   const cRate = median(c.map(rate));
   const batchRate = median(js.batch.map(rate));
   const typedRate = median(js.typed.map(rate));
-  console.log(`\n== capacity: drain ${DRAIN_RECORDS} records prefilled into a 4 MiB ring, ${DRAIN_ROUNDS} rounds`);
+  console.log(`\n== capacity: drain ${DRAIN_RECORDS} records prefilled into a 64 MiB ring, ${DRAIN_ROUNDS} rounds`);
   console.log(summary('C libbpf ring_buffer__consume', c));
   console.log(summary('JS addon batch callback', js.batch));
   console.log(summary('JS LbcMap.openRingBuffer (typed)', js.typed));
