@@ -8,7 +8,8 @@
  *     through the addon's batch callback (one Buffer per record, NativeAddon.openRingBuffer) and
  *     LbcMap.openRingBuffer (typed decode); the addon's raw form (one arena + record ends, before
  *     the per-record Buffers) is shown as well, to tell the native side's cost from the JS side's,
- *     and LbcMap.openRingBufferBatch (records read in place from storage reused batch to batch).
+ *     the addon's libbpf copy into storage reused batch to batch (openRingBufferArena), and
+ *     LbcMap.openRingBufferBatch (records read in place in the ring, openRingBufferView).
  *   paced: a workload emits ~100 k records/s for a few seconds while the consumer polls; reports
  *     delivered vs produced, the kernel's count of records it could not place, and seq gaps.
  *
@@ -20,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { loadNative } from '../client/src/native/index.ts';
-import { createMaps } from '../client/src/maps/index.ts';
+import { createMaps, RecordBatch } from '../client/src/maps/index.ts';
 import type { RawAddon } from '../client/src/native/raw-addon.ts';
 import { fixtureBuilder } from '../client/test/native-fixtures.ts';
 import { median } from './stats.ts';
@@ -98,7 +99,7 @@ async function runWorkload(args: string[]): Promise<number | undefined> {
   return producedRate(stderr);
 }
 
-type Path = 'batch' | 'typed' | 'arena' | 'lent';
+type Path = 'batch' | 'typed' | 'arena' | 'copied' | 'lent';
 
 // The addon as built, before loadNative() slices each batch into per-record Buffers.
 const rawAddon = createRequire(import.meta.url)(resolve(import.meta.dirname, '..', 'client', 'native', 'build', 'Release', 'lbc_native.node')) as RawAddon;
@@ -108,6 +109,13 @@ function subscribe(path: Path, onRecord: (seq: number) => void): { close(): void
   if (path === 'typed') return maps.rb.openRingBuffer((event) => onRecord((event as { seq: number }).seq));
   if (path === 'lent') {
     return maps.rb.openRingBufferBatch((batch) => {
+      for (let i = 0; i < batch.length; i++) onRecord(batch.arena.readUInt32LE(batch.start(i) + 4));
+    });
+  }
+  if (path === 'copied') {
+    const batch = new RecordBatch();
+    return native.openRingBufferArena(maps.rb.fd, (arena, ends, count) => {
+      batch.reset(arena, ends, undefined, count);
       for (let i = 0; i < batch.length; i++) onRecord(batch.arena.readUInt32LE(batch.start(i) + 4));
     });
   }
@@ -176,8 +184,8 @@ const mps = (r: number) => `${(r / 1e6).toFixed(2)} M/s`;
 
 async function capacity(): Promise<void> {
   const c = runC(['drain', String(DRAIN_RECORDS), String(DRAIN_ROUNDS)]);
-  const js: Record<Path, Delivery[]> = { batch: [], typed: [], arena: [], lent: [] };
-  for (const path of ['batch', 'typed', 'arena', 'lent'] as const) {
+  const js: Record<Path, Delivery[]> = { batch: [], typed: [], arena: [], copied: [], lent: [] };
+  for (const path of ['batch', 'typed', 'arena', 'copied', 'lent'] as const) {
     for (let i = 0; i < DRAIN_ROUNDS; i++) js[path].push(await drainJs(path));
   }
   const clean = (ds: Delivery[]) => ds.every((d) => d.received === DRAIN_RECORDS && d.dropped === 0 && d.gaps === 0);
@@ -191,8 +199,9 @@ async function capacity(): Promise<void> {
   console.log(summary('JS addon batch callback', js.batch));
   console.log(summary('JS LbcMap.openRingBuffer (typed)', js.typed));
   console.log(summary('JS addon arena, no per-record Buffer', js.arena));
-  console.log(summary('JS LbcMap.openRingBufferBatch (reused)', js.lent));
-  console.log(`  JS batch / C ${(batchRate / cRate).toFixed(2)}x, JS typed / C ${(typedRate / cRate).toFixed(2)}x (goal >= 0.5x); arena / C ${(median(js.arena.map(rate)) / cRate).toFixed(2)}x; reused batch / C ${(median(js.lent.map(rate)) / cRate).toFixed(2)}x`);
+  console.log(summary('JS addon libbpf copy into reused arena', js.copied));
+  console.log(summary('JS LbcMap.openRingBufferBatch (in place)', js.lent));
+  console.log(`  JS batch / C ${(batchRate / cRate).toFixed(2)}x, JS typed / C ${(typedRate / cRate).toFixed(2)}x (goal >= 0.5x); arena / C ${(median(js.arena.map(rate)) / cRate).toFixed(2)}x; libbpf copy reused / C ${(median(js.copied.map(rate)) / cRate).toFixed(2)}x; in place / C ${(median(js.lent.map(rate)) / cRate).toFixed(2)}x`);
   console.log(`  JS batch delivery ${batchRate >= 1e6 ? 'reaches' : 'does NOT reach'} 1 M events/s (${mps(batchRate)})`);
 }
 

@@ -11,6 +11,7 @@
         "src/map-ops.cc",
         "src/batch-poller.cc",
         "src/ring-buffer.cc",
+        "src/ring-view.cc",
         "src/perf-buffer.cc",
         "src/perf-event.cc",
         "src/kernel-inventory.cc"

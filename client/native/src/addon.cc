@@ -11,6 +11,7 @@
 #include "perf-buffer.h"
 #include "perf-event.h"
 #include "ring-buffer.h"
+#include "ring-view.h"
 
 namespace lbc {
 
@@ -20,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->objectConstructor = Napi::Persistent(BpfObject::Define(env));
   data->linkConstructor = Napi::Persistent(BpfLink::Define(env));
   data->ringBufferConstructor = Napi::Persistent(RingBuffer::Define(env));
+  data->ringViewConstructor = Napi::Persistent(RingView::Define(env));
   data->perfBufferConstructor = Napi::Persistent(PerfBuffer::Define(env));
   env.SetInstanceData(data);
 
@@ -31,6 +33,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openRingBuffer", Napi::Function::New<RingBuffer::Open>(env, "openRingBuffer"));
   exports.Set("openPerfBuffer", Napi::Function::New<PerfBuffer::Open>(env, "openPerfBuffer"));
   exports.Set("openRingBufferArena", Napi::Function::New<RingBuffer::OpenArena>(env, "openRingBufferArena"));
+  exports.Set("openRingBufferView", Napi::Function::New<RingView::Open>(env, "openRingBufferView"));
   exports.Set("openPerfBufferArena", Napi::Function::New<PerfBuffer::OpenArena>(env, "openPerfBufferArena"));
   exports.Set("perfEventOpen", Napi::Function::New<PerfEventOpen>(env, "perfEventOpen"));
   exports.Set("closeFd", Napi::Function::New<CloseFd>(env, "closeFd"));

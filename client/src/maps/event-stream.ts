@@ -67,11 +67,7 @@ export function openRing(ctx: MapContext, decode: EventDecoder, cb: EventCallbac
   if (!wantsRaw(cb)) {
     return openRingBatches(ctx, (batch) => {
       const { arena, length } = batch;
-      for (let i = 0, start = 0; i < length; i++) {
-        const end = batch.end(i);
-        cb(decode(arena, start, end, false), undefined as unknown as Buffer, -1);
-        start = end;
-      }
+      for (let i = 0; i < length; i++) cb(decode(arena, batch.start(i), batch.end(i), false), undefined as unknown as Buffer, -1);
     });
   }
   return nativeCall(ctx, 'openRingBuffer', () =>
@@ -81,10 +77,11 @@ export function openRing(ctx: MapContext, decode: EventDecoder, cb: EventCallbac
   );
 }
 
+/** Reads the ring in place (openRingBufferView): records are decoded where the kernel wrote them. */
 export function openRingBatches(ctx: MapContext, cb: BatchCallback): NativeBuffer {
   const batch = new RecordBatch();
-  return nativeCall(ctx, 'openRingBufferArena', () =>
-    ctx.native.openRingBufferArena(ctx.info.fd, (arena, ends, count) => cb(batch.reset(arena, ends, undefined, count))),
+  return nativeCall(ctx, 'openRingBufferView', () =>
+    ctx.native.openRingBufferView(ctx.info.fd, (view, starts, ends, count) => cb(batch.resetView(view, starts, ends, count))),
   );
 }
 

@@ -118,6 +118,13 @@ export interface NativeAddon {
    * maps/record-batch.ts wraps them.
    */
   openRingBufferArena(mapFd: number, onBatch: (arena: ArrayBuffer, ends: ArrayBuffer, count: number) => void): NativeBuffer;
+  /**
+   * A ring buffer read in place, without libbpf and without a copy: `view` is the ring's data area
+   * (mapped twice back to back, so every record is contiguous; read-only memory), record i lies at
+   * bytes [starts[i], ends[i]) of it (uint32 arrays). The same three objects come with every batch;
+   * records go back to the kernel when the callback returns, so views are valid only during it.
+   */
+  openRingBufferView(mapFd: number, onBatch: (view: ArrayBuffer, starts: ArrayBuffer, ends: ArrayBuffer, count: number) => void): NativeBuffer;
   /** openPerfBuffer in reused storage, as openRingBufferArena; `cpus` (uint32) gives record i's CPU. */
   openPerfBufferArena(
     mapFd: number,
