@@ -209,7 +209,7 @@ async function paced(): Promise<void> {
   const rows: Array<[string, Delivery]> = [['C libbpf ring_buffer__poll', runC(['paced', String(PACED_RECORDS), String(PACED_RATE)])[0]]];
   rows.push(['JS addon batch callback', await pacedJs('batch')]);
   rows.push(['JS LbcMap.openRingBuffer (typed)', await pacedJs('typed')]);
-  rows.push(['JS LbcMap.openRingBufferBatch (reused)', await pacedJs('lent')]);
+  rows.push(['JS LbcMap.openRingBufferBatch (in place)', await pacedJs('lent')]);
   console.log(`\n== paced: ${PACED_RECORDS} records produced at ${PACED_RATE / 1000} k/s while the consumer polls`);
   for (const [label, d] of rows) {
     const lost = PACED_RECORDS - d.received;
