@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { isLbcError, type LbcError } from '@lbc/contract';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadNative, type NativeObject } from '../src/native/index.ts';
 import { resolveLibrary, resolveSymbolOffset } from '../src/elf/index.ts';
 import {
@@ -24,20 +24,13 @@ import {
   loadObject,
   onlineCpus,
 } from '../src/attach/index.ts';
-import { fixtureBuilder, GETPPID_LOOP, lingeringPrograms, type FixtureBuilder } from './native-fixtures.ts';
+import { lingeringPrograms, useNativeFixtures } from './native-fixtures.ts';
 
 const native = loadNative();
-let fixtures: FixtureBuilder;
-let workload: string;
-
-beforeAll(() => {
-  fixtures = fixtureBuilder();
-  workload = fixtures.program('getppid-loop', GETPPID_LOOP);
-});
-afterAll(() => fixtures.cleanup());
+const env = useNativeFixtures();
 
 function open(name: string): NativeObject {
-  const object = native.openObject(fixtures.object(name), name);
+  const object = native.openObject(env.fixtures.object(name), name);
   loadObject(object, name);
   return object;
 }
@@ -59,14 +52,14 @@ function caught(fn: () => unknown): LbcError {
 }
 
 async function runWorkload(calls: number): Promise<number> {
-  const child = spawn(workload, [String(calls)], { stdio: 'ignore' });
+  const child = spawn(env.workload, [String(calls)], { stdio: 'ignore' });
   await once(child, 'exit');
   return child.pid!;
 }
 
 describe('load errors', () => {
   it('a verifier rejection is LBC_ERR_LOAD with the verifier log tail', () => {
-    const object = native.openObject(fixtures.object('verifier-reject'), 'verifier_reject');
+    const object = native.openObject(env.fixtures.object('verifier-reject'), 'verifier_reject');
     try {
       const err = caught(() => loadObject(object, 'verifier_reject'));
       expect(err.code).toBe('LBC_ERR_LOAD');
@@ -80,7 +73,7 @@ describe('load errors', () => {
   });
 
   it('fentry is LBC_ERR_ATTACH_UNSUPPORTED naming tp_btf and raw_tp', () => {
-    const object = native.openObject(fixtures.object('fentry'), 'fentry');
+    const object = native.openObject(env.fixtures.object('fentry'), 'fentry');
     try {
       const err = caught(() => loadObject(object, 'fentry'));
       expect(err.code).toBe('LBC_ERR_ATTACH_UNSUPPORTED');

@@ -2,19 +2,12 @@
 // on the main thread while the event loop keeps running (a timer ticks between batches).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadNative, type NativeObject } from '../src/native/index.ts';
-import { fixtureBuilder, GETPPID_LOOP, type FixtureBuilder } from './native-fixtures.ts';
+import { useNativeFixtures } from './native-fixtures.ts';
 
 const native = loadNative();
-let fixtures: FixtureBuilder;
-let workload: string;
-
-beforeAll(() => {
-  fixtures = fixtureBuilder();
-  workload = fixtures.program('getppid-loop', GETPPID_LOOP);
-});
-afterAll(() => fixtures.cleanup());
+const env = useNativeFixtures();
 
 interface Delivery {
   seqs: number[];
@@ -32,7 +25,7 @@ async function trace(
   pacing: [burst: number, pauseMicros: number],
   open: (object: NativeObject, onRecords: (records: Buffer[]) => void, onLost: (count: number) => void) => { close(): void },
 ): Promise<Delivery> {
-  const object = native.openObject(fixtures.object('events'), 'events');
+  const object = native.openObject(env.fixtures.object('events'), 'events');
   object.load();
   const control = object.maps().find((m) => m.name === 'control')!.fd;
   const delivery: Delivery = { seqs: [], comms: new Set(), batchTimes: [], tickTimes: [], lost: 0, badLengths: [] };
@@ -52,7 +45,7 @@ async function trace(
   const link = object.attach(program);
   const ticker = setInterval(() => delivery.tickTimes.push(performance.now()), 2);
   try {
-    const child = spawn(workload, [String(calls), 'wait', String(pacing[0]), String(pacing[1])], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const child = spawn(env.workload, [String(calls), 'wait', String(pacing[0]), String(pacing[1])], { stdio: ['pipe', 'ignore', 'inherit'] });
     const key = Buffer.alloc(4);
     const pid = Buffer.alloc(4);
     pid.writeUInt32LE(child.pid!);
@@ -101,7 +94,7 @@ describe('ring buffer', () => {
   });
 
   it('refuses a map that is not a ring buffer', () => {
-    const object = native.openObject(fixtures.object('events'), 'events');
+    const object = native.openObject(env.fixtures.object('events'), 'events');
     object.load();
     try {
       expect(() => native.openRingBuffer(object.maps().find((m) => m.name === 'control')!.fd, () => {})).toThrow(

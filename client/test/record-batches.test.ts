@@ -2,20 +2,13 @@
 // RecordBatch): every record in order, the same storage batch after batch, copies that outlive it.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadNative, type NativeBuffer, type NativeObject } from '../src/native/index.ts';
 import { RecordBatch } from '../src/maps/index.ts';
-import { fixtureBuilder, GETPPID_LOOP, type FixtureBuilder } from './native-fixtures.ts';
+import { useNativeFixtures } from './native-fixtures.ts';
 
 const native = loadNative();
-let fixtures: FixtureBuilder;
-let workload: string;
-
-beforeAll(() => {
-  fixtures = fixtureBuilder();
-  workload = fixtures.program('getppid-loop', GETPPID_LOOP);
-});
-afterAll(() => fixtures.cleanup());
+const env = useNativeFixtures();
 
 interface Seen {
   seqs: number[];
@@ -28,7 +21,7 @@ interface Seen {
 
 /** Runs N getppid calls traced by `program`, reading records as `open` hands out batches. */
 async function trace(program: string, calls: number, open: (object: NativeObject, onBatch: (b: RecordBatch) => void, seen: Seen) => NativeBuffer): Promise<Seen> {
-  const object = native.openObject(fixtures.object('events'), 'events');
+  const object = native.openObject(env.fixtures.object('events'), 'events');
   object.load();
   const seen: Seen = { seqs: [], cpus: [], batches: 0, arenas: new Set(), lost: 0 };
   const buffer = open(
@@ -47,7 +40,7 @@ async function trace(program: string, calls: number, open: (object: NativeObject
   );
   const link = object.attach(program);
   try {
-    const child = spawn(workload, [String(calls), 'wait', '200', '2000'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const child = spawn(env.workload, [String(calls), 'wait', '200', '2000'], { stdio: ['pipe', 'ignore', 'inherit'] });
     const pid = Buffer.alloc(4);
     pid.writeUInt32LE(child.pid!);
     native.mapUpdate(object.maps().find((m) => m.name === 'control')!.fd, Buffer.alloc(4), pid, 0);
@@ -108,7 +101,7 @@ describe('batches in reused storage', () => {
   });
 
   it('refuses a map that is not a ring buffer', () => {
-    const object = native.openObject(fixtures.object('events'), 'events');
+    const object = native.openObject(env.fixtures.object('events'), 'events');
     object.load();
     try {
       expect(() => native.openRingBufferArena(object.maps().find((m) => m.name === 'control')!.fd, () => {})).toThrow(/ring_buffer__new/);
