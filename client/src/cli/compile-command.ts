@@ -1,8 +1,7 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { programName } from './program-name.ts';
 import type { Command } from 'commander';
-import { LbcError, validateCflags } from '@lbc/contract';
+import { cflagsOf, includeDirsOf, sourceFile, sourceOptions, type SourceFlags } from './source-flags.ts';
 import { compileForTarget } from '../target/compile-for-target.ts';
 import { collectLocalIncludes } from '../source/local-includes.ts';
 import { writeFileAtomic } from '../cache/atomic-write.ts';
@@ -10,30 +9,19 @@ import { targetFromFlags, type TargetFlags } from './target-flags.ts';
 import { progressText, startSpinner } from './spinner.ts';
 import { reportError } from './print-error.ts';
 
-interface CompileFlags extends TargetFlags {
-  define: string[];
-  undefine: string[];
-  include: string[];
+interface CompileFlags extends TargetFlags, SourceFlags {
   output?: string;
-  server?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export function registerCompile(program: Command): void {
-  program
-    .command('compile')
+  sourceOptions(program.command('compile'))
     .description('compile a BPF C file on the lbc service (pylcc: coolbpf -f FILE -o)')
     .argument('<file>', 'BPF C source, e.g. hello.bpf.c')
     .option('--release <release>', 'target kernel release (default: the running kernel)')
     .option('--arch <arch>', 'target architecture: x86_64 or aarch64')
     .option('--distro <id>', 'target distro ID from /etc/os-release')
     .option('--btf-sha <sha256>', 'sha256 of the target kernel\'s BTF')
-    .option('-D, --define <NAME[=VALUE]>', 'define a macro (repeatable)', collect, [])
-    .option('-U, --undefine <NAME>', 'undefine a macro (repeatable)', collect, [])
-    .option('-I, --include <dir>', 'also look for quoted #include files here (repeatable)', collect, [])
     .option('-o, --output <file>', 'object file to write (default: NAME.bpf.o beside the source)')
-    .option('--server <url>', 'lbc service URL (default: LBC_SERVER or http://127.0.0.1:8080)')
     .action(async (file: string, flags: CompileFlags) => {
       try {
         await compileFile(file, flags);
@@ -44,12 +32,10 @@ export function registerCompile(program: Command): void {
 }
 
 async function compileFile(file: string, flags: CompileFlags): Promise<void> {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new LbcError('LBC_ERR_SOURCE_NOT_FOUND', `${file} does not exist`, { path });
-  const name = programName(path);
+  const { path, name } = sourceFile(file);
   const source = readFileSync(path, 'utf8');
-  const cflags = validateCflags([...flags.define.map((d) => `-D${d}`), ...flags.undefine.map((u) => `-U${u}`)]);
-  const includes = collectLocalIncludes(source, [dirname(path), ...flags.include.map((d) => resolve(d))]);
+  const cflags = cflagsOf(flags);
+  const includes = collectLocalIncludes(source, [dirname(path), ...includeDirsOf(flags)]);
   const target = targetFromFlags(flags);
   const output = resolve(flags.output ?? `${dirname(path)}/${name}.bpf.o`);
 

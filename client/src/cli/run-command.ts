@@ -1,35 +1,23 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { LbcError, validateCflags } from '@lbc/contract';
 import { Lbc } from '../lbc.ts';
 import { MAP_TYPE, type LbcMap } from '../maps/index.ts';
-import { programName } from './program-name.ts';
+import { cflagsOf, includeDirsOf, sourceFile, sourceOptions, type SourceFlags } from './source-flags.ts';
 import { eventJson, eventLine } from './event-format.ts';
 import { reportError } from './print-error.ts';
 import { progressText, startSpinner } from './spinner.ts';
 
-interface RunFlags {
+interface RunFlags extends SourceFlags {
   json?: boolean;
-  define: string[];
-  undefine: string[];
-  include: string[];
-  server?: string;
   cacheDir?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export function registerRun(program: Command): void {
-  program
-    .command('run')
+  sourceOptions(program.command('run'))
     .description('compile (or take from the cache), load and attach a program; print its perf/ring buffer events until Ctrl-C')
     .argument('<file>', 'BPF C source, e.g. prog.bpf.c')
     .option('--json', 'one JSON object per event: {"map", "cpu", "event"}')
-    .option('-D, --define <NAME[=VALUE]>', 'define a macro (repeatable)', collect, [])
-    .option('-U, --undefine <NAME>', 'undefine a macro (repeatable)', collect, [])
-    .option('-I, --include <dir>', 'also look for quoted #include files here (repeatable)', collect, [])
-    .option('--server <url>', 'lbc service URL (default: LBC_SERVER or http://127.0.0.1:8080)')
     .option('--cache-dir <dir>', 'local object cache (default: LBC_CACHE or ~/.cache/lbc)')
     .action(async (file: string, flags: RunFlags) => {
       try {
@@ -41,16 +29,14 @@ export function registerRun(program: Command): void {
 }
 
 async function run(file: string, flags: RunFlags): Promise<void> {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new LbcError('LBC_ERR_SOURCE_NOT_FOUND', `${file} does not exist`, { path });
-  const name = programName(path);
+  const { path, name } = sourceFile(file);
   const spinner = startSpinner(`${name}: compiling`);
   const lbc = new Lbc(name, readFileSync(path, 'utf8'), {
     cwd: dirname(path),
     server: flags.server,
     cacheDir: flags.cacheDir,
-    includePaths: flags.include.map((d) => resolve(d)),
-    cflags: validateCflags([...flags.define.map((d) => `-D${d}`), ...flags.undefine.map((u) => `-U${u}`)]),
+    includePaths: includeDirsOf(flags),
+    cflags: cflagsOf(flags),
     onProgress: (p, state) => {
       spinner.text = progressText(name, p, state);
     },
