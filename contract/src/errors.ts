@@ -44,6 +44,11 @@ export const ERRORS = {
   LBC_ERR_ELF_INVALID: { status: 0, message: 'The file is not a readable ELF64 object', hint: 'Pass a 64-bit ELF binary, shared library or BPF object.' },
   LBC_ERR_SYMBOL_NOT_FOUND: { status: 0, message: 'The symbol is not defined in the binary', hint: 'Check the name with nm -D (shared libraries) or nm; stripped binaries need an offset instead.' },
   LBC_ERR_LIBRARY_NOT_FOUND: { status: 0, message: 'The shared library was not found', hint: 'Pass a full path, or a name listed by ldconfig -p (e.g. libc or libc.so.6).' },
+  LBC_ERR_TRACE_SYNTAX: { status: 0, message: 'A trace expression is malformed', hint: "Write PROBE [NAME=EXPR ...] [f:FILTER], e.g. 'p do_filp_open dfd=%0' or 'e sched/sched_process_exec f:pid>1'; the caret marks where it went wrong." },
+  LBC_ERR_TRACE_UNKNOWN: { status: 0, message: 'A trace expression names something that does not exist', hint: "Check the spelling against the suggestion; kernel types and functions come from the kernel's BTF, a binary's from its debug info (gcc -g)." },
+  LBC_ERR_TRACE_TYPE: { status: 0, message: 'A trace expression does not fit the type it reads', hint: 'Use -> on pointers and . on structs, end on a number, pointer, char array or char *, or cast the base with !(type).' },
+  LBC_ERR_TRACE_UNSUPPORTED: { status: 0, message: 'This kernel cannot create this kind of trace probe', hint: 'p/r need kprobe_events (CONFIG_KPROBE_EVENTS): trace an e CATEGORY/EVENT tracepoint or a P/R uprobe instead, or print the commands for another kernel with -S.' },
+  LBC_ERR_TRACEFS: { status: 0, message: 'tracefs is not available or refused a write', hint: "Run as root with tracefs mounted (mount -t tracefs nodev /sys/kernel/tracing); the kernel's reason, from tracing/error_log, is in the message." },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
