@@ -30,7 +30,7 @@ export interface ObtainedObject {
  * then the service; what the service returns is stored before it is used.
  */
 export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> {
-  const target = req.target ?? detectTarget();
+  const target = req.target ?? detectTarget({ rememberIn: req.cacheDir });
   const key = requestKey({ name: req.name, source: req.source, includes: req.includes, cflags: req.cflags, target });
   const cache = new ObjectCache(req.cacheDir);
   const hit = cache.get(key);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { LbcError, type Arch, type CompileTarget } from '@lbc/contract';
+import { rememberedBtfSha256 } from './btf-identity-cache.ts';
 
 export const KERNEL_BTF_PATH = '/sys/kernel/btf/vmlinux';
 
@@ -36,7 +37,14 @@ export function btfSha256Of(path: string): string {
   return sha;
 }
 
-export function detectTarget(opts: { btfPath?: string; osReleasePath?: string } = {}): DetectedTarget {
+export interface DetectOptions {
+  btfPath?: string;
+  osReleasePath?: string;
+  /** A directory (the client cache) where the running kernel's BTF hash is remembered for this boot. */
+  rememberIn?: string;
+}
+
+export function detectTarget(opts: DetectOptions = {}): DetectedTarget {
   const release = os.release();
   const arch = normalizeArch(os.machine()) ?? normalizeArch(process.arch);
   if (!release || !arch) {
@@ -51,7 +59,8 @@ export function detectTarget(opts: { btfPath?: string; osReleasePath?: string } 
   }
   const btfPath = opts.btfPath ?? KERNEL_BTF_PATH;
   if (existsSync(btfPath)) {
-    target.btfSha256 = btfSha256Of(btfPath);
+    // Only the running kernel's own BTF is tied to the boot; any other file is hashed as it is.
+    target.btfSha256 = opts.rememberIn && btfPath === KERNEL_BTF_PATH ? rememberedBtfSha256(opts.rememberIn, btfPath, btfSha256Of) : btfSha256Of(btfPath);
     target.btfPath = btfPath;
   }
   return target;
