@@ -29,6 +29,9 @@ export function installErrorHandlers(app: FastifyInstance, defaultBodyLimit: num
     const lbc = toLbcError(err, request.id, limit);
     if (lbc.status >= 500) request.log.error({ err }, lbc.message);
     else request.log.info({ code: lbc.code }, lbc.message);
+    // Quotas (429) and the like say when to come back.
+    const retryAfter = lbc.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') void reply.header('Retry-After', String(retryAfter));
     return reply.status(lbc.status).type('application/json').send(lbc.toBody());
   });
   app.setNotFoundHandler((request, reply) => {

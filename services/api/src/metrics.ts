@@ -12,11 +12,28 @@ export interface ApiMetrics {
   compileSeconds: Histogram<never>;
   cacheEvents: Counter<'event'>;
   compilesInFlight: Gauge<never>;
+  /** Compile jobs settled by this process, by outcome (ok, error: the program did not compile). */
+  compileResults: Counter<'outcome'>;
+  /** Requests refused by authentication or quota: missing, invalid, forbidden, rate-limited, tenant-queue-full. */
+  authDenied: Counter<'reason'>;
   countCacheEvent(event: CacheEvent): void;
 }
 
+/** What the queue gauges read at scrape time; states a source does not report are left out. */
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed?: number;
+  completed?: number;
+  failed?: number;
+  /** Workers alive (worker registry). */
+  workers?: number;
+}
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;
+
 /** queueCounts is called at scrape time; it must answer quickly (bounded Redis calls). */
-export function createMetrics(queueCounts: () => Promise<{ waiting: number; active: number }>): ApiMetrics {
+export function createMetrics(queueCounts: () => Promise<QueueCounts>): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lbc_api_' });
   const httpRequests = new Counter({
@@ -57,15 +74,37 @@ export function createMetrics(queueCounts: () => Promise<{ waiting: number; acti
     async collect() {
       try {
         const counts = await queueCounts();
-        this.set({ state: 'waiting' }, counts.waiting);
-        this.set({ state: 'active' }, counts.active);
+        for (const state of QUEUE_STATES) {
+          const n = counts[state];
+          if (n !== undefined) this.set({ state }, n);
+        }
+        if (counts.workers !== undefined) workersAlive.set(counts.workers);
       } catch {
-        this.set({ state: 'waiting' }, -1);
-        this.set({ state: 'active' }, -1);
+        for (const state of QUEUE_STATES) this.set({ state }, -1);
+        workersAlive.set(-1);
       }
     },
   });
   void queueDepth;
+  // Set by queueDepth's collect (one scrape-time read for both); registered before it is collected.
+  const workersAlive = new Gauge({
+    name: 'lbc_workers_alive',
+    help: 'Compile workers heard from recently (-1 when Redis does not answer)',
+    registers: [registry],
+  });
+  const compileResults = new Counter({
+    name: 'lbc_compile_results_total',
+    help: 'Compile jobs settled by this API process, by outcome (ok, error)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const authDenied = new Counter({
+    name: 'lbc_auth_denied_total',
+    help: 'Requests refused by authentication or quota, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const outcome of ['ok', 'error'] as const) compileResults.inc({ outcome }, 0);
   for (const event of ['hit', 'miss', 'corrupt', 'evict', 'store'] as const) cacheEvents.inc({ event }, 0);
   return {
     registry,
@@ -74,6 +113,8 @@ export function createMetrics(queueCounts: () => Promise<{ waiting: number; acti
     compileSeconds,
     cacheEvents,
     compilesInFlight,
+    compileResults,
+    authDenied,
     countCacheEvent: (event) => cacheEvents.inc({ event }),
   };
 }

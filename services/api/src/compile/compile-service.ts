@@ -17,6 +17,16 @@ export interface CompileServiceDeps {
   toolchain: string;
   lbcHeaderSha256: string;
   scanSource: SourceScanner;
+  /** Per-tenant queued-job bound: throws LBC_ERR_TENANT_QUEUE_FULL (auth/tenant-job-bound.ts). */
+  admitJob?: (tenant: string, jobId: string) => Promise<void>;
+}
+
+/** Who asked: carried into the job (request id, tenant) and used for the tenant's queued-job bound. */
+export interface CompileContext {
+  requestId?: string;
+  tenant?: string;
+  /** Count the job against the tenant's bound (token holders; anonymous loopback clients are not bounded). */
+  bounded?: boolean;
 }
 
 export type CompileAnswer = { status: 200; body: CompileResult } | { status: 202; body: CompileAccepted };
@@ -35,7 +45,7 @@ export class CompileService {
 
   constructor(private readonly deps: CompileServiceDeps) {}
 
-  async compile(req: CompileRequest): Promise<CompileAnswer> {
+  async compile(req: CompileRequest, context: CompileContext = {}): Promise<CompileAnswer> {
     const { config, cache, registry, producer, metrics } = this.deps;
     const input = validateCompileRequest(req, config.limits, this.deps.scanSource);
     const kernel = registry.resolve(req.target);
@@ -55,7 +65,16 @@ export class CompileService {
     if (failure) throw compileError(failure);
 
     await registry.ensureShared(kernel.btfSha256);
-    const job = await producer.submit({ cacheKey: key, ...input, btfSha256: kernel.btfSha256, arch: kernel.arch, toolchain: this.deps.toolchain });
+    if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobIdFor(key));
+    const job = await producer.submit({
+      cacheKey: key,
+      ...input,
+      btfSha256: kernel.btfSha256,
+      arch: kernel.arch,
+      toolchain: this.deps.toolchain,
+      ...(context.requestId ? { requestId: context.requestId } : {}),
+      ...(context.tenant ? { tenant: context.tenant } : {}),
+    });
     const waitMs = Math.min(req.waitMs ?? DEFAULT_WAIT_MS, config.limits.maxWaitMs);
     metrics.compilesInFlight.inc();
     try {
@@ -106,6 +125,7 @@ export class CompileService {
 
   private async settleOnce(key: string, result: CompileJobResult, kernel: KernelInfo): Promise<CompileResult> {
     if (!result.ok) {
+      this.deps.metrics.compileResults.inc({ outcome: 'error' });
       await this.deps.producer.rememberFailure(key, result);
       throw compileError(result);
     }
@@ -117,6 +137,7 @@ export class CompileService {
     }
     const entry = this.deps.cache.store(key, bytes, result.sha256, result.warnings);
     this.deps.metrics.compileSeconds.observe(result.compileMs / 1000);
+    this.deps.metrics.compileResults.inc({ outcome: 'ok' });
     return this.resultOf(key, entry, kernel, false);
   }
 

@@ -18,7 +18,10 @@ export function compileRoutes(app: FastifyInstance, service: CompileService, lim
       },
     },
     async (request, reply) => {
-      const answer = await service.compile(request.body);
+      const { principal } = request;
+      const answer = await service.compile(request.body, { requestId: request.id, tenant: principal?.tenant, bounded: principal ? !principal.anonymous : false });
+      const body = answer.body;
+      request.log.info('jobId' in body ? { jobId: body.jobId, cacheKey: body.cacheKey } : { cacheKey: body.cacheKey, cached: body.cached, sha256: body.artifact.sha256 }, answer.status === 200 ? 'compile answered' : 'compile queued');
       return reply.status(answer.status).send(answer.body);
     },
   );

@@ -20,6 +20,10 @@ export interface CompileJobData {
   arch: string;
   /** Toolchain identity the API put in the cache key; a worker with another toolchain must not take the job. */
   toolchain: string;
+  /** The API request that queued the job: logged by the worker, so one id follows a compile end to end. */
+  requestId?: string;
+  /** Tenant of that request ("local" for anonymous loopback clients). */
+  tenant?: string;
 }
 
 export type CompileJobResult =
