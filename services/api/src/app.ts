@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { ArtifactCache, CompileProducer, KernelRegistry, LbcConfig } from '@lbc/core';
+import { SharedArtifacts, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig } from '@lbc/core';
 import { CompileService } from './compile/compile-service.ts';
 import type { SourceScanner } from './compile/validate-request.ts';
 import { installErrorHandlers } from './error-handler.ts';
@@ -50,7 +50,9 @@ export function buildApp(deps: ApiDeps): ApiApp {
     return { waiting, active };
   });
   cache.onEvent = metrics.countCacheEvent;
-  const compileService = new CompileService({ ...deps, metrics });
+  // Nodes share no disk: objects one node compiled reach the others through Redis.
+  const shared = new SharedArtifacts(producer.redis, config.sharedArtifactTtlSeconds);
+  const compileService = new CompileService({ ...deps, metrics, shared });
 
   installErrorHandlers(app, DEFAULT_BODY_LIMIT);
   // close() waits for in-flight requests; compile waits could otherwise hold it for minutes.
@@ -71,7 +73,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
   void app.register(async (api) => {
     compileRoutes(api, compileService, config.limits);
     jobRoutes(api, compileService);
-    artifactRoutes(api, cache);
+    artifactRoutes(api, cache, shared);
     kernelRoutes(api, deps.registry, config.limits);
     limitRoutes(api, config.limits);
     healthRoutes(api, { producer, docker: deps.docker, dataDir: config.dataDir, timeoutMs: config.redisTimeoutMs });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type JobStatus } from '@lbc/contract';
-import { sha256Of } from '@lbc/core';
+import { SharedArtifacts, sha256Of } from '@lbc/core';
 import { COMPILES_COUNTER } from '@lbc/worker';
 import { startFarm, type Farm } from './support/farm.ts';
 
@@ -133,13 +133,25 @@ describe('compile farm end to end', () => {
     const source = TRACE(`corrupt ${Date.now()}`);
     const first = (await compile(source)).json() as CompileResult;
     const path = farm.blobs.pathOf(first.artifact.sha256);
-    const bytes = readFileSync(path);
-    bytes[bytes.length - 1]! ^= 0xff;
-    writeFileSync(path, bytes);
+    const corrupt = () => {
+      const bytes = readFileSync(path);
+      bytes[bytes.length - 1]! ^= 0xff;
+      writeFileSync(path, bytes);
+    };
+    corrupt();
 
+    // The copy published for other API nodes (verified against its hash) repairs this node's cache.
+    const repaired = await farm.app.inject({ url: first.artifact.url });
+    expect(repaired.statusCode).toBe(200);
+    expect(sha256Of(repaired.rawPayload)).toBe(first.artifact.sha256);
+    expect(sha256Of(readFileSync(path))).toBe(first.artifact.sha256);
+    expect((await farm.app.inject({ url: '/metrics' })).body).toMatch(/lbc_cache_events_total\{event="corrupt"\} [1-9]/);
+
+    // Without that copy, the corrupt blob is a 404.
+    corrupt();
+    await new SharedArtifacts(farm.producer.redis, 1).forget(first.cacheKey, first.artifact.sha256);
     const download = await farm.app.inject({ url: first.artifact.url });
     expect(download.statusCode).toBe(404);
-    expect((await farm.app.inject({ url: '/metrics' })).body).toMatch(/lbc_cache_events_total\{event="corrupt"\} [1-9]/);
 
     const again = await compile(source);
     expect(again.statusCode).toBe(200);
@@ -153,6 +165,7 @@ describe('compile farm end to end', () => {
     // corrupted object is compiled again.
     writeFileSync(path, 'garbage');
     await farm.producer.queue.remove(jobIdFor(first.cacheKey));
+    await new SharedArtifacts(farm.producer.redis, 1).forget(first.cacheKey, first.artifact.sha256);
     const before = await compiles();
     const recompiled = await compile(source);
     expect(recompiled.json()).toMatchObject({ cached: false, artifact: first.artifact });

@@ -24,6 +24,8 @@ export interface LbcConfig {
   maxQueuedJobs: number;
   /** How long a compile failure answers 422 without recompiling. */
   failureTtlSeconds: number;
+  /** How long a compiled object stays in Redis for the other API nodes to fill their caches from; 0 = not shared. */
+  sharedArtifactTtlSeconds: number;
   /** Bound on every Redis round trip made on a request path, so a dead Redis answers 503 quickly. */
   redisTimeoutMs: number;
   logLevel: string;
@@ -62,6 +64,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig>
     cacheMaxBytes: int(env, 'LBC_CACHE_MAX_BYTES', 1024 * 1024 * 1024),
     maxQueuedJobs: int(env, 'LBC_MAX_QUEUED_JOBS', 1000),
     failureTtlSeconds: int(env, 'LBC_FAILURE_TTL_SECONDS', 600),
+    sharedArtifactTtlSeconds: int(env, 'LBC_SHARED_ARTIFACT_TTL_SECONDS', 7 * 24 * 3600),
     redisTimeoutMs: int(env, 'LBC_REDIS_TIMEOUT_MS', 5000),
     logLevel: env.LBC_LOG_LEVEL || 'info',
   };

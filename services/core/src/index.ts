@@ -12,3 +12,5 @@ export * from './kernels/registry-host.ts';
 export * from './queue/producer.ts';
 export * from './toolchain.ts';
 export * from './source-policy.ts';
+export * from './queue/worker-registry.ts';
+export * from './store/shared-artifacts.ts';

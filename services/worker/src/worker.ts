@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { Redis } from 'ioredis';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
 import { COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
 import { KernelSetStore } from './kernel-set/kernel-set.ts';
@@ -15,6 +15,8 @@ import { DEFAULT_SANDBOX_LIMITS } from './sandbox/hardening.ts';
 import { removeLeftovers } from './sandbox/leftovers.ts';
 import { compileProgram } from './compile/compile-program.ts';
 import { countCompile } from './stats.ts';
+import { DockerHealth } from './farm/docker-health.ts';
+import { startPresence } from './farm/presence.ts';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -34,11 +36,15 @@ export interface WorkerOptions {
   queueName?: string;
   /** How often containers of dead workers on this host are swept (also once at start). */
   leftoverSweepMs?: number;
+  /** Heartbeat period in Redis (worker registry). */
+  heartbeatMs?: number;
 }
 
 export interface RunningWorker {
   /** The toolchain identity this worker compiles with (it refuses jobs asking for another). */
   toolchain: string;
+  /** Its id in the worker registry (lbc:workers). */
+  id: string;
   worker: Worker<CompileJobData, CompileJobResult>;
   close(): Promise<void>;
 }
@@ -65,7 +71,36 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const recent = await kernelSets.mostRecent();
   if (recent) pool.prewarm(recent);
 
-  const processJob = async (job: Job<CompileJobData, CompileJobResult>): Promise<CompileJobResult> => {
+  let active = 0;
+  // Created below; Docker health pauses and resumes it.
+  let worker: Worker<CompileJobData, CompileJobResult> | undefined;
+  const health = new DockerHealth({
+    docker,
+    onChange: (ok) => {
+      if (ok) worker?.resume();
+      else void worker?.pause(true);
+      presence.beat();
+    },
+  });
+  const presence = startPresence(redis, () => ({ toolchain, dockerOk: health.ok, concurrency, active }), opts.heartbeatMs);
+
+  const processJob = async (job: Job<CompileJobData, CompileJobResult>, token?: string): Promise<CompileJobResult> => {
+    active++;
+    try {
+      return await runJob(job);
+    } catch (err) {
+      // Docker gone is not the job's fault: back to the queue without using an attempt.
+      if (!(err instanceof UnrecoverableError) && !(await health.check())) {
+        await job.moveToDelayed(Date.now() + 1000, token);
+        throw new DelayedError();
+      }
+      throw err;
+    } finally {
+      active--;
+    }
+  };
+
+  const runJob = async (job: Job<CompileJobData, CompileJobResult>): Promise<CompileJobResult> => {
     const data = job.data;
     if (data.toolchain !== toolchain) {
       throw new LbcError('LBC_ERR_SANDBOX', `job wants toolchain "${data.toolchain}" but this worker has "${toolchain}"`);
@@ -88,24 +123,30 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     }
   };
 
-  const worker = new Worker<CompileJobData, CompileJobResult>(opts.queueName ?? COMPILE_QUEUE, processJob, {
+  worker = new Worker<CompileJobData, CompileJobResult>(opts.queueName ?? COMPILE_QUEUE, processJob, {
     connection: new Redis(opts.redisUrl, { maxRetriesPerRequest: null }),
     concurrency,
+    // Recorded on each job as processedBy: which worker ran it.
+    name: presence.id,
     lockDuration: opts.lockDurationMs ?? 30_000,
     stalledInterval: opts.stalledIntervalMs ?? 30_000,
     maxStalledCount: 2,
   });
   worker.on('error', () => {});
   await worker.waitUntilReady();
+  const started = worker;
 
   return {
     toolchain,
-    worker,
+    id: presence.id,
+    worker: started,
     async close() {
       clearInterval(sweep);
-      await worker.close();
+      health.stop();
+      await presence.stop();
+      await started.close();
       await pool.close();
-      await worker.disconnect().catch(() => {});
+      await started.disconnect().catch(() => {});
       redis.disconnect();
     },
   };

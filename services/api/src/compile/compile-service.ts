@@ -3,9 +3,10 @@
  * remembered failure, or the shared job for that key → wait → store the object → answer.
  */
 import { LbcError, cacheKey as computeCacheKey, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type JobStatus, type KernelInfo } from '@lbc/contract';
-import type { ArtifactCache, CompileJobResult, CompileProducer, KernelRegistry, LbcConfig } from '@lbc/core';
+import type { ArtifactCache, CompileJobResult, CompileProducer, KernelRegistry, LbcConfig, SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner } from './validate-request.ts';
+import { assertWorkersCanCompile } from './worker-check.ts';
 
 export interface CompileServiceDeps {
   config: LbcConfig;
@@ -19,6 +20,8 @@ export interface CompileServiceDeps {
   scanSource: SourceScanner;
   /** Per-tenant queued-job bound: throws LBC_ERR_TENANT_QUEUE_FULL (auth/tenant-job-bound.ts). */
   admitJob?: (tenant: string, jobId: string) => Promise<void>;
+  /** Objects other API nodes compiled (no shared disk between nodes). */
+  shared?: SharedArtifacts;
 }
 
 /** Who asked: carried into the job (request id, tenant) and used for the tenant's queued-job bound. */
@@ -60,10 +63,13 @@ export class CompileService {
     });
     const hit = cache.lookup(key);
     if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, true) };
+    const elsewhere = await this.fromOtherNodes(key);
+    if (elsewhere) return { status: 200, body: this.resultOf(key, elsewhere, kernel, true) };
 
     const failure = await producer.recentFailure(key);
     if (failure) throw compileError(failure);
 
+    await assertWorkersCanCompile(producer, this.deps.toolchain);
     await registry.ensureShared(kernel.btfSha256);
     if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobIdFor(key));
     const job = await producer.submit({
@@ -138,7 +144,17 @@ export class CompileService {
     const entry = this.deps.cache.store(key, bytes, result.sha256, result.warnings);
     this.deps.metrics.compileSeconds.observe(result.compileMs / 1000);
     this.deps.metrics.compileResults.inc({ outcome: 'ok' });
+    // Best effort: without it, other nodes still fill from the job result while Redis keeps it.
+    await this.deps.shared?.publish({ cacheKey: key, sha256: entry.sha256, bytes, warnings: entry.warnings }).catch(() => {});
     return this.resultOf(key, entry, kernel, false);
+  }
+
+  /** A miss here may be a hit on another API node: take its object from Redis into this cache. */
+  private async fromOtherNodes(key: string) {
+    const shared = this.deps.shared;
+    if (!shared?.enabled) return undefined;
+    const found = await this.deps.producer.guard(shared.byCacheKey(key), 'reading shared artifacts');
+    return found ? this.deps.cache.store(key, found.bytes, found.sha256, found.warnings) : undefined;
   }
 
   private resultOf(key: string, entry: { sha256: string; size: number; warnings: string }, kernel: KernelInfo, cached: boolean): CompileResult {

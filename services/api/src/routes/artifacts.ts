@@ -1,10 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { LbcError } from '@lbc/contract';
-import type { ArtifactCache } from '@lbc/core';
+import type { ArtifactCache, SharedArtifacts } from '@lbc/core';
 import { errorResponses, sha256Params } from '../schemas.ts';
 
 /** Objects are named by their content: a URL's bytes never change, so caches may keep them forever. */
-export function artifactRoutes(app: FastifyInstance, cache: ArtifactCache): void {
+/** An object this node has not stored may have been compiled through another API node: fill from Redis. */
+async function fromOtherNodes(cache: ArtifactCache, shared: SharedArtifacts | undefined, sha256: string): Promise<Buffer | null> {
+  const found = shared?.enabled ? await shared.bySha(sha256).catch(() => null) : null;
+  if (!found) return null;
+  cache.store(found.cacheKey, found.bytes, found.sha256, found.warnings);
+  return found.bytes;
+}
+
+export function artifactRoutes(app: FastifyInstance, cache: ArtifactCache, shared?: SharedArtifacts): void {
   app.get<{ Params: { sha256: string } }>(
     '/v1/artifacts/:sha256',
     {
@@ -22,7 +30,7 @@ export function artifactRoutes(app: FastifyInstance, cache: ArtifactCache): void
       if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
         return reply.status(304).send();
       }
-      const bytes = cache.readBySha(sha256);
+      const bytes = cache.readBySha(sha256) ?? (await fromOtherNodes(cache, shared, sha256));
       if (!bytes) throw new LbcError('LBC_ERR_ARTIFACT_NOT_FOUND', sha256);
       return reply.type('application/octet-stream').header('Content-Disposition', `attachment; filename="${sha256}.bpf.o"`).send(bytes);
     },
