@@ -5,7 +5,12 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { SharedArtifacts, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig } from '@lbc/core';
+import { SharedArtifacts, liveWorkers, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
+import { installAuth } from './auth/install-auth.ts';
+import { TenantJobBound } from './auth/tenant-job-bound.ts';
+import { tokenRoutes } from './auth/token-routes.ts';
+import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import { CompileService } from './compile/compile-service.ts';
 import type { SourceScanner } from './compile/validate-request.ts';
 import { installErrorHandlers } from './error-handler.ts';
@@ -30,6 +35,8 @@ export interface ApiDeps {
   /** For /readyz; omitted when this process does not talk to Docker. */
   docker?: DockerPing;
   logger?: FastifyServerOptions['logger'];
+  /** Bearer tokens; absent ⇒ no token is valid (anonymous access only, as config.authMode allows). */
+  tokens?: TokenStore;
 }
 
 export type ApiApp = FastifyInstance & { metrics: ApiMetrics; compileService: CompileService };
@@ -43,18 +50,36 @@ export function buildApp(deps: ApiDeps): ApiApp {
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Unknown body fields are an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    // Logged as reqId on every line of the request; the worker logs the same field.
+    genReqId: requestIdOf,
   });
   const { producer, cache, config } = deps;
   const metrics = createMetrics(async () => {
-    const [waiting, active] = await Promise.all([producer.waitingCount(), producer.activeCount()]);
-    return { waiting, active };
+    const [counts, workers] = await Promise.all([
+      producer.guard(producer.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'), 'counting jobs'),
+      producer.guard(liveWorkers(producer.redis), 'reading the worker registry'),
+    ]);
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      completed: counts.completed ?? 0,
+      failed: counts.failed ?? 0,
+      workers: workers.length,
+    };
   });
   cache.onEvent = metrics.countCacheEvent;
   // Nodes share no disk: objects one node compiled reach the others through Redis.
   const shared = new SharedArtifacts(producer.redis, config.sharedArtifactTtlSeconds);
-  const compileService = new CompileService({ ...deps, metrics, shared });
+  const jobBound = new TenantJobBound({ redis: producer.redis, jobKey: (id) => producer.queue.toKey(id), limit: config.maxQueuedJobsPerTenant, guard: (w, what) => producer.guard(w, what) });
+  const compileService = new CompileService({ ...deps, metrics, shared, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
 
   installErrorHandlers(app, DEFAULT_BODY_LIMIT);
+  app.addHook('onSend', async (request, reply) => void reply.header(REQUEST_ID_HEADER, request.id));
+  // Before every route: who is asking, and may they.
+  installAuth(app, { config, tokens: deps.tokens, redis: producer.redis, metrics });
+  // Before swagger, so the page and the queue board stay out of the API description.
+  void app.register(async (scope) => dashboardRoutes(scope, { producer, registry: deps.registry, cache, metrics }));
   // close() waits for in-flight requests; compile waits could otherwise hold it for minutes.
   app.addHook('preClose', async () => compileService.drain());
   app.addHook('onResponse', async (request, reply) => {
@@ -78,6 +103,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
     limitRoutes(api, config.limits);
     healthRoutes(api, { producer, docker: deps.docker, dataDir: config.dataDir, timeoutMs: config.redisTimeoutMs });
     metricsRoutes(api, metrics);
+    if (deps.tokens) tokenRoutes(api, deps.tokens);
   });
 
   const decorated = app as unknown as ApiApp;

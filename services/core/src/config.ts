@@ -29,6 +29,32 @@ export interface LbcConfig {
   /** Bound on every Redis round trip made on a request path, so a dead Redis answers 503 quickly. */
   redisTimeoutMs: number;
   logLevel: string;
+  /**
+   * Who may call the API without a token: "loopback" (clients on this machine), "off" (everyone:
+   * only behind your own gateway) or "required" (nobody). Default: loopback when the API listens on
+   * a loopback address, required otherwise.
+   */
+  authMode: AuthMode;
+  /** Requests per minute and tenant (token holders; anonymous loopback clients are not limited). 0 = no limit. */
+  rateLimitPerMinute: number;
+  /** Compiles one tenant may have queued or running at once (429 LBC_ERR_TENANT_QUEUE_FULL beyond). 0 = no bound. */
+  maxQueuedJobsPerTenant: number;
+}
+
+export type AuthMode = 'loopback' | 'required' | 'off';
+export const AUTH_MODES: readonly AuthMode[] = ['loopback', 'required', 'off'];
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped form; "localhost" as people write it. */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.replace(/^\[|\]$/g, '').toLowerCase();
+  return a === 'localhost' || a === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+function authModeFrom(env: Env, host: string): AuthMode {
+  const raw = env.LBC_AUTH;
+  if (raw === undefined || raw === '') return isLoopbackAddress(host) ? 'loopback' : 'required';
+  if (!(AUTH_MODES as string[]).includes(raw)) throw new Error(`LBC_AUTH must be one of ${AUTH_MODES.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as AuthMode;
 }
 
 type Env = Record<string, string | undefined>;
@@ -67,6 +93,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig>
     sharedArtifactTtlSeconds: int(env, 'LBC_SHARED_ARTIFACT_TTL_SECONDS', 7 * 24 * 3600),
     redisTimeoutMs: int(env, 'LBC_REDIS_TIMEOUT_MS', 5000),
     logLevel: env.LBC_LOG_LEVEL || 'info',
+    authMode: 'loopback',
+    rateLimitPerMinute: int(env, 'LBC_RATE_LIMIT_PER_MINUTE', 600),
+    maxQueuedJobsPerTenant: int(env, 'LBC_MAX_QUEUED_JOBS_PER_TENANT', 20),
   };
-  return { ...config, ...overrides, ...(overrides.dataDir ? { dataDir: resolve(overrides.dataDir) } : {}) };
+  const merged = { ...config, ...overrides, ...(overrides.dataDir ? { dataDir: resolve(overrides.dataDir) } : {}) };
+  // The default depends on the address finally listened on (a --host flag counts).
+  if (!overrides.authMode) merged.authMode = authModeFrom(env, merged.host);
+  return merged;
 }

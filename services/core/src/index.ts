@@ -14,3 +14,4 @@ export * from './toolchain.ts';
 export * from './source-policy.ts';
 export * from './queue/worker-registry.ts';
 export * from './store/shared-artifacts.ts';
+export * from './tokens/token-store.ts';

@@ -1,0 +1,61 @@
+/**
+ * The authentication hook: runs first on every request, sets request.principal, and refuses what the
+ * route's access level (access-policy.ts) does not allow. Token holders are always checked, even on
+ * loopback, so a revoked token fails everywhere; requests without one are let in only as the auth
+ * mode allows (loopback clients in "loopback" mode, everyone with "off").
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LbcError } from '@lbc/contract';
+import { isLoopbackAddress, type AuthMode, type TokenStore } from '@lbc/core';
+import { accessFor, type Access } from './access-policy.ts';
+import { readCredentials } from './credentials.ts';
+import type { RequestPrincipal } from './principal.ts';
+
+export interface AuthenticationOptions {
+  mode: AuthMode;
+  /** Absent: no token is valid (only anonymous access, as the mode allows). */
+  tokens?: TokenStore;
+  onDenied?: (reason: 'missing' | 'invalid' | 'forbidden') => void;
+}
+
+export const accessOf = (request: FastifyRequest): Access => accessFor(request.method, request.routeOptions.url ?? request.url);
+
+export function installAuthentication(app: FastifyInstance, options: AuthenticationOptions): void {
+  app.decorateRequest('principal', null as unknown as RequestPrincipal);
+  app.addHook('onRequest', async (request, reply) => {
+    const access = accessOf(request);
+    const deny = (reason: 'missing' | 'invalid' | 'forbidden', err: LbcError) => {
+      options.onDenied?.(reason);
+      // Browsers show a login prompt for Basic; the token goes in the password field.
+      if (err.status === 401) reply.header('WWW-Authenticate', access === 'admin' && isPage(request) ? 'Basic realm="lbc", charset="UTF-8"' : 'Bearer realm="lbc"');
+      throw err;
+    };
+
+    const credentials = readCredentials(request.headers.authorization);
+    const anonymousAllowed = options.mode === 'off' || (options.mode === 'loopback' && isLoopbackAddress(request.ip));
+    if (credentials.kind === 'none') {
+      request.principal = { tenant: options.mode === 'off' ? 'anonymous' : 'local', admin: anonymousAllowed, anonymous: true };
+      if (access === 'public' || anonymousAllowed) return;
+      return deny('missing', new LbcError('LBC_ERR_AUTH_REQUIRED', `${request.method} ${request.url.split('?')[0]} from ${request.ip}`));
+    }
+    if (credentials.kind === 'malformed') {
+      if (access === 'public') return void (request.principal = { tenant: 'anonymous', admin: false, anonymous: true });
+      return deny('invalid', new LbcError('LBC_ERR_AUTH_INVALID', credentials.reason));
+    }
+    const found = options.tokens?.verify(credentials.token);
+    if (!found) {
+      if (access === 'public') return void (request.principal = { tenant: 'anonymous', admin: false, anonymous: true });
+      return deny('invalid', new LbcError('LBC_ERR_AUTH_INVALID', 'unknown or revoked token'));
+    }
+    request.principal = { tenant: found.tenant, admin: found.admin, anonymous: false, tokenId: found.tokenId };
+    request.log = request.log.child({ tenant: found.tenant });
+    if (access === 'admin' && !found.admin) {
+      return deny('forbidden', new LbcError('LBC_ERR_FORBIDDEN', `${request.method} ${request.url.split('?')[0]} (tenant ${found.tenant} has no admin token)`));
+    }
+  });
+}
+
+/** A browser asking for a page (as opposed to a program calling the API). */
+function isPage(request: FastifyRequest): boolean {
+  return request.url.startsWith('/dashboard');
+}

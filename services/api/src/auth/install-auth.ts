@@ -1,0 +1,27 @@
+/**
+ * Authentication and the per-tenant rate limit, installed on the app before any route so every
+ * route (and the dashboard) passes through them. Token routes are registered with the others.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { LbcConfig, TokenStore } from '@lbc/core';
+import type { ApiMetrics } from '../metrics.ts';
+import { installAuthentication } from './authenticate.ts';
+import { registerTenantRateLimit } from './tenant-rate-limit.ts';
+
+export interface AuthDeps {
+  config: LbcConfig;
+  tokens?: TokenStore;
+  /** Shared rate-limit counters. */
+  redis?: Redis;
+  metrics: ApiMetrics;
+}
+
+export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
+  installAuthentication(app, { mode: deps.config.authMode, tokens: deps.tokens, onDenied: (reason) => deps.metrics.authDenied.inc({ reason }) });
+  registerTenantRateLimit(app, {
+    perMinute: deps.config.rateLimitPerMinute,
+    redis: deps.redis,
+    onLimited: () => deps.metrics.authDenied.inc({ reason: 'rate-limited' }),
+  });
+}
