@@ -4,3 +4,4 @@ export * from './limits.ts';
 export * from './cflags.ts';
 export * from './canonical-hash.ts';
 export * from './cache-key.ts';
+export * from './catalog.ts';
