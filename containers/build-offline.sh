@@ -5,7 +5,7 @@
 # (set LBC_IMAGE_REBUILD=1 to force).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image=${LBC_IMAGE:-lbc-compile:trixie-1}
+image=${LBC_IMAGE:-lbc-compile:trixie-2}
 if [ -z "${LBC_IMAGE_REBUILD:-}" ] && docker image inspect "$image" >/dev/null 2>&1; then
   echo "compile image $image already present"; exit 0
 fi
@@ -13,8 +13,10 @@ mirror=${LBC_DEBIAN_MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.li
 mirror=${mirror:-http://deb.debian.org/debian}
 rootfs=$(mktemp -d /var/tmp/lbc-rootfs.XXXXXX)
 trap 'rm -rf "$rootfs"' EXIT
+# Kernel package ingestion (services/worker/src/ingest) unpacks RPMs/DEBs and runs pahole in this image too.
+ingest_tools=dwarves,rpm2cpio,cpio,rpm,xz-utils,zstd,lz4,bzip2
 echo "debootstrap trixie from $mirror (about a minute)"
-debootstrap --variant=minbase --include=clang-19,llvm-19,libbpf-dev,linux-libc-dev,bpftool \
+debootstrap --variant=minbase --include=clang-19,llvm-19,libbpf-dev,linux-libc-dev,bpftool,$ingest_tools \
   trixie "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || { tail -30 "$rootfs.log"; exit 1; }
 rm -f "$rootfs.log"
 bash "$here/image-setup.sh" "$rootfs"

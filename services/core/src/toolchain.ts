@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type Dockerode from 'dockerode';
 import { LbcError } from '@lbc/contract';
 
-export const DEFAULT_IMAGE = 'lbc-compile:trixie-1';
+export const DEFAULT_IMAGE = 'lbc-compile:trixie-2';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
