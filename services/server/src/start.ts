@@ -18,6 +18,8 @@ import {
   registerHostKernel,
   scanSource,
   toolchainIdentity,
+  TokenStore,
+  isLoopbackAddress,
   type LbcConfig,
 } from '@lbc/core';
 import { buildApp } from '@lbc/api';
@@ -87,10 +89,12 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       else log.warn('this host has no /sys/kernel/btf/vmlinux: upload kernels with PUT /v1/kernels/<sha256>');
       log.info({ kernels: await registry.republishAll() }, 'kernel BTF published to Redis');
 
-      const app = buildApp({ config, cache, registry, producer, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker, logger: { level: config.logLevel } });
+      const tokens = new TokenStore(db);
+      if (config.authMode === 'off' && !isLoopbackAddress(config.host)) log.warn({ host: config.host }, 'LBC_AUTH=off on a non-loopback address: anyone who reaches it can compile, register kernels and manage tokens');
+      const app = buildApp({ config, cache, registry, producer, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker, tokens, logger: { level: config.logLevel } });
       closers.push(() => app.close());
       address = await app.listen({ port: config.port, host: config.host });
-      log.info({ address, docs: `${address}/docs` }, 'lbc API listening');
+      log.info({ address, docs: `${address}/docs`, dashboard: `${address}/dashboard`, auth: config.authMode }, 'lbc API listening');
     }
     return { address, redisUrl, close };
   } catch (err) {
