@@ -69,7 +69,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, docker, maxArtifactBytes: config.limits.maxArtifactBytes });
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, docker, maxArtifactBytes: config.limits.maxArtifactBytes, log: log.child({ component: 'worker' }) });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
     }

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
 import { COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   queueName?: string;
   /** How often containers of dead workers on this host are swept (also once at start). */
   leftoverSweepMs?: number;
+  /** Structured log of each job (reqId, jobId, tenant, outcome, ms); absent ⇒ only BullMQ's job log. */
+  log?: Logger;
   /** Heartbeat period in Redis (worker registry). */
   heartbeatMs?: number;
 }
@@ -86,9 +89,17 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 
   const processJob = async (job: Job<CompileJobData, CompileJobResult>, token?: string): Promise<CompileJobResult> => {
     active++;
+    const began = Date.now();
+    const { requestId, tenant, name } = job.data;
+    // reqId is the API request that queued the job: grep it across API and worker logs.
+    const log = opts.log?.child({ reqId: requestId, jobId: job.id, tenant, program: name, attempt: job.attemptsMade + 1 });
+    await job.log(`reqId=${requestId ?? '-'} tenant=${tenant ?? '-'} worker=${presence.id} attempt=${job.attemptsMade + 1}`).catch(() => {});
     try {
-      return await runJob(job);
+      const result = await runJob(job);
+      log?.info({ ms: Date.now() - began, ok: result.ok }, result.ok ? 'compiled' : 'compile error, diagnostics returned');
+      return result;
     } catch (err) {
+      log?.warn({ ms: Date.now() - began, err: (err as Error).message }, 'compile job failed');
       // Docker gone is not the job's fault: back to the queue without using an attempt.
       if (!(err instanceof UnrecoverableError) && !(await health.check())) {
         await job.moveToDelayed(Date.now() + 1000, token);
