@@ -4,6 +4,8 @@ import type { DetectedTarget } from './target/detect-target.ts';
 export interface LbcOptions {
   /** Service URL; default LBC_SERVER, else http://127.0.0.1:8080. */
   server?: string;
+  /** Bearer token for a service that requires one; default LBC_TOKEN. */
+  token?: string;
   /** -DNAME[=VALUE] / -UNAME only. */
   cflags?: readonly string[];
   /** pylcc's name for cflags: a string ("-DLBC_DEBUG -DX=1") or a list. */

@@ -50,6 +50,7 @@ export class Lbc {
       cflags,
       cacheDir: resolveCacheDir(options.cacheDir),
       server: options.server,
+      token: options.token,
       target: options.target,
       onProgress: options.onProgress,
     });

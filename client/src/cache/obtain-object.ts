@@ -10,6 +10,8 @@ export interface ObtainRequest {
   cflags: string[];
   cacheDir: string;
   server?: string;
+  /** Bearer token; default LBC_TOKEN. */
+  token?: string;
   /** Defaults to the running kernel. */
   target?: DetectedTarget;
   onProgress?: (progress: JobProgress, state: JobStatus['state']) => void;
@@ -42,7 +44,7 @@ export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> 
     import('../target/compile-for-target.ts'),
     import('../target/service-btf.ts'),
   ]);
-  const client = new ServiceClient({ server: req.server });
+  const client = new ServiceClient({ server: req.server, token: req.token });
   try {
     const { result, uploadedBtf } = await compileForTarget(
       client,

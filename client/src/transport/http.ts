@@ -7,6 +7,8 @@ export interface HttpOptions {
   connectTimeoutMs?: number;
   /** Default bound on waiting for response headers (a compile request raises it to its waitMs). */
   requestTimeoutMs?: number;
+  /** Bearer token for a service that requires one; default LBC_TOKEN. */
+  token?: string;
 }
 
 export interface HttpResponse {
@@ -29,12 +31,15 @@ export class HttpTransport {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly requestTimeoutMs: number;
+  private readonly authorization: string | undefined;
 
   constructor(server: string, options: HttpOptions = {}) {
     this.server = server;
     const url = new URL(server);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    const token = options.token ?? process.env.LBC_TOKEN;
+    this.authorization = token ? `Bearer ${token}` : undefined;
     this.pool = new Pool(url.origin, { connections: 4, connectTimeout: options.connectTimeoutMs ?? 5_000 });
   }
 
@@ -44,7 +49,7 @@ export class HttpTransport {
       const res = await this.pool.request({
         method: req.method,
         path: this.basePath + req.path,
-        headers: req.headers,
+        headers: this.authorization ? { authorization: this.authorization, ...req.headers } : req.headers,
         body: req.body,
         headersTimeout: timeout,
         bodyTimeout: timeout,
