@@ -3,6 +3,7 @@ import { registerCompile } from './compile-command.ts';
 import { registerKernels } from './kernels-command.ts';
 import { registerInspect } from './inspect-command.ts';
 import { registerRun } from './run-command.ts';
+import { registerTrace } from './trace-command.ts';
 
 const program = new Command('lbc')
   .description('lbc: compile eBPF programs on a remote farm and run them here')
@@ -12,5 +13,6 @@ registerCompile(program);
 registerRun(program);
 registerKernels(program);
 registerInspect(program);
+registerTrace(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,11 @@
+export { parseProbe } from './parse-probe.ts';
+export type { ProbeSpec, ArgSpec, Expr, ProbeKind } from './ast.ts';
+export { translateProbe, functionProto, type ProbePlan, type TranslateEnv } from './translate.ts';
+export { localKernelTypes, farmKernelTypes, pickKernel, type KernelTypes } from './kernel-types.ts';
+export { translateEnv, kernelSymbolNames, traceEvents, eventFields } from './trace-env.ts';
+export { setupOps, teardownOps, type TracefsOp } from './tracefs-ops.ts';
+export { showCommands, shellScript } from './tracefs-script.ts';
+export { TraceSession } from './trace-session.ts';
+export { sweepLeftovers } from './leftovers.ts';
+export { findTracefs } from './tracefs.ts';
+export { formatValue, rawLiteral, conversionOf } from './value-conversions.ts';
