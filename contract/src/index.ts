@@ -5,3 +5,4 @@ export * from './cflags.ts';
 export * from './canonical-hash.ts';
 export * from './cache-key.ts';
 export * from './catalog.ts';
+export * from './ingest.ts';

@@ -14,5 +14,6 @@ export * from './toolchain.ts';
 export * from './source-policy.ts';
 export * from './queue/worker-registry.ts';
 export * from './store/shared-artifacts.ts';
+export * from './ingest/index.ts';
 export * from './catalog/index.ts';
 export * from './tokens/token-store.ts';

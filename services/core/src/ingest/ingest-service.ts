@@ -1,0 +1,203 @@
+/**
+ * The API side of ingestion: receives a package (upload or server-side path) onto disk, queues one
+ * job per package sha256, and registers the kernel when the job completes — the only place a
+ * kernel set from a package becomes visible. Every API process listens for completions; all of
+ * them may race to register, which is idempotent. A completion nobody saw (API down) is registered
+ * at the next start or on the next status read.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import { basename, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ERRORS, LbcError, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
+import type { Db } from '../store/database.ts';
+import type { KernelRegistry } from '../kernels/registry.ts';
+import { getSharedBtf } from '../kernels/btf-store.ts';
+import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
+import { INGEST_QUEUE, ingestJobId, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
+import { IngestRecords } from './ingest-records.ts';
+import { removePackage, spoolPackage } from './spool.ts';
+import type { IngestSettings } from './ingest-settings.ts';
+
+export type IngestJob = Job<IngestJobData, IngestJobResult>;
+
+export interface IngestServiceOptions {
+  dataDir: string;
+  db: Db;
+  registry: KernelRegistry;
+  redisUrl: string;
+  /** Bound on each Redis round trip. */
+  timeoutMs: number;
+  settings: IngestSettings;
+  queueName?: string;
+}
+
+export type IngestSource = { kind: 'upload'; body: Readable; fileName: string } | { kind: 'path'; path: string };
+
+/** Rebuilds the LbcError a worker failed a job with ("LBC_ERR_X: message"). */
+export function errorFromFailedReason(reason: string | undefined): LbcError {
+  const m = /^(LBC_ERR_[A-Z_]+): ([\s\S]*)$/.exec(reason ?? '');
+  if (m && m[1]! in ERRORS) {
+    const err = new LbcError(m[1] as ErrorCode);
+    err.message = m[2]!;
+    return err;
+  }
+  return new LbcError('LBC_ERR_SANDBOX', reason || 'the ingestion job failed');
+}
+
+export class IngestService {
+  readonly queue: Queue<IngestJobData, IngestJobResult>;
+  readonly events: QueueEvents;
+  readonly records: IngestRecords;
+  private readonly redis: Redis;
+  private readonly blocking: Redis;
+  private readonly finalizing = new Map<string, Promise<IngestStatus>>();
+
+  constructor(private readonly options: IngestServiceOptions) {
+    this.redis = createCommandRedis(options.redisUrl, options.timeoutMs);
+    this.blocking = createBlockingRedis(options.redisUrl);
+    const name = options.queueName ?? INGEST_QUEUE;
+    this.queue = new Queue(name, { connection: this.redis });
+    this.queue.on('error', () => {});
+    this.events = new QueueEvents(name, { connection: this.blocking });
+    this.events.on('error', () => {});
+    this.events.setMaxListeners(0);
+    this.records = new IngestRecords(options.db);
+    this.events.on('completed', ({ jobId }) => void this.status(jobId).catch(() => {}));
+    this.events.on('failed', ({ jobId }) => void this.status(jobId).catch(() => {}));
+  }
+
+  get settings(): IngestSettings {
+    return this.options.settings;
+  }
+
+  /** Waits for Redis, then registers what completed while no API process was listening. */
+  async start(timeoutMs = this.options.timeoutMs): Promise<void> {
+    await waitRedisReady(this.redis, timeoutMs);
+    await this.guard(this.queue.waitUntilReady(), 'initialising the ingest queue');
+    await this.guard(this.events.waitUntilReady(), 'subscribing to ingest events');
+    for (const job of await this.guard(this.queue.getCompleted(), 'listing ingestions')) {
+      if (job?.id && !this.records.get(job.data.packageSha256)) await this.status(job.id).catch(() => {});
+    }
+  }
+
+  private guard<T>(work: Promise<T>, what: string): Promise<T> {
+    return withRedisTimeout(work, this.options.timeoutMs, what);
+  }
+
+  /** A server-side path must resolve (symlinks followed) to a regular file under LBC_INGEST_PATH_ROOT. */
+  private async openServerPath(path: string): Promise<{ body: Readable; fileName: string }> {
+    const root = this.options.settings.pathRoot;
+    if (!root) throw new LbcError('LBC_ERR_INGEST_FORBIDDEN', 'server-side paths are disabled (set LBC_INGEST_PATH_ROOT); upload the file instead');
+    let real: string;
+    try {
+      real = await fs.realpath(resolve(root, path));
+    } catch {
+      throw new LbcError('LBC_ERR_BAD_REQUEST', `no such file under the ingest path root: ${JSON.stringify(path)}`, { field: 'path' });
+    }
+    const realRoot = await fs.realpath(root);
+    if (!real.startsWith(realRoot + sep)) throw new LbcError('LBC_ERR_INGEST_FORBIDDEN', `${JSON.stringify(path)} is outside LBC_INGEST_PATH_ROOT`);
+    if (!(await fs.stat(real)).isFile()) throw new LbcError('LBC_ERR_BAD_REQUEST', `${JSON.stringify(path)} is not a regular file`, { field: 'path' });
+    return { body: createReadStream(real), fileName: basename(real) };
+  }
+
+  /** Receives the package and queues its ingestion (or finds it already done or running). */
+  async submit(source: IngestSource, hints: IngestHints, waitMs = 0): Promise<IngestStatus> {
+    const { body, fileName } = source.kind === 'path' ? await this.openServerPath(source.path) : source;
+    const pkg = await spoolPackage(this.options.dataDir, body, this.options.settings.maxBytes);
+    const id = ingestJobId(pkg.sha256);
+    const done = this.records.get(pkg.sha256);
+    if (done) {
+      await removePackage(this.options.dataDir, pkg.sha256);
+      return { ...this.doneStatus(id, pkg.sha256, done.btfSha256, done.btfSource), duplicate: true };
+    }
+    let job = await this.getJob(id);
+    const state = job ? await this.guard(job.getState(), 'reading job state') : 'unknown';
+    // A failed attempt (bad package, or the sandbox) runs again from the start with the fresh upload.
+    if (job && state === 'failed') {
+      await this.guard(job.remove(), 'removing the failed ingestion');
+      job = null;
+    }
+    if (!job || state === 'unknown') {
+      job = await this.guard(
+        this.queue.add(fileName, { packageSha256: pkg.sha256, fileName, size: pkg.size, hints, maxUnpackedBytes: this.options.settings.maxUnpackedBytes }, {
+          jobId: id,
+          attempts: 2,
+          backoff: { type: 'fixed', delay: 1000 },
+          removeOnComplete: { age: 7 * 24 * 3600 },
+          removeOnFail: { age: 24 * 3600 },
+        }),
+        'queueing ingestion',
+      );
+    }
+    if (waitMs > 0) {
+      try {
+        await withRedisTimeout(job.waitUntilFinished(this.events, waitMs), waitMs + this.options.timeoutMs, 'waiting for the ingestion');
+      } catch {
+        // Failed or still running: the status says which.
+      }
+    }
+    return this.status(id);
+  }
+
+  private doneStatus(id: string, packageSha256: string, btfSha256: string, btfSource: string): IngestStatus {
+    const kernel = this.options.registry.get(btfSha256) ?? undefined;
+    return { id, packageSha256, state: 'completed', progress: { stage: 'done', percent: 100 }, kernel, btfSource };
+  }
+
+  private async getJob(id: string): Promise<IngestJob | null> {
+    return ((await this.guard(this.queue.getJob(id), 'reading ingestion')) as IngestJob | undefined) ?? null;
+  }
+
+  /** State of an ingestion; a completed one is registered here if it is not yet. */
+  async status(id: string): Promise<IngestStatus> {
+    const m = /^ingest-([0-9a-f]{64})$/.exec(id);
+    if (!m) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', id);
+    const packageSha256 = m[1]!;
+    const done = this.records.get(packageSha256);
+    if (done) return this.doneStatus(id, packageSha256, done.btfSha256, done.btfSource);
+    const job = await this.getJob(id);
+    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', id);
+    const state = (await this.guard(job.getState(), 'reading job state')) as JobState;
+    const progress = (typeof job.progress === 'object' && job.progress ? job.progress : { stage: 'queued', percent: 0 }) as IngestProgress;
+    if (state === 'completed') return this.finalize(job);
+    if (state === 'failed') {
+      await removePackage(this.options.dataDir, packageSha256);
+      return { id, packageSha256, state, progress, error: errorFromFailedReason(job.failedReason).toBody().error };
+    }
+    return { id, packageSha256, state, progress };
+  }
+
+  private finalize(job: IngestJob): Promise<IngestStatus> {
+    const id = job.id!;
+    let running = this.finalizing.get(id);
+    if (!running) {
+      running = this.register(job).finally(() => this.finalizing.delete(id));
+      this.finalizing.set(id, running);
+    }
+    return running;
+  }
+
+  private async register(job: IngestJob): Promise<IngestStatus> {
+    const { packageSha256, fileName, size } = job.data;
+    const result = job.returnvalue;
+    const btf = await this.guard(getSharedBtf(this.redis, result.btfSha256), 'reading ingested BTF');
+    if (!btf) {
+      // Redis lost the BTF between the worker and us: ingest again (the package is still spooled).
+      await this.guard(job.remove(), 'removing the ingestion');
+      throw new LbcError('LBC_ERR_QUEUE_UNAVAILABLE', 'the ingested BTF vanished from Redis before registration; submit the package again');
+    }
+    await this.options.registry.register({ btf, release: result.release, arch: result.arch, distro: result.distro, source: 'package', expectedSha256: result.btfSha256 });
+    const record = this.records.add(packageSha256, fileName, size, result);
+    await removePackage(this.options.dataDir, packageSha256);
+    return this.doneStatus(job.id!, packageSha256, record.btfSha256, record.btfSource);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.finalizing.values()]);
+    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    this.redis.disconnect();
+    this.blocking.disconnect();
+  }
+}

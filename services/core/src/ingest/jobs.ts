@@ -1,0 +1,54 @@
+/**
+ * The contract of the ingest queue between the API (producer) and the workers: a kernel package,
+ * stored content-addressed in the shared data directory, becomes raw BTF plus the kernel's identity.
+ * The worker never registers: it publishes the BTF to Redis and the API registers it when the job
+ * completes, so a kernel set appears whole or not at all.
+ */
+import { join } from 'node:path';
+import type { Arch, IngestProgress, IngestStage } from '@lbc/contract';
+
+export type { IngestProgress, IngestStage };
+
+export const INGEST_QUEUE = 'lbc-ingest';
+
+/** What the admin may state for files that carry no metadata (raw BTF, BTFHub archives). */
+export interface IngestHints {
+  release?: string;
+  arch?: Arch;
+  distro?: string;
+}
+
+export interface IngestJobData {
+  /** sha256 of the package bytes; the package is at packagePath(dataDir, packageSha256). */
+  packageSha256: string;
+  /** The name the admin gave the file: checked against the package's own metadata. */
+  fileName: string;
+  size: number;
+  hints: IngestHints;
+  /** Largest unpacked size a package header may claim. */
+  maxUnpackedBytes: number;
+}
+
+export interface IngestJobResult {
+  btfSha256: string;
+  btfSize: number;
+  release: string;
+  arch: Arch;
+  distro: string;
+  /** rpm | deb | btf-tar | btf | vmlinux */
+  format: string;
+  /** section (the image's .BTF) | dwarf (encoded with pahole) | raw */
+  btfSource: string;
+  packageName: string;
+  packageVersion: string;
+  /** Wall-clock time in the ingest container. */
+  ms: number;
+}
+
+export const ingestJobId = (packageSha256: string): string => `ingest-${packageSha256}`;
+
+/** Packages waiting for (or being) ingested, by sha256: the API writes them, workers read them. */
+export const ingestPackagesDir = (dataDir: string): string => join(dataDir, 'ingest', 'packages');
+export const packagePath = (dataDir: string, packageSha256: string): string => join(ingestPackagesDir(dataDir), packageSha256);
+/** Uploads being received; renamed into packages/ once complete and hashed. */
+export const ingestSpoolDir = (dataDir: string): string => join(dataDir, 'ingest', 'spool');

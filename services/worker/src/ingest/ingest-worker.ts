@@ -1,0 +1,134 @@
+/**
+ * The ingest worker: a BullMQ consumer of INGEST_QUEUE beside the compile worker, in the same
+ * process. A package becomes raw BTF in the ingest container; the kernel's identity is derived and
+ * checked; the BTF is published to Redis by its hash. The API registers it when the job completes,
+ * so a worker killed at any point leaves nothing half-visible: BullMQ hands the job to another
+ * worker, which starts over in a fresh job directory.
+ */
+import Dockerode from 'dockerode';
+import { Redis } from 'ioredis';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { isLbcError, LbcError, type IngestStage } from '@lbc/contract';
+import {
+  INGEST_QUEUE,
+  ensureImage,
+  imageFromEnv,
+  kernelIdentity,
+  packagePath,
+  putSharedBtf,
+  sha256Of,
+  validateBtfHeader,
+  type IngestJobData,
+  type IngestJobResult,
+  type IngestProgress,
+} from '@lbc/core';
+import { join } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
+import type { SandboxLimits } from '../sandbox/hardening.ts';
+import { DEFAULT_INGEST_LIMITS, runIngestContainer } from './ingest-container.ts';
+
+export interface IngestWorkerOptions {
+  redisUrl: string;
+  /** Shared with the API: packages are read from <dataDir>/ingest/packages. */
+  dataDir: string;
+  image?: string;
+  docker?: Dockerode;
+  /** Ingestions at once in this process (each may use gigabytes). */
+  concurrency?: number;
+  limits?: Partial<SandboxLimits>;
+  timeoutMs?: number;
+  /** Largest BTF accepted from the container. */
+  maxBtfBytes?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  queueName?: string;
+}
+
+export interface RunningIngestWorker {
+  worker: Worker<IngestJobData, IngestJobResult>;
+  close(): Promise<void>;
+}
+
+/** Package faults: running again cannot help, so the job fails at once. */
+const PERMANENT = /^LBC_ERR_(INGEST_|BTF_)/;
+
+export async function startIngestWorker(opts: IngestWorkerOptions): Promise<RunningIngestWorker> {
+  const docker = opts.docker ?? new Dockerode();
+  const image = opts.image ?? imageFromEnv();
+  await ensureImage(docker, image);
+  const limits = { ...DEFAULT_INGEST_LIMITS, ...opts.limits };
+  const jobsDir = join(opts.dataDir, 'jobs');
+  const maxBtfBytes = opts.maxBtfBytes ?? 512 * 1024 * 1024;
+  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => {});
+
+  const processJob = async (job: Job<IngestJobData, IngestJobResult>): Promise<IngestJobResult> => {
+    const data = job.data;
+    const progress = (stage: IngestStage, percent: number) => void job.updateProgress({ stage, percent } satisfies IngestProgress).catch(() => {});
+    try {
+      const file = packagePath(opts.dataDir, data.packageSha256);
+      const stat = await fs.stat(file).catch(() => null);
+      if (!stat?.isFile()) throw new LbcError('LBC_ERR_INGEST_FORMAT', `the package ${data.packageSha256} is not in the ingest directory (workers must share the API's LBC_DATA_DIR); submit it again`);
+      const run = await runIngestContainer({
+        docker,
+        image,
+        jobsDir,
+        limits,
+        timeoutMs: opts.timeoutMs ?? 30 * 60_000,
+        packageFile: file,
+        maxUnpackedBytes: data.maxUnpackedBytes,
+        onProgress: progress,
+      });
+      try {
+        const identity = kernelIdentity(run.facts, data.fileName, data.hints);
+        const read = await readObject(run.job, 'vmlinux.btf', maxBtfBytes);
+        if (!read.ok) throw new LbcError('LBC_ERR_INGEST_NO_BTF', `the ingest tool produced no usable BTF: ${read.detail}`);
+        try {
+          validateBtfHeader(read.bytes);
+        } catch (err) {
+          throw new LbcError('LBC_ERR_INGEST_NO_BTF', `the BTF taken from the package is invalid: ${(err as Error).message}`);
+        }
+        progress('registering', 95);
+        const btfSha256 = sha256Of(read.bytes);
+        await putSharedBtf(redis, btfSha256, read.bytes);
+        return {
+          btfSha256,
+          btfSize: read.bytes.length,
+          ...identity,
+          format: run.facts.format ?? 'unknown',
+          btfSource: run.facts['btf-source'] ?? 'unknown',
+          packageName: run.facts.name ?? '',
+          packageVersion: [run.facts.version, run.facts.release].filter(Boolean).join('-'),
+          ms: run.ms,
+        };
+      } finally {
+        await removeJobDir(run.job.root);
+      }
+    } catch (err) {
+      if (isLbcError(err) && PERMANENT.test(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      throw err;
+    }
+  };
+
+  const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', () => {});
+  const worker = new Worker<IngestJobData, IngestJobResult>(opts.queueName ?? INGEST_QUEUE, processJob, {
+    connection,
+    concurrency: opts.concurrency ?? 1,
+    // Ingestions run for minutes: the lock is renewed while they do; a dead worker's job is retaken.
+    lockDuration: opts.lockDurationMs ?? 60_000,
+    stalledInterval: opts.stalledIntervalMs ?? 60_000,
+    maxStalledCount: 2,
+  });
+  worker.on('error', () => {});
+  await worker.waitUntilReady();
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await worker.disconnect().catch(() => {});
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/** A real ingestion pipeline for tests: private Redis, SQLite + blobs, the API-side service and an ingest worker. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, openDatabase, type Db, type IngestSettings } from '@lbc/core';
+import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
+import { startIngestWorker, type RunningIngestWorker } from '../src/ingest/ingest-worker.ts';
+
+export interface IngestHarness {
+  dataDir: string;
+  db: Db;
+  redis: Redis;
+  privateRedis: PrivateRedis;
+  registry: KernelRegistry;
+  service: IngestService;
+  worker: RunningIngestWorker;
+  close(): Promise<void>;
+}
+
+export async function startIngestHarness(opts: { settings?: Partial<IngestSettings>; worker?: boolean } = {}): Promise<IngestHarness> {
+  const privateRedis = await startPrivateRedis();
+  const dataDir = mkdtempSync(join(tmpdir(), 'lbc-ingest-test-'));
+  const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: null });
+  redis.on('error', () => {});
+  const db = openDatabase(dataDir);
+  const registry = new KernelRegistry(db, new BlobStore(join(dataDir, 'blobs')), redis);
+  const service = new IngestService({ dataDir, db, registry, redisUrl: privateRedis.url, timeoutMs: 5000, settings: { ...DEFAULT_INGEST_SETTINGS, ...opts.settings } });
+  await service.start();
+  const worker = await startIngestWorker({ redisUrl: privateRedis.url, dataDir });
+  return {
+    dataDir,
+    db,
+    redis,
+    privateRedis,
+    registry,
+    service,
+    worker,
+    async close() {
+      await worker.close();
+      await service.close();
+      redis.disconnect();
+      db.close();
+      await privateRedis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

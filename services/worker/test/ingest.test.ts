@@ -1,0 +1,147 @@
+/**
+ * Kernel packages built here with gcc -g, pahole, rpmbuild and dpkg-deb go through the real
+ * pipeline (queue → locked-down ingest container → registration): the kernel is registered under
+ * the package's release, arch and distro, and its BTF lays the structs out as the C compiler does.
+ */
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBtf, type Btf, type BtfTypeOf } from '@lbc/btf';
+import type { IngestStatus } from '@lbc/contract';
+import type { IngestHints } from '@lbc/core';
+import { FixtureBuilder } from './ingest-fixtures.ts';
+import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
+
+let h: IngestHarness;
+let fx: FixtureBuilder;
+let offsets: Record<string, number>;
+const dir = mkdtempSync(join(tmpdir(), 'lbc-ingest-fx-'));
+
+beforeAll(async () => {
+  fx = new FixtureBuilder(dir);
+  offsets = fx.offsets();
+  h = await startIngestHarness();
+});
+afterAll(async () => {
+  await h?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ingest = (file: string, hints: IngestHints = {}, fileName = basename(file)): Promise<IngestStatus> =>
+  h.service.submit({ kind: 'upload', body: createReadStream(file), fileName }, hints, 60_000);
+
+function member(btf: Btf, struct: string, name: string) {
+  const [t] = btf.findByName(struct, 'struct') as BtfTypeOf<'struct'>[];
+  return t?.members.find((m) => m.name === name);
+}
+
+/** The registered kernel's BTF holds the structs of the C source, at the C compiler's offsets. */
+function expectKernelStructs(status: IngestStatus, tag: string): void {
+  expect(status.error).toBeUndefined();
+  expect(status.state).toBe('completed');
+  const btf = parseBtf(h.registry.readBtf(status.kernel!.btfSha256)!);
+  const [task] = btf.findByName('task_struct', 'struct') as BtfTypeOf<'struct'>[];
+  expect(task?.size).toBe(offsets.sizeof);
+  for (const m of ['prio', 'se', 'comm', 'tasks']) expect(member(btf, 'task_struct', m)?.bitOffset).toBe(offsets[m]! * 8);
+  expect(member(btf, 'sched_entity', 'run_node')?.bitOffset).toBe(offsets['se.run_node']! * 8);
+  expect(member(btf, 'task_struct', 'ptrace')?.bitSize).toBe(5);
+  expect(btf.findByName(tag, 'struct')).toHaveLength(1);
+}
+
+describe('ingesting kernel packages', () => {
+  it('a debuginfo RPM (zstd payload): BTF from DWARF with pahole, identity from the RPM header', async () => {
+    const vmlinux = fx.dwarfElf('fx_rpm_zstd');
+    const rpm = fx.rpm({
+      name: 'kernel-debuginfo', version: '5.10.134', release: '16.al8', arch: 'x86_64', vendor: 'Alibaba Cloud',
+      files: { '/usr/lib/debug/lib/modules/5.10.134-16.al8.x86_64/vmlinux': vmlinux }, payload: 'zstd',
+    });
+    const status = await ingest(rpm);
+    expectKernelStructs(status, 'fx_rpm_zstd');
+    expect(status.btfSource).toBe('dwarf');
+    expect(status.kernel).toMatchObject({ release: '5.10.134-16.al8.x86_64', arch: 'x86_64', distro: 'alinux', source: 'package' });
+  });
+
+  it('a debuginfo RPM (xz payload) of a CentOS kernel', async () => {
+    const rpm = fx.rpm({
+      name: 'kernel-debuginfo', version: '4.18.0', release: '348.el8', arch: 'x86_64', vendor: 'CentOS',
+      files: { '/usr/lib/debug/lib/modules/4.18.0-348.el8.x86_64/vmlinux': fx.dwarfElf('fx_rpm_xz') }, payload: 'xz',
+    });
+    const status = await ingest(rpm);
+    expectKernelStructs(status, 'fx_rpm_xz');
+    expect(status.kernel).toMatchObject({ release: '4.18.0-348.el8.x86_64', arch: 'x86_64', distro: 'centos' });
+  });
+
+  it('a Debian -dbg DEB (xz): vmlinux with DWARF', async () => {
+    const deb = fx.deb({
+      name: 'linux-image-6.1.0-97-cloud-amd64-dbg', version: '6.1.148-1', arch: 'amd64',
+      files: { '/usr/lib/debug/boot/vmlinux-6.1.0-97-cloud-amd64': fx.dwarfElf('fx_deb_dbg') }, compression: 'xz',
+    });
+    const status = await ingest(deb);
+    expectKernelStructs(status, 'fx_deb_dbg');
+    expect(status.kernel).toMatchObject({ release: '6.1.0-97-cloud-amd64', arch: 'x86_64', distro: 'debian' });
+  });
+
+  it('a kernel image DEB (zstd) whose vmlinuz (zstd) carries .BTF', async () => {
+    const vmlinuz = fx.vmlinuz(fx.btfElf('fx_deb_image'), 'zstd');
+    const deb = fx.deb({
+      name: 'linux-image-6.1.0-98-cloud-amd64', version: '6.1.150-1', arch: 'amd64',
+      files: { '/boot/vmlinuz-6.1.0-98-cloud-amd64': vmlinuz }, compression: 'zstd',
+    });
+    const status = await ingest(deb);
+    expectKernelStructs(status, 'fx_deb_image');
+    expect(status.btfSource).toBe('section');
+    expect(status.kernel).toMatchObject({ release: '6.1.0-98-cloud-amd64', arch: 'x86_64', distro: 'debian' });
+  });
+
+  it('an Ubuntu ddeb whose vmlinuz is gzip-compressed', async () => {
+    const ddeb = fx.deb({
+      name: 'linux-image-unsigned-5.15.0-91-generic-dbgsym', version: '5.15.0-91.101', arch: 'amd64', maintainer: 'Ubuntu Kernel Team <kernel-team@lists.ubuntu.com>',
+      files: { '/boot/vmlinuz-5.15.0-91-generic': fx.vmlinuz(fx.btfElf('fx_ddeb'), 'gzip') }, compression: 'xz',
+      fileName: 'linux-image-unsigned-5.15.0-91-generic-dbgsym_5.15.0-91.101_amd64.ddeb',
+    });
+    const status = await ingest(ddeb);
+    expectKernelStructs(status, 'fx_ddeb');
+    expect(status.kernel).toMatchObject({ release: '5.15.0-91-generic', arch: 'x86_64', distro: 'ubuntu' });
+  });
+
+  it('a BTFHub archive: release from the archive, arch from the release, distro from the request', async () => {
+    const archive = fx.btfHubArchive('fx_hub', '5.4.0-1010-aws.x86_64');
+    const status = await ingest(archive, { distro: 'ubuntu' });
+    expectKernelStructs(status, 'fx_hub');
+    expect(status.kernel).toMatchObject({ release: '5.4.0-1010-aws.x86_64', arch: 'x86_64', distro: 'ubuntu' });
+  });
+
+  it('raw BTF with release and arch given', async () => {
+    const status = await ingest(fx.rawBtf('fx_raw'), { release: '6.6.0-custom', arch: 'aarch64', distro: 'custom' });
+    expectKernelStructs(status, 'fx_raw');
+    expect(status.kernel).toMatchObject({ release: '6.6.0-custom', arch: 'aarch64', distro: 'custom' });
+  });
+
+  it('the same package twice is a no-op; another package with identical BTF shares the kernel set', async () => {
+    const rpm = fx.rpm({
+      name: 'kernel-debuginfo', version: '5.10.134', release: '17.al8', arch: 'x86_64',
+      files: { '/usr/lib/debug/lib/modules/5.10.134-17.al8.x86_64/vmlinux': fx.dwarfElf('fx_twice') }, payload: 'xz',
+    });
+    const first = await ingest(rpm);
+    expectKernelStructs(first, 'fx_twice');
+    const kernels = h.registry.list().length;
+    const again = await ingest(rpm);
+    expect(again).toMatchObject({ state: 'completed', duplicate: true, kernel: { btfSha256: first.kernel!.btfSha256 } });
+    expect(h.registry.list()).toHaveLength(kernels);
+  });
+
+  it('reports progress stages while the job runs', async () => {
+    const seen = new Set<string>();
+    const onProgress = ({ data }: { data: unknown }) => seen.add((data as { stage: string }).stage);
+    h.service.events.on('progress', onProgress);
+    const deb = fx.deb({
+      name: 'linux-image-6.1.0-96-cloud-amd64', version: '6.1.147-1', arch: 'amd64',
+      files: { '/boot/vmlinuz-6.1.0-96-cloud-amd64': fx.vmlinuz(fx.btfElf('fx_progress'), 'xz') }, compression: 'xz',
+    });
+    const status = await ingest(deb);
+    h.service.events.off('progress', onProgress);
+    expect(status.state).toBe('completed');
+    expect([...seen]).toEqual(expect.arrayContaining(['detecting', 'metadata', 'unpacking', 'converting', 'registering']));
+  });
+});
