@@ -14,7 +14,10 @@
         "src/ring-view.cc",
         "src/perf-buffer.cc",
         "src/perf-event.cc",
-        "src/kernel-inventory.cc"
+        "src/kernel-inventory.cc",
+        "src/object-setup.cc",
+        "src/global-data.cc",
+        "src/kernel-probe.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "libraries": ["-lbpf", "-lelf", "-lz"],

@@ -7,3 +7,16 @@ export { detectTarget, type DetectedTarget } from './target/index.ts';
 export { resolveCacheDir } from './cache/cache-dir.ts';
 export { ObjectCache } from './cache/object-cache.ts';
 export { LbcMap, formatLog2Hist, type LbcMaps, type StackFrame, type EventCallback, type EventSubscription } from './maps/index.ts';
+export type { GlobalVars } from './globals/index.ts';
+export {
+  LbcProgram,
+  planFallbacks,
+  findTwins,
+  probeKernelFeatures,
+  type LbcPrograms,
+  type FallbackDecision,
+  type KernelFeatures,
+  type ProgramFacts,
+  type EventBufferChoice,
+  type EventBufferNames,
+} from './programs/index.ts';

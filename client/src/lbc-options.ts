@@ -12,6 +12,18 @@ export interface LbcOptions {
   env?: string | readonly string[];
   /** Attach every program by its section name once loaded (default true). */
   attach?: boolean;
+  /**
+   * false: `ready` resolves with the object opened but not loaded, to set constants
+   * (`lbc.rodata.NAME = v`), programs and maps up; then `await lbc.load()` and `await lbc.attach()`.
+   */
+  load?: boolean;
+  /**
+   * Before load, turn off the side of each program twin this kernel cannot run (fentry/fexit vs
+   * their kprobe/tracepoint twin; see client/src/programs/fallbacks.ts). Default true.
+   */
+  fallbacks?: boolean;
+  /** Twins the names and sections do not reveal: { trampoline program: its fallback program }. */
+  twins?: Record<string, string>;
   /** Extra headers, relative path → text, sent with the source. */
   includes?: Record<string, string>;
   /** Directories searched for the source's quoted #include files (after the source's own directory). */

@@ -1,7 +1,21 @@
 import { LbcError, validateCflags } from '@lbc/contract';
-import type { NativeLink, NativeObject, NativeProgramInfo } from './native/types.ts';
+import { parseBtf } from '@lbc/btf';
+import type { NativeAddon, NativeLink, NativeObject } from './native/types.ts';
 import { loadNative } from './native/index.ts';
-import { createMaps, type LbcMaps } from './maps/index.ts';
+import { createMaps, type LbcMaps, type OpenedMaps } from './maps/index.ts';
+import { Globals, type GlobalVars } from './globals/index.ts';
+import {
+  LbcProgram,
+  chooseEventBuffer,
+  findProgram,
+  planFallbacks,
+  probeKernelFeatures,
+  programList,
+  type EventBufferChoice,
+  type EventBufferNames,
+  type FallbackDecision,
+  type LbcPrograms,
+} from './programs/index.ts';
 import * as attach from './attach/index.ts';
 import { obtainObject, type ObtainedObject } from './cache/obtain-object.ts';
 import { resolveCacheDir } from './cache/cache-dir.ts';
@@ -14,10 +28,14 @@ import { optionCflags, type LbcOptions } from './lbc-options.ts';
  * pylcc's ClbcBase for Node: `new Lbc(name, source?)` compiles through the service (or takes the
  * locally cached object), loads it, attaches every program by section name, and exposes typed maps.
  * The attach methods take the program's C function name first, like pylcc's attach_* calls.
+ *
+ * With `{ load: false }`, `ready` hands back the object opened but not loaded: set constants
+ * (`lbc.rodata.NAME = v`), turn programs off or retarget them, size and pin maps, then
+ * `await lbc.load()` and `await lbc.attach()`. One compiled object serves every such set-up.
  */
 export class Lbc {
   readonly name: string;
-  /** Resolves to this instance once loaded (and attached unless `attach: false`). */
+  /** Resolves to this instance once loaded (and attached unless `attach: false`); with `load: false`, once opened. */
   readonly ready: Promise<this>;
   /** Where the object came from: 'cache' means no request was made. Set once ready. */
   origin: ObtainedObject['from'] | undefined;
@@ -25,10 +43,15 @@ export class Lbc {
   warnings = '';
   /** Programs whose section names no target (SEC("uprobe"), SEC("xdp"), ...): attach them by hand. */
   unattached: Array<{ prog: string; section: string }> = [];
+  /** Programs turned off before load because this kernel runs their twin instead (see `fallbacks` option). */
+  fallbacks: FallbackDecision[] = [];
 
   private object: NativeObject | undefined;
-  private mapSet: LbcMaps | undefined;
-  private programList: NativeProgramInfo[] = [];
+  private native: NativeAddon | undefined;
+  private mapSet: OpenedMaps | undefined;
+  private globalSet: Globals | undefined;
+  private programSet: LbcPrograms | undefined;
+  private readonly isLoaded = { value: false };
   private readonly links: NativeLink[] = [];
   private closed = false;
 
@@ -62,16 +85,19 @@ export class Lbc {
     const btfCustomPath = options.btfCustomPath ?? obtained.entry.btfCustomPath;
     const object = native.openObject(obtained.object, this.name, btfCustomPath ? { btfCustomPath } : {});
     this.object = object;
+    this.native = native;
     trackForExit(this);
     try {
-      attach.loadObject(object, this.name);
-      this.programList = object.programs();
-      this.mapSet = createMaps(native, object, object.btf());
-      if (options.attach !== false) {
-        const { links, skipped } = attach.autoAttach(object);
-        this.links.push(...links);
-        this.unattached = skipped;
-      }
+      const raw = object.btf();
+      const btf = raw ? parseBtf(raw) : null;
+      this.mapSet = createMaps(native, object, btf, { loaded: false });
+      this.globalSet = new Globals(object, btf, this.name);
+      const state = { object, objectName: this.name, loaded: this.isLoaded };
+      this.programSet = programList(object.programs().map((info) => new LbcProgram(state, info)));
+      if (options.fallbacks !== false) this.turnOffTwins(native, options.twins);
+      if (options.load === false) return this;
+      this.loadNow();
+      if (options.attach !== false) this.attachAll();
     } catch (err) {
       this.close();
       throw err;
@@ -79,20 +105,133 @@ export class Lbc {
     return this;
   }
 
-  /** Typed maps by their C names (see client/src/maps). */
+  /** Typed maps by their C names (see client/src/maps); before load, `maxEntries`, `valueSize`, `pinPath`, `reuseFd()`. */
   get maps(): LbcMaps {
     if (!this.mapSet) throw this.notReady();
     return this.mapSet;
   }
 
-  get programs(): NativeProgramInfo[] {
-    if (!this.object) throw this.notReady();
-    return this.programList;
+  /** Every program, as an array and by C name: `lbc.programs.on_exec.autoload = false` (before load). */
+  get programs(): LbcPrograms {
+    if (!this.programSet || this.closed) throw this.notReady();
+    return this.programSet;
   }
 
-  /** By section name, as `attach: true` does for every program. */
-  attach(prog: string): NativeLink {
-    return this.keep(attach.attachBySection(this.loaded(), prog));
+  /** One program by C name (also those named like an array member, e.g. `map`). */
+  program(name: string): LbcProgram {
+    return findProgram(this.programs, name, this.name);
+  }
+
+  /** `const volatile` globals: set before load, readable after (frozen). */
+  get rodata(): GlobalVars {
+    return this.globals().sections['.rodata']!;
+  }
+
+  /** Zero-initialised globals: set before load; after load the live values, readable and writable. */
+  get bss(): GlobalVars {
+    return this.globals().sections['.bss']!;
+  }
+
+  /** Initialised globals, as .bss. */
+  get data(): GlobalVars {
+    return this.globals().sections['.data']!;
+  }
+
+  /** Every section of globals by ELF name, custom ones included: `lbc.sections['.data.tuning'].bias`. */
+  get sections(): Record<string, GlobalVars> {
+    return this.globals().sections;
+  }
+
+  /** Loads an object opened with `{ load: false }`, with the constants, programs and maps as set up. */
+  async load(): Promise<this> {
+    await this.ready;
+    if (this.closed) throw new LbcError('LBC_ERR_CLOSED', this.name);
+    if (this.isLoaded.value) throw new LbcError('LBC_ERR_ALREADY_LOADED', `${this.name} is already loaded`);
+    try {
+      this.loadNow();
+    } catch (err) {
+      // libbpf does not load an object twice: a failed load leaves nothing to retry with.
+      this.close();
+      throw err;
+    }
+    return this;
+  }
+
+  /**
+   * Without arguments: attaches every loaded program by its section name, as `attach: true` does
+   * at start (programs no section can attach are listed in `unattached`). With a program name:
+   * that program only, returning its link.
+   */
+  attach(): Promise<this>;
+  attach(prog: string): NativeLink;
+  attach(prog?: string): NativeLink | Promise<this> {
+    if (prog !== undefined) return this.keep(attach.attachBySection(this.loaded(), prog));
+    return this.ready.then(() => {
+      this.attachAll();
+      return this;
+    });
+  }
+
+  /**
+   * Before load: picks the ring buffer, or its perf event array twin where this kernel has no
+   * ring buffers, sets the program's flag and leaves the other map uncreated (see
+   * client/src/programs/event-buffer.ts for how the program declares them). Returns the map to read.
+   */
+  chooseEventBuffer(names: EventBufferNames = {}, probe: { ringbuf?: boolean } = {}): EventBufferChoice {
+    const object = this.opened();
+    const native = this.native!;
+    const maps = this.maps;
+    return chooseEventBuffer(
+      {
+        name: this.name,
+        rodata: this.rodata,
+        hasMap: (map) => map in maps,
+        setMapAutocreate: (map, on) => object.setMapAutocreate(map, on),
+      },
+      probe.ringbuf ?? probeKernelFeatures(native).ringbuf(),
+      names,
+    );
+  }
+
+  private loadNow(): void {
+    const object = this.opened();
+    this.globalSet!.beforeLoad(object);
+    attach.loadObject(object, this.name);
+    this.isLoaded.value = true;
+    const maps = object.maps();
+    this.mapSet!.afterLoad();
+    this.globalSet!.afterLoad(this.native!, maps);
+    const infos = object.programs();
+    for (const p of this.programSet!) {
+      const info = infos.find((i) => i.name === p.name);
+      if (info) p.refresh(info);
+    }
+  }
+
+  private attachAll(): void {
+    const { links, skipped } = attach.autoAttach(this.loaded());
+    this.links.push(...links);
+    this.unattached = skipped;
+  }
+
+  private turnOffTwins(native: NativeAddon, twins: Record<string, string> | undefined): void {
+    const programs = this.programSet!;
+    const decisions = planFallbacks(programs, probeKernelFeatures(native), twins);
+    for (const d of decisions) findProgram(programs, d.prog, this.name).autoload = false;
+    this.fallbacks = decisions;
+  }
+
+  private globals(): Globals {
+    if (!this.globalSet || this.closed) throw this.notReady();
+    return this.globalSet;
+  }
+
+  /** The object before load, for set-up. */
+  private opened(): NativeObject {
+    if (this.closed) throw new LbcError('LBC_ERR_CLOSED', this.name);
+    if (!this.object) throw this.notReady();
+    if (this.isLoaded.value) throw new LbcError('LBC_ERR_ALREADY_LOADED', `${this.name}: set-up applies before load only`);
+    return this.object;
   }
 
   /** This kernel has no kprobes: the error says so and names tracepoint / raw_tp / tp_btf. */
@@ -160,6 +299,7 @@ export class Lbc {
   private loaded(): NativeObject {
     if (this.closed) throw new LbcError('LBC_ERR_CLOSED', this.name);
     if (!this.object) throw this.notReady();
+    if (!this.isLoaded.value) throw new LbcError('LBC_ERR_NOT_LOADED', `${this.name} is opened but not loaded: await lbc.load() first`);
     return this.object;
   }
 
@@ -182,6 +322,7 @@ export class Lbc {
     }
     this.mapSet?.close();
     this.mapSet = undefined;
+    this.globalSet?.close();
     this.object?.close();
     this.object = undefined;
   }

@@ -5,6 +5,8 @@
 #include "addon-data.h"
 #include "bpf-link.h"
 #include "bpf-object.h"
+#include "global-data.h"
+#include "kernel-probe.h"
 #include "kernel-inventory.h"
 #include "libbpf-log.h"
 #include "map-ops.h"
@@ -41,6 +43,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listPrograms", Napi::Function::New<ListPrograms>(env, "listPrograms"));
   exports.Set("listMaps", Napi::Function::New<ListMaps>(env, "listMaps"));
   exports.Set("listLinks", Napi::Function::New<ListLinks>(env, "listLinks"));
+  exports.Set("mapGlobalData", Napi::Function::New<MapGlobalData>(env, "mapGlobalData"));
+  exports.Set("probeMapType", Napi::Function::New<ProbeMapType>(env, "probeMapType"));
+  exports.Set("probeProgType", Napi::Function::New<ProbeProgType>(env, "probeProgType"));
+  exports.Set("probeTrampoline", Napi::Function::New<ProbeTrampoline>(env, "probeTrampoline"));
   return exports;
 }
 

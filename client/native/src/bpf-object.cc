@@ -29,6 +29,15 @@ Napi::Function BpfObject::Define(Napi::Env env) {
                          InstanceMethod<&BpfObject::AttachNetns>("attachNetns"),
                          InstanceMethod<&BpfObject::AttachTrace>("attachTrace"),
                          InstanceMethod<&BpfObject::Close>("close"),
+                         InstanceMethod<&BpfObject::SetAutoload>("setAutoload"),
+                         InstanceMethod<&BpfObject::SetAttachTarget>("setAttachTarget"),
+                         InstanceMethod<&BpfObject::SetMapMaxEntries>("setMapMaxEntries"),
+                         InstanceMethod<&BpfObject::SetMapValueSize>("setMapValueSize"),
+                         InstanceMethod<&BpfObject::SetMapPinPath>("setMapPinPath"),
+                         InstanceMethod<&BpfObject::ReuseMapFd>("reuseMapFd"),
+                         InstanceMethod<&BpfObject::SetMapAutocreate>("setMapAutocreate"),
+                         InstanceMethod<&BpfObject::MapInitialValue>("mapInitialValue"),
+                         InstanceMethod<&BpfObject::SetMapInitialValue>("setMapInitialValue"),
                      });
 }
 
@@ -114,6 +123,7 @@ Napi::Value BpfObject::Programs(const Napi::CallbackInfo& info) {
     const char* typeName = libbpf_bpf_prog_type_str(bpf_program__type(prog));
     entry.Set("typeName", typeName ? typeName : "unknown");
     entry.Set("attachType", static_cast<double>(bpf_program__expected_attach_type(prog)));
+    entry.Set("autoload", bpf_program__autoload(prog));
     int fd = bpf_program__fd(prog);
     entry.Set("fd", fd < 0 ? -1 : fd);
     entry.Set("id", KernelId(fd));
@@ -142,6 +152,10 @@ Napi::Value BpfObject::Maps(const Napi::CallbackInfo& info) {
     entry.Set("maxEntries", static_cast<double>(bpf_map__max_entries(map)));
     entry.Set("btfKeyTypeId", static_cast<double>(bpf_map__btf_key_type_id(map)));
     entry.Set("btfValueTypeId", static_cast<double>(bpf_map__btf_value_type_id(map)));
+    entry.Set("mapFlags", static_cast<double>(bpf_map__map_flags(map)));
+    entry.Set("internal", bpf_map__is_internal(map));
+    const char* pinPath = bpf_map__pin_path(map);
+    if (pinPath != nullptr) entry.Set("pinPath", pinPath);
     list.Set(i++, entry);
   }
   return list;

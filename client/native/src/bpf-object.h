@@ -32,9 +32,21 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value AttachNetns(const Napi::CallbackInfo& info);
   Napi::Value AttachTrace(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  // Set-up between open and load (object-setup.cc).
+  Napi::Value SetAutoload(const Napi::CallbackInfo& info);
+  Napi::Value SetAttachTarget(const Napi::CallbackInfo& info);
+  Napi::Value SetMapMaxEntries(const Napi::CallbackInfo& info);
+  Napi::Value SetMapValueSize(const Napi::CallbackInfo& info);
+  Napi::Value SetMapPinPath(const Napi::CallbackInfo& info);
+  Napi::Value ReuseMapFd(const Napi::CallbackInfo& info);
+  Napi::Value SetMapAutocreate(const Napi::CallbackInfo& info);
+  Napi::Value MapInitialValue(const Napi::CallbackInfo& info);
+  Napi::Value SetMapInitialValue(const Napi::CallbackInfo& info);
 
   bpf_object* Require(Napi::Env env);
   bpf_program* FindProgram(Napi::Env env, const Napi::Value& name);
+  /** By C name, or by ELF section name (".bss", ".data.foo") for the maps libbpf makes for globals. */
+  bpf_map* FindMap(Napi::Env env, const Napi::Value& name);
   Napi::Value AttachWith(Napi::Env env, const std::string& what, const std::function<bpf_link*()>& attach);
 
   bpf_object* object_ = nullptr;

@@ -29,6 +29,8 @@ export function autoAttach(object: NativeObject): AutoAttachResult {
   const result: AutoAttachResult = { links: [], skipped: [] };
   try {
     for (const program of object.programs()) {
+      // Set up not to load (autoload = false, or a twin turned off): nothing to attach.
+      if (program.autoload === false) continue;
       try {
         result.links.push(attachBySection(object, program.name));
       } catch (err) {

@@ -18,16 +18,25 @@ export type { MapEntry, UpdateFlag } from './key-value-ops.ts';
 /** Map names → maps, plus a non-enumerable `close()` that closes every map's buffers and marks them closed. */
 export type LbcMaps = Record<string, LbcMap> & { close(): void };
 
+/** createMaps' result for an object not loaded yet: `afterLoad()` re-reads fds and sizes. */
+export type OpenedMaps = LbcMaps & { afterLoad(): void };
+
 /** Maps libbpf creates for globals (.bss, .data, .rodata, .kconfig) are skipped: they are not user maps. */
 function isInternalMap(name: string): boolean {
   return name.includes('.');
 }
 
-export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf | Buffer | null): LbcMaps {
+/**
+ * The maps of `obj`. Of a loaded object by default; with `{ loaded: false }` of an opened one,
+ * whose maps take set-up (maxEntries, valueSize, pinPath, reuseFd) until `afterLoad()`.
+ */
+export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf | Buffer | null, opts?: { loaded: boolean }): OpenedMaps {
   const btf = btfOrRaw === null ? null : Buffer.isBuffer(btfOrRaw) ? parseBtf(btfOrRaw) : btfOrRaw;
   const closed = { value: false };
+  const loaded = { value: opts?.loaded ?? true };
   let cpus: number | undefined;
   const maps: Record<string, LbcMap> = {};
+  const contexts: MapContext[] = [];
   for (const info of obj.maps()) {
     if (isInternalMap(info.name)) continue;
     const perCpu = isPerCpu(info.type);
@@ -41,7 +50,17 @@ export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf
       cpus: perCpu ? cpus! : 1,
       perCpu,
       closed,
+      loaded,
+      object: obj,
+      refresh() {
+        const now = obj.maps().find((m) => m.name === ctx.info.name);
+        if (!now) return;
+        ctx.info = now;
+        ctx.key = mapCodec(btf, now.btfKeyTypeId, now.keySize, 'key');
+        ctx.value = mapCodec(btf, now.btfValueTypeId, now.valueSize, 'value');
+      },
     };
+    contexts.push(ctx);
     const eventType = recordedEventType(btf, info.name);
     maps[info.name] = new LbcMap(ctx, eventType !== undefined && btf ? codecFor(btf, eventType) : undefined);
   }
@@ -52,5 +71,12 @@ export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf
       closed.value = true;
     },
   });
-  return maps as LbcMaps;
+  Object.defineProperty(maps, 'afterLoad', {
+    enumerable: false,
+    value: () => {
+      loaded.value = true;
+      for (const ctx of contexts) ctx.refresh();
+    },
+  });
+  return maps as OpenedMaps;
 }

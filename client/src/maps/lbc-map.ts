@@ -22,7 +22,7 @@ import {
   type LostCallback,
 } from './event-stream.ts';
 import { MAP_TYPE, mapTypeName } from './map-types.ts';
-import type { MapContext } from './map-context.ts';
+import { requireLoaded, type MapContext } from './map-context.ts';
 import type { RecordBatch } from './record-batch.ts';
 
 export class LbcMap {
@@ -30,13 +30,7 @@ export class LbcMap {
   readonly type: number;
   /** "hash", "percpu_array", "ringbuf", ... */
   readonly typeName: string;
-  readonly fd: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  /** C types of key, value and (for buffers) events, for listings. */
-  readonly keyType: string;
-  readonly valueType: string;
+  /** C type of events (perf/ring buffers), for listings. */
   readonly eventType: string | undefined;
 
   private kvOps: KeyValueOps | undefined;
@@ -48,14 +42,63 @@ export class LbcMap {
     this.name = info.name;
     this.type = info.type;
     this.typeName = mapTypeName(info.type);
-    this.fd = info.fd;
-    this.keySize = info.keySize;
-    this.valueSize = info.valueSize;
-    this.maxEntries = info.maxEntries;
-    this.keyType = ctx.key.cType;
-    this.valueType = ctx.value.cType;
     this.eventType = eventCodec?.cType;
     this.decodeEvent = eventDecoder(eventCodec);
+  }
+
+  /** -1 before load. */
+  get fd(): number {
+    return this.ctx.info.fd;
+  }
+
+  /** The kernel's map id (as `bpftool map show` lists it); 0 before load. */
+  get id(): number {
+    return this.ctx.info.id;
+  }
+
+  get keySize(): number {
+    return this.ctx.info.keySize;
+  }
+
+  /** C types of key and value, for listings. */
+  get keyType(): string {
+    return this.ctx.key.cType;
+  }
+
+  get valueType(): string {
+    return this.ctx.value.cType;
+  }
+
+  /** Settable before load (bpf_map__set_max_entries): size a map at run time without recompiling. */
+  get maxEntries(): number {
+    return this.ctx.info.maxEntries;
+  }
+  set maxEntries(n: number) {
+    this.configure('maxEntries', (object) => object.setMapMaxEntries(this.name, n));
+  }
+
+  /** Settable before load (bpf_map__set_value_size); the value then decodes by size, not by BTF type. */
+  get valueSize(): number {
+    return this.ctx.info.valueSize;
+  }
+  set valueSize(n: number) {
+    this.configure('valueSize', (object) => object.setMapValueSize(this.name, n));
+  }
+
+  /**
+   * A bpffs path (e.g. /sys/fs/bpf/my_counts), settable before load: load reuses the map pinned
+   * there when its type and sizes match, else creates the map and pins it there.
+   */
+  get pinPath(): string | undefined {
+    return this.ctx.info.pinPath;
+  }
+  set pinPath(path: string | undefined) {
+    this.configure('pinPath', (object) => object.setMapPinPath(this.name, path ?? null));
+  }
+
+  /** Before load: use this existing map (an fd, e.g. another object's map) instead of creating one. */
+  reuseFd(fd: number): void {
+    this.configure('reuseFd', (object) => object.reuseMapFd(this.name, fd));
   }
 
   get perCpu(): boolean {
@@ -63,6 +106,7 @@ export class LbcMap {
   }
 
   private get kv(): KeyValueOps {
+    requireLoaded(this.ctx, 'read/write');
     if (this.type === MAP_TYPE.RINGBUF || this.type === MAP_TYPE.PERF_EVENT_ARRAY) {
       const use = this.type === MAP_TYPE.RINGBUF ? 'openRingBuffer' : 'openPerfBuffer';
       throw new LbcError('LBC_ERR_MAP_OP', `${this.name} is a ${this.typeName} map: it has no entries to read; use ${use}() or events()`);
@@ -117,6 +161,7 @@ export class LbcMap {
   /** Frames of a stack id from bpf_get_stackid; user frames need the process's `pid`. */
   stacks(stackId: number, opts: { pid?: number } = {}): StackFrame[] {
     if (this.type !== MAP_TYPE.STACK_TRACE) throw new LbcError('LBC_ERR_MAP_OP', `${this.name} is a ${this.typeName} map, not a stack_trace map`);
+    requireLoaded(this.ctx, 'stacks');
     return readStack(this.ctx, stackId, opts);
   }
 
@@ -175,7 +220,24 @@ export class LbcMap {
     this.subscriptions.clear();
   }
 
+  private configure(what: string, call: (object: NonNullable<MapContext['object']>) => void): void {
+    const { ctx } = this;
+    if (ctx.closed.value) throw new LbcError('LBC_ERR_CLOSED', `map ${this.name}`);
+    if (ctx.loaded.value || !ctx.object) {
+      throw new LbcError('LBC_ERR_ALREADY_LOADED', `map ${this.name}.${what} can only be set before load`, { map: this.name, setting: what });
+    }
+    try {
+      call(ctx.object);
+    } catch (err) {
+      if (err instanceof TypeError || err instanceof RangeError) throw err;
+      const e = err as { message?: string; errno?: number };
+      throw new LbcError('LBC_ERR_SETUP', `map ${this.name}.${what}: ${e.message ?? String(err)}`, { map: this.name, setting: what, errno: e.errno }, { cause: err });
+    }
+    ctx.refresh();
+  }
+
   private expect(type: number, op: string): void {
+    requireLoaded(this.ctx, op);
     if (this.type !== type) throw new LbcError('LBC_ERR_MAP_OP', `${op}() needs a ${mapTypeName(type)} map; ${this.name} is ${this.typeName}`);
   }
 

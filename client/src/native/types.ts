@@ -14,6 +14,8 @@ export interface NativeProgramInfo {
   typeName: string;
   /** enum bpf_attach_type value (expected attach type). */
   attachType: number;
+  /** False when set up not to load (bpf_program__set_autoload); such a program has no fd. */
+  autoload: boolean;
   /** Program fd after load, -1 before. */
   fd: number;
   /** Kernel program id after load (as `bpftool prog list` shows it), 0 before. */
@@ -35,6 +37,12 @@ export interface NativeMapInfo {
   /** BTF type ids in the object's BTF (0 when absent). */
   btfKeyTypeId: number;
   btfValueTypeId: number;
+  /** BPF_F_* map flags (BPF_F_MMAPABLE 1024: the value can be mapped into the process). */
+  mapFlags: number;
+  /** A map libbpf made for global variables (.bss, .data, .rodata, custom .data.* / .rodata.*). */
+  internal: boolean;
+  /** Where the map is (or will be) pinned, when set. */
+  pinPath?: string;
 }
 
 /**
@@ -73,6 +81,25 @@ export interface NativeObject {
   attachNetns(prog: string, netnsFd: number): NativeLink;
   /** fentry/fexit/tp_btf/lsm: libbpf bpf_program__attach_trace. */
   attachTrace(prog: string): NativeLink;
+  /*
+   * Set-up between open and load. Maps are named by their C name, or by ELF section (".bss",
+   * ".data.foo") for the maps of globals. libbpf refuses each once loaded (errno EBUSY).
+   */
+  setAutoload(prog: string, autoload: boolean): void;
+  /** bpf_program__set_attach_target(prog, 0, func): the kernel function a fentry/fexit/tp_btf program traces. */
+  setAttachTarget(prog: string, func: string): void;
+  setMapMaxEntries(map: string, maxEntries: number): void;
+  setMapValueSize(map: string, valueSize: number): void;
+  /** null: not pinned. At load libbpf reuses a map already pinned there, else creates and pins it. */
+  setMapPinPath(map: string, path: string | null): void;
+  /** Load uses this existing map (the fd is duplicated) instead of creating one. */
+  reuseMapFd(map: string, fd: number): void;
+  /** false: the map is not created (programs may only reference it on paths the verifier proves dead). */
+  setMapAutocreate(map: string, autocreate: boolean): void;
+  /** A copy of the bytes a map of globals is created with (bpf_map__initial_value); null for other maps. */
+  mapInitialValue(map: string): Buffer | null;
+  /** Replaces those bytes; `bytes` must be exactly the map's value size. */
+  setMapInitialValue(map: string, bytes: Buffer): void;
   /**
    * Closes the object (bpf_object__close): every fd, map and program; idempotent. Map fds handed
    * out by maps() are invalid afterwards (and may be reused by the process): keep the object alive
@@ -138,6 +165,17 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   /** Number of possible CPUs (libbpf_num_possible_cpus), for per-CPU map values. */
   numPossibleCpus(): number;
+
+  /**
+   * The value of a loaded BPF_F_MMAPABLE array map (the globals of .bss/.data) mapped into this
+   * process: reads and writes are the program's own. The mapping lives as long as the ArrayBuffer.
+   */
+  mapGlobalData(mapFd: number, byteLength: number, writable: boolean): ArrayBuffer;
+  /** libbpf_probe_bpf_map_type: can this kernel create maps of this enum bpf_map_type? */
+  probeMapType(type: number): boolean;
+  probeProgType(type: number): boolean;
+  /** Loads a no-op fentry/fexit program on kernel function `func`: what libbpf-tools' fentry_can_attach asks. */
+  probeTrampoline(func: string, kind?: 'fentry' | 'fexit'): { ok: boolean; errno: number; reason?: string };
 
   /** Every BPF program loaded in the kernel (BPF_PROG_GET_NEXT_ID walk), for `lbc inspect`. */
   listPrograms(): KernelProgramInfo[];

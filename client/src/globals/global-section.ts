@@ -1,0 +1,149 @@
+/**
+ * One section of global variables (.rodata, .bss, .data, .data.foo, ...), typed by its BTF
+ * DATASEC: each variable at the offset the DATASEC gives, read and written through the value
+ * codecs. Before load the bytes are a copy libbpf gets back at load (bpf_map__set_initial_value);
+ * after load .bss/.data are the map itself, mapped into the process; .rodata is frozen.
+ */
+import { LbcError } from '@lbc/contract';
+import type { Btf } from '@lbc/btf';
+import type { NativeAddon, NativeMapInfo, NativeObject } from '../native/types.ts';
+import { codecFor, type Codec } from '../values/index.ts';
+
+export interface GlobalVariable {
+  name: string;
+  /** C spelling, e.g. "const volatile __u32". */
+  cType: string;
+  offset: number;
+  size: number;
+  codec: Codec;
+}
+
+type Phase = 'open' | 'loaded' | 'closed';
+const BPF_F_MMAPABLE = 1 << 10;
+
+export class GlobalSection {
+  readonly variables: ReadonlyMap<string, GlobalVariable>;
+  /** Frozen at load: the kernel refuses writes (and so does this view). */
+  readonly readOnly: boolean;
+  private phase: Phase = 'open';
+  private bytes: Buffer;
+  private mapFd = -1;
+  private mapped = false;
+  /** Set after load for a writable map the kernel cannot mmap: each access is a syscall. */
+  private native: NativeAddon | undefined;
+
+  constructor(
+    /** The ELF section name, e.g. ".rodata" or ".data.tuning". */
+    readonly section: string,
+    /** libbpf's name for the map ("<object>.bss", or the section name for custom sections). */
+    readonly mapName: string,
+    variables: GlobalVariable[],
+    initial: Buffer,
+    private readonly objectName: string,
+  ) {
+    this.variables = new Map(variables.map((v) => [v.name, v]));
+    this.readOnly = section === '.rodata' || section.startsWith('.rodata.');
+    this.bytes = initial;
+  }
+
+  get(name: string): unknown {
+    const v = this.variable(name, 'read');
+    return v.codec.decode(this.current(), v.offset);
+  }
+
+  set(name: string, value: unknown): void {
+    const v = this.variable(name, 'set');
+    if (this.phase === 'loaded' && this.readOnly) {
+      throw new LbcError(
+        'LBC_ERR_GLOBAL_READ_ONLY',
+        `${this.objectName}: ${this.section} variable ${name} (${v.cType}) was frozen at load; it cannot be set any more`,
+        { section: this.section, variable: name, cType: v.cType },
+      );
+    }
+    let encoded: Buffer;
+    try {
+      encoded = v.codec.encode(value, name);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      throw new LbcError(
+        'LBC_ERR_GLOBAL_VALUE',
+        `${this.objectName}: ${this.section} variable ${name} is ${v.cType}: ${err.message}`,
+        { section: this.section, variable: name, cType: v.cType },
+        { cause: err },
+      );
+    }
+    if (this.phase === 'loaded' && !this.mapped) this.writeThroughSyscall(v.offset, encoded);
+    else encoded.copy(this.bytes, v.offset);
+  }
+
+  /** Every variable decoded, by name. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const name of this.variables.keys()) out[name] = this.get(name);
+    return out;
+  }
+
+  /** Hands the edited bytes to libbpf, which creates the map with them. */
+  beforeLoad(object: NativeObject): void {
+    object.setMapInitialValue(this.section, this.bytes);
+  }
+
+  /**
+   * After load: writable sections become the map's own memory (mmap of BPF_F_MMAPABLE maps, else
+   * a lookup/update per access); .rodata keeps the bytes it was loaded with, for reading.
+   */
+  afterLoad(native: NativeAddon, info: NativeMapInfo): void {
+    this.phase = 'loaded';
+    this.mapFd = info.fd;
+    if (this.readOnly || info.fd < 0) return;
+    if (info.mapFlags & BPF_F_MMAPABLE) {
+      this.bytes = Buffer.from(native.mapGlobalData(info.fd, info.valueSize, true));
+      this.mapped = true;
+    } else {
+      this.native = native;
+    }
+  }
+
+  close(): void {
+    this.phase = 'closed';
+  }
+
+  private current(): Buffer {
+    if (this.phase === 'loaded' && !this.readOnly && !this.mapped && this.native) {
+      return this.native.mapLookup(this.mapFd, Buffer.alloc(4), this.bytes.length) ?? this.bytes;
+    }
+    return this.bytes;
+  }
+
+  private writeThroughSyscall(offset: number, encoded: Buffer): void {
+    const value = Buffer.from(this.current());
+    encoded.copy(value, offset);
+    this.native!.mapUpdate(this.mapFd, Buffer.alloc(4), value, 0);
+  }
+
+  private variable(name: string, op: 'read' | 'set'): GlobalVariable {
+    if (this.phase === 'closed') throw new LbcError('LBC_ERR_CLOSED', `${this.objectName}: ${this.section}.${name}`);
+    const v = this.variables.get(name);
+    if (v) return v;
+    const known = [...this.variables.values()].map((x) => `${x.name} (${x.cType})`).join(', ') || 'none';
+    throw new LbcError(
+      'LBC_ERR_GLOBAL_NOT_FOUND',
+      `${this.objectName}: ${this.section} has no variable ${JSON.stringify(name)} to ${op}; its variables: ${known}`,
+      { section: this.section, variable: name, known: [...this.variables.keys()] },
+    );
+  }
+}
+
+/** The section's variables from its BTF DATASEC (offsets as libbpf finalised them at open). */
+export function sectionVariables(btf: Btf, datasecId: number): GlobalVariable[] {
+  const sec = btf.type(datasecId);
+  if (sec.kind !== 'datasec') return [];
+  const out: GlobalVariable[] = [];
+  for (const entry of sec.vars) {
+    const v = btf.type(entry.type);
+    if (v.kind !== 'var' || !v.name) continue;
+    const codec = codecFor(btf, v.type);
+    out.push({ name: v.name, cType: codec.cType, offset: entry.offset, size: entry.size, codec });
+  }
+  return out;
+}

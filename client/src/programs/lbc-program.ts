@@ -1,0 +1,96 @@
+/**
+ * One program of an object. Before load it can be turned off (`autoload = false`: not loaded,
+ * not attached) or retargeted (`attachTarget`: the kernel function of a fentry/fexit/tp_btf
+ * program); after load it carries its fd and kernel id.
+ */
+import { LbcError } from '@lbc/contract';
+import type { NativeObject, NativeProgramInfo } from '../native/types.ts';
+import { asNativeError, errnoName } from '../attach/native-error.ts';
+
+export interface ProgramState {
+  object: NativeObject;
+  objectName: string;
+  loaded: { value: boolean };
+}
+
+export class LbcProgram implements NativeProgramInfo {
+  private info: NativeProgramInfo;
+  private target: string | undefined;
+
+  constructor(private readonly state: ProgramState, info: NativeProgramInfo) {
+    this.info = info;
+  }
+
+  get name(): string {
+    return this.info.name;
+  }
+  /** ELF section, e.g. "tracepoint/sched/sched_process_exec". */
+  get section(): string {
+    return this.info.section;
+  }
+  get type(): number {
+    return this.info.type;
+  }
+  get typeName(): string {
+    return this.info.typeName;
+  }
+  get attachType(): number {
+    return this.info.attachType;
+  }
+  /** -1 before load, and for programs set not to load. */
+  get fd(): number {
+    return this.info.fd;
+  }
+  /** Kernel program id (as `bpftool prog list` shows it); 0 before load. */
+  get id(): number {
+    return this.info.id;
+  }
+
+  /** Whether load() loads it (and attach() attaches it). Settable before load. */
+  get autoload(): boolean {
+    return this.info.autoload;
+  }
+  set autoload(on: boolean) {
+    if (typeof on !== 'boolean') throw new TypeError(`${this.name}.autoload: expected boolean, got ${typeof on}`);
+    this.configure('autoload', () => this.state.object.setAutoload(this.name, on));
+    this.info = { ...this.info, autoload: on };
+  }
+
+  /** The kernel function a fentry/fexit/tp_btf/lsm program attaches to, when set here (else its section's). */
+  get attachTarget(): string | undefined {
+    return this.target;
+  }
+  set attachTarget(func: string | undefined) {
+    if (typeof func !== 'string' || func === '') throw new TypeError(`${this.name}.attachTarget: expected a kernel function name`);
+    this.configure('attachTarget', () => this.state.object.setAttachTarget(this.name, func));
+    this.target = func;
+  }
+
+  /** Facts after load (fd, id). */
+  refresh(info: NativeProgramInfo): void {
+    this.info = info;
+  }
+
+  toJSON(): NativeProgramInfo & { attachTarget?: string } {
+    return { ...this.info, ...(this.target ? { attachTarget: this.target } : {}) };
+  }
+
+  private configure(what: string, call: () => void): void {
+    if (this.state.loaded.value) {
+      throw new LbcError('LBC_ERR_ALREADY_LOADED', `${this.state.objectName}: program ${this.name}.${what} can only be set before load`, {
+        prog: this.name,
+        setting: what,
+      });
+    }
+    try {
+      call();
+    } catch (err) {
+      const native = asNativeError(err);
+      throw new LbcError('LBC_ERR_SETUP', `${this.state.objectName}: program ${this.name}.${what}: ${native.message} (${errnoName(native.errno)})`, {
+        prog: this.name,
+        setting: what,
+        errno: native.errno,
+      }, { cause: err });
+    }
+  }
+}
