@@ -1,0 +1,34 @@
+/** An API harness with a token store in its own data directory, for the auth and quota suites. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TokenStore, openDatabase, type LbcConfig } from '@lbc/core';
+import { startHarness, type Harness } from './harness.ts';
+
+export interface AuthHarness extends Harness {
+  tokens: TokenStore;
+}
+
+export async function startAuthHarness(config: Partial<LbcConfig>): Promise<AuthHarness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lbc-auth-'));
+  const db = openDatabase(dataDir);
+  const tokens = new TokenStore(db);
+  try {
+    const h = await startHarness({ config: { dataDir, ...config }, deps: { tokens } });
+    return {
+      ...h,
+      tokens,
+      async close() {
+        await h.close();
+        db.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    db.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
