@@ -86,6 +86,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     },
   });
   const presence = startPresence(redis, () => ({ toolchain, dockerOk: health.ok, concurrency, active }), opts.heartbeatMs);
+  // An idle worker notices a lost engine too, so the API can refuse compiles before one fails.
+  const dockerWatch = setInterval(() => void health.check(), opts.heartbeatMs ?? 2000);
+  dockerWatch.unref();
 
   const processJob = async (job: Job<CompileJobData, CompileJobResult>, token?: string): Promise<CompileJobResult> => {
     active++;
@@ -153,6 +156,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     worker: started,
     async close() {
       clearInterval(sweep);
+      clearInterval(dockerWatch);
       health.stop();
       await presence.stop();
       await started.close();

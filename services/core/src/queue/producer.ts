@@ -103,20 +103,25 @@ export class CompileProducer {
   async wait(job: CompileJob, waitMs: number, stop?: AbortSignal): Promise<WaitOutcome> {
     if (waitMs <= 0 || stop?.aborted) return this.peek(job.id!);
     let onStop: (() => void) | undefined;
-    const stopped = new Promise<never>((_, reject) => {
-      onStop = () => reject(new Error('stopped waiting'));
+    let timer: NodeJS.Timeout | undefined;
+    // Each ends the wait: the job's finish, the stop signal, or an outer bound that also covers
+    // waitUntilFinished's own readiness waits when Redis is gone. Only the first carries a result.
+    const giveUp = new Promise<undefined>((resolve) => {
+      onStop = () => resolve(undefined);
       stop?.addEventListener('abort', onStop, { once: true });
+      timer = setTimeout(() => resolve(undefined), waitMs + this.options.timeoutMs);
     });
+    const finished = job.waitUntilFinished(this.events, waitMs).then(
+      (result) => ({ result }),
+      // Timed out or failed: the job's state tells which (and a dead Redis answers 503 there).
+      () => undefined,
+    );
     try {
-      // The outer bound covers waitUntilFinished's own readiness waits when Redis is gone.
-      const finished = withRedisTimeout(job.waitUntilFinished(this.events, waitMs), waitMs + this.options.timeoutMs, 'waiting for the compile');
-      const result = await Promise.race([finished, stopped]);
-      return { done: true, result };
-    } catch (err) {
-      if (err instanceof LbcError) throw err;
-      // Timed out, failed or stopped: the job's state tells which.
-      return this.peek(job.id!);
+      const outcome = await Promise.race([finished, giveUp]);
+      if (outcome) return { done: true, result: outcome.result };
+      return await this.peek(job.id!);
     } finally {
+      clearTimeout(timer);
       if (onStop) stop?.removeEventListener('abort', onStop);
     }
   }

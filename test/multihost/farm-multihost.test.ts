@@ -1,0 +1,258 @@
+/**
+ * The farm across hosts, played on one machine with network namespaces: Redis and API node 1 in a
+ * hub namespace, API node 2 and two workers each in their own, joined by veth pairs; every process
+ * has its own data directory (no shared disk) and reaches Docker through a proxy socket the test
+ * can close. Faults: a worker's link cut mid-compile, Redis killed and restarted (AOF), the Docker
+ * engine gone and back.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type JobStatus, type KernelInfo } from '@lbc/contract';
+import { COMPILE_QUEUE, liveWorkers } from '@lbc/core';
+import { COMPILES_COUNTER } from '@lbc/worker';
+import { NetnsLab, type NetnsLink } from '../support/netns.ts';
+import { DockerProxy } from '../support/docker-proxy.ts';
+import { removeDataDir, startApiNode, startRedisNode, startWorkerNode, type FarmProcess } from '../support/farm-node.ts';
+
+const REDIS_PORT = 6379;
+const API_PORT = 8080;
+
+let lab: NetnsLab;
+let dir: string;
+let proxy: DockerProxy;
+let redisNode: FarmProcess;
+const procs: FarmProcess[] = [];
+const links: Record<'root' | 'w1' | 'w2' | 'a2', NetnsLink> = {} as never;
+let api1: string;
+let api2: string;
+let redis: Redis;
+let queue: Queue;
+let target: { release: string; arch: string };
+const workers: Record<string, { proc: FarmProcess; link: NetnsLink }> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lbc-multihost-'));
+  lab = new NetnsLab();
+  const nsW1 = lab.addNamespace('w1');
+  const nsW2 = lab.addNamespace('w2');
+  const nsA2 = lab.addNamespace('a2');
+  links.root = lab.link(undefined);
+  links.w1 = lab.link(nsW1);
+  links.w2 = lab.link(nsW2);
+  links.a2 = lab.link(nsA2);
+  proxy = new DockerProxy(join(dir, 'docker.sock'));
+  await proxy.start();
+  const inNs = (ns: string) => (command: string, args: string[], options: Parameters<NetnsLab['spawn']>[3]) => lab.spawn(ns, command, args, options);
+
+  const redisDir = join(dir, 'redis');
+  mkdirSync(redisDir);
+  const redisAt = (link: NetnsLink) => `redis://${link.hubAddress}:${REDIS_PORT}`;
+  redisNode = await startRedisNode(inNs(lab.hub), { port: REDIS_PORT, dataDir: redisDir, reachAt: redisAt(links.root) });
+
+  api1 = `http://${links.root.hubAddress}:${API_PORT}`;
+  api2 = `http://${links.a2.peerAddress}:${API_PORT}`;
+  const common = { dockerHost: proxy.dockerHost, port: API_PORT };
+  // The first API node registers the host kernel and publishes its BTF; the second finds it in Redis.
+  procs.push(await startApiNode(inNs(lab.hub), { ...common, name: 'api1', redisUrl: `redis://127.0.0.1:${REDIS_PORT}`, reachAt: api1 }));
+  procs.push(await startApiNode(inNs(nsA2), { ...common, name: 'api2', redisUrl: redisAt(links.a2), reachAt: api2 }));
+  const workerEnv = { LBC_WORKER_CONCURRENCY: '1', LBC_LOCK_DURATION_MS: '3000', LBC_STALLED_INTERVAL_MS: '1000' };
+  for (const [name, ns] of [['w1', nsW1], ['w2', nsW2]] as const) {
+    const proc = await startWorkerNode(inNs(ns), { name, redisUrl: redisAt(links[name]), dockerHost: proxy.dockerHost, env: workerEnv });
+    procs.push(proc);
+    workers[String(proc.child.pid)] = { proc, link: links[name] };
+  }
+
+  redis = new Redis(redisAt(links.root), { maxRetriesPerRequest: null });
+  redis.on('error', () => {});
+  queue = new Queue(COMPILE_QUEUE, { connection: redis });
+  queue.on('error', () => {});
+  const kernels = (await (await fetch(`${api1}/v1/kernels`)).json()) as { kernels: KernelInfo[] };
+  const host = kernels.kernels.find((k) => k.source === 'host')!;
+  target = { release: host.release, arch: host.arch };
+}, 300_000);
+
+afterAll(async () => {
+  await queue?.close().catch(() => {});
+  redis?.disconnect();
+  await Promise.all(procs.map((p) => p.stop(5000)));
+  await redisNode?.kill();
+  await proxy?.stop();
+  lab?.remove();
+  for (const p of procs) removeDataDir(p);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+const program = (tag: string, body = '') => `#include "lbc.h"
+LBC_ARRAY(hits, u64, 1);
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(void *ctx) {
+  u32 k = 0; u64 *v = bpf_map_lookup_elem(&hits, &k);
+  if (v) __sync_fetch_and_add(v, 1);
+  ${body}
+  return 0; /* ${tag} */
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+/** A program clang needs seconds for (thousands of dependent volatile updates), to catch mid-compile. */
+const slowProgram = (tag: string, groups: number) => {
+  const updates = Array.from({ length: groups }, (_, g) => `R100(${g * 100})`).join(' ');
+  return `#include "lbc.h"
+volatile u64 sink;
+#define R1(i) sink = sink * 31 + (i) * (sink ^ (i));
+#define R10(i) R1(i) R1(i+1) R1(i+2) R1(i+3) R1(i+4) R1(i+5) R1(i+6) R1(i+7) R1(i+8) R1(i+9)
+#define R100(i) R10(i) R10(i+10) R10(i+20) R10(i+30) R10(i+40) R10(i+50) R10(i+60) R10(i+70) R10(i+80) R10(i+90)
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(void *ctx) { ${updates} return 0; /* ${tag} */ }
+char LICENSE[] SEC("license") = "GPL";
+`;
+};
+
+async function compile(api: string, source: string, waitMs = 120_000): Promise<{ status: number; body: CompileResult & CompileAccepted & ErrorBody }> {
+  const res = await fetch(`${api}/v1/compile`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'multihost', source, target, waitMs }),
+  });
+  return { status: res.status, body: (await res.json()) as never };
+}
+
+async function download(api: string, result: CompileResult): Promise<string> {
+  const res = await fetch(`${api}${result.artifact.url}`);
+  expect(res.status).toBe(200);
+  return createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex');
+}
+
+/** Polls a job URL until it completed (tolerating 503s while a dependency comes back). */
+async function finished(api: string, jobUrl: string, timeoutMs = 120_000): Promise<JobStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: JobStatus | undefined;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${api}${jobUrl}`).catch(() => undefined);
+    if (res?.status === 200) {
+      last = (await res.json()) as JobStatus;
+      if (last.state === 'completed' || last.state === 'failed') return last;
+    }
+    await sleep(200);
+  }
+  throw new Error(`job ${jobUrl} not finished within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+}
+
+const compiles = async () => Number((await redis.get(COMPILES_COUNTER)) ?? 0);
+const pidOf = (processedBy: string | undefined) => processedBy?.split(':')[1];
+
+describe('the farm across hosts (network namespaces)', () => {
+  it('two API nodes and two workers share one Redis: a node serves objects the other compiled, without recompiling', async () => {
+    const live = await liveWorkers(redis);
+    expect(live.map((w) => String(w.pid)).sort()).toEqual(Object.keys(workers).sort());
+    expect(live.every((w) => w.dockerOk)).toBe(true);
+
+    const before = await compiles();
+    const first = await compile(api1, program('shared'));
+    expect(first.status).toBe(200);
+    expect(first.body.cached).toBe(false);
+    expect(await download(api1, first.body)).toBe(first.body.artifact.sha256);
+    // Node 2 never saw this job's result: it fills its own cache from what node 1 published.
+    expect(await download(api2, first.body)).toBe(first.body.artifact.sha256);
+    const second = await compile(api2, program('shared'));
+    expect(second).toMatchObject({ status: 200, body: { cached: true, cacheKey: first.body.cacheKey, artifact: first.body.artifact } });
+    expect(await compiles()).toBe(before + 1);
+  });
+
+  it("a worker's link cut mid-compile: the job finishes on the other worker and the waiting request gets its object", async () => {
+    const source = slowProgram(`cut ${Date.now()}`, 30);
+    const pending = compile(api1, source);
+    let owner: string | undefined;
+    let jobId: string | undefined;
+    for (let i = 0; i < 600 && !owner; i++) {
+      const [job] = await queue.getJobs(['active']);
+      if (job?.processedBy) {
+        owner = pidOf(job.processedBy);
+        jobId = job.id;
+      } else await sleep(25);
+    }
+    expect(owner && workers[owner]).toBeTruthy();
+    lab.setLink(workers[owner!]!.link, false);
+    try {
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(jobIdFor(res.body.cacheKey)).toBe(jobId);
+      const job = await queue.getJob(jobId!);
+      expect(pidOf(job!.processedBy)).not.toBe(owner);
+      expect(await download(api2, res.body)).toBe(res.body.artifact.sha256);
+    } finally {
+      lab.setLink(workers[owner!]!.link, true);
+    }
+  }, 180_000);
+
+  it('Redis killed and restarted: no accepted request is lost, and the farm compiles again', async () => {
+    const tag = Date.now();
+    const accepted: CompileAccepted[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await compile(i % 2 ? api2 : api1, program(`accepted ${tag} ${i}`), 0);
+      expect(res.status).toBe(202);
+      accepted.push(res.body);
+    }
+    const waiting = [compile(api1, program(`waiting ${tag} a`)), compile(api2, program(`waiting ${tag} b`))];
+    await sleep(100);
+    await redisNode.kill();
+    await sleep(1500);
+    const redisDir = redisNode.dataDir;
+    redisNode = await startRedisNode((c, a, o) => lab.spawn(lab.hub, c, a, o), { port: REDIS_PORT, dataDir: redisDir, reachAt: `redis://${links.root.hubAddress}:${REDIS_PORT}` });
+
+    for (const [i, job] of accepted.entries()) {
+      const api = i % 2 ? api1 : api2; // ask the other node than the one that accepted it
+      const status = await finished(api, job.url);
+      expect(status.state).toBe('completed');
+      expect(status.result!.cacheKey).toBe(job.cacheKey);
+      expect(await download(api, status.result!)).toBe(status.result!.artifact.sha256);
+    }
+    for (const answer of await Promise.all(waiting)) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.artifact.sha256).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const after = await compile(api2, program(`after restart ${tag}`));
+    expect(after.status).toBe(200);
+  }, 240_000);
+
+  it('the Docker engine gone: clear 503s while it is away, and accepted compiles finish once it is back', async () => {
+    const tag = Date.now();
+    await proxy.stop();
+    const accepted: CompileAccepted[] = [];
+    let refused: { status: number; body: ErrorBody } | undefined;
+    const deadline = Date.now() + 20_000;
+    for (let i = 0; !refused && Date.now() < deadline; i++) {
+      const res = await compile(api1, program(`no docker ${tag} ${i}`), 1000);
+      if (res.status === 202) accepted.push(res.body);
+      else if (res.status === 503) refused = res;
+      else throw new Error(`unexpected ${res.status}: ${JSON.stringify(res.body)}`);
+    }
+    expect(refused?.body.error, JSON.stringify(refused?.body)).toMatchObject({ code: 'LBC_ERR_SANDBOX_UNAVAILABLE' });
+    expect(refused?.body.error.message).toMatch(/none can reach its Docker engine/);
+    expect(refused?.body.error.hint).toMatch(/DOCKER_HOST/);
+    const ready = await fetch(`${api1}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { checks: { docker: { ok: boolean } } }).checks.docker.ok).toBe(false);
+    expect((await liveWorkers(redis)).every((w) => !w.dockerOk)).toBe(true);
+
+    await proxy.start();
+    let back = await compile(api1, program(`docker back ${tag}`));
+    for (let i = 0; back.status === 503 && i < 100; i++) {
+      await sleep(200);
+      back = await compile(api1, program(`docker back ${tag}`));
+    }
+    expect(back.status).toBe(200);
+    for (const job of accepted) {
+      const status = await finished(api2, job.url);
+      expect(status.state).toBe('completed');
+      expect(await download(api2, status.result!)).toBe(status.result!.artifact.sha256);
+    }
+    expect((await fetch(`${api1}/readyz`)).status).toBe(200);
+  }, 120_000);
+});
