@@ -3,18 +3,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenStore, openDatabase, type LbcConfig } from '@lbc/core';
+import type { PrivateRedis } from '../../../../test/support/redis.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 export interface AuthHarness extends Harness {
   tokens: TokenStore;
 }
 
-export async function startAuthHarness(config: Partial<LbcConfig>): Promise<AuthHarness> {
+/** redis: share another harness's Redis (a second API node of one farm). */
+export async function startAuthHarness(config: Partial<LbcConfig>, redis?: PrivateRedis): Promise<AuthHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-auth-'));
   const db = openDatabase(dataDir);
   const tokens = new TokenStore(db);
   try {
-    const h = await startHarness({ config: { dataDir, ...config }, deps: { tokens } });
+    const h = await startHarness({ config: { dataDir, ...config }, deps: { tokens }, ...(redis ? { redis } : {}) });
     return {
       ...h,
       tokens,
