@@ -178,7 +178,7 @@ function parseBase(s: Scanner): Base {
       const hex = s.match(/0x[0-9a-fA-F]+/y)!;
       return { kind: 'address', value: BigInt(hex), span: span() };
     }
-    const sym = s.match(/[A-Za-z_.][A-Za-z0-9_.]*/y);
+    const sym = s.match(/[A-Za-z_][A-Za-z0-9_]*/y);
     if (sym) return { kind: 'symbol', name: sym, span: span() };
     s.fail("expected a symbol or an address (@jiffies, @0xffff...) after '@'", span());
   }

@@ -1,5 +1,5 @@
 import { LbcError, type ErrorCode } from '@lbc/contract';
-import { closest, distance } from 'fastest-levenshtein';
+import { distance } from 'fastest-levenshtein';
 import type { Span } from './ast.ts';
 
 /**
@@ -14,11 +14,21 @@ export function traceError(code: ErrorCode, what: string, line: string, span: Sp
   return new LbcError(code, `${what}\n    ${line}\n    ${caret}`, { line, column: span.start + 1, reason: what });
 }
 
-/** "; did you mean 'x'?" for the nearest of the candidates, when it is near enough to be a typo. */
+/**
+ * "; did you mean 'x'?" for the nearest candidate, when it is near enough to be a typo. Ties go to
+ * the candidate with the same letters (a transposition: flie → file), then the same length.
+ */
 export function didYouMean(word: string, candidates: Iterable<string>): string {
-  const list = [...candidates];
-  if (list.length === 0) return '';
-  const best = closest(word, list);
   const limit = Math.max(2, Math.floor(word.length / 3));
-  return distance(word, best) <= limit ? `; did you mean '${best}'?` : '';
+  const letters = (w: string) => [...w].sort().join('');
+  const wordLetters = letters(word);
+  let best: { name: string; score: number } | undefined;
+  for (const c of candidates) {
+    if (Math.abs(c.length - word.length) > limit) continue;
+    const d = distance(word, c);
+    if (d > limit) continue;
+    const score = d * 4 + (letters(c) === wordLetters ? 0 : 2) + (c.length === word.length ? 0 : 1);
+    if (!best || score < best.score) best = { name: c, score };
+  }
+  return best ? `; did you mean '${best.name}'?` : '';
 }
