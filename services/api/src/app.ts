@@ -5,7 +5,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { SharedArtifacts, liveWorkers, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
+import { join } from 'node:path';
+import { KernelCatalog, SharedArtifacts, liveWorkers, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
 import { installAuth } from './auth/install-auth.ts';
 import { TenantJobBound } from './auth/tenant-job-bound.ts';
 import { tokenRoutes } from './auth/token-routes.ts';
@@ -16,10 +17,13 @@ import type { SourceScanner } from './compile/validate-request.ts';
 import { installErrorHandlers } from './error-handler.ts';
 import { createMetrics, type ApiMetrics } from './metrics.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
+import { catalogRoutes } from './routes/catalog.ts';
 import { compileRoutes } from './routes/compile.ts';
 import { healthRoutes, type DockerPing } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { kernelRoutes } from './routes/kernels.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import type { IngestService } from '@lbc/core';
 import { limitRoutes } from './routes/limits.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 
@@ -27,6 +31,10 @@ export interface ApiDeps {
   config: LbcConfig;
   cache: ArtifactCache;
   registry: KernelRegistry;
+  /** Kernel package ingestion (POST /v1/kernels/ingest); absent: that route answers LBC_ERR_INGEST_FORBIDDEN. */
+  ingest?: IngestService;
+  /** Struct/func/type catalog of the registered kernels; by default one under <dataDir>/catalog. */
+  catalog?: KernelCatalog;
   producer: CompileProducer;
   /** Toolchain identity (compile image id + clang version) for cache keys. */
   toolchain: string;
@@ -74,6 +82,9 @@ export function buildApp(deps: ApiDeps): ApiApp {
   const jobBound = new TenantJobBound({ redis: producer.redis, jobKey: (id) => producer.queue.toKey(id), limit: config.maxQueuedJobsPerTenant, guard: (w, what) => producer.guard(w, what) });
   const compileService = new CompileService({ ...deps, metrics, shared, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
 
+  const catalog = deps.catalog ?? new KernelCatalog({ registry: deps.registry, dir: join(config.dataDir, 'catalog') });
+  app.addHook('onClose', async () => catalog.close());
+
   installErrorHandlers(app, DEFAULT_BODY_LIMIT);
   app.addHook('onSend', async (request, reply) => void reply.header(REQUEST_ID_HEADER, request.id));
   // Before every route: who is asking, and may they.
@@ -100,6 +111,8 @@ export function buildApp(deps: ApiDeps): ApiApp {
     jobRoutes(api, compileService);
     artifactRoutes(api, cache, shared);
     kernelRoutes(api, deps.registry, config.limits);
+    ingestRoutes(api, deps.ingest);
+    catalogRoutes(api, catalog);
     limitRoutes(api, config.limits);
     healthRoutes(api, { producer, docker: deps.docker, dataDir: config.dataDir, timeoutMs: config.redisTimeoutMs });
     metricsRoutes(api, metrics);

@@ -10,6 +10,7 @@ import {
   BlobStore,
   CompileProducer,
   DEFAULT_IMAGE,
+  KernelCatalog,
   KernelRegistry,
   describeRedisUrl,
   ensureImage,
@@ -91,7 +92,9 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
       const tokens = new TokenStore(db);
       if (config.authMode === 'off' && !isLoopbackAddress(config.host)) log.warn({ host: config.host }, 'LBC_AUTH=off on a non-loopback address: anyone who reaches it can compile, register kernels and manage tokens');
-      const app = buildApp({ config, cache, registry, producer, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker, tokens, logger: { level: config.logLevel } });
+      // The catalog records its builds in SQLite (kernel_catalogs) beside the files under <dataDir>/catalog.
+      const catalog = new KernelCatalog({ db, registry, dir: join(config.dataDir, 'catalog') });
+      const app = buildApp({ config, cache, registry, catalog, producer, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker, tokens, logger: { level: config.logLevel } });
       closers.push(() => app.close());
       address = await app.listen({ port: config.port, host: config.host });
       log.info({ address, docs: `${address}/docs`, dashboard: `${address}/dashboard`, auth: config.authMode }, 'lbc API listening');

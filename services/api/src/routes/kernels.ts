@@ -1,14 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import { LbcError, type Arch, type KernelUploadQuery, type Limits } from '@lbc/contract';
-import { decompressUpload, type KernelRegistry } from '@lbc/core';
+import { LbcError, type Arch, type KernelQuery, type KernelUploadQuery, type Limits } from '@lbc/contract';
+import { decompressUpload, queryKernels, type KernelRegistry } from '@lbc/core';
 import { compileTarget, errorResponses, kernelInfo, sha256Params } from '../schemas.ts';
 
 const BTF_TYPES = ['application/octet-stream', 'application/gzip'];
 
 export function kernelRoutes(app: FastifyInstance, registry: KernelRegistry, limits: Limits): void {
-  app.get('/v1/kernels', {
-    schema: { summary: 'Kernels the service can compile for', response: { 200: { type: 'object', properties: { kernels: { type: 'array', items: kernelInfo } } } } },
-  }, async () => ({ kernels: registry.list() }));
+  app.get<{ Querystring: KernelQuery }>('/v1/kernels', {
+    schema: {
+      summary: 'Kernels the service can compile for, filtered by distro, release (* or % wildcards) and arch; nearest releases when none matches',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { distro: compileTarget.properties.distro, release: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._+~*%-]+$' }, arch: compileTarget.properties.arch },
+      },
+      response: { 200: { type: 'object', properties: { kernels: { type: 'array', items: kernelInfo }, nearest: { type: 'array', items: kernelInfo } } }, ...errorResponses(400) },
+    },
+  }, async (request) => queryKernels(registry.list(), request.query));
 
   app.get<{ Params: { sha256: string } }>(
     '/v1/kernels/:sha256/btf',

@@ -17,7 +17,8 @@ import { CATALOG_SCHEMA_VERSION } from './catalog-schema.ts';
 import { runCatalogWorker } from './run-catalog-worker.ts';
 
 export interface KernelCatalogOptions {
-  db: Db;
+  /** Where finished builds are recorded (kernel_catalogs); without it the stats come from the catalog file alone. */
+  db?: Db;
   registry: KernelRegistry;
   /** Where catalog files live (<dataDir>/catalog). */
   dir: string;
@@ -115,7 +116,7 @@ export class KernelCatalog {
     const path = this.pathOf(btfSha256);
     if (!existsSync(path)) return { state: 'absent' };
     const row = this.options.db
-      .prepare('SELECT types, structs, members, funcs, file_bytes, build_ms, built_at FROM kernel_catalogs WHERE btf_sha256 = ? AND schema_version = ?')
+      ?.prepare('SELECT types, structs, members, funcs, file_bytes, build_ms, built_at FROM kernel_catalogs WHERE btf_sha256 = ? AND schema_version = ?')
       .get(btfSha256, CATALOG_SCHEMA_VERSION) as { types: number; structs: number; members: number; funcs: number; file_bytes: number; build_ms: number; built_at: string } | undefined;
     const stats = row && { types: row.types, structs: row.structs, members: row.members, funcs: row.funcs, fileBytes: row.file_bytes, buildMs: row.build_ms, builtAt: row.built_at };
     return { state: 'ready', fileBytes: statSync(path).size, ...(stats ? { stats } : {}) };
@@ -162,7 +163,7 @@ export class KernelCatalog {
     }
     const buildMs = Math.round(performance.now() - started);
     this.options.db
-      .prepare('INSERT OR REPLACE INTO kernel_catalogs (btf_sha256, schema_version, types, structs, members, funcs, file_bytes, build_ms, built_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      ?.prepare('INSERT OR REPLACE INTO kernel_catalogs (btf_sha256, schema_version, types, structs, members, funcs, file_bytes, build_ms, built_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(sha, CATALOG_SCHEMA_VERSION, stats.types, stats.structs, stats.members, stats.funcs, statSync(outPath).size, buildMs, new Date().toISOString());
     return stats;
   }
