@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian/Ubuntu machine (as root) to run lbc and its tests. Idempotent.
 #  - Debian packages: clang/llvm (host fixtures and baselines), libbpf-dev (the client's native shim),
-#    bpftool, redis-server, docker.io, debootstrap (offline compile image), bpftrace/hyperfine (bench)
+#    bpftool, redis-server, docker.io, debootstrap (offline compile image), bpftrace/hyperfine (bench),
+#    chromium (dashboard tests, driven by playwright-core)
 #  - starts dockerd when no engine answers; mounts tracefs and bpffs
 #  - npm ci (builds better-sqlite3, the libbpf addon and the client's JavaScript, client/dist)
 #  - builds the compile image when missing
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool dwarves redis-server docker.io debootstrap
-  bpftrace hyperfine iproute2 ca-certificates)
+  bpftrace hyperfine iproute2 ca-certificates chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
