@@ -22,9 +22,19 @@ export function perform(root: string, op: TracefsOp): void {
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const reason = e.code === 'EINVAL' || e.code === 'ENOENT' ? lastErrorLog(root) : undefined;
+    const rejected = e.code === 'EINVAL' || e.code === 'ENOENT';
+    const reason = rejected ? (op.path.endsWith('/filter') ? filterError(path) : lastErrorLog(root)) : undefined;
     const what = 'text' in op ? `writing '${op.text}' to ${path}` : `${op.op} ${path}`;
     throw new LbcError('LBC_ERR_TRACEFS', `${what}: ${e.code ?? e.message}${reason ? `\n  the kernel says: ${reason}` : ''}`, { path, errno: e.code }, { cause: err });
+  }
+}
+
+/** A rejected filter leaves the kernel's parse error in the filter file itself ("parse_error: Too many '('"). */
+function filterError(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').split('\n').find((l) => l.startsWith('parse_error'));
+  } catch {
+    return undefined;
   }
 }
 
