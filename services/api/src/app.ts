@@ -22,6 +22,8 @@ import { compileRoutes } from './routes/compile.ts';
 import { healthRoutes, type DockerPing } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { kernelRoutes } from './routes/kernels.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import type { IngestService } from '@lbc/core';
 import { limitRoutes } from './routes/limits.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 
@@ -29,6 +31,8 @@ export interface ApiDeps {
   config: LbcConfig;
   cache: ArtifactCache;
   registry: KernelRegistry;
+  /** Kernel package ingestion (POST /v1/kernels/ingest); absent: that route answers LBC_ERR_INGEST_FORBIDDEN. */
+  ingest?: IngestService;
   /** Struct/func/type catalog of the registered kernels; by default one under <dataDir>/catalog. */
   catalog?: KernelCatalog;
   producer: CompileProducer;
@@ -107,6 +111,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
     jobRoutes(api, compileService);
     artifactRoutes(api, cache, shared);
     kernelRoutes(api, deps.registry, config.limits);
+    ingestRoutes(api, deps.ingest);
     catalogRoutes(api, catalog);
     limitRoutes(api, config.limits);
     healthRoutes(api, { producer, docker: deps.docker, dataDir: config.dataDir, timeoutMs: config.redisTimeoutMs });
