@@ -15,8 +15,8 @@ export interface IngestQuery {
   release?: string;
   arch?: Arch;
   distro?: string;
-  /** How long to wait for the ingestion before answering 202. */
-  waitMs?: number;
+  /** How long to wait for the ingestion before answering 202 (milliseconds, as digits in the query). */
+  waitMs?: string;
 }
 
 export interface IngestStatus {

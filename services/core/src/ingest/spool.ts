@@ -34,9 +34,15 @@ export async function spoolPackage(dataDir: string, body: Readable, maxBytes: nu
       done(null, chunk);
     },
   });
+  // The body is piped, not part of the pipeline: on the size limit it must stay intact (drained,
+  // not destroyed) so the API can still answer 413 on the same connection.
+  body.on('error', (err) => meter.destroy(err));
+  body.pipe(meter);
   try {
-    await pipeline(body, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+    await pipeline(meter, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
   } catch (err) {
+    body.unpipe(meter);
+    body.resume();
     await fs.rm(tmp, { force: true });
     throw err;
   }
