@@ -66,32 +66,37 @@ export function createMetrics(queueCounts: () => Promise<QueueCounts>): ApiMetri
     help: 'Compile requests of this process waiting for a worker',
     registers: [registry],
   });
+  // One read per scrape serves both gauges (prom-client collects them concurrently).
+  let lastRead: { at: number; counts: Promise<QueueCounts | null> } | undefined;
+  const readCounts = () => {
+    if (!lastRead || Date.now() - lastRead.at > 1000) lastRead = { at: Date.now(), counts: queueCounts().catch(() => null) };
+    return lastRead.counts;
+  };
   const queueDepth = new Gauge({
     name: 'lbc_queue_depth',
     help: 'Compile jobs in the queue by state (-1 when Redis does not answer)',
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      try {
-        const counts = await queueCounts();
-        for (const state of QUEUE_STATES) {
-          const n = counts[state];
-          if (n !== undefined) this.set({ state }, n);
-        }
-        if (counts.workers !== undefined) workersAlive.set(counts.workers);
-      } catch {
-        for (const state of QUEUE_STATES) this.set({ state }, -1);
-        workersAlive.set(-1);
+      const counts = await readCounts();
+      for (const state of QUEUE_STATES) {
+        const n = counts ? counts[state] : -1;
+        if (n !== undefined) this.set({ state }, n);
       }
     },
   });
-  void queueDepth;
-  // Set by queueDepth's collect (one scrape-time read for both); registered before it is collected.
   const workersAlive = new Gauge({
     name: 'lbc_workers_alive',
     help: 'Compile workers heard from recently (-1 when Redis does not answer)',
     registers: [registry],
+    async collect() {
+      const counts = await readCounts();
+      if (!counts) this.set(-1);
+      else if (counts.workers !== undefined) this.set(counts.workers);
+    },
   });
+  void queueDepth;
+  void workersAlive;
   const compileResults = new Counter({
     name: 'lbc_compile_results_total',
     help: 'Compile jobs settled by this API process, by outcome (ok, error)',

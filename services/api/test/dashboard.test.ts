@@ -8,9 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { isLbcError } from '@lbc/contract';
-import { TokenStore, openDatabase } from '@lbc/core';
+import { COMPILE_QUEUE, TokenStore, openDatabase } from '@lbc/core';
 import { detectTarget } from 'lbc-client';
 import { ServiceClient } from '../../../client/src/transport/index.ts';
 import { wireTarget } from '../../../client/src/target/detect-target.ts';
@@ -48,7 +50,8 @@ describe('dashboard (headless Chromium, real service, tokens required)', () => {
     tenantToken = tokens.create({ tenant: 'alice' }).token;
     db.close();
     redis = await startPrivateRedis();
-    service = await startService({ redisUrl: redis.url, dataDir, env: { LBC_AUTH: 'required' } });
+    // info: the request-id test reads the API's and the worker's log lines.
+    service = await startService({ redisUrl: redis.url, dataDir, env: { LBC_AUTH: 'required', LBC_LOG_LEVEL: 'info' } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   }, 200_000);
   afterAll(async () => {
@@ -128,5 +131,51 @@ describe('dashboard (headless Chromium, real service, tokens required)', () => {
       await anonymous.close();
       await tenant.close();
     }
+  });
+
+  it('one request id follows a compile from the API to the worker: answer header, API log, job data, job log, worker log', async () => {
+    const requestId = 'e2e-trace-0001';
+    const res = await fetch(`${service.url}/v1/compile`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenantToken}`, 'content-type': 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ name: 'dash_traced', source: GOOD.replace('return 0', 'return 1'), target: wireTarget(detectTarget()) }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe(requestId);
+    const { cacheKey } = (await res.json()) as { cacheKey: string };
+
+    const queue = new Queue(COMPILE_QUEUE, { connection: new Redis(redis.url, { maxRetriesPerRequest: null }) });
+    try {
+      const job = await queue.getJob(`compile-${cacheKey}`);
+      expect(job?.data).toMatchObject({ requestId, tenant: 'alice' });
+      const { logs } = await queue.getJobLogs(job!.id!);
+      expect(logs.join('\n')).toMatch(new RegExp(`reqId=${requestId} tenant=alice worker=\\S+ attempt=1`));
+    } finally {
+      await queue.close();
+    }
+    const lines = service
+      .log()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.reqId === requestId);
+    expect(lines.find((l) => l.msg === 'compile answered')).toMatchObject({ tenant: 'alice', cacheKey });
+    expect(lines.find((l) => l.component === 'worker' && l.msg === 'compiled')).toMatchObject({ tenant: 'alice', program: 'dash_traced', ok: true });
+  });
+
+  it('/metrics covers HTTP, queue, workers, compiles and the cache (admin token)', async () => {
+    const res = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^lbc_http_requests_total\{method="POST",route="\/v1\/compile",status="200"\} [1-9]/m);
+    expect(text).toMatch(/^lbc_http_request_duration_seconds_count\{route="\/v1\/compile"\} [1-9]/m);
+    expect(text).toMatch(/^lbc_queue_depth\{state="waiting"\} 0$/m);
+    expect(text).toMatch(/^lbc_queue_depth\{state="completed"\} 3$/m);
+    expect(text).toMatch(/^lbc_workers_alive 1$/m);
+    expect(text).toMatch(/^lbc_compile_results_total\{outcome="ok"\} 2$/m);
+    expect(text).toMatch(/^lbc_compile_results_total\{outcome="error"\} 1$/m);
+    expect(text).toMatch(/^lbc_compile_duration_seconds_count 2$/m);
+    expect(text).toMatch(/^lbc_cache_events_total\{event="store"\} 2$/m);
+    expect(text).toMatch(/^lbc_auth_denied_total\{reason="forbidden"\} [1-9]/m);
   });
 });
