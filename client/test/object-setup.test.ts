@@ -47,6 +47,8 @@ async function release(children: ChildProcess[]): Promise<void> {
   }));
 }
 
+const mapsNamed = (name: string) => bpftoolJson<Array<{ name?: string }>>('map', 'list').filter((m) => m.name === name);
+
 interface Event {
   pid: number;
   tag: number;
@@ -113,9 +115,13 @@ describe('constants set before load', () => {
       lbc.bss.matched = 0n;
       expect(lbc.bss.matched).toBe(0n);
       expect(JSON.parse(JSON.stringify(lbc.data))).toEqual({ step: 2 });
+      expect(mapsNamed('objsetup.bss')).toHaveLength(1);
     } finally {
       lbc.close();
     }
+    // close() unmaps the live globals at once: no mapping keeps the kernel's map alive until GC.
+    for (let i = 0; i < 100 && mapsNamed('objsetup.bss').length > 0; i++) await sleep(20);
+    expect(mapsNamed('objsetup.bss')).toEqual([]);
   });
 });
 
@@ -193,6 +199,27 @@ describe('programs and maps set up before load', () => {
 });
 
 const idOf = (lbc: Lbc, map: string) => lbc.maps[map]!.id;
+
+describe('attach targets set before load', () => {
+  async function hitsAfterExecs(retarget: boolean): Promise<bigint> {
+    const lbc = await cachedLbc(env.fixtures, cacheDir, 'retarget', 'retarget', { load: false }).ready;
+    try {
+      if (retarget) lbc.programs.lbct_retarget!.attachTarget = 'sched_process_exec';
+      await lbc.load();
+      await lbc.attach();
+      for (let i = 0; i < 3; i++) await once(spawn('/bin/true'), 'exit');
+      await sleep(20);
+      return lbc.bss.hits as bigint;
+    } finally {
+      lbc.close();
+    }
+  }
+
+  it('a tp_btf program retargeted to sched_process_exec counts execs; as compiled it does not', async () => {
+    expect(await hitsAfterExecs(false)).toBe(0n);
+    expect(await hitsAfterExecs(true)).toBeGreaterThanOrEqual(3n);
+  });
+});
 
 describe('what cannot be done says so', () => {
   it('an unknown constant, a value out of the type range, rodata after load: named variable and type, nothing written', async () => {

@@ -44,6 +44,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listMaps", Napi::Function::New<ListMaps>(env, "listMaps"));
   exports.Set("listLinks", Napi::Function::New<ListLinks>(env, "listLinks"));
   exports.Set("mapGlobalData", Napi::Function::New<MapGlobalData>(env, "mapGlobalData"));
+  exports.Set("unmapGlobalData", Napi::Function::New<UnmapGlobalData>(env, "unmapGlobalData"));
   exports.Set("probeMapType", Napi::Function::New<ProbeMapType>(env, "probeMapType"));
   exports.Set("probeProgType", Napi::Function::New<ProbeProgType>(env, "probeProgType"));
   exports.Set("probeTrampoline", Napi::Function::New<ProbeTrampoline>(env, "probeTrampoline"));

@@ -10,8 +10,8 @@
 
 namespace lbc {
 
-// The mapping is the ArrayBuffer's own and is unmapped when it is collected; it holds a reference
-// on the map, so the memory stays valid even after the object is closed (JS refuses access then).
+// The mapping is the ArrayBuffer's own: unmapped when it is detached (object closed) or collected.
+// It holds a reference on the map, so the memory stays valid for as long as JS can reach it.
 Napi::Value MapGlobalData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "mapGlobalData(mapFd, byteLength, writable)");
@@ -24,6 +24,13 @@ Napi::Value MapGlobalData(const Napi::CallbackInfo& info) {
   void* data = mmap(nullptr, mapped, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
   if (data == MAP_FAILED) throw ErrnoError(env, errno, "mmap global data (map fd " + std::to_string(fd) + ")");
   return Napi::ArrayBuffer::New(env, data, static_cast<size_t>(length), [mapped](Napi::Env, void* at) { munmap(at, mapped); });
+}
+
+Napi::Value UnmapGlobalData(const Napi::CallbackInfo& info) {
+  if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(info.Env(), "unmapGlobalData(buffer: ArrayBuffer)");
+  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+  if (!buffer.IsDetached()) buffer.Detach();
+  return info.Env().Undefined();
 }
 
 }  // namespace lbc

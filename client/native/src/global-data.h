@@ -7,5 +7,7 @@ namespace lbc {
 
 /** mapGlobalData(mapFd, byteLength, writable): ArrayBuffer over the map's single value. */
 Napi::Value MapGlobalData(const Napi::CallbackInfo& info);
+/** unmapGlobalData(buffer): detaches it, so the mapping (and its hold on the map) goes now, not at GC. */
+Napi::Value UnmapGlobalData(const Napi::CallbackInfo& info);
 
 }  // namespace lbc

@@ -29,8 +29,9 @@ export class GlobalSection {
   private bytes: Buffer;
   private mapFd = -1;
   private mapped = false;
-  /** Set after load for a writable map the kernel cannot mmap: each access is a syscall. */
   private native: NativeAddon | undefined;
+  /** The mmap of a loaded writable map (BPF_F_MMAPABLE); without it, each access is a syscall. */
+  private mapping: ArrayBuffer | undefined;
 
   constructor(
     /** The ELF section name, e.g. ".rodata" or ".data.tuning". */
@@ -96,21 +97,25 @@ export class GlobalSection {
     this.phase = 'loaded';
     this.mapFd = info.fd;
     if (this.readOnly || info.fd < 0) return;
+    this.native = native;
     if (info.mapFlags & BPF_F_MMAPABLE) {
-      this.bytes = Buffer.from(native.mapGlobalData(info.fd, info.valueSize, true));
+      this.mapping = native.mapGlobalData(info.fd, info.valueSize, true);
+      this.bytes = Buffer.from(this.mapping);
       this.mapped = true;
-    } else {
-      this.native = native;
     }
   }
 
+  /** Unmaps the live value: a mapping would keep the kernel's map alive after the object closes. */
   close(): void {
     this.phase = 'closed';
+    if (this.mapping) this.native?.unmapGlobalData(this.mapping);
+    this.mapping = undefined;
+    this.bytes = Buffer.alloc(0);
   }
 
   private current(): Buffer {
-    if (this.phase === 'loaded' && !this.readOnly && !this.mapped && this.native) {
-      return this.native.mapLookup(this.mapFd, Buffer.alloc(4), this.bytes.length) ?? this.bytes;
+    if (this.phase === 'loaded' && !this.readOnly && !this.mapped) {
+      return this.native!.mapLookup(this.mapFd, Buffer.alloc(4), this.bytes.length) ?? this.bytes;
     }
     return this.bytes;
   }

@@ -171,6 +171,8 @@ export interface NativeAddon {
    * process: reads and writes are the program's own. The mapping lives as long as the ArrayBuffer.
    */
   mapGlobalData(mapFd: number, byteLength: number, writable: boolean): ArrayBuffer;
+  /** Detaches a mapGlobalData buffer: unmapped now rather than when collected. */
+  unmapGlobalData(buffer: ArrayBuffer): void;
   /** libbpf_probe_bpf_map_type: can this kernel create maps of this enum bpf_map_type? */
   probeMapType(type: number): boolean;
   probeProgType(type: number): boolean;
