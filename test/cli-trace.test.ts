@@ -35,12 +35,13 @@ describe('lbc trace (CLI)', () => {
 
   it('-S prints the commands for p/r probes (which this kernel cannot run) and touches nothing', async () => {
     const before = tracefsState();
-    const r = await runCli(['trace', '-S', 'p wake_up_new_task comm=%0->comm', 'r do_filp_open f=$retval f:f>0']);
+    const r = await runCli(['trace', '-S', '-s', 'p wake_up_new_task comm=%0->comm', 'r do_filp_open f=$retval f:f>0']);
     expect(r.code, r.stderr).toBe(0);
     const pid = /instances\/lbc-(\d+)/.exec(r.stdout)![1];
     expect(r.stdout).toContain(`mkdir ${T}/instances/lbc-${pid}\n`);
     expect(r.stdout).toMatch(new RegExp(`echo 'p:lbc_${pid}/p0 wake_up_new_task comm=\\+0x[0-9a-f]+\\(%di\\):string' >> ${T}/kprobe_events`));
     expect(r.stdout).toContain(`echo 'f>0' > ${T}/instances/lbc-${pid}/events/lbc_${pid}/r1/filter`);
+    expect(r.stdout).toContain(`echo '1' > ${T}/instances/lbc-${pid}/options/stacktrace\n`);
     expect(r.stdout).toContain(`cat ${T}/instances/lbc-${pid}/trace_pipe`);
     expect(tracefsState()).toEqual(before);
   });

@@ -6,6 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError, type LbcError } from '@lbc/contract';
 import { localKernelTypes, parseProbe, translateEnv, translateProbe, findTracefs, formatValue, rawLiteral, conversionOf, type KernelTypes, type TranslateEnv } from '../src/trace/index.ts';
+import { realpathSync } from 'node:fs';
+import { resolveLibrary, resolveSymbolOffset } from '../src/elf/index.ts';
 import { BpftoolLayout } from './fixtures/bpftool-layout.ts';
 
 let types: KernelTypes;
@@ -105,6 +107,17 @@ describe('lbc trace: surftrace examples translated against this kernel', () => {
     expect(err.code).toBe('LBC_ERR_TRACE_UNKNOWN');
     expect(err.message).toContain("unknown field 'pidd' in the filter; did you mean 'pid'?");
     expect(failure('e sched/sched_process_exek').message).toContain("did you mean 'sched/sched_process_exec'?");
+  });
+
+  it('P libc:sleep resolves the library and the symbol offset; without debug info arguments are untyped registers', () => {
+    const plan = translateProbe(parseProbe('P libc:sleep secs=S%0 c=$comm'), 0, env);
+    const libc = resolveLibrary('libc');
+    expect(plan.definition).toEqual({
+      file: 'uprobe_events',
+      text: `p:g/P0 ${realpathSync(libc)}:0x${resolveSymbolOffset(libc, 'sleep').toString(16)} secs=%di:s64 c=$comm`,
+    });
+    expect(failure('P libc:sleep x=%0->y').message).toContain('the type here is unknown (no prototype of sleep in');
+    expect(failure('P libc:no_such_function_here').code).toBe('LBC_ERR_SYMBOL_NOT_FOUND');
   });
 
   it('arm64: %N are x0..x7', () => {

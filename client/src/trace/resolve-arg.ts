@@ -133,7 +133,8 @@ function isVoid(ctx: ResolveContext, id: number): boolean {
 
 function step(ctx: ResolveContext, state: State, access: Access, fail: Fail): State {
   if (!state.type) {
-    fail('LBC_ERR_TRACE_TYPE', `the type here is unknown (${ctx.btf ? 'a register or address' : 'no debug info'}): cast the base first, e.g. !(struct file *)%ax`, access.span);
+    const why = ctx.proto ? 'registers, addresses and $stack carry no type' : `no prototype of ${ctx.funcName} in the debug info`;
+    fail('LBC_ERR_TRACE_TYPE', `the type here is unknown (${why}): cast the base first, e.g. !(struct file *)%ax`, access.span);
   }
   const btf = ctx.btf!;
   const shape = shapeOf(btf, state.type);
