@@ -24,7 +24,8 @@ import {
   type LbcConfig,
 } from '@lbc/core';
 import { buildApp } from '@lbc/api';
-import { startWorker } from '@lbc/worker';
+import { startIngestWorker, startWorker } from '@lbc/worker';
+import { IngestService, loadIngestSettings } from '@lbc/core';
 import { dockerClient } from './docker-client.ts';
 import { startOwnedRedis } from './private-redis.ts';
 
@@ -73,6 +74,9 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, docker, maxArtifactBytes: config.limits.maxArtifactBytes, log: log.child({ component: 'worker' }) });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
+      // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).
+      const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker });
+      closers.push(() => ingestWorker.close());
     }
     let address: string | undefined;
     if (mode !== 'worker') {
@@ -94,7 +98,10 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       if (config.authMode === 'off' && !isLoopbackAddress(config.host)) log.warn({ host: config.host }, 'LBC_AUTH=off on a non-loopback address: anyone who reaches it can compile, register kernels and manage tokens');
       // The catalog records its builds in SQLite (kernel_catalogs) beside the files under <dataDir>/catalog.
       const catalog = new KernelCatalog({ db, registry, dir: join(config.dataDir, 'catalog') });
-      const app = buildApp({ config, cache, registry, catalog, producer, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker, tokens, logger: { level: config.logLevel } });
+      const ingest = new IngestService({ dataDir: config.dataDir, db, registry, redisUrl, timeoutMs: config.redisTimeoutMs, settings: loadIngestSettings(process.env) });
+      closers.push(() => ingest.close());
+      await ingest.start(30_000);
+      const app = buildApp({ config, cache, registry, catalog, producer, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker, tokens, logger: { level: config.logLevel } });
       closers.push(() => app.close());
       address = await app.listen({ port: config.port, host: config.host });
       log.info({ address, docs: `${address}/docs`, dashboard: `${address}/dashboard`, auth: config.authMode }, 'lbc API listening');

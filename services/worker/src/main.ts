@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { startWorker } from './worker.ts';
+import { startIngestWorker } from './ingest/ingest-worker.ts';
 
 function intEnv(name: string): number | undefined {
   const raw = process.env[name];
@@ -24,6 +25,8 @@ const worker = await startWorker({
   warmContainers: intEnv('LBC_WARM_CONTAINERS'),
   compileTimeoutMs: intEnv('LBC_COMPILE_TIMEOUT_MS'),
 });
+// Kernel package ingestion, one at a time; needs the API's LBC_DATA_DIR (shared storage) for the packages.
+const ingestWorker = await startIngestWorker({ redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379', dataDir: resolve(process.env.LBC_DATA_DIR || './.data'), image: process.env.LBC_IMAGE || undefined });
 process.stdout.write(`lbc worker ${process.pid} ready (${worker.toolchain})\n`);
 
 let closing = false;
@@ -31,7 +34,7 @@ const shutdown = (signal: string) => {
   if (closing) return;
   closing = true;
   process.stdout.write(`lbc worker ${process.pid}: ${signal}, finishing current jobs\n`);
-  worker.close().then(
+  Promise.all([worker.close(), ingestWorker.close()]).then(
     () => process.exit(0),
     (err) => {
       process.stderr.write(`lbc worker close failed: ${(err as Error).message}\n`);
