@@ -1,24 +1,44 @@
 import type { Command } from 'commander';
+import type { KernelInfo } from '@lbc/contract';
 import { reportError } from './print-error.ts';
 import { formatTable } from './table.ts';
+
+interface KernelsFlags {
+  server?: string;
+  json?: boolean;
+  distro?: string;
+  release?: string;
+  arch?: string;
+}
+
+const table = (kernels: KernelInfo[]) =>
+  formatTable(['RELEASE', 'ARCH', 'DISTRO', 'SOURCE', 'BTF', 'ADDED'], kernels.map((k) => [k.release, k.arch, k.distro, k.source, k.btfSha256.slice(0, 12), k.createdAt]));
 
 export function registerKernels(program: Command): void {
   program
     .command('kernels')
     .description('list the kernels the lbc service can compile for')
     .option('--server <url>', 'lbc service URL')
+    .option('--distro <id>', 'only this distro (ID from /etc/os-release: debian, rhel, ...)')
+    .option('--release <release>', 'only this release; * matches any run of characters (6.1.0-*)')
+    .option('--arch <arch>', 'only this architecture: x86_64 or aarch64')
     .option('--json', 'print JSON')
-    .action(async (flags: { server?: string; json?: boolean }) => {
-      const { ServiceClient } = await import('../transport/service-client.ts');
-      const client = new ServiceClient({ server: flags.server });
+    .action(async (flags: KernelsFlags) => {
+      const { CatalogClient } = await import('../transport/catalog-client.ts');
+      const client = new CatalogClient({ server: flags.server });
       try {
-        const kernels = await client.listKernels();
+        const list = await client.kernels({ distro: flags.distro, release: flags.release, arch: flags.arch });
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify(kernels, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify(list.nearest ? list : list.kernels, null, 2)}\n`);
           return;
         }
-        const rows = kernels.map((k) => [k.release, k.arch, k.distro, k.source, k.btfSha256.slice(0, 12), k.createdAt]);
-        process.stdout.write(formatTable(['RELEASE', 'ARCH', 'DISTRO', 'SOURCE', 'BTF', 'ADDED'], rows));
+        if (list.kernels.length > 0 || !list.nearest) {
+          process.stdout.write(table(list.kernels));
+          return;
+        }
+        process.stderr.write(`no kernel with release ${flags.release}; the nearest the service knows:\n`);
+        process.stdout.write(table(list.nearest));
+        process.exitCode = 1;
       } catch (err) {
         reportError(err);
       } finally {

@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { registerCompile } from './compile-command.ts';
 import { registerKernels } from './kernels-command.ts';
+import { registerStruct } from './struct-command.ts';
+import { registerFunc } from './func-command.ts';
+import { registerTypes } from './types-command.ts';
 import { registerInspect } from './inspect-command.ts';
 import { registerRun } from './run-command.ts';
 import { registerTrace } from './trace-command.ts';
@@ -12,6 +15,9 @@ const program = new Command('lbc')
 registerCompile(program);
 registerRun(program);
 registerKernels(program);
+registerStruct(program);
+registerFunc(program);
+registerTypes(program);
 registerInspect(program);
 registerTrace(program);
 
