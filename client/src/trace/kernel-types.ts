@@ -24,7 +24,16 @@ export function localKernelTypes(btfPath = KERNEL_BTF_PATH): KernelTypes {
     throw new LbcError('LBC_ERR_KERNEL_DETECT', `${btfPath} does not exist: this kernel has no BTF; translate with --kernel ID for a kernel the service knows`);
   }
   const arch = normalizeArch(os.machine()) ?? normalizeArch(process.arch) ?? 'x86_64';
-  return { btf: parseBtf(readFileSync(btfPath)), arch, origin: `this kernel (${os.release()})`, local: true };
+  // Parsed on first use: trace events alone never need the kernel's types (0.6 s of start-up here).
+  let btf: Btf | undefined;
+  return {
+    get btf() {
+      return (btf ??= parseBtf(readFileSync(btfPath)));
+    },
+    arch,
+    origin: `this kernel (${os.release()})`,
+    local: true,
+  };
 }
 
 /** ID is a BTF sha256 (or a unique prefix of one, 8+ characters) or a release string. */

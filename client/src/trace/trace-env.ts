@@ -45,11 +45,21 @@ export function eventFields(root: string, system: string, event: string): string
 
 export function translateEnv(types: KernelTypes, group: string, tracefsRoot: string | undefined): TranslateEnv {
   const local = types.local && tracefsRoot !== undefined;
+  let symbols: ReturnType<typeof kernelSymbolNames> | undefined;
+  const kallsyms = () => (symbols ??= kernelSymbolNames());
+  // Types and kallsyms are read when a probe first needs them.
   return {
     arch: types.arch,
-    kernelBtf: types.btf,
+    get kernelBtf() {
+      return types.btf;
+    },
     group,
-    ...(types.local ? (({ all, data }) => ({ kernelSymbols: all, dataSymbols: data }))(kernelSymbolNames()) : {}),
+    get kernelSymbols() {
+      return types.local ? kallsyms().all : undefined;
+    },
+    get dataSymbols() {
+      return types.local ? kallsyms().data : undefined;
+    },
     events: local ? traceEvents(tracefsRoot) : undefined,
     eventFields: local ? (s, e) => eventFields(tracefsRoot, s, e) : undefined,
     locateBinary: (name) => locateBinary(name, resolveLibrary),

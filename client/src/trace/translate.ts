@@ -81,7 +81,7 @@ export function translateProbe(spec: ProbeSpec, index: number, env: TranslateEnv
     kind: spec.kind,
     arch: env.arch,
     btf,
-    kernelBtf: env.kernelBtf,
+    kernelBtf: user ? undefined : env.kernelBtf,
     proto,
     funcName,
     atEntry: !spec.offset,
