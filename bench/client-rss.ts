@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ratio, report } from './stats.ts';
 import { procMemory, processTree, startExecLoop, startStreamer } from './fixtures/processes.ts';
 import { DEAD_SERVER, FIXTURES, warmCache } from './fixtures/warm-cache.ts';
-import { LBC_BIN } from './fixtures/built-client.ts';
+import { LBC_LAUNCHER } from './fixtures/built-client.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const REPO = resolve(import.meta.dirname, '..');
@@ -76,8 +76,8 @@ async function main() {
     const script = await measure(node, scriptArgs, /^EXEC /);
     const scriptSource = await measure(node, ['--import', 'tsx', '--conditions=lbc-source', ...scriptArgs], /^EXEC /);
     const cli = await measure(
-      node,
-      [LBC_BIN, 'run', '--json', '--server', DEAD_SERVER, '--cache-dir', cache.cacheDir, resolve(FIXTURES, 'benchexec.bpf.c')],
+      LBC_LAUNCHER,
+      ['run', '--json', '--server', DEAD_SERVER, '--cache-dir', cache.cacheDir, resolve(FIXTURES, 'benchexec.bpf.c')],
       /"event"/,
     );
     // What node alone holds, idle, before any lbc code: bare and with the tsx loader.
@@ -87,7 +87,7 @@ async function main() {
     const bpftrace = await measure('bpftrace', ['-e', 'tracepoint:sched:sched_process_exec { printf("EXEC %d %s\\n", pid, comm); }'], /^EXEC /);
     report(`RSS while attached and streaming exec events for ${seconds} s (ring buffer, warm cache)`, [
       ...rows('lbc script (node exec-client.mjs, dist/)', script),
-      ...rows('lbc run --json (dist/cli.js)', cli),
+      ...rows('lbc run --json (bin/lbc, startup snapshot)', cli),
       ...rows('lbc script from source (node --import tsx, src/)', scriptSource),
       ...rows('bpftrace -e', bpftrace),
       ['idle bare node -e: VmHWM', fmtMb(bareNode.hwmKb)],

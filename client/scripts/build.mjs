@@ -10,6 +10,7 @@
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
+import { buildCliSnapshot } from './snapshot.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
@@ -52,3 +53,6 @@ try {
 }
 renameSync(outdir, dist);
 rmSync(retired, { recursive: true, force: true });
+// bin/lbc starts the CLI from a V8 startup snapshot of it when this node can (see snapshot.mjs).
+// Made in place, as its stack traces name the files it was built from.
+await buildCliSnapshot(root, dist);

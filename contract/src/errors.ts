@@ -53,6 +53,8 @@ export const ERRORS = {
   LBC_ERR_TOKEN_NOT_FOUND: { status: 404, message: 'No such token', hint: 'List tokens with lbc-admin token list (or GET /v1/tokens) and use an id from there.' },
   // Client-side (status 0: never sent by the service).
   LBC_ERR_SERVER_UNREACHABLE: { status: 0, message: 'The lbc service cannot be reached', hint: 'Start it (npm start), set LBC_SERVER, or compile once while online so the object is cached.' },
+  LBC_ERR_SERVER_TLS: { status: 0, message: 'The service\'s TLS certificate is not trusted', hint: 'If the service uses a private CA, point NODE_EXTRA_CA_CERTS at its PEM file; otherwise check the server name in LBC_SERVER matches its certificate.' },
+  LBC_ERR_CA_CERTS: { status: 0, message: 'The extra CA certificates file cannot be read', hint: 'Point NODE_EXTRA_CA_CERTS (the lbc launcher passes it on as LBC_EXTRA_CA_CERTS) at a readable PEM file, or unset it.' },
   LBC_ERR_SOURCE_NOT_FOUND: { status: 0, message: 'No BPF source was given and none was found', hint: 'Pass the source text, or put NAME.bpf.c in the working directory.' },
   LBC_ERR_KERNEL_DETECT: { status: 0, message: 'The running kernel could not be identified', hint: 'Pass target { release, arch } explicitly.' },
   LBC_ERR_NATIVE: { status: 0, message: 'The native libbpf shim is not available', hint: 'Install libbpf-dev and rebuild: npm rebuild lbc-client.' },

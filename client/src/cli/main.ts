@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { startCli } from './start.ts';
 import { registerCompile } from './compile-command.ts';
 import { registerKernels } from './kernels-command.ts';
 import { registerStruct } from './struct-command.ts';
@@ -21,4 +22,4 @@ registerTypes(program);
 registerInspect(program);
 registerTrace(program);
 
-await program.parseAsync(process.argv);
+startCli(program);

@@ -1,6 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import { LbcError, type ErrorBody } from '@lbc/contract';
 import { toTransportError } from './connection-error.ts';
+import { extraCaOptions } from './extra-ca.ts';
 
 export interface HttpOptions {
   /** Connect timeout; a dead host fails fast instead of hanging the program start. */
@@ -40,7 +41,8 @@ export class HttpTransport {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     const token = options.token ?? process.env.LBC_TOKEN;
     this.authorization = token ? `Bearer ${token}` : undefined;
-    this.pool = new Pool(url.origin, { connections: 4, connectTimeout: options.connectTimeoutMs ?? 5_000 });
+    const connect = url.protocol === 'https:' ? extraCaOptions() : undefined;
+    this.pool = new Pool(url.origin, { connections: 4, connectTimeout: options.connectTimeoutMs ?? 5_000, ...(connect && { connect }) });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {

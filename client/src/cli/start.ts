@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import type { Command } from 'commander';
+
+declare global {
+  /** Where the CLI runs from when it starts from its snapshot (which has no import.meta of its own). */
+  var __lbcModuleUrl: string | undefined;
+}
+
+/**
+ * Parses the command line now, or, while `node --build-snapshot` captures the CLI (see
+ * client/scripts/build.mjs), when a process starts from that snapshot: every module is then already
+ * loaded and evaluated, and only the command itself runs.
+ */
+export function startCli(program: Command): void {
+  if (!v8.startupSnapshot.isBuildingSnapshot()) {
+    void program.parseAsync(process.argv);
+    return;
+  }
+  v8.startupSnapshot.setDeserializeMainFunction(() => {
+    // `node --snapshot-blob lbc.blob dist/cli.js ARGS`: argv[1] names the build the snapshot belongs to.
+    globalThis.__lbcModuleUrl = pathToFileURL(resolve(process.argv[1]!)).href;
+    void program.parseAsync(process.argv);
+  });
+}

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { LbcError } from '@lbc/contract';
+
+/**
+ * The CA certificates for an HTTPS service: node's defaults plus LBC_EXTRA_CA_CERTS, where the lbc
+ * launcher moves NODE_EXTRA_CA_CERTS (node 20 parses that file at every start, even when the
+ * object comes from the cache and no connection is made). Undefined: node's defaults as they are.
+ */
+export function extraCaOptions(env: NodeJS.ProcessEnv = process.env): { ca: string[] } | undefined {
+  const file = env.LBC_EXTRA_CA_CERTS;
+  if (!file) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new LbcError('LBC_ERR_CA_CERTS', `${file}: ${(cause as Error).message}`, { file }, { cause });
+  }
+  return { ca: [...rootCertificates, pem] };
+}
