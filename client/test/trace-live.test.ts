@@ -85,11 +85,11 @@ describe('lbc trace, live', () => {
     expect(existsSync(`${root}/instances/${names.instance}`)).toBe(false);
   });
 
-  it('P/R uprobes on a gcc -g binary read arguments, members, chains, bitfields, strings and the return value', async () => {
+  it('P/R uprobes on a gcc -g binary read arguments, members, chains, bitfields, strings and the return value; ip_ values converted both ways', async () => {
     const before = tracefsState();
     const group = `lbc_${process.pid}`;
     const p = plans(
-      [`P ${app}:lbc_probe_me a=S%0 x=%1->x y=S%1->next->y name=%1->name nn=%1->next->name s=%2 f=%1->flag m=%1->mode`, `R ${app}:lbc_probe_me r=S$retval`],
+      [`P ${app}:lbc_probe_me a=S%0 x=%1->x y=S%1->next->y name=%1->name nn=%1->next->name s=%2 f=%1->flag m=%1->mode ip_x=%1->x f:ip_x==1.0.0.0 && a==42`, `R ${app}:lbc_probe_me r=S$retval`],
       group,
     );
     expect(p[0]!.definition!.text).toMatch(new RegExp(`^p:${group}/P0 ${app}:0x${resolveSymbolOffset(app, 'lbc_probe_me').toString(16)} a=%di:s32 x=\\+0x0\\(%si\\):u32 `));
@@ -97,7 +97,9 @@ describe('lbc trace, live', () => {
     expect(tracefsState().probes).toHaveLength(before.probes.length + 2);
     const lines = await collect(session, () => spawnSync(app), (l) => l.some((x) => x.includes('R1:')));
     const entry = lines.find((l) => l.includes(' P0: '));
-    expect(entry).toContain('a=42 x=1 y=-8 name="hello" nn="inner" s="str" f=5 m=17');
+    // ip_x: the int 1 read as an IPv4 address in memory order; the filter literal was converted the same way.
+    expect(entry).toContain('a=42 x=1 y=-8 name="hello" nn="inner" s="str" f=5 m=17 ip_x=1.0.0.0');
+    expect(p[0]!.filter).toBe('ip_x==0x1 && a==42');
     expect(lines.find((l) => l.includes(' R1: '))).toContain('r=150');
     expect(tracefsState()).toEqual(before);
   });
