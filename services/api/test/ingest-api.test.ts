@@ -10,14 +10,14 @@ import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus } from '@lbc/contract';
-import { ArtifactCache, BlobStore, CompileProducer, lbcHeaderSha256, loadConfig, scanSource } from '@lbc/core';
-import { buildApp, type ApiApp } from '@lbc/api';
+import type { ApiApp } from '@lbc/api';
 import { FixtureBuilder } from '../../worker/test/ingest-fixtures.ts';
-import { startIngestHarness, type IngestHarness } from '../../worker/test/ingest-harness.ts';
+import type { IngestHarness } from '../../worker/test/ingest-harness.ts';
+import { startIngestApp, type IngestApp } from './ingest-app.ts';
 
+let running: IngestApp;
 let h: IngestHarness;
 let app: ApiApp;
-let producer: CompileProducer;
 let fx: FixtureBuilder;
 const dir = mkdtempSync(join(tmpdir(), 'lbc-ingest-api-'));
 const pathRoot = join(dir, 'server-side');
@@ -25,18 +25,11 @@ const pathRoot = join(dir, 'server-side');
 beforeAll(async () => {
   fx = new FixtureBuilder(dir);
   mkdirSync(pathRoot);
-  h = await startIngestHarness({ settings: { pathRoot } });
-  const config = loadConfig({}, { dataDir: h.dataDir, redisUrl: h.privateRedis.url });
-  producer = new CompileProducer({ redisUrl: h.privateRedis.url, timeoutMs: 5000, maxQueuedJobs: 100, failureTtlSeconds: 60 });
-  await producer.ready(5000);
-  const cache = new ArtifactCache(h.db, new BlobStore(join(h.dataDir, 'blobs')), config.cacheMaxBytes);
-  app = buildApp({ config, cache, registry: h.registry, producer, ingest: h.service, toolchain: 'test-toolchain', lbcHeaderSha256: lbcHeaderSha256(), scanSource });
-  await app.ready();
+  running = await startIngestApp({ pathRoot });
+  ({ app, h } = running);
 });
 afterAll(async () => {
-  await app?.close();
-  await producer?.close();
-  await h?.close();
+  await running?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { isLbcError } from '@lbc/contract';
 import { tokenCommand } from './token-command.ts';
+import { ingestCommand } from './ingest-command.ts';
 
 const program = new Command('lbc-admin')
   .description('lbc compile farm administration')
@@ -12,6 +13,7 @@ const program = new Command('lbc-admin')
   .showHelpAfterError();
 
 program.addCommand(tokenCommand(() => program.opts<{ dataDir?: string }>().dataDir));
+program.addCommand(ingestCommand());
 
 try {
   await program.parseAsync(process.argv);
