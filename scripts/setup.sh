@@ -2,7 +2,8 @@
 # Prepares a fresh Debian/Ubuntu machine (as root) to run lbc and its tests. Idempotent.
 #  - Debian packages: clang/llvm (host fixtures and baselines), libbpf-dev (the client's native shim),
 #    bpftool, redis-server, docker.io, debootstrap (offline compile image), bpftrace/hyperfine (bench),
-#    chromium (dashboard tests, driven by playwright-core)
+#    chromium (dashboard tests, driven by playwright-core), rpm/dpkg-dev/dwarves/zstd/xz-utils (the kernel
+#    packages the ingestion tests build: rpmbuild, dpkg-deb, pahole)
 #  - starts dockerd when no engine answers; mounts tracefs and bpffs
 #  - npm ci (builds better-sqlite3, the libbpf addon and the client's JavaScript, client/dist)
 #  - builds the compile image when missing
@@ -10,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool dwarves redis-server docker.io debootstrap
-  bpftrace hyperfine iproute2 ca-certificates chromium)
+  bpftrace hyperfine iproute2 ca-certificates chromium
+  rpm dpkg-dev zstd xz-utils)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
