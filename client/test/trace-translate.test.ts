@@ -117,7 +117,10 @@ describe('lbc trace: surftrace examples translated against this kernel', () => {
       text: `p:g/P0 ${realpathSync(libc)}:0x${resolveSymbolOffset(libc, 'sleep').toString(16)} secs=%di:s64 c=$comm`,
     });
     expect(failure('P libc:sleep x=%0->y').message).toContain('the type here is unknown (no prototype of sleep in');
-    expect(failure('P libc:no_such_function_here').code).toBe('LBC_ERR_SYMBOL_NOT_FOUND');
+    const nosym = failure('P libc:no_such_function_here');
+    expect(nosym.code).toBe('LBC_ERR_SYMBOL_NOT_FOUND');
+    expect(nosym.message).toMatch(/^The symbol is not defined in the binary: no_such_function_here in \S+libc\S*\n {4}P libc:no_such_function_here\n {6}\^{26}$/);
+    expect(failure('P libnosuchlib:f').code).toBe('LBC_ERR_LIBRARY_NOT_FOUND');
   });
 
   it('arm64: %N are x0..x7', () => {

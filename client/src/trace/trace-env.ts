@@ -6,7 +6,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { resolveLibrary, resolveSymbolOffset } from '../elf/index.ts';
 import { binaryTypes } from './binary-types.ts';
 import type { KernelTypes } from './kernel-types.ts';
-import { locateBinary, type TranslateEnv } from './translate.ts';
+import { locateBinary } from './locate-binary.ts';
+import type { TranslateEnv } from './translate.ts';
 
 /** kallsyms names; `data` is set only when variables are listed too (CONFIG_KALLSYMS_ALL). */
 export function kernelSymbolNames(path = '/proc/kallsyms'): { all: Set<string>; data?: Set<string> } {

@@ -2,9 +2,7 @@
  * Probe lines → what tracefs needs: the kprobe_events/uprobe_events definition, the event's
  * directory, its filter. Pure given its inputs, so translations can be checked without running them.
  */
-import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { LbcError, type Arch } from '@lbc/contract';
+import { ERRORS, isLbcError, type Arch } from '@lbc/contract';
 import type { Btf } from '@lbc/btf';
 import type { ProbeSpec } from './ast.ts';
 import { resolveArg, type FunctionProto, type ResolvedArg } from './resolve-arg.ts';
@@ -60,8 +58,16 @@ export function translateProbe(spec: ProbeSpec, index: number, env: TranslateEnv
   let location: string;
   let funcName = spec.func!;
   if (user) {
-    const path = env.locateBinary(spec.binary!);
-    const offset = env.symbolOffset(path, spec.func!);
+    let path: string;
+    let offset: number;
+    try {
+      path = env.locateBinary(spec.binary!);
+      offset = env.symbolOffset(path, spec.func!);
+    } catch (err) {
+      // Same code (LBC_ERR_LIBRARY_NOT_FOUND, LBC_ERR_SYMBOL_NOT_FOUND...), now pointing at BINARY:FUNC.
+      if (isLbcError(err)) throw traceError(err.code, err.message.replace(`${ERRORS[err.code].message}: `, ''), spec.line, spec.targetSpan);
+      throw err;
+    }
     const types = env.binaryTypes(path);
     btf = types.btf;
     proto = btf ? functionProto(btf, spec.func!) : undefined;
@@ -132,20 +138,4 @@ function functionNames(btf: Btf): string[] {
     funcNameCache.set(btf, names);
   }
   return names;
-}
-
-/** A P/R binary: a path, a program found in PATH, or a library name (libc, libc.so.6). */
-export function locateBinary(name: string, resolveLibrary: (n: string) => string): string {
-  if (name.includes('/')) {
-    const path = isAbsolute(name) ? name : resolve(name);
-    if (!existsSync(path)) throw new LbcError('LBC_ERR_SYMBOL_NOT_FOUND', `${name}: no such file`, { binary: name });
-    return realpathSync(path);
-  }
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (!dir) continue;
-    const candidate = resolve(dir, name);
-    if (existsSync(candidate)) return realpathSync(candidate);
-  }
-  if (existsSync(name)) return realpathSync(resolve(name));
-  return realpathSync(resolveLibrary(name));
 }
