@@ -58,6 +58,8 @@ function splitTag(spelling: string): { tag?: 'struct' | 'union' | 'enum'; name: 
 
 export class CatalogReader {
   private readonly db: Database.Database;
+  /** Prepared once per SQL text: preparing costs more than running these small indexed queries. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
     path: string,
@@ -71,8 +73,17 @@ export class CatalogReader {
     this.db.close();
   }
 
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
   meta(): Record<string, string> {
-    const rows = this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
+    const rows = this.sql('SELECT key, value FROM meta').all() as { key: string; value: string }[];
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
@@ -86,7 +97,7 @@ export class CatalogReader {
     }
     const depthClause = opts.maxDepth === undefined ? '' : ' AND depth <= ?';
     const args: unknown[] = opts.maxDepth === undefined ? [row.id] : [row.id, opts.maxDepth];
-    const members = (this.db.prepare(`SELECT * FROM members WHERE type_id = ?${depthClause} ORDER BY seq`).all(...args) as MemberRow[]).map(toMember);
+    const members = (this.sql(`SELECT * FROM members WHERE type_id = ?${depthClause} ORDER BY seq`).all(...args) as MemberRow[]).map(toMember);
     const size = row.size ?? 0;
     return {
       kernel: this.kernel,
@@ -103,7 +114,7 @@ export class CatalogReader {
   }
 
   func(name: string): FuncPrototype {
-    const row = this.db.prepare('SELECT * FROM funcs WHERE name = ? ORDER BY linkage = \'static\', id LIMIT 1').get(name.trim()) as FuncRow | undefined;
+    const row = this.sql('SELECT * FROM funcs WHERE name = ? ORDER BY linkage = \'static\', id LIMIT 1').get(name.trim()) as FuncRow | undefined;
     if (!row) {
       const suggestions = this.suggest(name.trim(), 'SELECT DISTINCT name FROM funcs');
       throw new LbcError('LBC_ERR_FUNC_NOT_FOUND', `${name} in kernel ${this.kernel.slice(0, 12)}`, { name, kernel: this.kernel, suggestions });
@@ -124,12 +135,13 @@ export class CatalogReader {
       args.push(q.returns.includes('%') ? typePattern(q.returns) : normalizeCType(q.returns));
     }
     if (q.argType) {
-      where.push(`EXISTS (SELECT 1 FROM params p WHERE p.func_id = f.id AND p.type ${q.argType.includes('%') ? 'GLOB' : '='} ?)`);
+      // Driven from the parameter-type index: far fewer functions take a type than return int.
+      where.push(`f.id IN (SELECT func_id FROM params WHERE type ${q.argType.includes('%') ? 'GLOB' : '='} ?)`);
       args.push(q.argType.includes('%') ? typePattern(q.argType) : normalizeCType(q.argType));
     }
     const limit = Math.min(Math.max(1, q.limit ?? FUNC_SEARCH_DEFAULT), FUNC_SEARCH_MAX);
-    const sql = `SELECT f.* FROM funcs f ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY f.name, f.proto ORDER BY f.name LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, limit + 1) as FuncRow[];
+    const sql = `SELECT f.* FROM funcs f ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY f.name, f.proto ORDER BY f.name, f.proto LIMIT ?`;
+    const rows = this.sql(sql).all(...args, limit + 1) as FuncRow[];
     return { kernel: this.kernel, funcs: rows.slice(0, limit).map((r) => this.toPrototype(r)), truncated: rows.length > limit };
   }
 
@@ -137,10 +149,10 @@ export class CatalogReader {
   types(spelling: string): TypeLookup {
     const { tag, name } = splitTag(spelling);
     let rows = (tag
-      ? this.db.prepare('SELECT * FROM types WHERE name = ? AND kind = ? ORDER BY id').all(name, tag)
-      : this.db.prepare('SELECT * FROM types WHERE name = ? ORDER BY id').all(name)) as TypeRow[];
+      ? this.sql('SELECT * FROM types WHERE name = ? AND kind = ? ORDER BY id').all(name, tag)
+      : this.sql('SELECT * FROM types WHERE name = ? ORDER BY id').all(name)) as TypeRow[];
     if (rows.length === 0 && !tag) {
-      rows = this.db.prepare('SELECT t.* FROM enum_values v JOIN types t ON t.id = v.type_id WHERE v.name = ? ORDER BY t.id').all(name) as TypeRow[];
+      rows = this.sql('SELECT t.* FROM enum_values v JOIN types t ON t.id = v.type_id WHERE v.name = ? ORDER BY t.id').all(name) as TypeRow[];
     }
     if (rows.length === 0) {
       const suggestions = this.suggest(name, "SELECT DISTINCT name FROM types WHERE name != ''");
@@ -152,33 +164,33 @@ export class CatalogReader {
   private findComposite(name: string, tag?: 'struct' | 'union'): TypeRow | undefined {
     const kinds = tag ? [tag] : ['struct', 'union'];
     // Duplicate names happen (BTF dedup keeps variants): the one with the most members is the real one.
-    const direct = this.db
-      .prepare(`SELECT * FROM types WHERE name = ? AND kind IN (${kinds.map(() => '?').join(', ')}) ORDER BY members DESC, id LIMIT 1`)
+    const direct = this
+      .sql(`SELECT * FROM types WHERE name = ? AND kind IN (${kinds.map(() => '?').join(', ')}) ORDER BY members DESC, id LIMIT 1`)
       .get(name, ...kinds) as TypeRow | undefined;
     if (direct || tag) return direct;
-    const typedef = this.db.prepare("SELECT target FROM types WHERE name = ? AND kind = 'typedef' ORDER BY id LIMIT 1").get(name) as { target: number } | undefined;
+    const typedef = this.sql("SELECT target FROM types WHERE name = ? AND kind = 'typedef' ORDER BY id LIMIT 1").get(name) as { target: number } | undefined;
     if (!typedef) return undefined;
-    const target = this.db.prepare("SELECT * FROM types WHERE id = ? AND kind IN ('struct', 'union')").get(typedef.target) as TypeRow | undefined;
+    const target = this.sql("SELECT * FROM types WHERE id = ? AND kind IN ('struct', 'union')").get(typedef.target) as TypeRow | undefined;
     return target ? { ...target, name: target.name || name } : undefined;
   }
 
   private toPrototype(row: FuncRow): FuncPrototype {
-    const params = this.db.prepare('SELECT name, type FROM params WHERE func_id = ? ORDER BY idx').all(row.id) as { name: string; type: string }[];
+    const params = this.sql('SELECT name, type FROM params WHERE func_id = ? ORDER BY idx').all(row.id) as { name: string; type: string }[];
     return { kernel: this.kernel, name: row.name, linkage: row.linkage, returns: row.returns, params, variadic: row.variadic === 1, proto: row.proto };
   }
 
   private toTypeInfo(row: TypeRow): TypeInfo {
     const info: TypeInfo = { kind: row.kind, name: row.name, c: row.c, size: row.size };
     if (row.kind === 'typedef' && row.resolves_to) info.resolvesTo = JSON.parse(row.resolves_to) as string[];
-    if (row.kind === 'enum') info.values = this.db.prepare('SELECT name, value FROM enum_values WHERE type_id = ? ORDER BY seq').all(row.id) as { name: string; value: string }[];
+    if (row.kind === 'enum') info.values = this.sql('SELECT name, value FROM enum_values WHERE type_id = ? ORDER BY seq').all(row.id) as { name: string; value: string }[];
     if (row.kind === 'struct' || row.kind === 'union') info.memberCount = row.members ?? 0;
     return info;
   }
 
   private suggest(name: string, namesSql: string): string[] {
     const pattern = `*${name.replace(/[[*?]/g, (ch) => `[${ch}]`)}*`;
-    const containing = (this.db.prepare(`SELECT name FROM (${namesSql}) WHERE name GLOB ? ORDER BY length(name) LIMIT 5`).all(pattern) as { name: string }[]).map((r) => r.name);
-    const similar = (this.db.prepare(`SELECT name FROM (${namesSql}) WHERE length(name) BETWEEN ? AND ?`).all(name.length - 3, name.length + 3) as { name: string }[]).map((r) => r.name);
+    const containing = (this.sql(`SELECT name FROM (${namesSql}) WHERE name GLOB ? ORDER BY length(name) LIMIT 5`).all(pattern) as { name: string }[]).map((r) => r.name);
+    const similar = (this.sql(`SELECT name FROM (${namesSql}) WHERE length(name) BETWEEN ? AND ?`).all(name.length - 3, name.length + 3) as { name: string }[]).map((r) => r.name);
     return suggestNames(name, similar, containing);
   }
 }
