@@ -44,6 +44,8 @@ export interface ResolvedArg {
 interface State {
   loc: Location;
   type: TypeRef | null;
+  /** Set when the value is a bitfield member; offsets are from `loc`. */
+  bitfield?: { bitOffset: number; bitSize: number };
 }
 
 export function resolveArg(ctx: ResolveContext, arg: ArgSpec): ResolvedArg {
@@ -171,12 +173,12 @@ function step(ctx: ResolveContext, state: State, access: Access, fail: Fail): St
   const byte = Math.floor(member.bitOffset / 8);
   const loc = member.bitSize ? holder.loc : advance(holder.loc, byte);
   if (!loc) fail('LBC_ERR_TRACE_TYPE', `'${access.member}' is inside a struct held in a register: there is no memory to read it from`, access.span);
-  const next: State & { bitfield?: { bitOffset: number; bitSize: number } } = { loc, type: { id: member.type, ptr: 0 } };
+  const next: State = { loc, type: { id: member.type, ptr: 0 } };
   if (member.bitSize) next.bitfield = { bitOffset: member.bitOffset, bitSize: member.bitSize };
   return next;
 }
 
-function finish(ctx: ResolveContext, arg: ArgSpec, state: State & { bitfield?: { bitOffset: number; bitSize: number } }, fail: Fail): ResolvedArg {
+function finish(ctx: ResolveContext, arg: ArgSpec, state: State, fail: Fail): ResolvedArg {
   const { expr } = arg;
   const conversion = conversionOf(arg.name);
   const fmt = arg.format ?? 'u';
@@ -202,12 +204,15 @@ function finish(ctx: ResolveContext, arg: ArgSpec, state: State & { bitfield?: {
     if (!only || only.bitSize || only.bitOffset) break;
     shape = shapeOf(btf, { id: only.type, ptr: 0 });
   }
-  const wantsString = (elem: TypeRef | null) => elem !== null && (() => { const s = shapeOf(btf, elem); return s.kind === 'int' && s.char; })();
-  if (shape.kind === 'array' && wantsString(shape.elem) && !conversion) {
+  const isChar = (ref: TypeRef | null): boolean => {
+    const s = ref && shapeOf(btf, ref);
+    return s?.kind === 'int' && s.char;
+  };
+  if (shape.kind === 'array' && isChar(shape.elem) && !conversion) {
     if (state.loc.kind === 'value') fail('LBC_ERR_TRACE_TYPE', `${what} is not in memory here`, expr.span);
     return out(fetchOf(state.loc), 'string');
   }
-  if (shape.kind === 'ptr' && wantsString(shape.to) && !conversion && arg.format === undefined) {
+  if (shape.kind === 'ptr' && isChar(shape.to) && !conversion && arg.format === undefined) {
     return out(fetchOf(deref(state.loc, 0)), 'string');
   }
   let size: number;
