@@ -91,7 +91,7 @@ export function translateProbe(spec: ProbeSpec, index: number, env: TranslateEnv
     proto,
     funcName,
     atEntry: !spec.offset,
-    kernelSymbols: env.dataSymbols,
+    kernelSymbols: user ? undefined : env.dataSymbols,
   };
   const args = spec.args.map((a) => resolveArg(ctx, a));
   const conversions = Object.fromEntries(args.filter((a) => a.conversion).map((a) => [a.name, a.conversion!]));
