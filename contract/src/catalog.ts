@@ -61,6 +61,8 @@ export interface StructLayout {
   padding: number;
   cachelines: number;
   members: StructMember[];
+  /** Set when nested members were left out: the flattened list would have exceeded the service's bound (hostile BTF). */
+  truncated?: boolean;
 }
 
 export interface FuncParam {

@@ -35,7 +35,7 @@ const structMember = {
 const structLayout = {
   type: 'object',
   properties: {
-    kernel: str, kind: str, name: str, size: int, memberCount: int, holes: int, holeBytes: int, padding: int, cachelines: int,
+    kernel: str, kind: str, name: str, size: int, memberCount: int, holes: int, holeBytes: int, padding: int, cachelines: int, truncated: { type: 'boolean' },
     members: { type: 'array', items: structMember },
   },
 } as const;

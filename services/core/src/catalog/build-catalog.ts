@@ -53,7 +53,7 @@ export function buildCatalogFile(btfBytes: Buffer, outPath: string, btfSha256: s
 function writeCatalog(db: Database.Database, btf: Btf, btfSha256: string): Omit<CatalogBuildStats, 'parseMs' | 'writeMs'> {
   const c = new CDeclarations(btf);
   const layouts = new StructLayouts(btf, c);
-  const insertType = db.prepare('INSERT INTO types (id, kind, name, c, size, target, resolves_to, members, holes, hole_bytes, padding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertType = db.prepare('INSERT INTO types (id, kind, name, c, size, target, resolves_to, members, holes, hole_bytes, padding, truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const insertMember = db.prepare(
     'INSERT INTO members (type_id, seq, depth, path, name, type, decl, kind, offset, bit_offset, bit_size, size, hole_after, bit_hole_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -76,23 +76,23 @@ function writeCatalog(db: Database.Database, btf: Btf, btfSha256: string): Omit<
     stats.types++;
     if (isComposite(t)) {
       const l = layouts.layout(t);
-      insertType.run(t.id, t.kind, t.name, c.typeName(t.id), t.size, null, null, l.memberCount, l.holes, l.holeBytes, l.padding);
+      insertType.run(t.id, t.kind, t.name, c.typeName(t.id), t.size, null, null, l.memberCount, l.holes, l.holeBytes, l.padding, l.truncated ? 1 : 0);
       l.members.forEach((m, seq) => {
         insertMember.run(t.id, seq, m.depth, m.path, m.name, m.type, m.decl, m.kind, m.offset, m.bitOffset, m.bitSize, m.size, m.holeAfter, m.bitHoleAfter);
       });
       stats.structs++;
       stats.members += l.members.length;
     } else if (t.kind === 'enum') {
-      insertType.run(t.id, 'enum', t.name, c.typeName(t.id), t.size, null, null, null, null, null, null);
+      insertType.run(t.id, 'enum', t.name, c.typeName(t.id), t.size, null, null, null, null, null, null, null);
       t.values.forEach((v, seq) => insertValue.run(t.id, seq, v.name, v.value.toString()));
       stats.enums++;
     } else if (t.kind === 'typedef') {
       const chain = typedefChain(btf, c, t.type);
-      insertType.run(t.id, 'typedef', t.name, t.name, sizeSafe(btf, t.id), chain.target, JSON.stringify(chain.spellings), null, null, null, null);
+      insertType.run(t.id, 'typedef', t.name, t.name, sizeSafe(btf, t.id), chain.target, JSON.stringify(chain.spellings), null, null, null, null, null);
       stats.typedefs++;
     } else {
       const size = t.kind === 'int' || t.kind === 'float' ? t.size : null;
-      insertType.run(t.id, t.kind, t.name, c.typeName(t.id), size, null, null, null, null, null, null);
+      insertType.run(t.id, t.kind, t.name, c.typeName(t.id), size, null, null, null, null, null, null, null);
     }
   }
 

@@ -6,9 +6,16 @@
 import type { Btf } from '@lbc/btf';
 
 const MAX_DEPTH = 64;
+/**
+ * Bounds for hostile BTF: function-pointer parameters can nest so that a spelling doubles at
+ * every level. Past these, a spelling is cut short ("...") instead of growing without limit.
+ */
+const MAX_STEPS = 5_000;
+const MAX_SPELLING = 2_048;
 
 export class CDeclarations {
   private readonly names = new Map<number, string>();
+  private steps = 0;
 
   constructor(private readonly btf: Btf) {}
 
@@ -23,8 +30,13 @@ export class CDeclarations {
   }
 
   /** A declaration of `name` with type `id`: `char comm[16]`, `void (*func)(struct callback_head *)`. */
-  declare(id: number, name: string, depth = 0): string {
-    if (depth > MAX_DEPTH) return `/* type ${id}: too deep */ ${name}`.trim();
+  declare(id: number, name: string): string {
+    this.steps = 0;
+    return this.decl(id, name, 0);
+  }
+
+  private decl(id: number, name: string, depth: number): string {
+    if (depth > MAX_DEPTH || ++this.steps > MAX_STEPS) return `/* type ${id}: too complex */ ${name}`.trim();
     const t = this.btf.type(id);
     switch (t.kind) {
       case 'void':
@@ -38,30 +50,37 @@ export class CDeclarations {
       case 'ptr': {
         const target = this.skipTags(t.type);
         const wrapsDeclarator = target.kind === 'array' || target.kind === 'func_proto';
-        return this.declare(t.type, wrapsDeclarator ? `(*${name})` : `*${name}`, depth + 1);
+        return this.decl(t.type, wrapsDeclarator ? `(*${name})` : `*${name}`, depth + 1);
       }
       case 'const': case 'volatile': case 'restrict': {
         // `char *const p`: a qualified pointer qualifies the declarator; anything else, the base type.
-        if (this.skipTags(t.type).kind === 'ptr') return this.declare(t.type, name ? `${t.kind} ${name}` : t.kind, depth + 1);
-        return `${t.kind} ${this.declare(t.type, name, depth + 1)}`;
+        if (this.skipTags(t.type).kind === 'ptr') return this.decl(t.type, name ? `${t.kind} ${name}` : t.kind, depth + 1);
+        return `${t.kind} ${this.decl(t.type, name, depth + 1)}`;
       }
       case 'type_tag':
-        return this.declare(t.type, name, depth + 1);
+        return this.decl(t.type, name, depth + 1);
       case 'array':
-        return this.declare(t.type, `${name}[${t.length}]`, depth + 1);
+        return this.decl(t.type, `${name}[${t.length}]`, depth + 1);
       case 'func_proto':
-        return this.declare(t.type, `${name}(${this.paramList(t.params, depth + 1)})`, depth + 1);
+        return this.decl(t.type, `${name}(${this.paramList(t.params, depth + 1)})`, depth + 1);
       case 'func':
-        return this.declare(t.type, t.name, depth + 1);
+        return this.decl(t.type, t.name, depth + 1);
       default:
         return join(`${t.kind} ${t.name}`.trim(), name);
     }
   }
 
   /** `(int dfd, struct filename *pathname)`, `(void)`, `(const char *fmt, ...)`. */
-  paramList(params: readonly { name: string; type: number }[], depth = 0): string {
+  private paramList(params: readonly { name: string; type: number }[], depth: number): string {
     if (params.length === 0) return 'void';
-    return params.map((p) => (p.type === 0 && !p.name ? '...' : this.declare(p.type, p.name, depth))).join(', ');
+    let out = '';
+    for (const p of params) {
+      if (out.length > MAX_SPELLING) return `${out}, ...`;
+      // Unnamed parameters (function pointer types) reuse the memoised spelling of their type.
+      const one = p.type === 0 && !p.name ? '...' : p.name ? this.decl(p.type, p.name, depth) : this.names.get(p.type) ?? this.decl(p.type, '', depth);
+      out += out ? `, ${one}` : one;
+    }
+    return out;
   }
 
   private skipTags(id: number) {

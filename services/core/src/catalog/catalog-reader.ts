@@ -20,6 +20,7 @@ interface TypeRow {
   holes: number | null;
   hole_bytes: number | null;
   padding: number | null;
+  truncated: number | null;
 }
 
 interface MemberRow {
@@ -110,6 +111,7 @@ export class CatalogReader {
       padding: row.padding ?? 0,
       cachelines: Math.ceil(size / CACHELINE),
       members,
+      ...(row.truncated ? { truncated: true } : {}),
     };
   }
 

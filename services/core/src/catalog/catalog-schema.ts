@@ -3,7 +3,7 @@
  * indexer. Bump CATALOG_SCHEMA_VERSION when the schema or what goes into it changes: the version
  * is part of the file name, so old catalogs are simply rebuilt.
  */
-export const CATALOG_SCHEMA_VERSION = 1;
+export const CATALOG_SCHEMA_VERSION = 2;
 
 export const CATALOG_SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -20,7 +20,8 @@ CREATE TABLE types (
   members     INTEGER,           -- struct/union: direct members
   holes       INTEGER,
   hole_bytes  INTEGER,
-  padding     INTEGER
+  padding     INTEGER,
+  truncated   INTEGER            -- struct/union: 1 when nested members were left out (hostile sizes)
 );
 CREATE INDEX types_by_name ON types (name, kind);
 
