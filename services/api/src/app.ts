@@ -6,9 +6,10 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { join } from 'node:path';
-import { KernelCatalog, SharedArtifacts, liveWorkers, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
+import { KernelCatalog, SharedArtifacts, SharedTokens, liveWorkers, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
 import { installAuth } from './auth/install-auth.ts';
 import { TenantJobBound } from './auth/tenant-job-bound.ts';
+import { TokenVerifier } from './auth/token-verifier.ts';
 import { tokenRoutes } from './auth/token-routes.ts';
 import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
@@ -88,7 +89,18 @@ export function buildApp(deps: ApiDeps): ApiApp {
   installErrorHandlers(app, DEFAULT_BODY_LIMIT);
   app.addHook('onSend', async (request, reply) => void reply.header(REQUEST_ID_HEADER, request.id));
   // Before every route: who is asking, and may they.
-  installAuth(app, { config, tokens: deps.tokens, redis: producer.redis, metrics });
+  const guard = <T>(work: Promise<T>, what: string) => producer.guard(work, what);
+  // API nodes share no disk: tokens made on one node reach the others as hashes in Redis.
+  const sharedTokens = new SharedTokens(producer.redis);
+  installAuth(app, { config, tokens: new TokenVerifier({ store: deps.tokens, shared: sharedTokens, guard }), redis: producer.redis, metrics });
+  app.addHook('onReady', async () => {
+    if (!deps.tokens) return;
+    const live = await guard(sharedTokens.syncFrom(deps.tokens), 'sharing tokens').catch((err: Error) => {
+      app.log.warn({ err: err.message }, 'tokens not shared with other API nodes yet (Redis); tokens made here still work here');
+      return 0;
+    });
+    if (live > 0) app.log.info({ tokens: live }, 'tokens shared with the other API nodes');
+  });
   // Before swagger, so the page and the queue board stay out of the API description.
   void app.register(async (scope) => dashboardRoutes(scope, { producer, registry: deps.registry, cache, metrics }));
   // close() waits for in-flight requests; compile waits could otherwise hold it for minutes.
@@ -116,7 +128,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
     limitRoutes(api, config.limits);
     healthRoutes(api, { producer, docker: deps.docker, dataDir: config.dataDir, timeoutMs: config.redisTimeoutMs });
     metricsRoutes(api, metrics);
-    if (deps.tokens) tokenRoutes(api, deps.tokens);
+    if (deps.tokens) tokenRoutes(api, { tokens: deps.tokens, shared: sharedTokens, guard });
   });
 
   const decorated = app as unknown as ApiApp;

@@ -17,3 +17,4 @@ export * from './store/shared-artifacts.ts';
 export * from './ingest/index.ts';
 export * from './catalog/index.ts';
 export * from './tokens/token-store.ts';
+export * from './tokens/shared-tokens.ts';

@@ -10,15 +10,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TokenStore, openDatabase } from '@lbc/core';
+import { Redis } from 'ioredis';
+import { TOKENS_KEY, TokenStore, hashToken, openDatabase } from '@lbc/core';
+import { startPrivateRedis } from '../../../test/support/redis.ts';
 
 const BIN = fileURLToPath(new URL('../bin/lbc-admin.mjs', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'lbc-admin-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function admin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return adminWith({}, ...args);
+}
+
+async function adminWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, LBC_DATA_DIR: dataDir } });
+    const base: NodeJS.ProcessEnv = { ...process.env, LBC_DATA_DIR: dataDir };
+    delete base.REDIS_URL;
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...base, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -79,5 +87,27 @@ describe('lbc-admin token', () => {
     const noTenant = await admin('token', 'create');
     expect(noTenant.code).toBe(1);
     expect(noTenant.stderr).toMatch(/required option '--tenant <name>'/);
+  });
+
+  it('with REDIS_URL (a farm of several API nodes) create and revoke reach the shared token hashes at once; a dead Redis is a warning', async () => {
+    const redis = await startPrivateRedis();
+    const client = new Redis(redis.url);
+    try {
+      const created = await adminWith({ REDIS_URL: redis.url }, 'token', 'create', '--tenant', 'zed', '--json');
+      const { id, token } = JSON.parse(created.stdout) as { id: number; token: string };
+      expect(JSON.parse((await client.hget(TOKENS_KEY, hashToken(token)))!)).toEqual({ tokenId: id, tenant: 'zed', admin: false });
+      // Revoked earlier without Redis: withdrawn now too.
+      expect(await client.hget(TOKENS_KEY, hashToken(tenantToken))).toBeNull();
+
+      expect((await adminWith({ REDIS_URL: redis.url }, 'token', 'revoke', String(id))).code).toBe(0);
+      expect(await client.hget(TOKENS_KEY, hashToken(token))).toBeNull();
+    } finally {
+      client.disconnect();
+      await redis.stop();
+    }
+    const offline = await adminWith({ REDIS_URL: 'redis://127.0.0.1:1' }, 'token', 'create', '--tenant', 'yve');
+    expect(offline.code).toBe(0);
+    expect(offline.stdout).toMatch(/^lbc_/);
+    expect(offline.stderr).toMatch(/warning: not shared with the other API nodes .*shares it when it next starts/);
   });
 });

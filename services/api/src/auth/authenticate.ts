@@ -6,15 +6,15 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LbcError } from '@lbc/contract';
-import { isLoopbackAddress, type AuthMode, type TokenStore } from '@lbc/core';
+import { isLoopbackAddress, type AuthMode, type Principal } from '@lbc/core';
 import { accessFor, type Access } from './access-policy.ts';
 import { readCredentials } from './credentials.ts';
 import type { RequestPrincipal } from './principal.ts';
 
 export interface AuthenticationOptions {
   mode: AuthMode;
-  /** Absent: no token is valid (only anonymous access, as the mode allows). */
-  tokens?: TokenStore;
+  /** The principal of a live token, else null (auth/token-verifier.ts). */
+  verify: (token: string) => Promise<Principal | null>;
   onDenied?: (reason: 'missing' | 'invalid' | 'forbidden') => void;
 }
 
@@ -42,7 +42,7 @@ export function installAuthentication(app: FastifyInstance, options: Authenticat
       if (access === 'public') return void (request.principal = { tenant: 'anonymous', admin: false, anonymous: true });
       return deny('invalid', new LbcError('LBC_ERR_AUTH_INVALID', credentials.reason));
     }
-    const found = options.tokens?.verify(credentials.token);
+    const found = await options.verify(credentials.token);
     if (!found) {
       if (access === 'public') return void (request.principal = { tenant: 'anonymous', admin: false, anonymous: true });
       return deny('invalid', new LbcError('LBC_ERR_AUTH_INVALID', 'unknown or revoked token'));

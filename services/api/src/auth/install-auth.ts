@@ -4,21 +4,22 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { LbcConfig, TokenStore } from '@lbc/core';
+import type { LbcConfig } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { installAuthentication } from './authenticate.ts';
 import { registerTenantRateLimit } from './tenant-rate-limit.ts';
+import type { TokenVerifier } from './token-verifier.ts';
 
 export interface AuthDeps {
   config: LbcConfig;
-  tokens?: TokenStore;
+  tokens: TokenVerifier;
   /** Shared rate-limit counters. */
   redis?: Redis;
   metrics: ApiMetrics;
 }
 
 export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
-  installAuthentication(app, { mode: deps.config.authMode, tokens: deps.tokens, onDenied: (reason) => deps.metrics.authDenied.inc({ reason }) });
+  installAuthentication(app, { mode: deps.config.authMode, verify: (token) => deps.tokens.verify(token), onDenied: (reason) => deps.metrics.authDenied.inc({ reason }) });
   registerTenantRateLimit(app, {
     perMinute: deps.config.rateLimitPerMinute,
     redis: deps.redis,

@@ -1,7 +1,7 @@
 /** Token management over HTTP for admins (lbc-admin does the same on the data directory). */
 import type { FastifyInstance } from 'fastify';
 import { LbcError } from '@lbc/contract';
-import { TENANT_PATTERN, type TokenStore } from '@lbc/core';
+import { TENANT_PATTERN, hashToken, type SharedTokens, type TokenStore } from '@lbc/core';
 import { errorResponses } from '../schemas.ts';
 
 const tokenInfo = {
@@ -16,7 +16,14 @@ const tokenInfo = {
   },
 } as const;
 
-export function tokenRoutes(app: FastifyInstance, tokens: TokenStore): void {
+export interface TokenRouteDeps {
+  tokens: TokenStore;
+  /** Other API nodes learn of created and revoked tokens through it. */
+  shared?: SharedTokens;
+  guard: <T>(work: Promise<T>, what: string) => Promise<T>;
+}
+
+export function tokenRoutes(app: FastifyInstance, { tokens, shared, guard }: TokenRouteDeps): void {
   app.get('/v1/tokens', {
     schema: { summary: 'Tokens (admin); the tokens themselves are never shown again', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenInfo } } } } },
   }, async () => ({ tokens: tokens.list() }));
@@ -37,6 +44,7 @@ export function tokenRoutes(app: FastifyInstance, tokens: TokenStore): void {
     },
     async (request, reply) => {
       const created = tokens.create(request.body);
+      if (shared) await guard(shared.publish(hashToken(created.token), { tokenId: created.id, tenant: created.tenant, admin: created.admin }), 'sharing the token');
       request.log.info({ tokenId: created.id, tenant: created.tenant, admin: created.admin, by: request.principal.tenant }, 'token created');
       return reply.status(201).send(created);
     },
@@ -54,6 +62,8 @@ export function tokenRoutes(app: FastifyInstance, tokens: TokenStore): void {
     async (request) => {
       const revoked = tokens.revoke(Number(request.params.id));
       if (!revoked) throw new LbcError('LBC_ERR_TOKEN_NOT_FOUND', `id ${request.params.id}`);
+      const tokenHash = tokens.hashOf(revoked.id);
+      if (shared && tokenHash) await guard(shared.withdraw(tokenHash), 'withdrawing the token');
       request.log.info({ tokenId: revoked.id, tenant: revoked.tenant, by: request.principal.tenant }, 'token revoked');
       return revoked;
     },

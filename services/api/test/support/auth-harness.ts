@@ -10,12 +10,16 @@ export interface AuthHarness extends Harness {
   tokens: TokenStore;
 }
 
-/** redis: share another harness's Redis (a second API node of one farm). */
-export async function startAuthHarness(config: Partial<LbcConfig>, redis?: PrivateRedis): Promise<AuthHarness> {
+/**
+ * redis: share another harness's Redis (a second API node of one farm). prepare: fill the token
+ * store before the API starts (as lbc-admin does on a fresh farm).
+ */
+export async function startAuthHarness(config: Partial<LbcConfig>, redis?: PrivateRedis, prepare?: (tokens: TokenStore) => void): Promise<AuthHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-auth-'));
   const db = openDatabase(dataDir);
   const tokens = new TokenStore(db);
   try {
+    prepare?.(tokens);
     const h = await startHarness({ config: { dataDir, ...config }, deps: { tokens }, ...(redis ? { redis } : {}) });
     return {
       ...h,

@@ -74,12 +74,32 @@ export class TokenStore {
   /** The principal a live token stands for, or null (unknown or revoked). */
   verify(token: string): Principal | null {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
-    const row = this.db.prepare('SELECT id, tenant, admin FROM tokens WHERE token_hash = ? AND revoked_at IS NULL').get(hashToken(token)) as
-      | Pick<Row, 'id' | 'tenant' | 'admin'>
+    const found = this.lookup(hashToken(token));
+    return found && !found.revoked ? found.principal : null;
+  }
+
+  /** What this store knows of a token hash: unknown (null), live, or revoked. */
+  lookup(tokenHash: string): { principal: Principal; revoked: boolean } | null {
+    const row = this.db.prepare('SELECT id, tenant, admin, revoked_at FROM tokens WHERE token_hash = ?').get(tokenHash) as
+      | Pick<Row, 'id' | 'tenant' | 'admin' | 'revoked_at'>
       | undefined;
-    return row ? { tokenId: row.id, tenant: row.tenant, admin: row.admin === 1 } : null;
+    return row ? { principal: { tokenId: row.id, tenant: row.tenant, admin: row.admin === 1 }, revoked: row.revoked_at !== null } : null;
+  }
+
+  hashOf(id: number): string | null {
+    const row = this.db.prepare('SELECT token_hash FROM tokens WHERE id = ?').get(id) as { token_hash: string } | undefined;
+    return row?.token_hash ?? null;
+  }
+
+  /** Every token hash with its principal and state (for publishing to the other API nodes). */
+  all(): { tokenHash: string; principal: Principal; revoked: boolean }[] {
+    const rows = this.db.prepare('SELECT token_hash, id, tenant, admin, revoked_at FROM tokens').all() as (Row & { token_hash: string })[];
+    return rows.map((r) => ({ tokenHash: r.token_hash, principal: { tokenId: r.id, tenant: r.tenant, admin: r.admin === 1 }, revoked: r.revoked_at !== null }));
   }
 }
+
+/** A presented token that cannot be one of ours is not worth a lookup. */
+export const looksLikeToken = (token: string) => token.startsWith(TOKEN_PREFIX) && token.length < 256;
 
 function toInfo(row: Row): TokenInfo {
   return { id: row.id, tenant: row.tenant, admin: row.admin === 1, label: row.label, createdAt: row.created_at, revokedAt: row.revoked_at };

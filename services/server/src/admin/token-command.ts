@@ -3,8 +3,9 @@
  * printed once, by create; the database keeps only its sha256.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
-import { TENANT_PATTERN, TokenStore, loadConfig, openDatabase, type TokenInfo } from '@lbc/core';
+import { SharedTokens, TENANT_PATTERN, TokenStore, loadConfig, openDatabase, withRedisTimeout, type TokenInfo } from '@lbc/core';
 
 function withStore<T>(dataDir: string | undefined, work: (tokens: TokenStore) => T): T {
   const config = loadConfig(process.env, dataDir ? { dataDir } : {});
@@ -13,6 +14,26 @@ function withStore<T>(dataDir: string | undefined, work: (tokens: TokenStore) =>
     return work(new TokenStore(db));
   } finally {
     db.close();
+  }
+}
+
+/**
+ * With REDIS_URL set (a farm of several API nodes), a change reaches the other nodes at once. Without
+ * it, or with Redis down, the API of this data directory shares it when it next starts.
+ */
+async function shareWithFarm(dataDir: string | undefined): Promise<void> {
+  const redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) return;
+  const redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await withRedisTimeout(redis.connect(), 5000, 'connecting');
+    const shared = new SharedTokens(redis);
+    await withStore(dataDir, (tokens) => withRedisTimeout(shared.syncFrom(tokens), 5000, 'sharing tokens'));
+  } catch (err) {
+    process.stderr.write(`warning: not shared with the other API nodes (${(err as Error).message}); this node's API shares it when it next starts\n`);
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -37,8 +58,9 @@ export function tokenCommand(dataDir: () => string | undefined): Command {
     .option('--admin', 'may also register kernels, ingest packages, manage tokens, read /metrics and the dashboard')
     .option('--label <text>', 'a note for lbc-admin token list (who holds it)')
     .option('--json', 'print the created token as JSON')
-    .action((opts: { tenant: string; admin?: boolean; label?: string; json?: boolean }) => {
+    .action(async (opts: { tenant: string; admin?: boolean; label?: string; json?: boolean }) => {
       const created = withStore(dataDir(), (tokens) => tokens.create({ tenant: opts.tenant, admin: opts.admin ?? false, label: opts.label }));
+      await shareWithFarm(dataDir());
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(created)}\n`);
         return;
@@ -62,11 +84,12 @@ export function tokenCommand(dataDir: () => string | undefined): Command {
 
   token
     .command('revoke')
-    .description('revoke a token: every API node sharing this data directory refuses it from the next request on')
+    .description('revoke a token: refused from the next request on (by every API node when REDIS_URL names the farm\'s Redis)')
     .argument('<id>', 'token id (lbc-admin token list)', tokenId)
-    .action((id: number) => {
+    .action(async (id: number) => {
       const revoked = withStore(dataDir(), (tokens) => tokens.revoke(id));
       if (!revoked) throw new LbcError('LBC_ERR_TOKEN_NOT_FOUND', `id ${id}`);
+      await shareWithFarm(dataDir());
       process.stdout.write(`revoked token ${revoked.id} of tenant ${revoked.tenant}\n`);
     });
 
