@@ -44,8 +44,13 @@ export interface DashboardSummary {
   recentJobs: RecentJob[];
 }
 
-const RECENT = 50;
 const WINDOW_MS = 5 * 60_000;
+/**
+ * How many jobs of each state to read: a job carries its source and object, so a poll reads a
+ * bounded handful rather than everything BullMQ keeps.
+ */
+const PER_STATE = { active: 10, waiting: 10, prioritized: 5, delayed: 5, completed: 30, failed: 10 } as const;
+const RECENT = 40;
 
 export async function dashboardSummary(deps: DashboardDeps): Promise<DashboardSummary> {
   const { producer, registry, cache, metrics } = deps;
@@ -53,10 +58,18 @@ export async function dashboardSummary(deps: DashboardDeps): Promise<DashboardSu
   const [counts, workers, jobs, redisNow] = await Promise.all([
     guard(producer.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'), 'counting jobs'),
     guard(liveWorkers(producer.redis), 'reading the worker registry'),
-    guard(producer.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'], 0, RECENT - 1), 'reading recent jobs'),
+    guard(
+      Promise.all(Object.entries(PER_STATE).map(([state, n]) => producer.queue.getJobs([state as keyof typeof PER_STATE], 0, n - 1))).then((lists) => lists.flat()),
+      'reading recent jobs',
+    ),
     guard(producer.redis.time(), 'reading the clock'),
   ]);
   const now = Number(redisNow[0]) * 1000 + Math.floor(Number(redisNow[1]) / 1000);
+  // BullMQ's completed and failed sets are scored by finish time (jobs are kept 10 min, longer than the window).
+  const [completedRecently, failedRecently] = await Promise.all(
+    (['completed', 'failed'] as const).map((state) => guard(producer.redis.zcount(producer.queue.toKey(state), now - WINDOW_MS, '+inf'), 'counting finished jobs')),
+  );
+  const finishedLast5m = completedRecently! + failedRecently!;
   const recentJobs = jobs
     .filter((j): j is CompileJob => Boolean(j))
     .sort((a, b) => b.timestamp - a.timestamp)
@@ -64,7 +77,6 @@ export async function dashboardSummary(deps: DashboardDeps): Promise<DashboardSu
     .map(describe);
 
   const finished = recentJobs.filter((j) => j.totalMs !== null);
-  const finishedLast5m = jobs.filter((j) => j?.finishedOn && now - j.finishedOn <= WINDOW_MS).length;
   const compileTimes = finished.map((j) => j.compileMs).filter((n): n is number => n !== null);
   const totals = finished.map((j) => j.totalMs!);
 

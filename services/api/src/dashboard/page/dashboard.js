@@ -2,7 +2,7 @@
 // (never as HTML): program names and clang output come from users.
 'use strict';
 
-const REFRESH_MS = 2000;
+const REFRESH_MS = 3000;
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
