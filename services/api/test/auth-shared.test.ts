@@ -65,6 +65,8 @@ describe('tokens across API nodes', () => {
       expect(res.statusCode).toBe(503);
       expect(errorOf(res).code).toBe('LBC_ERR_QUEUE_UNAVAILABLE');
       expect((await a.app.inject({ url: '/v1/kernels', headers: bearer(local) })).statusCode).toBe(200);
+      // Probes never look at credentials.
+      expect((await b.app.inject({ url: '/healthz', headers: bearer(remote.token) })).statusCode).toBe(200);
     } finally {
       await redis.start();
     }

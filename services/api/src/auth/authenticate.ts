@@ -31,22 +31,23 @@ export function installAuthentication(app: FastifyInstance, options: Authenticat
       throw err;
     };
 
+    // Probes and the API description answer without looking at credentials (a probe must not wait on Redis).
+    if (access === 'public') {
+      request.principal = { tenant: 'anonymous', admin: false, anonymous: true };
+      return;
+    }
     const credentials = readCredentials(request.headers.authorization);
     const anonymousAllowed = options.mode === 'off' || (options.mode === 'loopback' && isLoopbackAddress(request.ip));
     if (credentials.kind === 'none') {
       request.principal = { tenant: options.mode === 'off' ? 'anonymous' : 'local', admin: anonymousAllowed, anonymous: true };
-      if (access === 'public' || anonymousAllowed) return;
+      if (anonymousAllowed) return;
       return deny('missing', new LbcError('LBC_ERR_AUTH_REQUIRED', `${request.method} ${request.url.split('?')[0]} from ${request.ip}`));
     }
     if (credentials.kind === 'malformed') {
-      if (access === 'public') return void (request.principal = { tenant: 'anonymous', admin: false, anonymous: true });
       return deny('invalid', new LbcError('LBC_ERR_AUTH_INVALID', credentials.reason));
     }
     const found = await options.verify(credentials.token);
-    if (!found) {
-      if (access === 'public') return void (request.principal = { tenant: 'anonymous', admin: false, anonymous: true });
-      return deny('invalid', new LbcError('LBC_ERR_AUTH_INVALID', 'unknown or revoked token'));
-    }
+    if (!found) return deny('invalid', new LbcError('LBC_ERR_AUTH_INVALID', 'unknown or revoked token'));
     request.principal = { tenant: found.tenant, admin: found.admin, anonymous: false, tokenId: found.tokenId };
     request.log = request.log.child({ tenant: found.tenant });
     if (access === 'admin' && !found.admin) {
