@@ -23,6 +23,11 @@ export interface CompileRequest {
   target: CompileTarget;
   /** How long the request may wait for the compile before answering 202. */
   waitMs?: number;
+  /**
+   * Also produce the object's minimized BTF (`bpftool gen min_core_btf`: only the types its CO-RE
+   * relocations touch), for a target kernel without /sys/kernel/btf/vmlinux.
+   */
+  minBtf?: boolean;
 }
 
 export interface ArtifactRef {
@@ -43,6 +48,8 @@ export interface CompileResult {
   kernel: KernelInfo;
   /** Set when the service supplies BTF the client should pass to libbpf as btf_custom_path. */
   btfUrl?: string;
+  /** With `minBtf` in the request: the object's minimized BTF (a small fraction of btfUrl's), for btf_custom_path. */
+  minBtf?: ArtifactRef;
 }
 
 /** 202 answer of POST /v1/compile. */

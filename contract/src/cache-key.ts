@@ -10,6 +10,8 @@ export interface CacheKeyInput {
   lbcHeaderSha256: string;
   /** Compile image id + clang version. */
   toolchain: string;
+  /** The result also carries the object's minimized BTF. */
+  minBtf?: boolean;
 }
 
 /**
@@ -20,15 +22,17 @@ export interface CacheKeyInput {
 export const CACHE_KEY_VERSION = 1;
 
 export function cacheKey(input: CacheKeyInput): string {
-  return new CanonicalHash(`lbc-cache-key-v${CACHE_KEY_VERSION}`)
+  const hash = new CanonicalHash(`lbc-cache-key-v${CACHE_KEY_VERSION}`)
     .field(input.source)
     .map(input.includes)
     .list(input.cflags)
     .field(input.btfSha256)
     .field(input.arch)
     .field(input.lbcHeaderSha256)
-    .field(input.toolchain)
-    .hex();
+    .field(input.toolchain);
+  // Appended only when asked for, so every key without it stays what it was.
+  if (input.minBtf) hash.field('min-btf');
+  return hash.hex();
 }
 
 /** BullMQ job ids may not contain ':'; one id per cache key makes identical requests share a job. */

@@ -48,7 +48,8 @@ export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> 
   try {
     const { result, uploadedBtf } = await compileForTarget(
       client,
-      { name: req.name, source: req.source, includes: req.includes, cflags: req.cflags },
+      // A kernel without its own BTF gets the object's minimized BTF (a few hundred bytes, not megabytes).
+      { name: req.name, source: req.source, includes: req.includes, cflags: req.cflags, ...(target.btfSha256 ? {} : { minBtf: true }) },
       target,
       { onProgress: req.onProgress },
     );
@@ -59,7 +60,9 @@ export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> 
       warnings: result.warnings ?? '',
       createdAt: new Date().toISOString(),
     };
-    if (!target.btfSha256 && result.btfUrl) {
+    if (!target.btfSha256 && result.minBtf) {
+      entry.btfCustomPath = await fetchServiceBtf(client, result.minBtf.url, result.minBtf.sha256, req.cacheDir);
+    } else if (!target.btfSha256 && result.btfUrl) {
       entry.btfCustomPath = await fetchServiceBtf(client, result.btfUrl, result.kernel.btfSha256, req.cacheDir);
     }
     cache.put(key, entry, object);

@@ -64,6 +64,7 @@ export const compileRequest = {
     cflags: { type: 'array', items: str },
     target: compileTarget,
     waitMs: { type: 'integer', minimum: 0 },
+    minBtf: { type: 'boolean' },
   },
 } as const;
 
@@ -81,6 +82,7 @@ export const compileResult = {
     warnings: str,
     kernel: kernelInfo,
     btfUrl: str,
+    minBtf: artifactRef,
   },
 } as const;
 

@@ -15,6 +15,7 @@ import { WarmPool } from './sandbox/warm-pool.ts';
 import { DEFAULT_SANDBOX_LIMITS } from './sandbox/hardening.ts';
 import { removeLeftovers } from './sandbox/leftovers.ts';
 import { compileProgram } from './compile/compile-program.ts';
+import { minimizeBtf } from './compile/min-core-btf.ts';
 import { countCompile } from './stats.ts';
 import { DockerHealth } from './farm/docker-health.ts';
 import { startPresence } from './farm/presence.ts';
@@ -129,6 +130,17 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         data,
         kernelSet,
       );
+      if (result.ok && data.minBtf) {
+        await progress('storing', 90);
+        // A failed minimization leaves the object usable with the kernel's whole BTF (btfUrl).
+        const min = await minimizeBtf(
+          { docker, image, jobsDir, limits, timeoutMs: opts.compileTimeoutMs ?? 60_000, maxBytes: opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes },
+          kernelSet.dir,
+          Buffer.from(result.objectBase64, 'base64'),
+        );
+        if (min.ok) result.minBtfBase64 = min.bytes.toString('base64');
+        else result.minBtfError = min.reason;
+      }
       await progress('done', 100);
       return result;
     } catch (err) {

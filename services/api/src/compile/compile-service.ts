@@ -2,6 +2,7 @@
  * The compile flow of the API: validated request → kernel set → cache key → cache hit, or a
  * remembered failure, or the shared job for that key → wait → store the object → answer.
  */
+import { createHash } from 'node:crypto';
 import { LbcError, cacheKey as computeCacheKey, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type JobStatus, type KernelInfo } from '@lbc/contract';
 import type { ArtifactCache, CompileJobResult, CompileProducer, KernelRegistry, LbcConfig, SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
@@ -40,6 +41,8 @@ const DEFAULT_WAIT_MS = 30_000;
 export const artifactUrl = (sha256: string) => `/v1/artifacts/${sha256}`;
 export const jobUrl = (jobId: string) => `/v1/jobs/${jobId}`;
 export const kernelBtfUrl = (btfSha256: string) => `/v1/kernels/${btfSha256}/btf`;
+/** The artifact-cache key of an object's minimized BTF. */
+const minBtfKey = (key: string) => `${key}.min-btf`;
 
 export class CompileService {
   /** One settle per cache key at a time: many waiters of one job store and count it once. */
@@ -60,10 +63,12 @@ export class CompileService {
       arch: kernel.arch,
       lbcHeaderSha256: this.deps.lbcHeaderSha256,
       toolchain: this.deps.toolchain,
+      ...(req.minBtf ? { minBtf: true } : {}),
     });
     const hit = cache.lookup(key);
-    if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, true) };
-    const elsewhere = await this.fromOtherNodes(key);
+    if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, true, cache.lookup(minBtfKey(key))?.entry) };
+    // Other nodes share objects only: a minimized BTF comes from a job.
+    const elsewhere = req.minBtf ? undefined : await this.fromOtherNodes(key);
     if (elsewhere) return { status: 200, body: this.resultOf(key, elsewhere, kernel, true) };
 
     const failure = await producer.recentFailure(key);
@@ -80,6 +85,7 @@ export class CompileService {
       toolchain: this.deps.toolchain,
       ...(context.requestId ? { requestId: context.requestId } : {}),
       ...(context.tenant ? { tenant: context.tenant } : {}),
+      ...(req.minBtf ? { minBtf: true } : {}),
     });
     const waitMs = Math.min(req.waitMs ?? DEFAULT_WAIT_MS, config.limits.maxWaitMs);
     metrics.compilesInFlight.inc();
@@ -136,7 +142,7 @@ export class CompileService {
       throw compileError(result);
     }
     const stored = this.deps.cache.lookup(key);
-    if (stored && stored.entry.sha256 === result.sha256) return this.resultOf(key, stored.entry, kernel, false);
+    if (stored && stored.entry.sha256 === result.sha256) return this.resultOf(key, stored.entry, kernel, false, this.storeMinBtf(key, result));
     const bytes = Buffer.from(result.objectBase64, 'base64');
     if (bytes.length > this.deps.config.limits.maxArtifactBytes) {
       throw new LbcError('LBC_ERR_COMPILE_LIMIT', `object of ${bytes.length} bytes exceeds ${this.deps.config.limits.maxArtifactBytes}`);
@@ -146,7 +152,15 @@ export class CompileService {
     this.deps.metrics.compileResults.inc({ outcome: 'ok' });
     // Best effort: without it, other nodes still fill from the job result while Redis keeps it.
     await this.deps.shared?.publish({ cacheKey: key, sha256: entry.sha256, bytes, warnings: entry.warnings }).catch(() => {});
-    return this.resultOf(key, entry, kernel, false);
+    return this.resultOf(key, entry, kernel, false, this.storeMinBtf(key, result));
+  }
+
+  /** The object's minimized BTF, stored beside it in the artifact cache (served like any artifact). */
+  private storeMinBtf(key: string, result: Extract<CompileJobResult, { ok: true }>): { sha256: string; size: number } | undefined {
+    const existing = this.deps.cache.lookup(minBtfKey(key));
+    if (existing || !result.minBtfBase64) return existing?.entry;
+    const bytes = Buffer.from(result.minBtfBase64, 'base64');
+    return this.deps.cache.store(minBtfKey(key), bytes, createHash('sha256').update(bytes).digest('hex'), '');
   }
 
   /** A miss here may be a hit on another API node: take its object from Redis into this cache. */
@@ -157,7 +171,13 @@ export class CompileService {
     return found ? this.deps.cache.store(key, found.bytes, found.sha256, found.warnings) : undefined;
   }
 
-  private resultOf(key: string, entry: { sha256: string; size: number; warnings: string }, kernel: KernelInfo, cached: boolean): CompileResult {
+  private resultOf(
+    key: string,
+    entry: { sha256: string; size: number; warnings: string },
+    kernel: KernelInfo,
+    cached: boolean,
+    minBtf?: { sha256: string; size: number },
+  ): CompileResult {
     return {
       artifact: { sha256: entry.sha256, size: entry.size, url: artifactUrl(entry.sha256) },
       cacheKey: key,
@@ -166,6 +186,7 @@ export class CompileService {
       kernel,
       // For targets without their own BTF: libbpf's btf_custom_path must be the kernel set's BTF.
       btfUrl: kernelBtfUrl(kernel.btfSha256),
+      ...(minBtf ? { minBtf: { sha256: minBtf.sha256, size: minBtf.size, url: artifactUrl(minBtf.sha256) } } : {}),
     };
   }
 }

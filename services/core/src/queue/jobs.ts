@@ -24,6 +24,8 @@ export interface CompileJobData {
   requestId?: string;
   /** Tenant of that request ("local" for anonymous loopback clients). */
   tenant?: string;
+  /** Also minimize the kernel's BTF for the object (bpftool gen min_core_btf). */
+  minBtf?: boolean;
 }
 
 export type CompileJobResult =
@@ -34,6 +36,9 @@ export type CompileJobResult =
       sha256: string;
       warnings: string;
       compileMs: number;
+      /** With data.minBtf: the object's minimized BTF, base64; absent when bpftool failed (minBtfError says why). */
+      minBtfBase64?: string;
+      minBtfError?: string;
     }
   | {
       ok: false;
