@@ -14,10 +14,12 @@ export interface IngestHarness {
   privateRedis: PrivateRedis;
   registry: KernelRegistry;
   service: IngestService;
-  worker: RunningIngestWorker;
+  /** Absent with `worker: false`. */
+  worker?: RunningIngestWorker;
   close(): Promise<void>;
 }
 
+/** `worker: false`: no ingest worker (a test runs its own); BullMQ's stalled-job check of one would otherwise set the pace for all. */
 export async function startIngestHarness(opts: { settings?: Partial<IngestSettings>; worker?: boolean } = {}): Promise<IngestHarness> {
   const privateRedis = await startPrivateRedis();
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-ingest-test-'));
@@ -27,7 +29,7 @@ export async function startIngestHarness(opts: { settings?: Partial<IngestSettin
   const registry = new KernelRegistry(db, new BlobStore(join(dataDir, 'blobs')), redis);
   const service = new IngestService({ dataDir, db, registry, redisUrl: privateRedis.url, timeoutMs: 5000, settings: { ...DEFAULT_INGEST_SETTINGS, ...opts.settings } });
   await service.start();
-  const worker = await startIngestWorker({ redisUrl: privateRedis.url, dataDir });
+  const worker = opts.worker === false ? undefined : await startIngestWorker({ redisUrl: privateRedis.url, dataDir });
   return {
     dataDir,
     db,
@@ -37,7 +39,7 @@ export async function startIngestHarness(opts: { settings?: Partial<IngestSettin
     service,
     worker,
     async close() {
-      await worker.close();
+      await worker?.close();
       await service.close();
       redis.disconnect();
       db.close();

@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { promises as fs } from 'node:fs';
 import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
+import { removeLeftovers } from '../sandbox/leftovers.ts';
 import { DEFAULT_INGEST_LIMITS, runIngestContainer } from './ingest-container.ts';
 
 export interface IngestWorkerOptions {
@@ -59,6 +60,8 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
   await ensureImage(docker, image);
   const limits = { ...DEFAULT_INGEST_LIMITS, ...opts.limits };
   const jobsDir = join(opts.dataDir, 'jobs');
+  // Containers and job dirs of ingest (or compile) workers that died on this host.
+  await removeLeftovers(docker, jobsDir);
   const maxBtfBytes = opts.maxBtfBytes ?? 512 * 1024 * 1024;
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => {});
