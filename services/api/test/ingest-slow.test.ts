@@ -5,29 +5,17 @@
  *   LBC_SLOW=1 npx vitest run services/api/test/ingest-slow.test.ts
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBtf, type BtfTypeOf } from '@lbc/btf';
 import type { CompileResult, IngestStatus } from '@lbc/contract';
 import { startIngestApp, type IngestApp } from './ingest-app.ts';
+import { downloadDebianCloudKernel } from './debian-kernel.ts';
 
 const SLOW = process.env.LBC_SLOW === '1';
 if (!SLOW) process.stderr.write('ingest-slow.test.ts: slow tier skipped; LBC_SLOW=1 ingests Debian\'s real linux-image-6.1.0-*-cloud-amd64 package\n');
-
-/** The newest linux-image-6.1.0-N-cloud-amd64 the archive has, downloaded into `dir`. */
-export function downloadDebianCloudKernel(dir: string): { file: string; release: string } {
-  const names = execFileSync('apt-cache', ['search', '--names-only', '^linux-image-6\\.1\\.0-[0-9]+-cloud-amd64$'], { encoding: 'utf8' })
-    .split('\n').map((l) => l.split(' ')[0]!).filter(Boolean)
-    .sort((a, b) => Number(/-(\d+)-cloud/.exec(a)![1]) - Number(/-(\d+)-cloud/.exec(b)![1]));
-  const pkg = names.at(-1);
-  if (!pkg) throw new Error('apt-cache knows no linux-image-6.1.0-*-cloud-amd64 package: run apt-get update (Debian bookworm archive)');
-  execFileSync('apt-get', ['download', '-q', pkg], { cwd: dir, stdio: 'pipe' });
-  const file = readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
-  if (!file) throw new Error(`apt-get download ${pkg} produced no .deb`);
-  return { file: join(dir, file), release: pkg.replace(/^linux-image-/, '') };
-}
 
 const CORE_PROGRAM = `#include "lbc.h"
 #include <bpf/bpf_core_read.h>
