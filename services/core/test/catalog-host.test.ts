@@ -3,14 +3,14 @@
  * bpftool reads from the same BTF: member offsets and sizes, nested paths, function prototypes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release as osRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError, type KernelInfo, type LbcError } from '@lbc/contract';
-import { BlobStore, KernelCatalog, KernelRegistry, openDatabase, registerHostKernel, type Db } from '@lbc/core';
+import { BlobStore, CATALOG_SCHEMA_VERSION, KernelCatalog, KernelRegistry, openDatabase, registerHostKernel, type Db } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 
 interface BpftoolType {
@@ -187,6 +187,22 @@ describe('catalog of the host kernel', () => {
     const unknown = await caught(() => catalog.reader('6.1.0-99-nope'));
     expect(unknown.code).toBe('LBC_ERR_KERNEL_UNKNOWN');
     expect(unknown.details!.suggestions).toContainEqual(expect.objectContaining({ btfSha256: host.btfSha256 }));
+  });
+
+  it('at start, catalogs of an older schema and temp files of dead builds are swept; a live build\'s temp file stays', () => {
+    const sweepDir = join(dir, 'sweep');
+    mkdirSync(sweepDir);
+    const sha = 'ab'.repeat(32);
+    const deadPid = 2 ** 22 + 12345; // above pid_max: no such process
+    const files = {
+      old: `${sha}.v${CATALOG_SCHEMA_VERSION - 1}.sqlite`,
+      current: `${sha}.v${CATALOG_SCHEMA_VERSION}.sqlite`,
+      dead: `.${sha}.${deadPid}.0badc0de.tmp`,
+      live: `.${sha}.${process.pid}.0badc0de.tmp`,
+    };
+    for (const f of Object.values(files)) writeFileSync(join(sweepDir, f), 'x');
+    new KernelCatalog({ db, registry, dir: sweepDir });
+    expect(readdirSync(sweepDir).sort()).toEqual([files.live, files.current].sort());
   });
 
   it('a kernel whose BTF blob is gone fails with LBC_ERR_CATALOG_FAILED and leaves no file', async () => {

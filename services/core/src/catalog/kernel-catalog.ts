@@ -5,7 +5,7 @@
  * One build per BTF at a time (concurrent askers share it); the file appears complete or not at
  * all, and two kernels with identical BTF share it (it is named by the BTF sha256).
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LbcError, type KernelInfo } from '@lbc/contract';
 import type { KernelRegistry } from '../kernels/registry.ts';
@@ -54,6 +54,7 @@ export class KernelCatalog {
 
   constructor(private readonly options: KernelCatalogOptions) {
     mkdirSync(options.dir, { recursive: true });
+    sweepCatalogDir(options.dir);
     this.waitMs = options.waitMs ?? 30_000;
     this.buildTimeoutMs = options.buildTimeoutMs ?? 300_000;
     this.maxOpen = options.maxOpen ?? 8;
@@ -166,6 +167,31 @@ export class KernelCatalog {
       ?.prepare('INSERT OR REPLACE INTO kernel_catalogs (btf_sha256, schema_version, types, structs, members, funcs, file_bytes, build_ms, built_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(sha, CATALOG_SCHEMA_VERSION, stats.types, stats.structs, stats.members, stats.funcs, statSync(outPath).size, buildMs, new Date().toISOString());
     return stats;
+  }
+}
+
+const CATALOG_FILE = /^[0-9a-f]{64}\.v(\d+)\.sqlite$/;
+const TEMP_FILE = /^\.[0-9a-f]{64}\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Catalogs of an older schema are rebuilt on demand, so their files go; so do the temp files of
+ * builds whose process died (a live process sharing the directory may still be writing its own).
+ */
+function sweepCatalogDir(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const version = CATALOG_FILE.exec(name)?.[1];
+    const pid = TEMP_FILE.exec(name)?.[1];
+    const stale = (version !== undefined && Number(version) !== CATALOG_SCHEMA_VERSION) || (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid)));
+    if (stale) rmSync(join(dir, name), { force: true });
   }
 }
 
