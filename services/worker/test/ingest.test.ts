@@ -72,6 +72,17 @@ describe('ingesting kernel packages', () => {
     expect(status.kernel).toMatchObject({ release: '4.18.0-348.el8.x86_64', arch: 'x86_64', distro: 'centos' });
   });
 
+  it('a kernel image RPM (kernel-core) whose /lib/modules/R/vmlinuz (gzip) carries .BTF; distro from the dist tag', async () => {
+    const rpm = fx.rpm({
+      name: 'kernel-core', version: '5.14.0', release: '70.el9', arch: 'x86_64',
+      files: { '/lib/modules/5.14.0-70.el9.x86_64/vmlinuz': fx.vmlinuz(fx.btfElf('fx_rpm_image'), 'gzip') }, payload: 'xz',
+    });
+    const status = await ingest(rpm);
+    expectKernelStructs(status, 'fx_rpm_image');
+    expect(status.btfSource).toBe('section');
+    expect(status.kernel).toMatchObject({ release: '5.14.0-70.el9.x86_64', arch: 'x86_64', distro: 'rhel' });
+  });
+
   it('a Debian -dbg DEB (xz): vmlinux with DWARF', async () => {
     const deb = fx.deb({
       name: 'linux-image-6.1.0-97-cloud-amd64-dbg', version: '6.1.148-1', arch: 'amd64',
