@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, openDatabase, type Db, type IngestSettings } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { startIngestWorker, type RunningIngestWorker } from '../src/ingest/ingest-worker.ts';
+import { startIngestWorker, type IngestWorkerOptions, type RunningIngestWorker } from '../src/ingest/ingest-worker.ts';
 
 export interface IngestHarness {
   dataDir: string;
@@ -20,7 +20,7 @@ export interface IngestHarness {
 }
 
 /** `worker: false`: no ingest worker (a test runs its own); BullMQ's stalled-job check of one would otherwise set the pace for all. */
-export async function startIngestHarness(opts: { settings?: Partial<IngestSettings>; worker?: boolean } = {}): Promise<IngestHarness> {
+export async function startIngestHarness(opts: { settings?: Partial<IngestSettings>; worker?: boolean; workerLimits?: IngestWorkerOptions['limits'] } = {}): Promise<IngestHarness> {
   const privateRedis = await startPrivateRedis();
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-ingest-test-'));
   const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: null });
@@ -29,7 +29,7 @@ export async function startIngestHarness(opts: { settings?: Partial<IngestSettin
   const registry = new KernelRegistry(db, new BlobStore(join(dataDir, 'blobs')), redis);
   const service = new IngestService({ dataDir, db, registry, redisUrl: privateRedis.url, timeoutMs: 5000, settings: { ...DEFAULT_INGEST_SETTINGS, ...opts.settings } });
   await service.start();
-  const worker = opts.worker === false ? undefined : await startIngestWorker({ redisUrl: privateRedis.url, dataDir });
+  const worker = opts.worker === false ? undefined : await startIngestWorker({ redisUrl: privateRedis.url, dataDir, limits: opts.workerLimits });
   return {
     dataDir,
     db,

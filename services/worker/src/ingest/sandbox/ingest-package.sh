@@ -14,6 +14,14 @@ export TMPDIR=/tmp
 progress() { echo "@progress $1 $2"; }
 meta() { printf '@meta %s %s\n' "$1" "$(printf '%s' "$2" | tr -d '\n\r' | head -c 512)"; }
 fail() { printf '@error %s %s\n' "$1" "$2"; exit 3; }
+# 153 = 128 + SIGXFSZ: a process wrote past the container's file size limit (RLIMIT_FSIZE).
+fail_if_too_big() {
+  local st
+  for st in "$@"; do
+    [ "$st" = 153 ] && fail LBC_ERR_INGEST_TOO_LARGE "a file unpacked from the package is over the ingest file size limit"
+  done
+  return 0
+}
 human() { awk -v b="$1" 'BEGIN { printf "%.1f GB", b / 1e9 }'; }
 
 # Hex of `count` bytes at `offset` of a file, no spaces.
@@ -40,6 +48,7 @@ decompress_kernel() { # image -> $scratch/vmlinux.elf
     magic=${spec%%:*} tool=${spec#*:}
     for off in $(LC_ALL=C grep -obUaP "$magic" "$image" 2>/dev/null | head -20 | cut -d: -f1); do
       tail -c +$((off + 1)) "$image" | $tool >"$try" 2>/dev/null
+      fail_if_too_big "${PIPESTATUS[@]}"
       if is_elf "$try"; then mv "$try" "$scratch/vmlinux.elf"; return 0; fi
     done
   done
@@ -93,6 +102,7 @@ from_rpm() {
   progress 20 unpacking
   rpm2cpio "$pkg" 2>"$scratch/unpack.err" | (cd "$root" && cpio -idm --quiet --no-absolute-filenames '*vmlinu[xz]*' '*/vmlinu[xz]' 2>>"$scratch/unpack.err")
   local st=("${PIPESTATUS[@]}")
+  fail_if_too_big "${st[@]}"
   [ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] ||
     fail LBC_ERR_INGEST_CORRUPT "the package payload is damaged or truncated: $(tail -c 300 "$scratch/unpack.err" | tr '\n' ' ')"
 }
@@ -135,6 +145,7 @@ from_deb() {
   dpkg-deb --fsys-tarfile "$pkg" 2>"$scratch/unpack.err" |
     tar -x -C "$root" --no-same-owner --no-same-permissions --wildcards '*vmlinu[xz]*' 2>>"$scratch/unpack.err"
   local st=("${PIPESTATUS[@]}")
+  fail_if_too_big "${st[@]}"
   [ "${st[0]}" -eq 0 ] ||
     fail LBC_ERR_INGEST_CORRUPT "the package data is damaged or truncated: $(tail -c 300 "$scratch/unpack.err" | tr '\n' ' ')"
 }
@@ -143,7 +154,10 @@ from_deb() {
 from_compressed() { # tool
   progress 20 unpacking
   local inner=$scratch/inner
-  $1 <"$pkg" >"$inner" 2>"$scratch/unpack.err" ||
+  $1 <"$pkg" >"$inner" 2>"$scratch/unpack.err"
+  local st=$?
+  fail_if_too_big "$st"
+  [ "$st" -eq 0 ] ||
     fail LBC_ERR_INGEST_CORRUPT "the compressed file is damaged or truncated: $(tail -c 300 "$scratch/unpack.err" | tr '\n' ' ')"
   if [ "$(hexat "$inner" 257 5)" = 7573746172 ]; then
     meta format btf-tar
