@@ -3,13 +3,14 @@
  * pipeline (queue → locked-down ingest container → registration): the kernel is registered under
  * the package's release, arch and distro, and its BTF lays the structs out as the C compiler does.
  */
+import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBtf, type Btf, type BtfTypeOf } from '@lbc/btf';
 import type { IngestStatus } from '@lbc/contract';
-import type { IngestHints } from '@lbc/core';
+import { hostArch, type IngestHints } from '@lbc/core';
 import { FixtureBuilder } from './ingest-fixtures.ts';
 import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
 
@@ -127,6 +128,16 @@ describe('ingesting kernel packages', () => {
     const status = await ingest(fx.rawBtf('fx_raw'), { release: '6.6.0-custom', arch: 'aarch64', distro: 'custom' });
     expectKernelStructs(status, 'fx_raw');
     expect(status.kernel).toMatchObject({ release: '6.6.0-custom', arch: 'aarch64', distro: 'custom' });
+  });
+
+  it("this machine's own BTF as raw BTF: task_struct.comm where bpftool btf dump puts it", async () => {
+    const status = await ingest('/sys/kernel/btf/vmlinux', { release: `${release()}-ingested`, arch: hostArch()!, distro: 'host' }, 'vmlinux');
+    expect(status).toMatchObject({ state: 'completed', btfSource: 'raw', kernel: { release: `${release()}-ingested`, source: 'package' } });
+    const btf = parseBtf(h.registry.readBtf(status.kernel!.btfSha256)!);
+    const dump = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const taskStruct = /^\[\d+\] STRUCT 'task_struct' size=\d+ vlen=\d+\n((?:\t.*\n)+)/m.exec(dump)![1]!;
+    const comm = /'comm' type_id=\d+ bits_offset=(\d+)/.exec(taskStruct)![1];
+    expect(member(btf, 'task_struct', 'comm')?.bitOffset).toBe(Number(comm));
   });
 
   it('the same package twice is a no-op; another package with identical BTF shares the kernel set', async () => {
