@@ -223,8 +223,13 @@ describe('the farm across hosts (network namespaces)', () => {
 
   it('the Docker engine gone: clear 503s while it is away, and accepted compiles finish once it is back', async () => {
     const tag = Date.now();
+    // One compile is running when the engine goes: it must come back to the queue, not fail.
+    const running = await compile(api1, slowProgram(`engine lost ${tag}`, 20), 0);
+    expect(running.status).toBe(202);
+    for (let i = 0; i < 400 && (await queue.getJobState(running.body.jobId)) !== 'active'; i++) await sleep(25);
+    await sleep(300);
     await proxy.stop();
-    const accepted: CompileAccepted[] = [];
+    const accepted: CompileAccepted[] = [running.body];
     let refused: { status: number; body: ErrorBody } | undefined;
     const deadline = Date.now() + 20_000;
     for (let i = 0; !refused && Date.now() < deadline; i++) {
@@ -250,7 +255,8 @@ describe('the farm across hosts (network namespaces)', () => {
     expect(back.status).toBe(200);
     for (const job of accepted) {
       const status = await finished(api2, job.url);
-      expect(status.state).toBe('completed');
+      expect(status.state, JSON.stringify(status)).toBe('completed');
+      expect(status.result!.cacheKey).toBe(job.cacheKey);
       expect(await download(api2, status.result!)).toBe(status.result!.artifact.sha256);
     }
     expect((await fetch(`${api1}/readyz`)).status).toBe(200);

@@ -34,6 +34,23 @@ export type { SandboxSpec };
 /** Diagnostics beyond this are dropped: a runaway program must not fill the worker's memory. */
 const OUTPUT_CAP = 256 * 1024;
 
+/**
+ * Bound on an engine call that should answer at once. A connection to the engine that dies at the
+ * wrong moment (before a hijacked attach is upgraded, during a wait) may never settle its promise:
+ * a worker must not hold a job forever on it.
+ */
+const ENGINE_CALL_MS = 30_000;
+/** How long after the output ended a wait may take before the exit status is read another way. */
+const WAIT_GRACE_MS = 3000;
+
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the Docker engine did not answer within ${ms} ms (${what})`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 function sandboxError(what: string, err: unknown): LbcError {
   return new LbcError('LBC_ERR_SANDBOX', `${what}: ${(err as Error).message}`, undefined, { cause: err });
 }
@@ -85,14 +102,15 @@ export class SandboxContainer {
   static async start(docker: Dockerode, spec: SandboxSpec): Promise<SandboxContainer> {
     let container: Dockerode.Container | undefined;
     try {
-      container = await docker.createContainer(hardenedContainerOptions(spec));
+      container = await withDeadline(docker.createContainer(hardenedContainerOptions(spec)), ENGINE_CALL_MS, 'create');
       // Attach before start so no byte of output is missed.
-      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+      const attached = container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }) as unknown as Promise<Duplex>;
+      const stream = await withDeadline(attached, ENGINE_CALL_MS, 'attach');
       const stdout = new CappedText();
       const stderr = new CappedText();
       docker.modem.demuxStream(stream, stdout.sink, stderr.sink);
       stream.on('error', () => {});
-      await container.start();
+      await withDeadline(container.start(), ENGINE_CALL_MS, 'start');
       return new SandboxContainer(container, stream, stdout, stderr);
     } catch (err) {
       if (container) await container.remove({ force: true }).catch(() => {});
@@ -133,7 +151,25 @@ export class SandboxContainer {
     const exit = (async (): Promise<RunOutcome> => {
       let exitCode: number;
       try {
-        exitCode = ((await this.container.wait()) as { StatusCode: number }).StatusCode;
+        // The engine answers a wait tens of ms after the output ends; a wait whose connection died
+        // never answers, so once the output has ended a fresh inspect stands in for it.
+        let settled = false;
+        let grace: NodeJS.Timeout | undefined;
+        const waited = this.container.wait().then((r: { StatusCode: number }) => r.StatusCode);
+        const inspected = new Promise<number>((resolve, reject) => {
+          void streamEnded.then(() => {
+            if (!settled) grace = setTimeout(() => this.exitCodeNow().then(resolve, reject), WAIT_GRACE_MS);
+          });
+        });
+        waited.catch(() => {});
+        inspected.catch(() => {});
+        try {
+          // The kill at timeoutMs makes the engine answer; beyond that the connection is dead.
+          exitCode = await withDeadline(Promise.race([waited, inspected]), timeoutMs + ENGINE_CALL_MS, 'wait');
+        } finally {
+          settled = true;
+          clearTimeout(grace);
+        }
       } catch (err) {
         throw sandboxError('running in the sandbox', err);
       } finally {
@@ -155,6 +191,12 @@ export class SandboxContainer {
     // Demuxed chunks reach the collectors a tick after the stream ends.
     const output = streamEnded.then(() => new Promise<RunOutput>((r) => setImmediate(() => r(collect()))));
     return { output, exit };
+  }
+
+  private async exitCodeNow(): Promise<number> {
+    const info = await withDeadline(this.container.inspect(), ENGINE_CALL_MS, 'inspect');
+    if (info.State.Running) throw new Error('lost the connection to the running sandbox container');
+    return info.State.ExitCode;
   }
 
   /** Feeds `input` on stdin, then waits for the command to exit or kills it after `timeoutMs`. */
