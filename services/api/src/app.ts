@@ -84,6 +84,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
   const compileService = new CompileService({ ...deps, metrics, shared, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
 
   const catalog = deps.catalog ?? new KernelCatalog({ registry: deps.registry, dir: join(config.dataDir, 'catalog') });
+  catalog.followRegistrations((err, kernel) => app.log.warn({ err, btfSha256: kernel.btfSha256 }, 'indexing a new kernel failed; its first catalog query retries'));
   app.addHook('onClose', async () => catalog.close());
 
   installErrorHandlers(app, DEFAULT_BODY_LIMIT);

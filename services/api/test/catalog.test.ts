@@ -3,6 +3,7 @@
  * struct layouts, prototypes, function search and types of the host kernel, the errors for
  * unknown kernels and names, and a first query that finds the catalog still building.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { release as osRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,6 +148,30 @@ describe('catalog of the host kernel', () => {
   it('a tiny uploaded BTF gets a catalog too (its one int type)', async () => {
     const tiny = (await get('/v1/kernels/5.14.0-362.el9.x86_64/types/catalog_b')).json() as TypeLookup;
     expect(tiny.types).toEqual([{ kind: 'int', name: 'catalog_b', c: 'catalog_b', size: 4 }]);
+  });
+});
+
+describe('kernels added through the API', () => {
+  it('are indexed in the background right after the upload; the host kernel waits for its first query', async () => {
+    const btf = tinyBtf('uploaded_kernel');
+    const sha = createHash('sha256').update(btf).digest('hex');
+    const put = await h.app.inject({ method: 'PUT', url: `/v1/kernels/${sha}?release=6.6.0-1-amd64&arch=x86_64`, headers: { 'content-type': 'application/octet-stream' }, payload: btf });
+    expect(put.statusCode).toBe(201);
+    let state = '';
+    for (let i = 0; i < 200 && state !== 'ready'; i++) {
+      state = (await get(`/v1/kernels/${sha}/catalog`)).json().state;
+      if (state !== 'ready') await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(state).toBe('ready');
+    // A fresh harness: its host kernel is registered but not indexed until asked about.
+    const fresh = await startHarness();
+    try {
+      const own = (await registerHostKernel(fresh.registry))!;
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await fresh.app.inject({ url: `/v1/kernels/${own.btfSha256}/catalog` })).json().state).toBe('absent');
+    } finally {
+      await fresh.close();
+    }
   });
 });
 

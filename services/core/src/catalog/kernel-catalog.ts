@@ -102,6 +102,18 @@ export class KernelCatalog {
     return reader;
   }
 
+  /**
+   * Indexes kernels as they are uploaded or ingested, in the background: someone who adds a kernel
+   * is likely to ask about it. The host kernel, registered at every start, waits for its first
+   * query instead (indexing costs seconds of CPU a fresh service should spend on compiles).
+   */
+  followRegistrations(onError: (err: unknown, kernel: KernelInfo) => void = () => {}): void {
+    this.options.registry.onRegistered((kernel) => {
+      if (kernel.source === 'host') return;
+      this.prebuild(kernel.btfSha256).catch((err: unknown) => onError(err, kernel));
+    });
+  }
+
   /** Builds the catalog unless it exists; resolves with the build's stats, or null when there was nothing to do. */
   prebuild(btfSha256: string): Promise<CatalogBuildStats | null> {
     let build = this.builds.get(btfSha256);

@@ -51,6 +51,7 @@ export interface KernelRegistryOptions {
 
 export class KernelRegistry {
   private readonly guard: <T>(work: Promise<T>, what: string) => Promise<T>;
+  private readonly registeredListeners: ((kernel: KernelInfo) => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -77,7 +78,14 @@ export class KernelRegistry {
     this.db
       .prepare('INSERT OR IGNORE INTO kernels (btf_sha256, release, arch, distro, source, btf_size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(sha256, input.release, input.arch, input.distro ?? '', input.source, input.btf.length, new Date().toISOString());
-    return { kernel: this.get(sha256)!, created: true };
+    const kernel = this.get(sha256)!;
+    for (const listener of this.registeredListeners) listener(kernel);
+    return { kernel, created: true };
+  }
+
+  /** Calls `listener` after each registration of a kernel the registry did not know (e.g. to index it). */
+  onRegistered(listener: (kernel: KernelInfo) => void): void {
+    this.registeredListeners.push(listener);
   }
 
   private validate(btf: Buffer): void {
