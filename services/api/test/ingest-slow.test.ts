@@ -1,7 +1,8 @@
 /**
  * The slow tier (LBC_SLOW=1; not part of the default run): Debian's real kernel image package,
  * fetched with apt-get download, goes through POST /v1/kernels/ingest; then a CO-RE program is
- * compiled for that kernel by release. Needs the Debian archive and about a minute.
+ * compiled for that kernel by release; then its -dbg package (283 MB), and that package's vmlinux with
+ * its .BTF hidden so the BTF comes from the DWARF through pahole. Needs the Debian archive, a few minutes.
  *   LBC_SLOW=1 npx vitest run services/api/test/ingest-slow.test.ts
  */
 import { execFileSync } from 'node:child_process';
@@ -83,4 +84,45 @@ describe.skipIf(!SLOW)('slow tier: Debian\'s real kernel image package (LBC_SLOW
     const relocs = execFileSync('bpftool', ['btf', 'dump', 'file', objectFile], { encoding: 'utf8' });
     expect(relocs).toMatch(/STRUCT 'task_struct'/);
   }, 600_000);
+
+  it('the -dbg package: the vmlinux\'s own .BTF (one kernel set with the image\'s); without it, pahole builds the same layouts from DWARF', async () => {
+    const imageKernel = running.h.registry.list().find((k) => k.release === pkg.release)!;
+    const dbg = downloadDebianCloudKernel(dir, { dbg: true, release: pkg.release });
+    const started = performance.now();
+    const res = await running.app.inject({
+      method: 'POST',
+      url: '/v1/kernels/ingest',
+      query: { name: dbg.file.split('/').pop()!, waitMs: '600000' },
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: createReadStream(dbg.file),
+    });
+    expect([200, 201], res.body).toContain(res.statusCode);
+    const status = res.json() as IngestStatus;
+    expect(status).toMatchObject({ btfSource: 'section', kernel: { release: pkg.release, arch: 'x86_64' } });
+    process.stderr.write(`ingested ${dbg.file.split('/').pop()} in ${Math.round(performance.now() - started)} ms\n`);
+    // Content-addressed: the same BTF as the image package's vmlinuz, the same kernel set.
+    expect(status.kernel!.btfSha256).toBe(imageKernel.btfSha256);
+
+    // Test data prepared on the host (the Debian archive's own package): the vmlinux with .BTF renamed away.
+    const unpacked = join(dir, 'dbg');
+    execFileSync('sh', ['-c', `mkdir -p ${unpacked} && dpkg-deb --fsys-tarfile ${dbg.file} | tar -x -C ${unpacked} --wildcards '*/boot/vmlinux-*'`]);
+    const vmlinux = join(dir, `vmlinux-${pkg.release}`);
+    execFileSync('objcopy', ['--rename-section', '.BTF=.hidden_btf', join(unpacked, 'usr/lib/debug/boot', `vmlinux-${pkg.release}`), vmlinux]);
+    rmSync(unpacked, { recursive: true, force: true });
+    const dwarfStarted = performance.now();
+    const fromDwarf = await running.h.service.submit({ kind: 'upload', body: createReadStream(vmlinux), fileName: 'vmlinux' }, { release: `${pkg.release}-dwarf`, arch: 'x86_64', distro: 'debian' }, 600_000);
+    rmSync(vmlinux, { force: true });
+    expect(fromDwarf.error).toBeUndefined();
+    expect(fromDwarf).toMatchObject({ state: 'completed', btfSource: 'dwarf', kernel: { release: `${pkg.release}-dwarf` } });
+    process.stderr.write(`BTF from DWARF (590 MB vmlinux, pahole) in ${Math.round(performance.now() - dwarfStarted)} ms\n`);
+
+    const layout = (sha: string, name: string) => {
+      const btf = parseBtf(running.h.registry.readBtf(sha)!);
+      const [t] = btf.findByName(name, 'struct') as BtfTypeOf<'struct'>[];
+      return { size: t?.size, members: t?.members.map((m) => [m.name, m.bitOffset, m.bitSize]) };
+    };
+    for (const struct of ['task_struct', 'sk_buff', 'file', 'sched_entity']) {
+      expect(layout(fromDwarf.kernel!.btfSha256, struct), struct).toEqual(layout(imageKernel.btfSha256, struct));
+    }
+  }, 900_000);
 });

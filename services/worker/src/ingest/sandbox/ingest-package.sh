@@ -36,7 +36,8 @@ claim_check() { # what bytes
 
 # ---- ELF helpers -------------------------------------------------------------------------------
 is_elf() { [ "$(hexat "$1" 0 4)" = 7f454c46 ]; }
-has_section() { readelf -S -W "$1" 2>/dev/null | grep -q "\] $2 "; }
+# grep -c reads everything: with grep -q, readelf could die of SIGPIPE and pipefail would say "no".
+has_section() { readelf -S -W "$1" 2>/dev/null | grep -c "\] $2 " >/dev/null; }
 
 # vmlinuz (bzImage, EFI zboot, raw gzip...): find a compressed stream whose content is an ELF.
 decompress_kernel() { # image -> $scratch/vmlinux.elf
