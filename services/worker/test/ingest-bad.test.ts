@@ -64,6 +64,14 @@ describe('bad kernel packages', () => {
     await expectRefused(debOf('linux-doc-6.1', { '/usr/share/doc/linux-doc-6.1/README': readme }), 'LBC_ERR_INGEST_NO_VMLINUX', /no vmlinux or vmlinuz/);
   });
 
+  it('a .tar.xz without a <release>.btf', async () => {
+    const tarDir = join(dir, 'no-btf-tar');
+    execFileSync('sh', ['-c', `mkdir -p ${tarDir} && for i in $(seq 1 3000); do echo $i > ${tarDir}/f$i.txt; done`]);
+    const archive = join(dir, '5.4.0-1-aws.btf.tar.xz');
+    execFileSync('tar', ['-C', tarDir, '-cJf', archive, '.']);
+    await expectRefused(archive, 'LBC_ERR_INGEST_NO_VMLINUX', /no <release>\.btf/);
+  });
+
   it('DWARF without types (gcc -g1)', async () => {
     const rpm = fx.rpm({ name: 'kernel-debuginfo', version: '5.10.2', release: '1.al8', arch: 'x86_64', files: { '/usr/lib/debug/lib/modules/5.10.2-1.al8.x86_64/vmlinux': fx.dwarfElf('bad_g1', '-g1') }, payload: 'zstd' });
     await expectRefused(rpm, 'LBC_ERR_INGEST_NO_TYPES', /no type information/);

@@ -83,12 +83,14 @@ export class FixtureBuilder {
   }
 
   /** A BTFHub-archive file: <release>.btf inside <release>.btf.tar.xz. */
-  btfHubArchive(tag: string, release: string): string {
+  btfHubArchive(tag: string, release: string, opts: { otherFiles?: number } = {}): string {
     const dir = join(this.dir, `${tag}-hub`);
     mkdirSync(dir, { recursive: true });
     copyFileSync(this.rawBtf(tag), join(dir, `${release}.btf`));
+    const others = Array.from({ length: opts.otherFiles ?? 0 }, (_, i) => `zz-${i}.txt`);
+    for (const f of others) writeFileSync(join(dir, f), `${f}\n`);
     const out = join(this.dir, `${release}.btf.tar.xz`);
-    run('tar', ['-C', dir, '-cJf', out, `${release}.btf`]);
+    run('tar', ['-C', dir, '-cJf', out, `${release}.btf`, ...others]);
     return out;
   }
 

@@ -163,8 +163,9 @@ from_compressed() { # tool
   if [ "$(hexat "$inner" 257 5)" = 7573746172 ]; then
     meta format btf-tar
     local member
-    member=$(tar -tf "$inner" 2>/dev/null | grep -m1 -E '(^|/)[^/]+\.btf$') ||
-      fail LBC_ERR_INGEST_NO_VMLINUX "the archive holds no <release>.btf file"
+    # awk reads the whole listing (grep -m1 would leave tar to die of SIGPIPE).
+    member=$(tar -tf "$inner" 2>/dev/null | awk '/(^|\/)[^\/]+\.btf$/ && !found { print; found = 1 }')
+    [ -n "$member" ] || fail LBC_ERR_INGEST_NO_VMLINUX "the archive holds no <release>.btf file"
     meta path "$member"
     tar -x -C "$root" --no-same-owner --no-same-permissions -f "$inner" "$member" 2>/dev/null ||
       fail LBC_ERR_INGEST_CORRUPT "could not unpack $member"
