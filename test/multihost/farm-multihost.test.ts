@@ -58,15 +58,15 @@ beforeAll(async () => {
   api1 = `http://${links.root.hubAddress}:${API_PORT}`;
   api2 = `http://${links.a2.peerAddress}:${API_PORT}`;
   const common = { dockerHost: proxy.dockerHost, port: API_PORT };
-  // The first API node registers the host kernel and publishes its BTF; the second finds it in Redis.
   procs.push(await startApiNode(inNs(lab.hub), { ...common, name: 'api1', redisUrl: `redis://127.0.0.1:${REDIS_PORT}`, reachAt: api1 }));
-  procs.push(await startApiNode(inNs(nsA2), { ...common, name: 'api2', redisUrl: redisAt(links.a2), reachAt: api2 }));
   const workerEnv = { LBC_WORKER_CONCURRENCY: '1', LBC_LOCK_DURATION_MS: '3000', LBC_STALLED_INTERVAL_MS: '1000' };
   for (const [name, ns] of [['w1', nsW1], ['w2', nsW2]] as const) {
     const proc = await startWorkerNode(inNs(ns), { name, redisUrl: redisAt(links[name]), dockerHost: proxy.dockerHost, env: workerEnv });
     procs.push(proc);
     workers[String(proc.child.pid)] = { proc, link: links[name] };
   }
+  // The second API node's host has no Docker engine: it learns the compile image's identity from the workers.
+  procs.push(await startApiNode(inNs(nsA2), { ...common, dockerHost: `unix://${join(dir, 'no-engine.sock')}`, name: 'api2', redisUrl: redisAt(links.a2), reachAt: api2 }));
 
   redis = new Redis(redisAt(links.root), { maxRetriesPerRequest: null });
   redis.on('error', () => {});
@@ -244,6 +244,9 @@ describe('the farm across hosts (network namespaces)', () => {
     const ready = await fetch(`${api1}/readyz`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { checks: { docker: { ok: boolean } } }).checks.docker.ok).toBe(false);
+    // The API node without an engine of its own stays ready; its compiles are refused the same way.
+    expect((await fetch(`${api2}/readyz`)).status).toBe(200);
+    expect((await compile(api2, program(`no docker ${tag} api2`), 1000)).body.error.code).toBe('LBC_ERR_SANDBOX_UNAVAILABLE');
     expect((await liveWorkers(redis)).every((w) => !w.dockerOk)).toBe(true);
 
     await proxy.start();

@@ -3,6 +3,7 @@
  * SQLite data directory, the host kernel, then the API and/or an in-process worker.
  */
 import { join } from 'node:path';
+import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { LbcError } from '@lbc/contract';
 import {
@@ -18,6 +19,7 @@ import {
   openDatabase,
   registerHostKernel,
   scanSource,
+  toolchainFromWorkers,
   toolchainIdentity,
   TokenStore,
   isLoopbackAddress,
@@ -37,6 +39,22 @@ export interface RunningServer {
   redisUrl: string;
   close(): Promise<void>;
 }
+
+/** Image identity from the local engine, or — an API-only host without one — from live workers. */
+async function apiToolchain(docker: Dockerode, image: string, producer: CompileProducer, log: Logger): Promise<{ toolchain: string; dockerUsed: boolean }> {
+  try {
+    return { toolchain: await toolchainIdentity(docker, image), dockerUsed: true };
+  } catch (err) {
+    log.info({ image, reason: (err as Error).message }, 'no local compile image: waiting for a worker to announce its identity');
+  }
+  const toolchain = await toolchainFromWorkers(producer.redis, image, WORKER_WAIT_MS);
+  if (!toolchain) {
+    throw new LbcError('LBC_ERR_SANDBOX_UNAVAILABLE', `this host has no Docker engine or image ${image}, and no worker with it announced itself within ${WORKER_WAIT_MS / 1000} s`, { image });
+  }
+  return { toolchain, dockerUsed: false };
+}
+
+const WORKER_WAIT_MS = 120_000;
 
 export async function startServer(config: LbcConfig, mode: ServerMode, log: Logger): Promise<RunningServer> {
   const closers: (() => Promise<void> | void)[] = [];
@@ -61,13 +79,16 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
     }
 
     const docker = dockerClient(config.dockerHost);
-    try {
-      await docker.ping();
-    } catch (err) {
-      throw new LbcError('LBC_ERR_SANDBOX', `the Docker engine does not answer (${config.dockerHost ?? '/var/run/docker.sock'}): ${(err as Error).message}`, undefined, { cause: err });
-    }
     const image = config.image ?? DEFAULT_IMAGE;
-    await ensureImage(docker, image, (line) => log.info({ image }, line));
+    // An API node needs no Docker engine: it learns the compile image's identity from the workers.
+    if (mode !== 'api') {
+      try {
+        await docker.ping();
+      } catch (err) {
+        throw new LbcError('LBC_ERR_SANDBOX', `the Docker engine does not answer (${config.dockerHost ?? '/var/run/docker.sock'}): ${(err as Error).message}`, undefined, { cause: err });
+      }
+      await ensureImage(docker, image, (line) => log.info({ image }, line));
+    }
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
@@ -80,7 +101,6 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
     }
     let address: string | undefined;
     if (mode !== 'worker') {
-      const toolchain = await toolchainIdentity(docker, image);
       const db = openDatabase(config.dataDir);
       closers.push(() => void db.close());
       const blobs = new BlobStore(join(config.dataDir, 'blobs'));
@@ -88,6 +108,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       const producer = new CompileProducer({ redisUrl, timeoutMs: config.redisTimeoutMs, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds });
       closers.push(() => producer.close());
       await producer.ready(30_000);
+      const { toolchain, dockerUsed } = await apiToolchain(docker, image, producer, log);
       const registry = new KernelRegistry(db, blobs, producer.redis, { guardRedis: (w, what) => producer.guard(w, what) });
       const host = await registerHostKernel(registry);
       if (host) log.info({ release: host.release, btfSha256: host.btfSha256 }, 'host kernel registered');
@@ -101,7 +122,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       const ingest = new IngestService({ dataDir: config.dataDir, db, registry, redisUrl, timeoutMs: config.redisTimeoutMs, settings: loadIngestSettings(process.env) });
       closers.push(() => ingest.close());
       await ingest.start(30_000);
-      const app = buildApp({ config, cache, registry, catalog, producer, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker, tokens, logger: { level: config.logLevel } });
+      const app = buildApp({ config, cache, registry, catalog, producer, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: dockerUsed ? docker : undefined, tokens, logger: { level: config.logLevel } });
       closers.push(() => app.close());
       address = await app.listen({ port: config.port, host: config.host });
       log.info({ address, docs: `${address}/docs`, dashboard: `${address}/dashboard`, auth: config.authMode }, 'lbc API listening');

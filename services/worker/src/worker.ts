@@ -12,6 +12,7 @@ import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
 import { COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
 import { KernelSetStore } from './kernel-set/kernel-set.ts';
 import { WarmPool } from './sandbox/warm-pool.ts';
+import { publishHeaderDir } from './sandbox/header-dir.ts';
 import { DEFAULT_SANDBOX_LIMITS } from './sandbox/hardening.ts';
 import { removeLeftovers } from './sandbox/leftovers.ts';
 import { compileProgram } from './compile/compile-program.ts';
@@ -68,7 +69,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
   const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits });
-  const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1 });
+  const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1, headerDir: publishHeaderDir(opts.dataDir) });
   // A request a dead worker sent just before dying can still create a container afterwards: sweep again now and then.
   const sweep = setInterval(() => void removeLeftovers(docker, jobsDir).catch(() => {}), opts.leftoverSweepMs ?? 60_000);
   sweep.unref();
@@ -86,7 +87,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       presence.beat();
     },
   });
-  const presence = startPresence(redis, () => ({ toolchain, dockerOk: health.ok, concurrency, active }), opts.heartbeatMs);
+  const presence = startPresence(redis, () => ({ toolchain, image, dockerOk: health.ok, concurrency, active }), opts.heartbeatMs);
   // An idle worker notices a lost engine too, so the API can refuse compiles before one fails.
   const dockerWatch = setInterval(() => void health.check(), opts.heartbeatMs ?? 2000);
   dockerWatch.unref();

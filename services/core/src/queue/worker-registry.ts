@@ -17,6 +17,8 @@ export interface WorkerReport {
   host: string;
   pid: number;
   toolchain: string;
+  /** The compile image tag it runs (LBC_IMAGE): API nodes without a Docker engine learn its identity here. */
+  image: string;
   /** False while the worker's Docker engine does not answer: it takes no jobs then. */
   dockerOk: boolean;
   concurrency: number;
@@ -36,6 +38,20 @@ return now`;
 const READ = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return { tostring(now), redis.call('HGETALL', KEYS[1]) }`;
+
+/**
+ * The toolchain identity of a compile image as live workers report it, for an API node that has
+ * no Docker engine of its own: waits up to timeoutMs for a worker with that image to announce itself.
+ */
+export async function toolchainFromWorkers(redis: Redis, image: string, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = (await liveWorkers(redis).catch(() => [])).find((w) => w.image === image);
+    if (found) return found.toolchain;
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
 
 export async function publishWorker(redis: Redis, report: WorkerReport): Promise<void> {
   await redis.eval(PUBLISH, 1, WORKERS_KEY, report.id, JSON.stringify(report));

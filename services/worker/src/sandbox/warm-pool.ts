@@ -31,6 +31,8 @@ export interface WarmPoolOptions {
   limits: SandboxLimits;
   /** Spare slots kept started. 0 disables warming (every job starts its own). */
   size: number;
+  /** Host directory mounted at /lbc (lbc.h); default: the checkout's (see header-dir.ts). */
+  headerDir?: string;
 }
 
 export function ownerLabels(role: string, jobDir?: string): Record<string, string> {
@@ -57,7 +59,7 @@ export class WarmPool {
           { host: job.src, container: SANDBOX_SRC, writable: false },
           { host: job.out, container: SANDBOX_OUT, writable: true },
           { host: kernelSetDir, container: SANDBOX_KERNEL, writable: false },
-          { host: LBC_HEADER_DIR, container: SANDBOX_LBC, writable: false },
+          { host: this.options.headerDir ?? LBC_HEADER_DIR, container: SANDBOX_LBC, writable: false },
         ],
         labels: ownerLabels('compile', job.root),
         limits: this.options.limits,
