@@ -4,14 +4,14 @@
  * once, and the dead worker's container and job directory are swept.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestPackagesDir, type IngestProgress } from '@lbc/core';
+import { DEFAULT_INGEST_SETTINGS, IngestService, ingestJobId, ingestPackagesDir, ingestSpoolDir, type IngestProgress } from '@lbc/core';
 import { FixtureBuilder } from './ingest-fixtures.ts';
 import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
 import { startIngestWorker, type RunningIngestWorker } from '../src/ingest/ingest-worker.ts';
@@ -86,5 +86,33 @@ describe('an ingestion whose worker is killed', () => {
     const jobs = join(h.dataDir, 'jobs');
     expect(existsSync(jobs) ? readdirSync(jobs) : []).toEqual([]);
   }, 120_000);
-});
 
+  it('the next API start removes what a dead API process left: half uploads and packages without a job', async () => {
+    // No worker from here on: the queued job below must stay queued.
+    await takeover?.close();
+    takeover = undefined;
+    mkdirSync(ingestSpoolDir(h.dataDir), { recursive: true });
+    mkdirSync(ingestPackagesDir(h.dataDir), { recursive: true });
+    const halfUpload = join(ingestSpoolDir(h.dataDir), 'upload-999999-1-x');
+    const orphan = join(ingestPackagesDir(h.dataDir), 'a'.repeat(64));
+    const fresh = join(ingestSpoolDir(h.dataDir), 'upload-999999-2-y');
+    for (const f of [halfUpload, orphan, fresh]) writeFileSync(f, 'partial');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const f of [halfUpload, orphan]) utimesSync(f, twoHoursAgo, twoHoursAgo);
+    // A package whose job is still queued stays, however old.
+    const queuedSha = 'b'.repeat(64);
+    const queued = join(ingestPackagesDir(h.dataDir), queuedSha);
+    writeFileSync(queued, 'queued');
+    utimesSync(queued, twoHoursAgo, twoHoursAgo);
+    await h.service.queue.add('queued.deb', { packageSha256: queuedSha, fileName: 'queued.deb', size: 6, hints: {}, maxUnpackedBytes: 1 }, { jobId: ingestJobId(queuedSha) });
+
+    const next = new IngestService({ dataDir: h.dataDir, db: h.db, registry: h.registry, redisUrl: h.privateRedis.url, timeoutMs: 5000, settings: DEFAULT_INGEST_SETTINGS });
+    try {
+      await next.start();
+    } finally {
+      await next.close();
+    }
+    expect([halfUpload, orphan].filter(existsSync)).toEqual([]);
+    expect({ fresh: existsSync(fresh), queued: existsSync(queued) }).toEqual({ fresh: true, queued: true });
+  });
+});

@@ -17,7 +17,7 @@ import { getSharedBtf } from '../kernels/btf-store.ts';
 import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
 import { INGEST_QUEUE, ingestJobId, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
 import { IngestRecords } from './ingest-records.ts';
-import { removePackage, spoolPackage } from './spool.ts';
+import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
 import type { IngestSettings } from './ingest-settings.ts';
 
 export type IngestJob = Job<IngestJobData, IngestJobResult>;
@@ -72,14 +72,18 @@ export class IngestService {
     return this.options.settings;
   }
 
-  /** Waits for Redis, then registers what completed while no API process was listening. */
-  async start(timeoutMs = this.options.timeoutMs): Promise<void> {
+  /**
+   * Waits for Redis, registers what completed while no API process was listening, and removes
+   * uploads and packages that API processes which died left behind.
+   */
+  async start(timeoutMs = this.options.timeoutMs, sweepMinAgeMs = 3600_000): Promise<void> {
     await waitRedisReady(this.redis, timeoutMs);
     await this.guard(this.queue.waitUntilReady(), 'initialising the ingest queue');
     await this.guard(this.events.waitUntilReady(), 'subscribing to ingest events');
     for (const job of await this.guard(this.queue.getCompleted(), 'listing ingestions')) {
       if (job?.id && !this.records.get(job.data.packageSha256)) await this.status(job.id).catch(() => {});
     }
+    await sweepSpool(this.options.dataDir, async (sha) => Boolean(await this.getJob(ingestJobId(sha))), sweepMinAgeMs);
   }
 
   private guard<T>(work: Promise<T>, what: string): Promise<T> {

@@ -60,3 +60,28 @@ export async function spoolPackage(dataDir: string, body: Readable, maxBytes: nu
 export async function removePackage(dataDir: string, sha256: string): Promise<void> {
   await fs.rm(packagePath(dataDir, sha256), { force: true });
 }
+
+/**
+ * Leftovers of API processes that died: half-received uploads in the spool, and packages that
+ * never got (or outlived) their job. Only files untouched for `minAgeMs` are removed, so another
+ * API process's upload in progress is left alone.
+ */
+export async function sweepSpool(dataDir: string, hasJob: (sha256: string) => Promise<boolean>, minAgeMs = 3600_000): Promise<number> {
+  const old = async (path: string) => Date.now() - (await fs.stat(path)).mtimeMs > minAgeMs;
+  let removed = 0;
+  for (const [dir, isPackage] of [[ingestSpoolDir(dataDir), false], [ingestPackagesDir(dataDir), true]] as const) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const path = join(dir, name);
+      try {
+        if (!(await old(path))) continue;
+        if (isPackage && /^[0-9a-f]{64}$/.test(name) && (await hasJob(name))) continue;
+        await fs.rm(path, { force: true });
+        removed++;
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return removed;
+}
