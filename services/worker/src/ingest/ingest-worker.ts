@@ -68,7 +68,13 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
 
   const processJob = async (job: Job<IngestJobData, IngestJobResult>): Promise<IngestJobResult> => {
     const data = job.data;
-    const progress = (stage: IngestStage, percent: number) => void job.updateProgress({ stage, percent } satisfies IngestProgress).catch(() => {});
+    // Monotonic: a late line from the container's progress meter must not move the bar back.
+    let last = -1;
+    const progress = (stage: IngestStage, percent: number) => {
+      if (percent < last) return;
+      last = percent;
+      void job.updateProgress({ stage, percent } satisfies IngestProgress).catch(() => {});
+    };
     try {
       const file = packagePath(opts.dataDir, data.packageSha256);
       const stat = await fs.stat(file).catch(() => null);

@@ -10,6 +10,8 @@ pkg=$1 out=$2 scratch=$3 max_unpacked=$4
 root=$scratch/root
 mkdir -p "$root"
 export TMPDIR=/tmp
+# fd 3: the worker's line protocol, also from inside pipelines whose stdout carries package data.
+exec 3>&1
 
 progress() { echo "@progress $1 $2"; }
 meta() { printf '@meta %s %s\n' "$1" "$(printf '%s' "$2" | tr -d '\n\r' | head -c 512)"; }
@@ -88,6 +90,14 @@ btf_from_elf() {
 }
 
 # ---- package formats -----------------------------------------------------------------------------
+# The package on stdout, with progress (20-50%) from how much of it has been read: dd reports once a second.
+read_package() {
+  local total
+  total=$(stat -c %s "$pkg")
+  dd if="$pkg" bs=1M status=progress 2> >(tr '\r' '\n' | awk -v t="$total" '
+    / bytes / { p = 20 + int(30 * $1 / t); if (p > last) { print "@progress " p " unpacking"; fflush(); last = p } }' >&3)
+}
+
 from_rpm() {
   progress 10 metadata
   local q
@@ -101,10 +111,10 @@ from_rpm() {
   meta vendor "${f[4]}"; meta distribution "${f[5]}"; meta compressor "${f[7]}"
   claim_check "package header" "${f[6]}"
   progress 20 unpacking
-  rpm2cpio "$pkg" 2>"$scratch/unpack.err" | (cd "$root" && cpio -idm --quiet --no-absolute-filenames '*vmlinu[xz]*' '*/vmlinu[xz]' 2>>"$scratch/unpack.err")
+  read_package | rpm2cpio 2>"$scratch/unpack.err" | (cd "$root" && cpio -idm --quiet --no-absolute-filenames '*vmlinu[xz]*' '*/vmlinu[xz]' 2>>"$scratch/unpack.err")
   local st=("${PIPESTATUS[@]}")
   fail_if_too_big "${st[@]}"
-  [ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] ||
+  [ "${st[1]}" -eq 0 ] && [ "${st[2]}" -eq 0 ] ||
     fail LBC_ERR_INGEST_CORRUPT "the package payload is damaged or truncated: $(tail -c 300 "$scratch/unpack.err" | tr '\n' ' ')"
 }
 
@@ -143,11 +153,11 @@ from_deb() {
   kib=$(sed -n 's/^Installed-Size: //p' <<<"$f")
   case $kib in ''|*[!0-9]*) ;; *) claim_check "control file (Installed-Size)" $((kib * 1024)) ;; esac
   progress 20 unpacking
-  dpkg-deb --fsys-tarfile "$pkg" 2>"$scratch/unpack.err" |
+  read_package | dpkg-deb --fsys-tarfile /dev/stdin 2>"$scratch/unpack.err" |
     tar -x -C "$root" --no-same-owner --no-same-permissions --wildcards '*vmlinu[xz]*' 2>>"$scratch/unpack.err"
   local st=("${PIPESTATUS[@]}")
   fail_if_too_big "${st[@]}"
-  [ "${st[0]}" -eq 0 ] ||
+  [ "${st[1]}" -eq 0 ] ||
     fail LBC_ERR_INGEST_CORRUPT "the package data is damaged or truncated: $(tail -c 300 "$scratch/unpack.err" | tr '\n' ' ')"
 }
 
