@@ -1,16 +1,30 @@
-# The lbc service (API or worker) as a container, for docker-compose.yml. The compile image
-# (containers/) is separate: workers start it through the host's Docker engine.
-FROM node:20-bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends libbpf-dev redis-tools && rm -rf /var/lib/apt/lists/*
+# The lbc service as containers: `--target api` and `--target worker` (docker-compose.yml and
+# deploy/kubernetes use both). The compile image (containers/) is separate: workers start it
+# through the host's Docker engine, sharing their data directory with the host at the same path.
+#
+#   docker build -f deploy/service.Dockerfile --target api    -t lbc-api:1 .
+#   docker build -f deploy/service.Dockerfile --target worker -t lbc-worker:1 .
+#
+# Without a registry, build BASE offline first (deploy/build-service-base.sh) and pass
+# --build-arg BASE=lbc-service-base:trixie.
+ARG BASE=node:20-bookworm
+FROM ${BASE} AS build
+# libbpf-dev: the client's native addon (built by npm ci); python3/make/g++: node-gyp.
+RUN if ! dpkg -s libbpf-dev python3 make g++ >/dev/null 2>&1; then \
+      apt-get update && apt-get install -y --no-install-recommends libbpf-dev python3 make g++ \
+      && rm -rf /var/lib/apt/lists/*; fi
 WORKDIR /opt/lbc
-COPY package.json package-lock.json ./
-COPY contract/package.json contract/
-COPY btf/package.json btf/
-COPY services/core/package.json services/core/
-COPY services/api/package.json services/api/
-COPY services/worker/package.json services/worker/
-COPY services/server/package.json services/server/
-COPY client/package.json client/
 COPY . .
-RUN npm ci
-ENTRYPOINT ["node", "--import", "tsx", "services/server/src/main.ts"]
+RUN npm ci && npm cache clean --force
+
+FROM build AS api
+ENV LBC_HOST=0.0.0.0 LBC_PORT=8080 LBC_DATA_DIR=/var/lib/lbc
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.LBC_PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "--import", "tsx", "services/server/src/main.ts", "api"]
+
+FROM build AS worker
+ENV LBC_DATA_DIR=/var/lib/lbc
+# SIGTERM: finish the compile in hand; an unfinished job runs again on another worker.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "--import", "tsx", "services/server/src/main.ts", "worker"]
