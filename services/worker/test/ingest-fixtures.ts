@@ -139,12 +139,13 @@ ${Object.keys(opts.files).join('\n')}
   }
 
   /** A binary DEB holding `files`, compressed with -Z`compression`. */
-  deb(opts: { name: string; version: string; arch: string; maintainer?: string; files: Record<string, string>; compression: 'xz' | 'zstd' | 'gzip'; fileName?: string }): string {
+  /** `installedSizeKb`: what the control file claims (a lie, when a test wants one); dpkg-deb computes it otherwise. */
+  deb(opts: { name: string; version: string; arch: string; maintainer?: string; files: Record<string, string>; compression: 'xz' | 'zstd' | 'gzip'; fileName?: string; installedSizeKb?: number }): string {
     const root = join(this.dir, `deb-${opts.name}-${opts.compression}`);
     mkdirSync(join(root, 'DEBIAN'), { recursive: true });
     writeFileSync(
       join(root, 'DEBIAN', 'control'),
-      `Package: ${opts.name}\nVersion: ${opts.version}\nArchitecture: ${opts.arch}\nMaintainer: ${opts.maintainer ?? 'Debian Kernel Team <debian-kernel@lists.debian.org>'}\nDescription: lbc ingestion test package\n`,
+      `Package: ${opts.name}\nVersion: ${opts.version}\nArchitecture: ${opts.arch}\nMaintainer: ${opts.maintainer ?? 'Debian Kernel Team <debian-kernel@lists.debian.org>'}\n${opts.installedSizeKb !== undefined ? `Installed-Size: ${opts.installedSizeKb}\n` : ''}Description: lbc ingestion test package\n`,
     );
     for (const [to, from] of Object.entries(opts.files)) {
       mkdirSync(join(root, to, '..'), { recursive: true });

@@ -15,13 +15,14 @@ import { FixtureBuilder } from './ingest-fixtures.ts';
 import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
 
 const LIMIT = 4 * 1024 * 1024;
+const UNPACKED_LIMIT = 6 * 1024 * 1024;
 let h: IngestHarness;
 let fx: FixtureBuilder;
 const dir = mkdtempSync(join(tmpdir(), 'lbc-ingest-limits-'));
 
 beforeAll(async () => {
   fx = new FixtureBuilder(dir);
-  h = await startIngestHarness({ workerLimits: { maxFileBytes: LIMIT } });
+  h = await startIngestHarness({ workerLimits: { maxFileBytes: LIMIT }, settings: { maxUnpackedBytes: UNPACKED_LIMIT } });
 });
 afterAll(async () => {
   await h?.close();
@@ -40,8 +41,9 @@ function paddedVmlinuz(tag: string, padMb: number, inner = false): string {
   return out;
 }
 
-const debWith = (n: number, vmlinuz: string) =>
-  fx.deb({ name: `linux-image-6.1.0-${n}-cloud-amd64`, version: `6.1.${n}-1`, arch: 'amd64', files: { [`/boot/vmlinuz-6.1.0-${n}-cloud-amd64`]: vmlinuz }, compression: 'xz' });
+/** The control file claims 1 KiB installed, so only the container's own bounds can stop what follows. */
+const debWith = (n: number, vmlinuz: string, more: Record<string, string> = {}) =>
+  fx.deb({ name: `linux-image-6.1.0-${n}-cloud-amd64`, version: `6.1.${n}-1`, arch: 'amd64', files: { [`/boot/vmlinuz-6.1.0-${n}-cloud-amd64`]: vmlinuz, ...more }, compression: 'xz', installedSizeKb: 1 });
 
 describe('the ingest container', () => {
   it('runs hardened: no network, read-only root, uid 65534, no capabilities, package read-only', async () => {
@@ -73,5 +75,13 @@ describe('the ingest container', () => {
     const status = await ingest(debWith(42, paddedVmlinuz('bomb', 64, true)));
     expect(status.error?.code).toBe('LBC_ERR_INGEST_TOO_LARGE');
     expect(status.error?.message).toMatch(/file size limit/);
+  });
+
+  it('many kernel images, each under the file size limit, together over LBC_INGEST_MAX_UNPACKED_BYTES: stopped, LBC_ERR_INGEST_TOO_LARGE', async () => {
+    const each = paddedVmlinuz('many', 3);
+    const extra = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`/boot/vmlinuz-6.1.0-${i}-extra`, each]));
+    const status = await ingest(debWith(43, each, extra));
+    expect(status.error?.code).toBe('LBC_ERR_INGEST_TOO_LARGE');
+    expect(status.error?.message).toMatch(/unpacked to more than/);
   });
 });

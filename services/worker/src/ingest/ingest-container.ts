@@ -13,6 +13,7 @@ import { ERRORS, LbcError, type ErrorCode, type IngestStage } from '@lbc/contrac
 import { hardenedContainerOptions, type SandboxLimits } from '../sandbox/hardening.ts';
 import { createJobDir, removeJobDir, type JobDir } from '../sandbox/job-dir.ts';
 import { ownerLabels } from '../sandbox/warm-pool.ts';
+import { watchScratch } from './scratch-watch.ts';
 
 /** ingest-package.sh and nothing else, mounted read-only at /ingest. */
 const TOOL_DIR = join(dirname(fileURLToPath(import.meta.url)), 'sandbox');
@@ -124,10 +125,16 @@ export async function runIngestContainer(opts: IngestRunOptions): Promise<Ingest
         timedOut = true;
         container?.kill().catch(() => {});
       }, opts.timeoutMs);
-      const { StatusCode: exitCode } = (await container.wait().finally(() => clearTimeout(timer))) as { StatusCode: number };
+      const scratchWatch = watchScratch(scratch, opts.maxUnpackedBytes, () => void container?.kill().catch(() => {}));
+      const { StatusCode: exitCode } = (await container.wait().finally(() => {
+        clearTimeout(timer);
+        scratchWatch.stop();
+      })) as { StatusCode: number };
       await Promise.race([ended, new Promise((r) => setTimeout(r, 500))]);
       await new Promise((r) => setImmediate(r));
       if (timedOut) throw new LbcError('LBC_ERR_SANDBOX', `the ingestion ran over ${Math.round(opts.timeoutMs / 1000)} s and was stopped`);
+      const overUnpacked = scratchWatch.exceeded ?? (await scratchWatch.check());
+      if (overUnpacked) throw new LbcError('LBC_ERR_INGEST_TOO_LARGE', overUnpacked);
       if (error) {
         const code = (error.code in ERRORS && error.code.startsWith('LBC_ERR_INGEST_') ? error.code : 'LBC_ERR_INGEST_CORRUPT') as ErrorCode;
         throw new LbcError(code, error.message);
