@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { ARCHES, LbcError, type IngestQuery, type IngestStatus } from '@lbc/contract';
 import { isLoopbackAddress, type IngestHints, type IngestService, type IngestSettings } from '@lbc/core';
-import { errorResponses } from '../schemas.ts';
+import { errorBody, errorResponses, kernelInfo } from '../schemas.ts';
 
 const PACKAGE_TYPES = ['application/octet-stream', 'application/x-rpm', 'application/vnd.debian.binary-package', 'application/x-xz'];
 
@@ -14,6 +14,21 @@ const hintProperties = {
   release: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._+~-]+$' },
   arch: { type: 'string', enum: [...ARCHES] },
   distro: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9._-]*$' },
+} as const;
+
+const ingestStatus = {
+  type: 'object',
+  required: ['id', 'packageSha256', 'state', 'progress'],
+  properties: {
+    id: { type: 'string' },
+    packageSha256: { type: 'string' },
+    state: { type: 'string', enum: ['waiting', 'active', 'completed', 'failed', 'delayed', 'unknown'] },
+    progress: { type: 'object', properties: { stage: { type: 'string' }, percent: { type: 'number' } } },
+    kernel: kernelInfo,
+    duplicate: { type: 'boolean' },
+    btfSource: { type: 'string' },
+    error: errorBody.properties.error,
+  },
 } as const;
 
 const uploadQuery = {
@@ -89,7 +104,7 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestService | undef
         schema: {
           summary: 'Ingest a kernel package (RPM, DEB/ddeb, BTFHub .btf.tar.xz, raw BTF): upload it as application/octet-stream with ?name=, or send {"path"} for a file on the service host',
           querystring: { ...uploadQuery, required: [] },
-          response: errorResponses(400, 403, 413, 422, 503),
+          response: { 200: ingestStatus, 201: ingestStatus, 202: ingestStatus, ...errorResponses(400, 403, 413, 422, 503) },
         },
       },
       async (request, reply) => {
@@ -118,6 +133,7 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestService | undef
       schema: {
         summary: 'State and progress of a kernel package ingestion; the kernel once registered',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^ingest-[0-9a-f]{64}$' } } },
+        response: { 200: ingestStatus, ...errorResponses(400, 403, 404, 503) },
       },
     },
     async (request) => {
