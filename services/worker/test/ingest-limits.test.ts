@@ -79,8 +79,9 @@ describe('the ingest container', () => {
 
   it('many kernel images, each under the file size limit, together over LBC_INGEST_MAX_UNPACKED_BYTES: stopped, LBC_ERR_INGEST_TOO_LARGE', async () => {
     const each = paddedVmlinuz('many', 3);
-    const extra = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`/boot/vmlinuz-6.1.0-${i}-extra`, each]));
-    const status = await ingest(debWith(43, each, extra));
+    // Outside /boot: the full unpacking pass (a /boot image would be the only member unpacked).
+    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`/opt/kernels/vmlinuz-6.1.0-${i}-extra`, each]));
+    const status = await ingest(fx.deb({ name: 'linux-image-6.1.0-43-cloud-amd64', version: '6.1.43-1', arch: 'amd64', files, compression: 'xz', installedSizeKb: 1 }));
     expect(status.error?.code).toBe('LBC_ERR_INGEST_TOO_LARGE');
     expect(status.error?.message).toMatch(/unpacked to more than/);
   });

@@ -153,12 +153,25 @@ from_deb() {
   kib=$(sed -n 's/^Installed-Size: //p' <<<"$f")
   case $kib in ''|*[!0-9]*) ;; *) claim_check "control file (Installed-Size)" $((kib * 1024)) ;; esac
   progress 20 unpacking
+  # Debian and Ubuntu keep the image (or its debug copy) in [/usr/lib/debug]/boot, early in the data
+  # archive: tar stops at the first one (--occurrence) instead of decompressing every module after
+  # it, and a pipe cut short that way is no damage. Other layouts: a full pass.
+  unpack_deb --occurrence=1 '*/boot/vmlinu[xz]-*'
+  if [ -n "$(find "$root" -type f -print -quit)" ]; then
+    [ "${st[2]}" -eq 0 ] || fail LBC_ERR_INGEST_CORRUPT "the kernel image in the package is damaged or truncated: $(tail -c 300 "$scratch/unpack.err" | tr '\n' ' ')"
+    return 0
+  fi
+  [ "${st[1]}" -eq 0 ] || fail LBC_ERR_INGEST_CORRUPT "the package data is damaged or truncated: $(tail -c 300 "$scratch/unpack.err" | tr '\n' ' ')"
+  unpack_deb '*vmlinu[xz]*'
+  [ "${st[1]}" -eq 0 ] || fail LBC_ERR_INGEST_CORRUPT "the package data is damaged or truncated: $(tail -c 300 "$scratch/unpack.err" | tr '\n' ' ')"
+}
+
+# Unpacks the members matching the tar arguments; statuses (dd, dpkg-deb, tar) left in st.
+unpack_deb() {
   read_package | dpkg-deb --fsys-tarfile /dev/stdin 2>"$scratch/unpack.err" |
-    tar -x -C "$root" --no-same-owner --no-same-permissions --wildcards '*vmlinu[xz]*' 2>>"$scratch/unpack.err"
-  local st=("${PIPESTATUS[@]}")
+    tar -x -C "$root" --no-same-owner --no-same-permissions --wildcards "$@" 2>>"$scratch/unpack.err"
+  st=("${PIPESTATUS[@]}")
   fail_if_too_big "${st[@]}"
-  [ "${st[1]}" -eq 0 ] ||
-    fail LBC_ERR_INGEST_CORRUPT "the package data is damaged or truncated: $(tail -c 300 "$scratch/unpack.err" | tr '\n' ' ')"
 }
 
 # Compressed single files: a BTFHub <release>.btf.tar.xz, or a compressed raw BTF / vmlinux.
