@@ -100,11 +100,13 @@ function answer({ status, body }: { status: number; body: unknown }): IngestStat
 async function follow(first: IngestStatus, flags: IngestFlags, view: ProgressView): Promise<IngestStatus> {
   let status = first;
   const deadline = Date.now() + flags.timeout * 1000;
+  let polls = 0;
   while (status.state !== 'completed') {
     if (status.state === 'failed' && status.error) throw LbcError.fromBody({ error: status.error });
     if (Date.now() > deadline) throw new LbcError('LBC_ERR_INTERNAL', `still ${status.progress.stage} after ${flags.timeout} s; follow it with GET /v1/kernels/ingest/${status.id}`);
     view.job(status.progress.stage, status.progress.percent);
-    await sleep(500);
+    // Often at first (small packages finish in about a second), then calmer.
+    await sleep(polls++ < 20 ? 100 : 500);
     const res = await request(flags, 'GET', `/v1/kernels/ingest/${status.id}`);
     if (res.status >= 400) throw failure(res.status, res.body);
     status = res.body as IngestStatus;
