@@ -1,7 +1,7 @@
 /** The API app with ingestion wired to a real ingest pipeline (see worker/test/ingest-harness.ts). */
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { ArtifactCache, BlobStore, CompileProducer, DEFAULT_IMAGE, lbcHeaderSha256, loadConfig, scanSource, toolchainIdentity, type IngestSettings } from '@lbc/core';
+import { ArtifactCache, BlobStore, CompileProducer, DEFAULT_IMAGE, TokenStore, lbcHeaderSha256, loadConfig, scanSource, toolchainIdentity, type IngestSettings, type LbcConfig } from '@lbc/core';
 import { buildApp, type ApiApp } from '@lbc/api';
 import { startWorker } from '@lbc/worker';
 import { startIngestHarness, type IngestHarness } from '../../worker/test/ingest-harness.ts';
@@ -9,24 +9,30 @@ import { startIngestHarness, type IngestHarness } from '../../worker/test/ingest
 export interface IngestApp {
   app: ApiApp;
   h: IngestHarness;
+  tokens: TokenStore;
   close(): Promise<void>;
 }
 
-/** `compile`: also a compile worker and the real toolchain identity, for compiling against ingested kernels. */
-export async function startIngestApp(settings: Partial<IngestSettings> = {}, opts: { compile?: boolean } = {}): Promise<IngestApp> {
+/**
+ * `compile`: also a compile worker and the real toolchain identity, for compiling against ingested
+ * kernels; `config`: overrides (e.g. authMode), tokens from the returned store are valid.
+ */
+export async function startIngestApp(settings: Partial<IngestSettings> = {}, opts: { compile?: boolean; config?: Partial<LbcConfig> } = {}): Promise<IngestApp> {
   const h = await startIngestHarness({ settings });
   const docker = new Dockerode();
   const compileWorker = opts.compile ? await startWorker({ redisUrl: h.privateRedis.url, dataDir: h.dataDir, concurrency: 1, docker }) : undefined;
   const toolchain = opts.compile ? await toolchainIdentity(docker, DEFAULT_IMAGE) : 'test-toolchain';
-  const config = loadConfig({}, { dataDir: h.dataDir, redisUrl: h.privateRedis.url });
+  const config = loadConfig({}, { dataDir: h.dataDir, redisUrl: h.privateRedis.url, ...opts.config });
+  const tokens = new TokenStore(h.db);
   const producer = new CompileProducer({ redisUrl: h.privateRedis.url, timeoutMs: 5000, maxQueuedJobs: 100, failureTtlSeconds: 60 });
   await producer.ready(5000);
   const cache = new ArtifactCache(h.db, new BlobStore(join(h.dataDir, 'blobs')), config.cacheMaxBytes);
-  const app = buildApp({ config, cache, registry: h.registry, producer, ingest: h.service, toolchain, docker, lbcHeaderSha256: lbcHeaderSha256(), scanSource });
+  const app = buildApp({ config, cache, registry: h.registry, producer, ingest: h.service, tokens, toolchain, docker, lbcHeaderSha256: lbcHeaderSha256(), scanSource });
   await app.ready();
   return {
     app,
     h,
+    tokens,
     async close() {
       await app.close();
       await compileWorker?.close();
