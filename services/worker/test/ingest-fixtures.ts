@@ -95,8 +95,9 @@ export class FixtureBuilder {
   }
 
   /** A bzImage-like vmlinuz: a stub that is no ELF, then the compressed vmlinux. */
-  vmlinuz(elf: string, compressor: 'gzip' | 'xz' | 'zstd'): string {
-    const compressed = run(compressor, ['-c', elf]);
+  vmlinuz(elf: string, compressor: 'gzip' | 'xz' | 'zstd' | 'lz4'): string {
+    // The kernel's lz4 is the legacy frame format (lz4 -l).
+    const compressed = run(compressor, compressor === 'lz4' ? ['-l', '-c', elf] : ['-c', elf]);
     const out = `${elf}.${compressor}.vmlinuz`;
     writeFileSync(out, Buffer.concat([Buffer.alloc(1536, 0x90), compressed]));
     return out;

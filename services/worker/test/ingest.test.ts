@@ -106,6 +106,16 @@ describe('ingesting kernel packages', () => {
     expect(status.kernel).toMatchObject({ release: '6.1.0-98-cloud-amd64', arch: 'x86_64', distro: 'debian' });
   });
 
+  it('a kernel image DEB whose vmlinuz is lz4 (legacy frame) compressed', async () => {
+    const deb = fx.deb({
+      name: 'linux-image-6.1.0-95-cloud-amd64', version: '6.1.146-1', arch: 'amd64',
+      files: { '/boot/vmlinuz-6.1.0-95-cloud-amd64': fx.vmlinuz(fx.btfElf('fx_lz4'), 'lz4') }, compression: 'xz',
+    });
+    const status = await ingest(deb);
+    expectKernelStructs(status, 'fx_lz4');
+    expect(status.kernel).toMatchObject({ release: '6.1.0-95-cloud-amd64', arch: 'x86_64' });
+  });
+
   it('an Ubuntu ddeb whose vmlinuz is gzip-compressed', async () => {
     const ddeb = fx.deb({
       name: 'linux-image-unsigned-5.15.0-91-generic-dbgsym', version: '5.15.0-91.101', arch: 'amd64', maintainer: 'Ubuntu Kernel Team <kernel-team@lists.ubuntu.com>',
