@@ -3,7 +3,7 @@
  * is taken over by another worker once its lock lapses and starts over, the kernel is registered
  * once, and the dead worker's container and job directory are swept.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -15,7 +15,6 @@ import { DEFAULT_INGEST_SETTINGS, IngestService, ingestJobId, ingestPackagesDir,
 import { FixtureBuilder } from './ingest-fixtures.ts';
 import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
 import { startIngestWorker, type RunningIngestWorker } from '../src/ingest/ingest-worker.ts';
-import { execFileSync } from 'node:child_process';
 
 const CHILD = fileURLToPath(new URL('./ingest-worker-child.ts', import.meta.url));
 let h: IngestHarness;
