@@ -13,6 +13,12 @@ FROM ${BASE} AS build
 RUN if ! dpkg -s libbpf-dev python3 make g++ >/dev/null 2>&1; then \
       apt-get update && apt-get install -y --no-install-recommends libbpf-dev python3 make g++ \
       && rm -rf /var/lib/apt/lists/*; fi
+# Behind a TLS-intercepting proxy, put its CA certificate(s) in deploy/ca-certificates/*.crt.
+COPY deploy/ca-certificates/ /usr/local/share/ca-certificates/lbc/
+RUN if ls /usr/local/share/ca-certificates/lbc/*.crt >/dev/null 2>&1; then update-ca-certificates; fi
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+# Debian's nodejs keeps its headers under /usr (libnode-dev): native addons build against them.
+RUN if [ -f /usr/include/node/node.h ]; then echo nodedir=/usr >> "$(npm config get globalconfig)"; fi
 WORKDIR /opt/lbc
 COPY . .
 RUN npm ci && npm cache clean --force
