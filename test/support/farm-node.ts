@@ -1,7 +1,7 @@
 /**
  * The farm's processes as separate hosts would run them, each with its own data directory (no
  * shared disk): redis-server with AOF, API nodes (`lbc-server api`) and workers
- * (services/worker/src/main.ts), started through a namespace runner such as NetnsLab.spawn.
+ * (`lbc-server worker`), started through a namespace runner such as NetnsLab.spawn.
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -106,16 +106,16 @@ export async function startApiNode(spawnIn: Spawner, opts: { name: string; redis
   return proc;
 }
 
-/** A standalone worker; ready when it prints "ready". */
+/** `lbc-server worker`, as the deploy recipes run it; ready when it logs "lbc worker started". */
 export async function startWorkerNode(spawnIn: Spawner, opts: { name: string; redisUrl: string; dockerHost: string; env?: Record<string, string> }): Promise<FarmProcess> {
   const dataDir = tempDataDir(opts.name);
-  const child = spawnIn(process.execPath, ['--import', 'tsx', join(REPO, 'services/worker/src/main.ts')], {
+  const child = spawnIn(process.execPath, ['--import', 'tsx', join(REPO, 'services/server/src/main.ts'), 'worker'], {
     cwd: REPO,
-    env: { ...process.env, REDIS_URL: opts.redisUrl, LBC_DATA_DIR: dataDir, DOCKER_HOST: opts.dockerHost, ...opts.env },
+    env: { ...process.env, REDIS_URL: opts.redisUrl, LBC_DATA_DIR: dataDir, DOCKER_HOST: opts.dockerHost, LBC_LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc = track(opts.name, child, dataDir);
-  await until('ready', proc, async () => proc.log().includes(' ready ('), 150_000);
+  await until('ready', proc, async () => proc.log().includes('"msg":"lbc worker started"'), 150_000);
   return proc;
 }
 

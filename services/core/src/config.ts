@@ -18,6 +18,10 @@ export interface LbcConfig {
   image: string | undefined;
   limits: Limits;
   workerConcurrency: number;
+  /** A worker's job lock; a worker cut off or killed loses its job to another after about this long. */
+  workerLockDurationMs: number;
+  /** How often workers look for such stalled jobs. */
+  workerStalledIntervalMs: number;
   /** Artifact cache bound; kernel BTF blobs are not counted (they are never evicted). */
   cacheMaxBytes: number;
   /** POST /v1/compile answers LBC_ERR_QUEUE_FULL beyond this many waiting jobs. */
@@ -87,6 +91,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig>
     image: env.LBC_IMAGE || undefined,
     limits: limitsFrom(env),
     workerConcurrency: int(env, 'LBC_WORKER_CONCURRENCY', 2),
+    workerLockDurationMs: int(env, 'LBC_LOCK_DURATION_MS', 30_000),
+    workerStalledIntervalMs: int(env, 'LBC_STALLED_INTERVAL_MS', 30_000),
     cacheMaxBytes: int(env, 'LBC_CACHE_MAX_BYTES', 1024 * 1024 * 1024),
     maxQueuedJobs: int(env, 'LBC_MAX_QUEUED_JOBS', 1000),
     failureTtlSeconds: int(env, 'LBC_FAILURE_TTL_SECONDS', 600),
