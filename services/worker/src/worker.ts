@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
-import { COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
+import { liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
 import { KernelSetStore } from './kernel-set/kernel-set.ts';
 import { WarmPool } from './sandbox/warm-pool.ts';
 import { publishHeaderDir } from './sandbox/header-dir.ts';
@@ -100,10 +100,17 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     const log = opts.log?.child({ reqId: requestId, jobId: job.id, tenant, program: name, attempt: job.attemptsMade + 1 });
     await job.log(`reqId=${requestId ?? '-'} tenant=${tenant ?? '-'} worker=${presence.id} attempt=${job.attemptsMade + 1}`).catch(() => {});
     try {
+      // Another compile image than ours: leave the job to a worker that has it, if one is alive,
+      // without using an attempt (workers of both images may share a queue during an upgrade).
+      if (job.data.toolchain !== toolchain && (await liveWorkers(redis)).some((w) => w.toolchain === job.data.toolchain)) {
+        await job.moveToDelayed(Date.now() + 500, token);
+        throw new DelayedError();
+      }
       const result = await runJob(job);
       log?.info({ ms: Date.now() - began, ok: result.ok }, result.ok ? 'compiled' : 'compile error, diagnostics returned');
       return result;
     } catch (err) {
+      if (err instanceof DelayedError) throw err;
       log?.warn({ ms: Date.now() - began, err: (err as Error).message }, 'compile job failed');
       // Docker gone is not the job's fault: back to the queue without using an attempt.
       if (!(err instanceof UnrecoverableError) && !(await health.check())) {
