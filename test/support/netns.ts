@@ -27,9 +27,27 @@ export class NetnsLab {
   private readonly base: number;
 
   constructor(readonly tag = `lbc-t-${process.pid}`) {
+    NetnsLab.removeStale();
     this.base = 200 + (process.pid % 50);
     this.hub = this.addNamespace('hub');
     execFileSync('ip', ['netns', 'exec', this.hub, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  }
+
+  /** Namespaces a crashed earlier run left behind (its pid is gone): their links go with them. */
+  static removeStale(): void {
+    for (const line of ip('netns', 'list').split('\n')) {
+      const m = /^(lbc-t-(\d+)-\S+)/.exec(line);
+      if (!m || Number(m[2]) === process.pid) continue;
+      try {
+        process.kill(Number(m[2]), 0);
+      } catch {
+        try {
+          ip('netns', 'delete', m[1]!);
+        } catch {
+          // removed meanwhile
+        }
+      }
+    }
   }
 
   /** A namespace with loopback up. */
