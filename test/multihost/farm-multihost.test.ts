@@ -219,6 +219,7 @@ describe('the farm across hosts (network namespaces)', () => {
     }
     const after = await compile(api2, program(`after restart ${tag}`));
     expect(after.status).toBe(200);
+    for (const api of [api1, api2]) expect((await fetch(`${api}/readyz`)).status).toBe(200);
   }, 240_000);
 
   it('the Docker engine gone: clear 503s while it is away, and accepted compiles finish once it is back', async () => {
