@@ -2,14 +2,14 @@
  * The CLI as a V8 startup snapshot (`node --build-snapshot`): a process started from it finds every
  * module already compiled and evaluated, which saves most of what `lbc run` spends before its first
  * event besides node's own start. bin/lbc uses it when the node on PATH is the one that built it
- * (dist/lbc.blob.node records that node's path, size and mtime) and falls back to dist/cli.js.
+ * (dist/lbc.blob.node records that node's size, mtime and inode) and falls back to dist/cli.js.
  *
  * A snapshot captures the heap at build time, so what it holds must not depend on the machine's
  * state then: the CLI reads its environment only when a command runs (client/src/cli/start.ts
  * defers the parse), and undici, only needed on a cache miss, stays out and is required at run time.
  */
 import { spawnSync } from 'node:child_process';
-import { realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -27,11 +27,10 @@ const runtimeRequire = {
   },
 };
 
-/** The identity bin/lbc compares with the node on PATH: `stat -L -c '%s %Y'` of its real path. */
+/** The identity bin/lbc compares with the node on PATH: `stat -L -c '%s %Y %i'` (size, mtime, inode). */
 export function nodeIdentity(execPath = process.execPath) {
-  const real = realpathSync(execPath);
-  const st = statSync(real);
-  return `${real} ${st.size} ${Math.floor(st.mtimeMs / 1000)}`;
+  const st = statSync(execPath);
+  return `${st.size} ${Math.floor(st.mtimeMs / 1000)} ${st.ino}`;
 }
 
 export async function buildCliSnapshot(root, outdir) {

@@ -37,9 +37,9 @@ describe('bin/lbc', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the build leaves a startup snapshot of the CLI, tied to the node that made it', async () => {
-    const [path, size, mtime] = readFileSync(join(DIST, 'lbc.blob.node'), 'utf8').trim().split(' ');
-    expect(path).toBe(execFileSync('readlink', ['-f', process.execPath], { encoding: 'utf8' }).trim());
-    expect(`${size} ${mtime}`).toBe(execFileSync('stat', ['-L', '-c', '%s %Y', path!], { encoding: 'utf8' }).trim());
+    const identity = readFileSync(join(DIST, 'lbc.blob.node'), 'utf8').trim();
+    expect(identity).toMatch(/^\d+ \d+ \d+$/);
+    expect(identity).toBe(execFileSync('stat', ['-L', '-c', '%s %Y %i', process.execPath], { encoding: 'utf8' }).trim());
     expect((await launchTraced(LAUNCHER, ['--help'])).out).toContain('Usage: lbc');
   });
 
@@ -61,7 +61,7 @@ describe('bin/lbc', () => {
     const copy = join(dir, 'pkg');
     cpSync(join(CLIENT, 'bin'), join(copy, 'bin'), { recursive: true });
     cpSync(DIST, join(copy, 'dist'), { recursive: true });
-    writeFileSync(join(copy, 'dist', 'lbc.blob.node'), '/usr/bin/another-node 1 1\n');
+    writeFileSync(join(copy, 'dist', 'lbc.blob.node'), '1 1 1\n');
     const other = await launchTraced(join(copy, 'bin', 'lbc'), ['--help']);
     expect(other.exec).not.toContain('--snapshot-blob');
     expect(other.exec).toContain(join(copy, 'bin', 'lbc.mjs'));
