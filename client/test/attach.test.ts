@@ -24,7 +24,8 @@ import {
   loadObject,
   onlineCpus,
 } from '../src/attach/index.ts';
-import { lingeringPrograms, useNativeFixtures } from './native-fixtures.ts';
+import { lingeringPrograms } from './native-fixtures.ts';
+import { useNativeFixtures } from './use-native-fixtures.ts';
 
 const native = loadNative();
 const env = useNativeFixtures();

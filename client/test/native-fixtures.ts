@@ -8,7 +8,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll } from 'vitest';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const MULTIARCH = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
@@ -87,18 +86,4 @@ export async function lingeringPrograms(prefix = 'lbct_', ms = 3000): Promise<st
     if (names.length === 0 || Date.now() > deadline) return names;
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/**
- * For a test file: the fixture builder and the paced getppid workload, made in beforeAll and
- * removed in afterAll. Fields are filled in once beforeAll has run.
- */
-export function useNativeFixtures(): { fixtures: FixtureBuilder; workload: string } {
-  const env = {} as { fixtures: FixtureBuilder; workload: string };
-  beforeAll(() => {
-    env.fixtures = fixtureBuilder();
-    env.workload = env.fixtures.program('getppid-loop', GETPPID_LOOP);
-  });
-  afterAll(() => env.fixtures?.cleanup());
-  return env;
 }

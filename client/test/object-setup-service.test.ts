@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Lbc } from '../src/index.ts';
 import { useServiceFixture } from '../../test/support/service-fixture.ts';
-import { useNativeFixtures } from './native-fixtures.ts';
+import { useNativeFixtures } from './use-native-fixtures.ts';
 import { FIXTURES } from './object-setup-support.ts';
 
 const SOURCE = readFileSync(join(FIXTURES, 'object-setup.bpf.c'), 'utf8');

@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError, type LbcError } from '@lbc/contract';
 import type { Lbc } from '../src/index.ts';
-import { loadedProgramNames, useNativeFixtures } from './native-fixtures.ts';
+import { loadedProgramNames } from './native-fixtures.ts';
+import { useNativeFixtures } from './use-native-fixtures.ts';
 import { bpftoolJson, cachedLbc } from './object-setup-support.ts';
 
 const env = useNativeFixtures();
