@@ -97,7 +97,12 @@ export function errorFromResponse(res: HttpResponse, server: string): LbcError {
     parsed = undefined;
   }
   const body = parsed as Partial<ErrorBody> | undefined;
-  if (body?.error && typeof body.error.code === 'string') return LbcError.fromBody(body as ErrorBody);
+  if (body?.error && typeof body.error.code === 'string') {
+    // Retry-After (seconds) rides along for the client's retry policy (transport/retry.ts).
+    const retryAfter = Number(res.headers['retry-after']);
+    if (Number.isFinite(retryAfter) && retryAfter >= 0) body.error.details = { ...body.error.details, retryAfterSeconds: retryAfter };
+    return LbcError.fromBody(body as ErrorBody);
+  }
   const text = res.body.toString('utf8').slice(0, 200);
   return new LbcError('LBC_ERR_INTERNAL', `${server} answered HTTP ${res.status}${text ? `: ${text}` : ''}`, { status: res.status });
 }

@@ -13,6 +13,7 @@ import {
 } from '@lbc/contract';
 import { HttpTransport, errorFromResponse, type HttpOptions } from './http.ts';
 import { resolveServer } from './server-url.ts';
+import { retrying } from './retry.ts';
 
 export interface ServiceClientOptions extends HttpOptions {
   /** Base URL; see resolveServer (option → LBC_SERVER → http://127.0.0.1:8080). */
@@ -43,9 +44,15 @@ export class ServiceClient {
   async compile(req: CompileRequest, options: CompileOptions = {}): Promise<CompileResult> {
     const waitMs = req.waitMs ?? DEFAULT_WAIT_MS;
     const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_COMPILE_TIMEOUT_MS);
-    const { status, data } = await this.http.json<CompileResult | CompileAccepted>(
-      { method: 'POST', path: '/v1/compile', json: { ...req, waitMs }, timeoutMs: waitMs + 30_000 },
-      [200, 202],
+    // A compile is idempotent (the service keys its job by the request): a busy or recovering
+    // service is asked again until the deadline; a dead one fails at once.
+    const { status, data } = await retrying(
+      () =>
+        this.http.json<CompileResult | CompileAccepted>(
+          { method: 'POST', path: '/v1/compile', json: { ...req, waitMs }, timeoutMs: waitMs + 30_000 },
+          [200, 202],
+        ),
+      { deadline, unreachable: false },
     );
     if (status === 200) return data as CompileResult;
     return this.waitForJob((data as CompileAccepted).jobId, deadline, options.onProgress);
@@ -60,7 +67,8 @@ export class ServiceClient {
     let delay = 50;
     let last = '';
     for (;;) {
-      const job = await this.job(id);
+      // The job outlives a restart of the API or Redis: poll through it until the deadline.
+      const job = await retrying(() => this.job(id), { deadline, unreachable: true });
       const seen = `${job.state}/${job.progress?.stage}/${job.progress?.percent}`;
       if (seen !== last) {
         last = seen;

@@ -23,13 +23,15 @@ const freePort = () =>
     });
   });
 
-export async function startRestartableRedis(): Promise<RestartableRedis> {
+/** `appendOnly`: keep an AOF (fsync always), as production Redis for BullMQ does, so a restart loses no job. */
+export async function startRestartableRedis(opts: { appendOnly?: boolean } = {}): Promise<RestartableRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'lbc-redis-outage-'));
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+    const persistence = opts.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
     for (let i = 0; i < 200; i++) {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       probe.on('error', () => {});
