@@ -2,28 +2,17 @@
  * The catalog of this machine's own kernel (/sys/kernel/btf/vmlinux), checked against what
  * bpftool reads from the same BTF: member offsets and sizes, nested paths, function prototypes.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release as osRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLbcError, type KernelInfo, type LbcError } from '@lbc/contract';
+import type { KernelInfo } from '@lbc/contract';
 import { BlobStore, CATALOG_SCHEMA_VERSION, KernelCatalog, KernelRegistry, openDatabase, registerHostKernel, type Db } from '@lbc/core';
+import { bpftoolTypes, type BpftoolType } from '../../../test/support/bpftool-btf.ts';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-
-interface BpftoolType {
-  id: number;
-  kind: string;
-  name: string;
-  size?: number;
-  type_id?: number;
-  nr_elems?: number;
-  ret_type_id?: number;
-  members?: { name: string; type_id: number; bits_offset: number; bitfield_size?: number }[];
-  params?: { name: string; type_id: number }[];
-}
+import { caught } from './support/caught.ts';
 
 let redisServer: PrivateRedis;
 let redis: Redis;
@@ -42,8 +31,7 @@ beforeAll(async () => {
   registry = new KernelRegistry(db, new BlobStore(join(dir, 'blobs')), redis);
   catalog = new KernelCatalog({ db, registry, dir: join(dir, 'catalog'), waitMs: 120_000 });
   host = (await registerHostKernel(registry))!;
-  const json = execFileSync('bpftool', ['-j', 'btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { maxBuffer: 256 * 1024 * 1024 });
-  bpftool = (JSON.parse(json.toString()) as { types: BpftoolType[] }).types;
+  bpftool = bpftoolTypes('/sys/kernel/btf/vmlinux');
 });
 afterAll(async () => {
   await catalog?.close();
@@ -52,16 +40,6 @@ afterAll(async () => {
   await redisServer?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const caught = async (work: () => unknown): Promise<LbcError> => {
-  try {
-    await work();
-  } catch (err) {
-    if (isLbcError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an LbcError');
-};
 
 const byId = (id: number) => bpftool[id - 1]!;
 const structNamed = (name: string) => bpftool.find((t) => t.kind === 'STRUCT' && t.name === name)!;

@@ -3,9 +3,9 @@ import { release as osRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLbcError, type LbcError } from '@lbc/contract';
 import { BlobStore, KernelRegistry, getSharedBtf, hostDistro, openDatabase, registerHostKernel, sha256Of, type Db } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
+import { caught } from './support/caught.ts';
 import { tinyBtf } from './support/tiny-btf.ts';
 
 let redisServer: PrivateRedis;
@@ -27,16 +27,6 @@ afterAll(async () => {
   await redisServer?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const caught = async (work: () => unknown): Promise<LbcError> => {
-  try {
-    await work();
-  } catch (err) {
-    if (isLbcError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an LbcError');
-};
 
 describe('kernel registry', () => {
   it('registers the host kernel from /sys/kernel/btf/vmlinux and publishes its BTF to Redis', async () => {

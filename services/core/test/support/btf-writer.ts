@@ -4,6 +4,19 @@
  */
 const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, TYPEDEF: 8, FUNC: 12, FUNC_PROTO: 13 } as const;
 
+/** A BTF blob: the 24-byte header (magic, version 1, no flags) before the type and string sections. */
+export function btfBlob(types: Buffer, strings: Buffer): Buffer {
+  const header = Buffer.alloc(24);
+  header.writeUInt16LE(0xeb9f, 0);
+  header.writeUInt8(1, 2);
+  header.writeUInt32LE(24, 4);
+  header.writeUInt32LE(0, 8);
+  header.writeUInt32LE(types.length, 12);
+  header.writeUInt32LE(types.length, 16);
+  header.writeUInt32LE(strings.length, 20);
+  return Buffer.concat([header, types, strings]);
+}
+
 export class BtfWriter {
   private readonly records: Buffer[] = [];
   private readonly strings: string[] = [''];
@@ -65,15 +78,7 @@ export class BtfWriter {
   build(): Buffer {
     const types = Buffer.concat(this.records);
     const strings = Buffer.from(this.strings.map((s) => `${s}\0`).join(''), 'utf8');
-    const header = Buffer.alloc(24);
-    header.writeUInt16LE(0xeb9f, 0);
-    header.writeUInt8(1, 2);
-    header.writeUInt32LE(24, 4);
-    header.writeUInt32LE(0, 8);
-    header.writeUInt32LE(types.length, 12);
-    header.writeUInt32LE(types.length, 16);
-    header.writeUInt32LE(strings.length, 20);
-    return Buffer.concat([header, types, strings]);
+    return btfBlob(types, strings);
   }
 
   private add(name: string, kind: number, vlen: number, sizeOrType: number, body = Buffer.alloc(0), id?: number): number {
