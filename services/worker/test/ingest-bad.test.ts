@@ -2,14 +2,14 @@
  * Bad packages fail with a clear LBC_ERR_INGEST_* code and leave nothing behind: no kernel, no
  * ingestion record, no spooled package, no container; and the pipeline goes on serving.
  */
-import { copyFileSync, createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus } from '@lbc/contract';
-import { ingestPackagesDir, type IngestHints } from '@lbc/core';
+import { ingestPackagesDir } from '@lbc/core';
 import { FixtureBuilder } from './ingest-fixtures.ts';
 import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
 
@@ -26,12 +26,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ingest = (file: string, hints: IngestHints = {}, fileName = basename(file)): Promise<IngestStatus> =>
-  h.service.submit({ kind: 'upload', body: createReadStream(file), fileName }, hints, 60_000);
-
 async function expectRefused(file: string, code: string, message: RegExp, fileName?: string): Promise<void> {
   const before = h.registry.list().length;
-  const status = await ingest(file, {}, fileName);
+  const status = await h.ingest(file, {}, fileName);
   expect(status.state).toBe('failed');
   expect(status.error?.code).toBe(code);
   expect(status.error?.message).toMatch(message);
@@ -103,7 +100,7 @@ describe('bad kernel packages', () => {
     const left = await new Dockerode().listContainers({ all: true, filters: { label: ['lbc.role=ingest'] } });
     expect(left).toEqual([]);
     const deb = debOf('linux-image-6.1.0-93-cloud-amd64', { '/boot/vmlinuz-6.1.0-93-cloud-amd64': fx.vmlinuz(fx.btfElf('good_after'), 'xz') });
-    const status = await ingest(deb);
+    const status = await h.ingest(deb);
     expect(status).toMatchObject({ state: 'completed', kernel: { release: '6.1.0-93-cloud-amd64', source: 'package' } });
   });
 });

@@ -1,9 +1,10 @@
 /** A real ingestion pipeline for tests: private Redis, SQLite + blobs, the API-side service and an ingest worker. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, openDatabase, type Db, type IngestSettings } from '@lbc/core';
+import type { IngestStatus } from '@lbc/contract';
+import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, openDatabase, type Db, type IngestHints, type IngestSettings } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { startIngestWorker, type IngestWorkerOptions, type RunningIngestWorker } from '../src/ingest/ingest-worker.ts';
 
@@ -16,6 +17,8 @@ export interface IngestHarness {
   service: IngestService;
   /** Absent with `worker: false`. */
   worker?: RunningIngestWorker;
+  /** Uploads `file` (named `fileName`) and waits up to 60 s for its outcome. */
+  ingest(file: string, hints?: IngestHints, fileName?: string): Promise<IngestStatus>;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export async function startIngestHarness(opts: { settings?: Partial<IngestSettin
     registry,
     service,
     worker,
+    ingest: (file, hints = {}, fileName = basename(file)) => service.submit({ kind: 'upload', body: createReadStream(file), fileName }, hints, 60_000),
     async close() {
       await worker?.close();
       await service.close();

@@ -4,13 +4,13 @@
  * the package's release, arch and distro, and its BTF lays the structs out as the C compiler does.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBtf, type Btf, type BtfTypeOf } from '@lbc/btf';
 import type { IngestStatus } from '@lbc/contract';
-import { hostArch, type IngestHints } from '@lbc/core';
+import { hostArch } from '@lbc/core';
 import { FixtureBuilder } from './ingest-fixtures.ts';
 import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
 
@@ -28,9 +28,6 @@ afterAll(async () => {
   await h?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const ingest = (file: string, hints: IngestHints = {}, fileName = basename(file)): Promise<IngestStatus> =>
-  h.service.submit({ kind: 'upload', body: createReadStream(file), fileName }, hints, 60_000);
 
 function member(btf: Btf, struct: string, name: string) {
   const [t] = btf.findByName(struct, 'struct') as BtfTypeOf<'struct'>[];
@@ -57,7 +54,7 @@ describe('ingesting kernel packages', () => {
       name: 'kernel-debuginfo', version: '5.10.134', release: '16.al8', arch: 'x86_64', vendor: 'Alibaba Cloud',
       files: { '/usr/lib/debug/lib/modules/5.10.134-16.al8.x86_64/vmlinux': vmlinux }, payload: 'zstd',
     });
-    const status = await ingest(rpm);
+    const status = await h.ingest(rpm);
     expectKernelStructs(status, 'fx_rpm_zstd');
     expect(status.btfSource).toBe('dwarf');
     expect(status.kernel).toMatchObject({ release: '5.10.134-16.al8.x86_64', arch: 'x86_64', distro: 'alinux', source: 'package' });
@@ -68,7 +65,7 @@ describe('ingesting kernel packages', () => {
       name: 'kernel-debuginfo', version: '4.18.0', release: '348.el8', arch: 'x86_64', vendor: 'CentOS',
       files: { '/usr/lib/debug/lib/modules/4.18.0-348.el8.x86_64/vmlinux': fx.dwarfElf('fx_rpm_xz') }, payload: 'xz',
     });
-    const status = await ingest(rpm);
+    const status = await h.ingest(rpm);
     expectKernelStructs(status, 'fx_rpm_xz');
     expect(status.kernel).toMatchObject({ release: '4.18.0-348.el8.x86_64', arch: 'x86_64', distro: 'centos' });
   });
@@ -78,7 +75,7 @@ describe('ingesting kernel packages', () => {
       name: 'kernel-core', version: '5.14.0', release: '70.el9', arch: 'x86_64',
       files: { '/lib/modules/5.14.0-70.el9.x86_64/vmlinuz': fx.vmlinuz(fx.btfElf('fx_rpm_image'), 'gzip') }, payload: 'xz',
     });
-    const status = await ingest(rpm);
+    const status = await h.ingest(rpm);
     expectKernelStructs(status, 'fx_rpm_image');
     expect(status.btfSource).toBe('section');
     expect(status.kernel).toMatchObject({ release: '5.14.0-70.el9.x86_64', arch: 'x86_64', distro: 'rhel' });
@@ -89,7 +86,7 @@ describe('ingesting kernel packages', () => {
       name: 'linux-image-6.1.0-97-cloud-amd64-dbg', version: '6.1.148-1', arch: 'amd64',
       files: { '/usr/lib/debug/boot/vmlinux-6.1.0-97-cloud-amd64': fx.dwarfElf('fx_deb_dbg') }, compression: 'xz',
     });
-    const status = await ingest(deb);
+    const status = await h.ingest(deb);
     expectKernelStructs(status, 'fx_deb_dbg');
     expect(status.kernel).toMatchObject({ release: '6.1.0-97-cloud-amd64', arch: 'x86_64', distro: 'debian' });
   });
@@ -100,7 +97,7 @@ describe('ingesting kernel packages', () => {
       name: 'linux-image-6.1.0-98-cloud-amd64', version: '6.1.150-1', arch: 'amd64',
       files: { '/boot/vmlinuz-6.1.0-98-cloud-amd64': vmlinuz }, compression: 'zstd',
     });
-    const status = await ingest(deb);
+    const status = await h.ingest(deb);
     expectKernelStructs(status, 'fx_deb_image');
     expect(status.btfSource).toBe('section');
     expect(status.kernel).toMatchObject({ release: '6.1.0-98-cloud-amd64', arch: 'x86_64', distro: 'debian' });
@@ -111,7 +108,7 @@ describe('ingesting kernel packages', () => {
       name: 'linux-image-6.1.0-95-cloud-amd64', version: '6.1.146-1', arch: 'amd64',
       files: { '/boot/vmlinuz-6.1.0-95-cloud-amd64': fx.vmlinuz(fx.btfElf('fx_lz4'), 'lz4') }, compression: 'xz',
     });
-    const status = await ingest(deb);
+    const status = await h.ingest(deb);
     expectKernelStructs(status, 'fx_lz4');
     expect(status.kernel).toMatchObject({ release: '6.1.0-95-cloud-amd64', arch: 'x86_64' });
   });
@@ -122,7 +119,7 @@ describe('ingesting kernel packages', () => {
       files: { '/boot/vmlinuz-5.15.0-91-generic': fx.vmlinuz(fx.btfElf('fx_ddeb'), 'gzip') }, compression: 'xz',
       fileName: 'linux-image-unsigned-5.15.0-91-generic-dbgsym_5.15.0-91.101_amd64.ddeb',
     });
-    const status = await ingest(ddeb);
+    const status = await h.ingest(ddeb);
     expectKernelStructs(status, 'fx_ddeb');
     expect(status.kernel).toMatchObject({ release: '5.15.0-91-generic', arch: 'x86_64', distro: 'ubuntu' });
   });
@@ -130,19 +127,19 @@ describe('ingesting kernel packages', () => {
   it('a BTFHub archive: release from the archive, arch from the release, distro from the request', async () => {
     // Other members after the .btf: the listing is read to its end (no SIGPIPE for tar).
     const archive = fx.btfHubArchive('fx_hub', '5.4.0-1010-aws.x86_64', { otherFiles: 3000 });
-    const status = await ingest(archive, { distro: 'ubuntu' });
+    const status = await h.ingest(archive, { distro: 'ubuntu' });
     expectKernelStructs(status, 'fx_hub');
     expect(status.kernel).toMatchObject({ release: '5.4.0-1010-aws.x86_64', arch: 'x86_64', distro: 'ubuntu' });
   });
 
   it('raw BTF with release and arch given', async () => {
-    const status = await ingest(fx.rawBtf('fx_raw'), { release: '6.6.0-custom', arch: 'aarch64', distro: 'custom' });
+    const status = await h.ingest(fx.rawBtf('fx_raw'), { release: '6.6.0-custom', arch: 'aarch64', distro: 'custom' });
     expectKernelStructs(status, 'fx_raw');
     expect(status.kernel).toMatchObject({ release: '6.6.0-custom', arch: 'aarch64', distro: 'custom' });
   });
 
   it("this machine's own BTF as raw BTF: task_struct.comm where bpftool btf dump puts it", async () => {
-    const status = await ingest('/sys/kernel/btf/vmlinux', { release: `${release()}-ingested`, arch: hostArch()!, distro: 'host' }, 'vmlinux');
+    const status = await h.ingest('/sys/kernel/btf/vmlinux', { release: `${release()}-ingested`, arch: hostArch()!, distro: 'host' }, 'vmlinux');
     expect(status).toMatchObject({ state: 'completed', btfSource: 'raw', kernel: { release: `${release()}-ingested`, source: 'package' } });
     const btf = parseBtf(h.registry.readBtf(status.kernel!.btfSha256)!);
     const dump = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -156,10 +153,10 @@ describe('ingesting kernel packages', () => {
       name: 'kernel-debuginfo', version: '5.10.134', release: '17.al8', arch: 'x86_64',
       files: { '/usr/lib/debug/lib/modules/5.10.134-17.al8.x86_64/vmlinux': fx.dwarfElf('fx_twice') }, payload: 'xz',
     });
-    const first = await ingest(rpm);
+    const first = await h.ingest(rpm);
     expectKernelStructs(first, 'fx_twice');
     const kernels = h.registry.list().length;
-    const again = await ingest(rpm);
+    const again = await h.ingest(rpm);
     expect(again).toMatchObject({ state: 'completed', duplicate: true, kernel: { btfSha256: first.kernel!.btfSha256 } });
     expect(h.registry.list()).toHaveLength(kernels);
   });
@@ -172,7 +169,7 @@ describe('ingesting kernel packages', () => {
       name: 'linux-image-6.1.0-96-cloud-amd64', version: '6.1.147-1', arch: 'amd64',
       files: { '/boot/vmlinuz-6.1.0-96-cloud-amd64': fx.vmlinuz(fx.btfElf('fx_progress'), 'xz') }, compression: 'xz',
     });
-    const status = await ingest(deb);
+    const status = await h.ingest(deb);
     h.service.events.off('progress', onProgress);
     expect(status.state).toBe('completed');
     expect([...seen]).toEqual(expect.arrayContaining(['detecting', 'metadata', 'unpacking', 'converting', 'registering']));
