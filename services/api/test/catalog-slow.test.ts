@@ -5,18 +5,18 @@
  * minimized BTF that libbpf accepts on this (6.18) machine: the program loads and attaches.
  *   LBC_SLOW=1 npx vitest run services/api/test/catalog-slow.test.ts
  */
-import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FuncPrototype, IngestStatus, StructLayout } from '@lbc/contract';
 import { Lbc } from 'lbc-client';
-import { startIngestApp, type IngestApp } from './ingest-app.ts';
+import { bpftoolTypes } from '../../../test/support/bpftool-btf.ts';
+import { startIngestApp, uploadKernelPackage, type IngestApp } from './ingest-app.ts';
 import { downloadDebianCloudKernel } from './debian-kernel.ts';
+import { slowTier } from './support/slow-tier.ts';
 
-const SLOW = process.env.LBC_SLOW === '1';
-if (!SLOW) process.stderr.write("catalog-slow.test.ts: slow tier skipped; LBC_SLOW=1 catalogs Debian's real linux-image-6.1.0-*-cloud-amd64 and minimizes its BTF\n");
+const SLOW = slowTier('catalog-slow.test.ts', "catalogs Debian's real linux-image-6.1.0-*-cloud-amd64 and minimizes its BTF");
 
 const CORE_PROGRAM = `#include "lbc.h"
 struct event { u32 tgid; char comm[16]; };
@@ -45,13 +45,7 @@ describe.skipIf(!SLOW)("slow tier: catalog and minimized BTF of Debian's real ke
     const pkg = downloadDebianCloudKernel(dir);
     running = await startIngestApp({}, { compile: true });
     server = await running.app.listen({ host: '127.0.0.1', port: 0 });
-    const res = await running.app.inject({
-      method: 'POST',
-      url: '/v1/kernels/ingest',
-      query: { name: pkg.file.split('/').pop()!, waitMs: '300000' },
-      headers: { 'content-type': 'application/octet-stream' },
-      payload: createReadStream(pkg.file),
-    });
+    const res = await uploadKernelPackage(running.app, pkg.file, 300_000);
     expect(res.statusCode, res.body).toBe(201);
     kernel = (res.json() as IngestStatus).kernel!;
     btfBytes = running.h.registry.readBtf(kernel.btfSha256)!;
@@ -64,9 +58,7 @@ describe.skipIf(!SLOW)("slow tier: catalog and minimized BTF of Debian's real ke
   it('the ingested kernel has a catalog: task_struct matches bpftool, prototypes are there', async () => {
     const btfFile = join(dir, 'debian.btf');
     writeFileSync(btfFile, btfBytes);
-    const types = (JSON.parse(execFileSync('bpftool', ['-j', 'btf', 'dump', 'file', btfFile], { maxBuffer: 256 * 1024 * 1024 }).toString()) as {
-      types: { kind: string; name: string; size?: number; members?: { name: string; bits_offset: number; bitfield_size?: number }[] }[];
-    }).types;
+    const types = bpftoolTypes(btfFile);
     const ref = types.find((t) => t.kind === 'STRUCT' && t.name === 'task_struct')!;
     const layout = (await running.app.inject({ url: `/v1/kernels/${kernel.release}/structs/task_struct` })).json() as StructLayout;
     expect(layout.size).toBe(ref.size);

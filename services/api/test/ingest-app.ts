@@ -1,5 +1,6 @@
 /** The API app with ingestion wired to a real ingest pipeline (see worker/test/ingest-harness.ts). */
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { basename, join } from 'node:path';
 import Dockerode from 'dockerode';
 import { ArtifactCache, BlobStore, CompileProducer, DEFAULT_IMAGE, TokenStore, lbcHeaderSha256, loadConfig, scanSource, toolchainIdentity, type IngestSettings, type LbcConfig } from '@lbc/core';
 import { buildApp, type ApiApp } from '@lbc/api';
@@ -41,3 +42,13 @@ export async function startIngestApp(settings: Partial<IngestSettings> = {}, opt
     },
   };
 }
+
+/** POST /v1/kernels/ingest with `file` as the request body, waiting up to `waitMs` for the outcome. */
+export const uploadKernelPackage = (app: ApiApp, file: string, waitMs: number) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/kernels/ingest',
+    query: { name: basename(file), waitMs: String(waitMs) },
+    headers: { 'content-type': 'application/octet-stream' },
+    payload: createReadStream(file),
+  });

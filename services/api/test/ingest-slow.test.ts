@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBtf, type BtfTypeOf } from '@lbc/btf';
 import type { CompileResult, IngestStatus } from '@lbc/contract';
-import { startIngestApp, type IngestApp } from './ingest-app.ts';
+import { startIngestApp, uploadKernelPackage, type IngestApp } from './ingest-app.ts';
 import { downloadDebianCloudKernel } from './debian-kernel.ts';
+import { slowTier } from './support/slow-tier.ts';
 
-const SLOW = process.env.LBC_SLOW === '1';
-if (!SLOW) process.stderr.write('ingest-slow.test.ts: slow tier skipped; LBC_SLOW=1 ingests Debian\'s real linux-image-6.1.0-*-cloud-amd64 package\n');
+const SLOW = slowTier('ingest-slow.test.ts', "ingests Debian's real linux-image-6.1.0-*-cloud-amd64 package");
 
 const CORE_PROGRAM = `#include "lbc.h"
 #include <bpf/bpf_core_read.h>
@@ -51,13 +51,7 @@ describe.skipIf(!SLOW)('slow tier: Debian\'s real kernel image package (LBC_SLOW
 
   it('ingests linux-image-6.1.0-*-cloud-amd64 (vmlinuz → .BTF) and compiles a CO-RE program for it', async () => {
     const started = performance.now();
-    const res = await running.app.inject({
-      method: 'POST',
-      url: '/v1/kernels/ingest',
-      query: { name: pkg.file.split('/').pop()!, waitMs: '300000' },
-      headers: { 'content-type': 'application/octet-stream' },
-      payload: createReadStream(pkg.file),
-    });
+    const res = await uploadKernelPackage(running.app, pkg.file, 300_000);
     expect(res.statusCode, res.body).toBe(201);
     const status = res.json() as IngestStatus;
     expect(status).toMatchObject({ btfSource: 'section', kernel: { release: pkg.release, arch: 'x86_64', distro: 'debian', source: 'package' } });
@@ -89,13 +83,7 @@ describe.skipIf(!SLOW)('slow tier: Debian\'s real kernel image package (LBC_SLOW
     const imageKernel = running.h.registry.list().find((k) => k.release === pkg.release)!;
     const dbg = downloadDebianCloudKernel(dir, { dbg: true, release: pkg.release });
     const started = performance.now();
-    const res = await running.app.inject({
-      method: 'POST',
-      url: '/v1/kernels/ingest',
-      query: { name: dbg.file.split('/').pop()!, waitMs: '600000' },
-      headers: { 'content-type': 'application/octet-stream' },
-      payload: createReadStream(dbg.file),
-    });
+    const res = await uploadKernelPackage(running.app, dbg.file, 600_000);
     expect([200, 201], res.body).toContain(res.statusCode);
     const status = res.json() as IngestStatus;
     expect(status).toMatchObject({ btfSource: 'section', kernel: { release: pkg.release, arch: 'x86_64' } });
