@@ -10,26 +10,18 @@ import { isLbcError } from '@lbc/contract';
 import { detectTarget } from 'lbc-client';
 import { ServiceClient } from '../client/src/transport/index.ts';
 import { wireTarget } from '../client/src/target/detect-target.ts';
-import { startRestartableRedis, type RestartableRedis } from '../services/api/test/support/restartable-redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { startRestartableRedis } from '../services/api/test/support/restartable-redis.ts';
+import { useServiceFixture } from './support/service-fixture.ts';
 
 const SOURCE = readFileSync(join(import.meta.dirname, 'fixtures', 'execcount.bpf.c'), 'utf8');
 
 describe('ServiceClient through a Redis restart', () => {
-  let redis: RestartableRedis;
-  let service: RunningService;
+  const env = useServiceFixture('lbc-retry-', undefined, () => startRestartableRedis({ appendOnly: true }));
   let client: ServiceClient;
-
-  beforeAll(async () => {
-    redis = await startRestartableRedis({ appendOnly: true });
-    service = await startService({ redisUrl: redis.url });
-    client = new ServiceClient({ server: service.url });
+  beforeAll(() => {
+    client = new ServiceClient({ server: env.service.url });
   });
-  afterAll(async () => {
-    await client?.close();
-    await service?.stop();
-    await redis?.stop();
-  });
+  afterAll(() => client?.close());
 
   it('a job being polled when Redis dies completes after Redis is back', async () => {
     let outage: Promise<void> | undefined;
@@ -43,13 +35,13 @@ describe('ServiceClient through a Redis restart', () => {
         onProgress: () => {
           // First answer of the poll: the job is queued. Now take Redis away for 1.5 s.
           outage ??= (async () => {
-            await redis.kill();
+            await env.redis.kill();
             const down = Date.now();
             while (Date.now() - down < 1500) {
-              polledDuringOutage += (await fetch(`${service.url}/readyz`).catch(() => undefined))?.status === 503 ? 1 : 0;
+              polledDuringOutage += (await fetch(`${env.service.url}/readyz`).catch(() => undefined))?.status === 503 ? 1 : 0;
               await new Promise((r) => setTimeout(r, 300));
             }
-            await redis.start();
+            await env.redis.start();
             backAt = Date.now();
           })();
         },
@@ -65,7 +57,7 @@ describe('ServiceClient through a Redis restart', () => {
   }, 90_000);
 
   it('a compile refused with 503 is asked again until the deadline, then the 503 error is thrown', async () => {
-    await redis.kill();
+    await env.redis.kill();
     try {
       const t0 = Date.now();
       const err = await client
@@ -74,7 +66,7 @@ describe('ServiceClient through a Redis restart', () => {
       expect(isLbcError(err, 'LBC_ERR_QUEUE_UNAVAILABLE')).toBe(true);
       expect(Date.now() - t0).toBeGreaterThan(1_000); // waited and asked again, not one shot
     } finally {
-      await redis.start();
+      await env.redis.start();
     }
   });
 

@@ -7,26 +7,17 @@ import { isLbcError, type JobProgress } from '@lbc/contract';
 import { detectTarget } from 'lbc-client';
 import { ServiceClient } from '../client/src/transport/index.ts';
 import { wireTarget } from '../client/src/target/detect-target.ts';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { useServiceFixture } from './support/service-fixture.ts';
 
 const SOURCE = readFileSync(join(import.meta.dirname, 'fixtures', 'execcount.bpf.c'), 'utf8');
 
 describe('ServiceClient (real service)', () => {
-  let redis: PrivateRedis;
-  let service: RunningService;
+  const env = useServiceFixture('lbc-transport-');
   let client: ServiceClient;
-
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-    service = await startService({ redisUrl: redis.url });
-    client = new ServiceClient({ server: service.url });
+  beforeAll(() => {
+    client = new ServiceClient({ server: env.service.url });
   });
-  afterAll(async () => {
-    await client?.close();
-    await service?.stop();
-    await redis?.stop();
-  });
+  afterAll(() => client?.close());
 
   it('waitMs 0 answers 202; the client polls the job, reporting progress, until the result', async () => {
     const seen: Array<[JobProgress['stage'], string]> = [];

@@ -9,17 +9,22 @@ import { afterAll, beforeAll } from 'vitest';
 import { startPrivateRedis, type PrivateRedis } from './redis.ts';
 import { startService, type RunningService } from './service.ts';
 
-export interface ServiceFixture {
-  redis: PrivateRedis;
+export interface ServiceFixture<R extends PrivateRedis = PrivateRedis> {
+  redis: R;
   service: RunningService;
   /** A temp dir for the test's sources and caches, removed afterwards. */
   dir: string;
 }
 
-export function useServiceFixture(dirPrefix: string, prepare?: (dir: string) => void): ServiceFixture {
-  const env = {} as ServiceFixture;
+/** `startRedis`: another private Redis than the default (one the test can restart, say). */
+export function useServiceFixture<R extends PrivateRedis = PrivateRedis>(
+  dirPrefix: string,
+  prepare?: (dir: string) => void,
+  startRedis: () => Promise<R> = startPrivateRedis as () => Promise<R>,
+): ServiceFixture<R> {
+  const env = {} as ServiceFixture<R>;
   beforeAll(async () => {
-    env.redis = await startPrivateRedis();
+    env.redis = await startRedis();
     env.service = await startService({ redisUrl: env.redis.url });
     env.dir = mkdtempSync(join(tmpdir(), dirPrefix));
     prepare?.(env.dir);
