@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { redisAnswers } from '@lbc/core';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 
@@ -69,16 +69,7 @@ export async function startRedisNode(spawnIn: Spawner, opts: { port: number; dat
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const proc = track('redis', child, opts.dataDir);
-  await until('PING', proc, async () => {
-    const probe = new Redis(opts.reachAt, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } finally {
-      probe.disconnect();
-    }
-  }, 10_000);
+  await until('PING', proc, () => redisAnswers(opts.reachAt), 10_000);
   return proc;
 }
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitForRedisServer } from '@lbc/core';
 
 export interface PrivateRedis {
   url: string;
@@ -21,20 +21,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
-  const { Redis } = await import('ioredis');
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      break;
-    } catch {
-      probe.disconnect();
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-      await sleep(50);
-    }
-  }
+  await waitForRedisServer(url, { timeoutMs: 5_000, exited: () => (child.exitCode !== null ? `exited with ${child.exitCode}` : undefined) });
   return {
     url,
     port,

@@ -69,3 +69,32 @@ export function describeRedisUrl(url: string): string {
     return 'redis';
   }
 }
+
+/** One PING on a throwaway connection: does a Redis answer at `url` right now? */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * Waits for a redis-server just spawned to answer at `url`. Throws when `exited()` reports why the
+ * server is gone, or after timeoutMs.
+ */
+export async function waitForRedisServer(url: string, opts: { timeoutMs: number; exited?: () => string | undefined }): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const gone = opts.exited?.();
+    if (gone) throw new Error(`redis-server ${gone}`);
+    if (await redisAnswers(url)) return;
+    if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${url} within ${opts.timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

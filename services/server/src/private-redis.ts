@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { waitForRedisServer } from '@lbc/core';
 
 export interface OwnedRedis {
   url: string;
@@ -58,22 +58,7 @@ export async function startOwnedRedis(dataDir: string, timeoutMs = 10_000): Prom
   if (spawned) throw new Error(`cannot start redis-server (install it, or set REDIS_URL): ${spawned.message}`);
   writeFileSync(pidFile, String(child.pid));
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr.trim()}`);
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${url} within ${timeoutMs} ms`);
-      await sleep(50);
-    } finally {
-      probe.disconnect();
-    }
-  }
+  await waitForRedisServer(url, { timeoutMs, exited: () => (child.exitCode !== null ? `exited with ${child.exitCode}: ${stderr.trim()}` : undefined) });
   return {
     url,
     child,

@@ -4,8 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { waitForRedisServer } from '@lbc/core';
 import type { PrivateRedis } from '../../../../test/support/redis.ts';
 
 export interface RestartableRedis extends PrivateRedis {
@@ -32,20 +31,7 @@ export async function startRestartableRedis(opts: { appendOnly?: boolean } = {})
   const start = async () => {
     const persistence = opts.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-    for (let i = 0; i < 200; i++) {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        await probe.ping();
-        return;
-      } catch {
-        await sleep(25);
-      } finally {
-        probe.disconnect();
-      }
-    }
-    throw new Error('redis-server did not start');
+    await waitForRedisServer(url, { timeoutMs: 5_000, exited: () => (child.exitCode !== null ? `exited with ${child.exitCode}` : undefined) });
   };
   const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) {
