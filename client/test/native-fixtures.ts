@@ -16,6 +16,8 @@ export interface FixtureBuilder {
   dir: string;
   /** The compiled object of fixtures/NAME.bpf.c. */
   object(name: string): Buffer;
+  /** The compiled object's file (compiled on first use). */
+  objectPath(name: string): string;
   /** A C program given as text, compiled with the host's cc; returns its path. */
   program(name: string, source: string): string;
   cleanup(): void;
@@ -28,11 +30,14 @@ export function fixtureBuilder(): FixtureBuilder {
   return {
     dir,
     object(name) {
+      return readFileSync(this.objectPath(name));
+    },
+    objectPath(name) {
       const out = join(dir, `${name}.bpf.o`);
       if (!existsSync(out)) {
         execFileSync('clang-16', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${MULTIARCH}`, '-I', dir, '-c', join(FIXTURES, `${name}.bpf.c`), '-o', out]);
       }
-      return readFileSync(out);
+      return out;
     },
     program(name, source) {
       const src = join(dir, `${name}.c`);

@@ -1,7 +1,8 @@
 // A ring buffer read in place (openRingBufferView, behind LbcMap.openRingBufferBatch): every
 // committed record in order across many wrap-arounds of a one-page ring, records straddling the
 // end of the data area read whole, discarded records skipped.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative, type NativeObject } from '../src/native/index.ts';
@@ -36,17 +37,18 @@ describe('ring buffer read in place', () => {
     let badContent = 0;
     const views = new Set<ArrayBuffer>();
     const batch = new RecordBatch();
-    const buffer = native.openRingBufferView(mapFd(object, 'ring'), (view, starts, ends, count) => {
+    const buffer = native.openRingBufferView(mapFd(object, 'ring'), (view, head, avail) => {
       views.add(view);
-      batch.resetView(view, starts, ends, count);
-      for (let i = 0; i < batch.length; i++) {
-        const record = batch.record(i);
+      batch.resetRing(view, head, avail);
+      batch.forEach((arena, start, end) => {
+        const record = arena.subarray(start, end);
         expect(record.length).toBe(40);
-        if (batch.end(i) > RING_BYTES) straddled++;
+        if (end > RING_BYTES) straddled++;
         const seq = record.readUInt32LE(0);
         for (let k = 0; k < 4; k++) if (record.readBigUInt64LE(8 + 8 * k) !== BigInt(seq) * 4n + BigInt(k)) badContent++;
         seqs.push(seq);
-      }
+      });
+      return batch.consumed();
     });
     const link = object.attach('lbct_ring_view');
     const calls = 6000;
@@ -92,16 +94,17 @@ describe('ring buffer read in place', () => {
       await new Promise((r) => setTimeout(r, 100));
     };
     try {
-      expect(() => native.openRingBufferView(control, () => {})).toThrow(/not a BPF_MAP_TYPE_RINGBUF/);
+      expect(() => native.openRingBufferView(control, () => 0)).toThrow(/not a BPF_MAP_TYPE_RINGBUF/);
       const first: number[] = [];
       let firstView: ArrayBuffer | undefined;
       const batch = new RecordBatch();
-      const closing = native.openRingBufferView(mapFd(object, 'ring'), (view, starts, ends, count) => {
+      const closing = native.openRingBufferView(mapFd(object, 'ring'), (view, head, avail) => {
         firstView = view;
-        batch.resetView(view, starts, ends, count);
+        batch.resetRing(view, head, avail);
         for (let i = 0; i < batch.length; i++) first.push(batch.arena.readUInt32LE(batch.start(i)));
         closing.close();
         closing.close();
+        return batch.consumed();
       });
       await run(30);
       closing.close();
@@ -109,10 +112,11 @@ describe('ring buffer read in place', () => {
       expect(first.length).toBeGreaterThan(0);
       const second: number[] = [];
       let secondView: ArrayBuffer | undefined;
-      const reopened = native.openRingBufferView(mapFd(object, 'ring'), (view, starts, ends, count) => {
+      const reopened = native.openRingBufferView(mapFd(object, 'ring'), (view, head, avail) => {
         secondView = view;
-        batch.resetView(view, starts, ends, count);
+        batch.resetRing(view, head, avail);
         for (let i = 0; i < batch.length; i++) second.push(batch.arena.readUInt32LE(batch.start(i)));
+        return batch.consumed();
       });
       await new Promise((r) => setTimeout(r, 100));
       reopened.close();
@@ -124,5 +128,17 @@ describe('ring buffer read in place', () => {
       link.destroy();
       object.close();
     }
+  });
+});
+
+describe('a ring read in place whose callback throws', () => {
+  it('gives the whole batch back to the kernel and goes on with the next one', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'ring-view-throw.ts'), fixtures.objectPath('ring-view')], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const { seqs, thrown } = JSON.parse(run.stdout) as { seqs: number[]; thrown: number };
+    expect(thrown).toBe(1);
+    // The first batch (seqs 0-9) ends at its first record; the rest of it is not delivered again.
+    const second = Array.from({ length: 10 }, (_, i) => 10 + i).filter((i) => i % 3 !== 2);
+    expect(seqs).toEqual([0, ...second]);
   });
 });

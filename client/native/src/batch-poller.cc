@@ -131,11 +131,12 @@ void BatchPoller::Drain() {
   OnReadable();
 }
 
-void BatchPoller::CallJs(const Napi::FunctionReference& fn, const std::vector<napi_value>& args) {
+Napi::Value BatchPoller::CallJs(const Napi::FunctionReference& fn, const std::vector<napi_value>& args) {
   try {
-    fn.MakeCallback(env_.Global(), args, *context_);
+    return fn.MakeCallback(env_.Global(), args, *context_);
   } catch (const Napi::Error& error) {
     napi_fatal_exception(env_, error.Value());
+    return Napi::Value();
   }
 }
 

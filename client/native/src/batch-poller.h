@@ -87,8 +87,11 @@ class BatchPoller {
   void Watch(int epollFd, uint64_t drainEveryMs = 0);
   /** Stops watching and releases the uv handle (freed in its close callback); idempotent. */
   void Unwatch();
-  /** Calls fn with args inside the buffer's async context; a throw becomes an uncaught exception. */
-  void CallJs(const Napi::FunctionReference& fn, const std::vector<napi_value>& args);
+  /**
+   * Calls fn with args inside the buffer's async context and returns its result; a throw becomes
+   * an uncaught exception, and the result is then empty.
+   */
+  Napi::Value CallJs(const Napi::FunctionReference& fn, const std::vector<napi_value>& args);
   virtual void OnReadable() = 0;
 
   Napi::Env env_;

@@ -81,12 +81,6 @@ void RingView::Map(int mapFd) {
   Napi::ArrayBuffer view = MapData(env_, mapFd, info.id, pageSize_, dataSize);
   producerPage_ = static_cast<uint8_t*>(view.Data()) - pageSize_;
   view_ = Napi::Persistent(view);
-  Napi::ArrayBuffer starts = Napi::ArrayBuffer::New(env_, kMaxRecords * sizeof(uint32_t));
-  Napi::ArrayBuffer ends = Napi::ArrayBuffer::New(env_, kMaxRecords * sizeof(uint32_t));
-  startsData_ = static_cast<uint32_t*>(starts.Data());
-  endsData_ = static_cast<uint32_t*>(ends.Data());
-  starts_ = Napi::Persistent(starts);
-  ends_ = Napi::Persistent(ends);
   // The map fd itself polls readable while unread records remain; an epoll fd of our own keeps a
   // second consumer of the same fd from clashing with this one inside libuv.
   epollFd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -96,33 +90,48 @@ void RingView::Map(int mapFd) {
   if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, mapFd, &event) != 0) throw ErrnoError(env_, errno, "epoll_ctl(" + what + ")");
 }
 
+uint64_t RingView::CommittedBytes(uint64_t consumer, uint64_t limit) const {
+  const uint8_t* data = producerPage_ + pageSize_;
+  uint64_t walked = 0;
+  while (walked < limit) {
+    const auto* header = reinterpret_cast<const uint32_t*>(data + ((consumer + walked) & mask_));
+    const uint32_t word = __atomic_load_n(header, __ATOMIC_ACQUIRE);
+    // A reserved record not yet committed holds back every record after it.
+    if (word & kBusyBit) break;
+    walked += ((word & ~(kBusyBit | kDiscardBit)) + kHeaderSize + 7) & ~7ull;
+  }
+  return walked;
+}
+
 void RingView::OnReadable() {
   auto* consumerPos = static_cast<unsigned long*>(consumerPage_);
   const auto* producerPos = reinterpret_cast<const unsigned long*>(producerPage_);
-  const uint8_t* data = producerPage_ + pageSize_;
-  const unsigned long producer = __atomic_load_n(producerPos, __ATOMIC_ACQUIRE);
-  unsigned long consumer = __atomic_load_n(consumerPos, __ATOMIC_RELAXED);
-  uint32_t count = 0;
-  while (consumer < producer && count < kMaxRecords) {
-    const uint32_t offset = static_cast<uint32_t>(consumer & mask_);
-    const uint32_t header = __atomic_load_n(reinterpret_cast<const uint32_t*>(data + offset), __ATOMIC_ACQUIRE);
-    // A reserved record not yet committed holds back every record after it.
-    if (header & kBusyBit) break;
-    const uint32_t length = header & ~(kBusyBit | kDiscardBit);
-    if (!(header & kDiscardBit)) {
-      startsData_[count] = offset + kHeaderSize;
-      endsData_[count] = offset + kHeaderSize + length;
-      count++;
-    }
-    consumer += (length + kHeaderSize + 7) & ~7ul;
-  }
-  if (count > 0) {
+  const uint64_t producer = __atomic_load_n(producerPos, __ATOMIC_ACQUIRE);
+  const uint64_t consumer = __atomic_load_n(consumerPos, __ATOMIC_RELAXED);
+  const uint64_t avail = producer - consumer;
+  uint64_t limit = avail < kMaxBatchBytes ? avail : kMaxBatchBytes;
+#if !defined(__x86_64__) && !defined(__i386__)
+  // JS reads a header with a plain load, and only x86 keeps a record's bytes from being read
+  // before its header: elsewhere the committed records are found here, with acquire loads.
+  limit = CommittedBytes(consumer, limit);
+#endif
+  uint64_t consumed = 0;
+  if (limit > 0) {
     inCallback_ = true;
-    CallJs(onBatch_, {view_.Value(), starts_.Value(), ends_.Value(), Napi::Number::New(env_, count)});
+    Napi::Value walked = CallJs(onBatch_, {view_.Value(), Napi::Number::New(env_, static_cast<double>(consumer & mask_)),
+                                           Napi::Number::New(env_, static_cast<double>(limit))});
     inCallback_ = false;
+    const double bytes = walked.IsNumber() ? walked.As<Napi::Number>().DoubleValue() : -1;
+    // The walk ends on a record boundary inside what the producer wrote. A callback that threw
+    // (or a walk that went wrong) still gives back the committed records it was handed.
+    if (bytes >= 0 && bytes <= static_cast<double>(avail) && static_cast<uint64_t>(bytes) % 8 == 0) {
+      consumed = static_cast<uint64_t>(bytes);
+    } else {
+      consumed = CommittedBytes(consumer, limit);
+    }
   }
   // Released only now: until here the kernel must not reuse the space JS was reading.
-  __atomic_store_n(consumerPos, consumer, __ATOMIC_RELEASE);
+  if (consumed > 0) __atomic_store_n(consumerPos, consumer + consumed, __ATOMIC_RELEASE);
   if (closeRequested_) {
     closeRequested_ = false;
     Release();
@@ -144,8 +153,6 @@ void RingView::Release() {
   }
   producerPage_ = nullptr;
   view_.Reset();
-  starts_.Reset();
-  ends_.Reset();
 }
 
 Napi::Value RingView::Close(const Napi::CallbackInfo& info) {

@@ -1,10 +1,13 @@
-// openRingBufferView(mapFd, onBatch(view, starts, ends, count)): a BPF_MAP_TYPE_RINGBUF read in
-// place, the way cilium/ebpf reads it rather than through libbpf. The addon maps the ring itself
+// openRingBufferView(mapFd, onBatch(view, head, avail) => consumed): a BPF_MAP_TYPE_RINGBUF read
+// in place, the way cilium/ebpf reads it rather than through libbpf. The addon maps the ring itself
 // (consumer page read-write; producer page and data area read-only, the data mapped twice back to
 // back so a record that wraps the end is contiguous) and hands JS one ArrayBuffer over the data
-// (`view`, made once, read-only memory: writing to it crashes the process) plus the record bounds
-// (uint32 arrays, reused). Records are released to the kernel only after the callback returns, so
-// the views stay valid during it and no longer.
+// (`view`, made once, read-only memory: writing to it crashes the process), the offset of the
+// first unread record header (`head`) and how many bytes past it the producer has written
+// (`avail`). JS walks the record headers itself (maps/record-batch.ts) and returns how many bytes
+// it walked; only then does the addon release them to the kernel, so the records stay valid during
+// the callback and no longer. The addon orders the producer position and the headers it hands out
+// (see OnReadable); the walk is done once, in JS, where the records are read.
 #pragma once
 #include <napi.h>
 
@@ -16,10 +19,9 @@ namespace lbc {
 
 class RingView : public Napi::ObjectWrap<RingView>, public BatchPoller {
  public:
-  // Records per batch, so one drain cannot hold the event loop while producers keep writing (64k
-  // records of a few tens of ns each: a few ms). Against 16k, a full ring drains in a quarter of the
-  // loop turns: in-place capacity 0.54/0.55/0.61x of C vs 0.49/0.48/0.66x (bench/ringbuf-throughput.ts).
-  static constexpr uint32_t kMaxRecords = 65536;
+  // Bytes per batch, so one drain cannot hold the event loop while producers keep writing (4 MiB
+  // is some 58k records of 64 bytes, a few ms).
+  static constexpr uint64_t kMaxBatchBytes = 4u << 20;
 
   static Napi::Function Define(Napi::Env env);
   static Napi::Value Open(const Napi::CallbackInfo& info);
@@ -29,6 +31,8 @@ class RingView : public Napi::ObjectWrap<RingView>, public BatchPoller {
  private:
   void Map(int mapFd);
   void OnReadable() override;
+  /** Bytes from `consumer` up to the first uncommitted record, walking at most past `limit`. */
+  uint64_t CommittedBytes(uint64_t consumer, uint64_t limit) const;
   Napi::Value Close(const Napi::CallbackInfo& info);
   void Release();
 
@@ -38,9 +42,7 @@ class RingView : public Napi::ObjectWrap<RingView>, public BatchPoller {
   // Owned by the view ArrayBuffer (unmapped when it is collected): JS may hold it past close().
   uint8_t* producerPage_ = nullptr;
   uint64_t mask_ = 0;
-  Napi::Reference<Napi::ArrayBuffer> view_, starts_, ends_;
-  uint32_t* startsData_ = nullptr;
-  uint32_t* endsData_ = nullptr;
+  Napi::Reference<Napi::ArrayBuffer> view_;
   Napi::FunctionReference onBatch_;
   bool inCallback_ = false;
   bool closeRequested_ = false;

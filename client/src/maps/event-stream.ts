@@ -5,7 +5,7 @@
 import type { NativeBuffer } from '../native/types.ts';
 import type { Codec } from '../values/index.ts';
 import { nativeCall, type MapContext } from './map-context.ts';
-import { RecordBatch } from './record-batch.ts';
+import { RecordBatch, type RecordVisitor } from './record-batch.ts';
 
 export type EventCallback = (event: unknown, raw: Buffer, cpu: number) => void;
 export type LostCallback = (cpu: number, count: number) => void;
@@ -42,14 +42,8 @@ const wantsRaw = (cb: EventCallback) => cb.length !== 1;
 
 export function openPerf(ctx: MapContext, decode: EventDecoder, cb: EventCallback, lost?: LostCallback, pageCount = 8): NativeBuffer {
   if (!wantsRaw(cb)) {
-    return openPerfBatches(ctx, (batch) => {
-      const { arena, length } = batch;
-      for (let i = 0, start = 0; i < length; i++) {
-        const end = batch.end(i);
-        cb(decode(arena, start, end, false), undefined as unknown as Buffer, batch.cpu(i));
-        start = end;
-      }
-    }, lost, pageCount);
+    const visit: RecordVisitor = (arena, start, end, cpu) => cb(decode(arena, start, end, false), undefined as unknown as Buffer, cpu);
+    return openPerfBatches(ctx, (batch) => batch.forEach(visit), lost, pageCount);
   }
   return nativeCall(ctx, 'openPerfBuffer', () =>
     ctx.native.openPerfBuffer(
@@ -65,10 +59,8 @@ export function openPerf(ctx: MapContext, decode: EventDecoder, cb: EventCallbac
 
 export function openRing(ctx: MapContext, decode: EventDecoder, cb: EventCallback): NativeBuffer {
   if (!wantsRaw(cb)) {
-    return openRingBatches(ctx, (batch) => {
-      const { arena, length } = batch;
-      for (let i = 0; i < length; i++) cb(decode(arena, batch.start(i), batch.end(i), false), undefined as unknown as Buffer, -1);
-    });
+    const visit: RecordVisitor = (arena, start, end) => cb(decode(arena, start, end, false), undefined as unknown as Buffer, -1);
+    return openRingBatches(ctx, (batch) => batch.forEach(visit));
   }
   return nativeCall(ctx, 'openRingBuffer', () =>
     ctx.native.openRingBuffer(ctx.info.fd, (records) => {
@@ -77,11 +69,17 @@ export function openRing(ctx: MapContext, decode: EventDecoder, cb: EventCallbac
   );
 }
 
-/** Reads the ring in place (openRingBufferView): records are decoded where the kernel wrote them. */
+/**
+ * Reads the ring in place (openRingBufferView): records are decoded where the kernel wrote them,
+ * and go back to the kernel when `cb` returns.
+ */
 export function openRingBatches(ctx: MapContext, cb: BatchCallback): NativeBuffer {
   const batch = new RecordBatch();
   return nativeCall(ctx, 'openRingBufferView', () =>
-    ctx.native.openRingBufferView(ctx.info.fd, (view, starts, ends, count) => cb(batch.resetView(view, starts, ends, count))),
+    ctx.native.openRingBufferView(ctx.info.fd, (view, head, avail) => {
+      cb(batch.resetRing(view, head, avail));
+      return batch.consumed();
+    }),
   );
 }
 

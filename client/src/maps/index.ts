@@ -12,7 +12,7 @@ export { MAP_TYPE, mapTypeName } from './map-types.ts';
 export { formatLog2Hist, log2Slots } from './log2-hist.ts';
 export type { StackFrame } from './stack-trace.ts';
 export type { EventCallback, LostCallback, EventSubscription, BatchCallback } from './event-stream.ts';
-export { RecordBatch } from './record-batch.ts';
+export { RecordBatch, type RecordVisitor } from './record-batch.ts';
 export type { MapEntry, UpdateFlag } from './key-value-ops.ts';
 
 /** Map names → maps, plus a non-enumerable `close()` that closes every map's buffers and marks them closed. */

@@ -147,11 +147,13 @@ export interface NativeAddon {
   openRingBufferArena(mapFd: number, onBatch: (arena: ArrayBuffer, ends: ArrayBuffer, count: number) => void): NativeBuffer;
   /**
    * A ring buffer read in place, without libbpf and without a copy: `view` is the ring's data area
-   * (mapped twice back to back, so every record is contiguous; read-only memory), record i lies at
-   * bytes [starts[i], ends[i]) of it (uint32 arrays). The same three objects come with every batch;
-   * records go back to the kernel when the callback returns, so views are valid only during it.
+   * (mapped twice back to back, so every record is contiguous; read-only memory; the same object
+   * every batch), the first unread record header is at byte `head` of it and the producer has
+   * written `avail` bytes from there. The callback walks the record headers (RecordBatch.resetRing)
+   * and returns how many bytes it walked; they go back to the kernel when it returns, so views are
+   * valid only during it. A callback that throws gives back every committed record it was handed.
    */
-  openRingBufferView(mapFd: number, onBatch: (view: ArrayBuffer, starts: ArrayBuffer, ends: ArrayBuffer, count: number) => void): NativeBuffer;
+  openRingBufferView(mapFd: number, onBatch: (view: ArrayBuffer, head: number, avail: number) => number): NativeBuffer;
   /** openPerfBuffer in reused storage, as openRingBufferArena; `cpus` (uint32) gives record i's CPU. */
   openPerfBufferArena(
     mapFd: number,
