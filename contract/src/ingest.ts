@@ -2,7 +2,7 @@
 import type { Arch, JobState, KernelInfo } from './api.ts';
 import type { ErrorBody } from './errors.ts';
 
-export type IngestStage = 'queued' | 'detecting' | 'metadata' | 'unpacking' | 'converting' | 'encoding' | 'registering' | 'done';
+export type IngestStage = 'queued' | 'fetching' | 'detecting' | 'metadata' | 'unpacking' | 'converting' | 'encoding' | 'registering' | 'done';
 
 export interface IngestProgress {
   stage: IngestStage;
