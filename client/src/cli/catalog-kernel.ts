@@ -1,12 +1,12 @@
 /**
  * The kernel a catalog command asks about: --kernel (sha256, prefix or release), else this
  * machine's kernel by its BTF hash. A service that does not know this machine's kernel gets its
- * BTF uploaded once, as `lbc compile` does, and the question is asked again.
+ * BTF uploaded once (kernel-upload.ts), as `lbc compile` does, and the question is asked again.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { LbcError, isLbcError } from '@lbc/contract';
+import { isLbcError, type LbcError } from '@lbc/contract';
 import type { CatalogClient } from '../transport/catalog-client.ts';
+import { KERNEL_BTF_ENV, thisKernel, uploadThisKernel } from './kernel-upload.ts';
 import { reportError } from './print-error.ts';
 
 export interface CatalogFlags {
@@ -17,43 +17,62 @@ export interface CatalogFlags {
 
 export function catalogOptions(command: Command): Command {
   return command
-    .option('-k, --kernel <id>', "kernel: BTF sha256, a unique prefix of one, or a release (default: this machine's kernel)")
+    .option('-k, --kernel <id>', `kernel: BTF sha256, a unique prefix of one, or a release (default: this machine's kernel, by its BTF: ${KERNEL_BTF_ENV} or /sys/kernel/btf/vmlinux)`)
     .option('--server <url>', 'lbc service URL')
     .option('--json', 'print JSON');
 }
+
+const notice = (line: string) => void process.stderr.write(`${line}\n`);
 
 export async function withCatalog<T>(flags: CatalogFlags, ask: (client: CatalogClient, kernel: string) => Promise<T>): Promise<T> {
   const { CatalogClient } = await import('../transport/catalog-client.ts');
   const client = new CatalogClient({ server: flags.server });
   try {
     if (flags.kernel) return await ask(client, flags.kernel);
-    const { detectTarget } = await import('../target/detect-target.ts');
-    const target = detectTarget();
-    if (!target.btfSha256 || !target.btfPath) {
-      throw new LbcError('LBC_ERR_KERNEL_DETECT', `${target.release} has no /sys/kernel/btf/vmlinux; pass --kernel with a kernel the service knows (lbc kernels)`);
-    }
+    const kernel = thisKernel();
     try {
-      return await ask(client, target.btfSha256);
+      return await ask(client, kernel.btfSha256);
     } catch (err) {
       if (!isLbcError(err, 'LBC_ERR_KERNEL_UNKNOWN')) throw err;
     }
     const { ServiceClient } = await import('../transport/service-client.ts');
     const service = new ServiceClient({ server: flags.server });
     try {
-      await service.uploadKernel(target.btfSha256, readFileSync(target.btfPath), { release: target.release, arch: target.arch, ...(target.distro ? { distro: target.distro } : {}) });
+      await uploadThisKernel(service, kernel, notice);
     } finally {
       await service.close();
     }
-    return await ask(client, target.btfSha256);
+    return await ask(client, kernel.btfSha256);
   } finally {
     await client.close();
   }
 }
 
-/** Prints the error as every lbc command does, plus the catalog's "did you mean" names. */
+interface KernelSuggestion {
+  btfSha256: string;
+  release: string;
+  arch: string;
+  distro?: string;
+}
+
+/** LBC_ERR_KERNEL_UNKNOWN from a catalog route: the nearest kernels as --kernel flags to retry with. */
+function kernelSuggestionLines(err: LbcError): string[] {
+  const list = (Array.isArray(err.details?.suggestions) ? err.details.suggestions : []) as KernelSuggestion[];
+  if (list.length === 0) return ['  the service knows no kernel yet: run this on the machine without --kernel (its BTF is uploaded), or ingest a kernel package (lbc-admin ingest)'];
+  return ['  nearest kernels the service knows:', ...list.map((k) => `    --kernel ${k.btfSha256.slice(0, 12)}   ${k.release} ${k.arch}${k.distro ? ` (${k.distro})` : ''}`)];
+}
+
+/** Prints the error as every lbc command does, plus what to try instead: names, kernels, or --kernel after a refused upload. */
 export function reportCatalogError(err: unknown): void {
+  if (isLbcError(err, 'LBC_ERR_KERNEL_UNKNOWN')) {
+    process.stderr.write([err.format(), ...kernelSuggestionLines(err)].join('\n') + '\n');
+    process.exitCode = 1;
+    return;
+  }
   reportError(err);
-  const suggestions = isLbcError(err) ? err.details?.suggestions : undefined;
+  if (!isLbcError(err)) return;
+  if (err.details?.upload) process.stderr.write('  or: pass --kernel with a kernel the service knows (lbc kernels lists them)\n');
+  const suggestions = err.details?.suggestions;
   if (Array.isArray(suggestions) && suggestions.length > 0 && typeof suggestions[0] === 'string') {
     process.stderr.write(`  did you mean: ${suggestions.join(', ')}\n`);
   }
