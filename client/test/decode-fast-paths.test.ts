@@ -1,0 +1,234 @@
+/**
+ * The decoder's fast paths give exactly what the plain way gives: char[N] made in JS from ASCII
+ * bytes equals Buffer.toString('utf8') up to the first NUL, and arrays written out as literals or
+ * filled in a loop hold the same numbers as reading element by element.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseBtf, type Btf } from '@lbc/btf';
+import { ElfFile } from '../src/elf/index.ts';
+import { codecFor } from '../src/values/index.ts';
+import { asciiFromCharCodes, decodeCString, JS_STRING_MAX } from '../src/values/c-string.ts';
+import { compileBpf } from './fixtures/maps-build.ts';
+
+/** What char[N] decoded to before the fast path, and what it must still decode to. */
+function viaToString(b: Buffer, o: number, n: number): string {
+  let e = o;
+  while (e < Math.min(o + n, b.length) && b[e] !== 0) e++;
+  return b.toString('utf8', o, e);
+}
+
+const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
+
+describe('char[N] → string', () => {
+  it('reads ASCII up to the first NUL, in JS', () => {
+    expect(decodeCString(bytes('true', [0], 'garbage'), 0, 16)).toBe('true');
+    expect(decodeCString(bytes('xxtrue', [0]), 2, 16)).toBe('true');
+    expect(decodeCString(bytes('\x7f\x01 ~', [0]), 0, 8)).toBe('\x7f\x01 ~');
+  });
+
+  it('gives "" for a NUL at byte 0, whatever follows', () => {
+    expect(decodeCString(bytes([0], 'abc'), 0, 4)).toBe('');
+    expect(decodeCString(bytes([0, 0xff, 0xfe]), 0, 3)).toBe('');
+    expect(decodeCString(Buffer.alloc(0), 0, 0)).toBe('');
+  });
+
+  it('takes all N bytes when there is no NUL terminator, and no more', () => {
+    const full = bytes('0123456789abcdefXYZ');
+    expect(decodeCString(full, 0, 16)).toBe('0123456789abcdef');
+    expect(decodeCString(full, 3, 16)).toBe('3456789abcdefXYZ');
+  });
+
+  it('stops at the end of the buffer when it is shorter than N, as Buffer.toString does', () => {
+    const short = bytes('abc');
+    expect(decodeCString(short, 0, 16)).toBe('abc');
+    expect(decodeCString(short, 1, 16)).toBe(viaToString(short, 1, 16));
+    expect(decodeCString(short, 3, 16)).toBe('');
+  });
+
+  it('decodes non-ASCII comm as exact UTF-8', () => {
+    const comm = Buffer.alloc(16);
+    comm.write('café-crème');
+    expect(decodeCString(comm, 0, 16)).toBe('café-crème');
+    const emoji = Buffer.alloc(16);
+    emoji.write('run🚀x');
+    expect(decodeCString(emoji, 0, 16)).toBe('run🚀x');
+  });
+
+  it('decodes embedded high bytes the way Buffer.toString does: invalid UTF-8 becomes U+FFFD', () => {
+    const cases = [
+      bytes('ab', [0xff], 'cd', [0]),
+      bytes([0x80], 'x'),
+      bytes([0x80]),
+      bytes('abc', [0xc3]), // a 2-byte sequence cut off by the end of char[4]
+      bytes('abc', [0xc3, 0xa9]),
+      bytes([0xe2, 0x82], 'z', [0]),
+      bytes('latin1 \xe9t\xe9', [0]),
+    ];
+    for (const c of cases) {
+      expect(decodeCString(c, 0, 4)).toBe(viaToString(c, 0, 4));
+      expect(decodeCString(c, 0, c.length)).toBe(viaToString(c, 0, c.length));
+    }
+    expect(decodeCString(bytes('ab', [0xff], 'cd'), 0, 5)).toBe('ab\ufffdcd');
+  });
+
+  it('ignores high bytes after the NUL (the string is ASCII)', () => {
+    expect(decodeCString(bytes('abc', [0, 0xff, 0xc3]), 0, 6)).toBe('abc');
+  });
+
+  it('agrees with Buffer.toString at every ASCII length around the JS/C++ crossover', () => {
+    for (let len = 0; len <= JS_STRING_MAX + 3; len++) {
+      const b = Buffer.alloc(len + 2, 0);
+      for (let i = 0; i < len; i++) b[i + 1] = 0x20 + ((i * 7) % 95);
+      expect(decodeCString(b, 1, len)).toBe(viaToString(b, 1, len));
+      expect(decodeCString(b, 1, len + 1)).toBe(viaToString(b, 1, len + 1)); // ends at the NUL
+      expect(decodeCString(b, 1, len).length).toBe(len);
+    }
+  });
+
+  it('agrees with Buffer.toString on random bytes (mostly ASCII, some NULs and high bytes)', () => {
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    for (let round = 0; round < 5000; round++) {
+      const n = rand() % 70;
+      const b = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) {
+        const r = rand();
+        b[i] = r < 8 ? 0 : r < 24 ? 0x80 | rand() : 0x20 + (r % 95);
+      }
+      expect(decodeCString(b, 0, n)).toBe(viaToString(b, 0, n));
+    }
+  });
+
+  it('the generated String.fromCharCode switch covers 0..max and refuses longer', () => {
+    const f = asciiFromCharCodes(5);
+    const b = bytes('hello world');
+    expect([0, 1, 5].map((n) => f(b, 6, n))).toEqual(['', 'w', 'world']);
+    expect(() => f(b, 0, 6)).toThrow(RangeError);
+  });
+});
+
+const SHAPES = `
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef long long s64;
+struct pair { u16 a; u8 b; };
+struct shapes {
+	char comm[16];
+	unsigned char ucomm[8];
+	char path[64];
+	u8 pad[40];
+	u8 big[300];
+	u32 words[20];
+	s64 wide[3];
+	struct pair few[2];
+	struct pair pairs[10];
+	u32 grid[3][12];
+	u8 none[0];
+};
+struct shapes sample;
+`;
+
+interface Pair {
+  a: number;
+  b: number;
+}
+
+describe('arrays and strings inside a struct (clang-16 BTF)', () => {
+  let btf: Btf;
+  let shapes: number;
+  beforeAll(() => {
+    btf = parseBtf(new ElfFile(compileBpf('decode-shapes', SHAPES)).sectionData('.BTF')!);
+    shapes = btf.lookupCType('struct shapes')!;
+  });
+
+  /** Offsets as the C above lays them out (checked against BTF below). */
+  const at = { comm: 0, ucomm: 16, path: 24, pad: 88, big: 128, words: 428, wide: 512, few: 536, pairs: 544, grid: 584, size: 728 };
+
+  /** The same struct read field by field with Buffer methods, the plain way. */
+  function reference(b: Buffer, o: number) {
+    const u8s = (off: number, n: number) => Array.from({ length: n }, (_, i) => b[o + off + i]!);
+    const pair = (off: number): Pair => ({ a: b.readUInt16LE(o + off), b: b[o + off + 2]! });
+    return {
+      comm: viaToString(b, o + at.comm, 16),
+      ucomm: viaToString(b, o + at.ucomm, 8),
+      path: viaToString(b, o + at.path, 64),
+      pad: u8s(at.pad, 40),
+      big: u8s(at.big, 300),
+      words: Array.from({ length: 20 }, (_, i) => b.readUInt32LE(o + at.words + 4 * i)),
+      wide: Array.from({ length: 3 }, (_, i) => b.readBigInt64LE(o + at.wide + 8 * i)),
+      few: [pair(at.few), pair(at.few + 4)],
+      pairs: Array.from({ length: 10 }, (_, i) => pair(at.pairs + 4 * i)),
+      grid: Array.from({ length: 3 }, (_, r) => Array.from({ length: 12 }, (_, c) => b.readUInt32LE(o + at.grid + 48 * r + 4 * c))),
+      none: [],
+    };
+  }
+
+  function filled(offset: number, fill: (b: Buffer, o: number) => void): Buffer {
+    const b = Buffer.alloc(offset + at.size + 16, 0xee); // bytes around the struct are not its own
+    b.fill(0, offset, offset + at.size);
+    for (let i = at.pad; i < at.words; i++) b[offset + i] = (i * 31) & 0xff;
+    for (let i = at.words; i < at.size; i++) b[offset + i] = (i * 131 + 7) & 0xff;
+    fill(b, offset);
+    return b;
+  }
+
+  it('lays the struct out as the reference assumes', () => {
+    expect(btf.sizeof(shapes)).toBe(at.size);
+    const t = btf.resolve(shapes);
+    if (t.kind !== 'struct') throw new Error('struct shapes is not a struct');
+    expect(Object.fromEntries(t.members.map((m) => [m.name, m.bitOffset / 8]))).toEqual({
+      comm: at.comm, ucomm: at.ucomm, path: at.path, pad: at.pad, big: at.big, words: at.words, wide: at.wide, few: at.few, pairs: at.pairs, grid: at.grid, none: at.size,
+    });
+  });
+
+  it('decodes every array shape to the numbers read one by one, with the same JS types', () => {
+    const codec = codecFor(btf, shapes);
+    for (const offset of [0, 72, 13]) {
+      const b = filled(offset, (b, o) => {
+        b.write('true', o + at.comm);
+        b.write('bytes!!!', o + at.ucomm); // no NUL: all 8
+        b.write('/usr/lib/x86_64-linux-gnu/libc.so.6 and a long path beyond 40', o + at.path);
+      });
+      const got = codec.decode(b, offset) as ReturnType<typeof reference>;
+      expect(got).toEqual(reference(b, offset));
+      expect(got.comm).toBe('true');
+      expect(got.ucomm).toBe('bytes!!!');
+      expect(got.path.length).toBeGreaterThan(JS_STRING_MAX);
+      expect(got.none).toEqual([]);
+      for (const arr of [got.pad, got.big, got.words, got.wide, got.few, got.pairs, got.grid, got.grid[2]!]) expect(Array.isArray(arr)).toBe(true);
+      expect(got.pad.every((v) => typeof v === 'number') && got.big.every((v) => typeof v === 'number')).toBe(true);
+      expect(got.wide.every((v) => typeof v === 'bigint')).toBe(true);
+      expect(got.big).toHaveLength(300);
+      expect(got.pairs).toHaveLength(10);
+    }
+  });
+
+  it('decodes non-ASCII, unterminated and empty strings inside the struct like Buffer.toString', () => {
+    const codec = codecFor(btf, shapes);
+    const b = filled(0, (b) => {
+      b.write('café-crème', at.comm);
+      Buffer.from([0x61, 0xff, 0x62, 0x80, 0x63, 0xc3, 0xa9, 0xc3]).copy(b, at.ucomm); // high bytes, a sequence cut at the end
+      b.fill(0x41, at.path, at.path + 64); // 64 × 'A', no NUL
+    });
+    const got = codec.decode(b) as ReturnType<typeof reference>;
+    expect(got).toEqual(reference(b, 0));
+    expect(got.comm).toBe('café-crème');
+    expect(got.ucomm).toBe(b.toString('utf8', at.ucomm, at.ucomm + 8));
+    expect(got.path).toBe('A'.repeat(64));
+    b[at.comm] = 0;
+    expect((codec.decode(b) as { comm: string }).comm).toBe('');
+  });
+
+  it('gives each record arrays of its own (no storage shared between decodes)', () => {
+    const codec = codecFor(btf, shapes);
+    const b = filled(0, () => {});
+    const first = codec.decode(b) as ReturnType<typeof reference>;
+    b.fill(1, at.pad, at.size);
+    const second = codec.decode(b) as ReturnType<typeof reference>;
+    expect(first).toEqual(reference(filled(0, () => {}), 0));
+    expect(second.pad[0]).toBe(1);
+    expect(second.pairs[9]).toEqual({ a: 0x0101, b: 1 });
+    expect(first.pad).not.toBe(second.pad);
+  });
+});
