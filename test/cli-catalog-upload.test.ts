@@ -64,6 +64,13 @@ describe('catalog commands upload this kernel to a service that does not know it
 
   it('starts with no kernel at all; --kernel then says so instead of listing kernels', async () => {
     expect(await kernels()).toEqual([]);
+    const listing = await lbc(['kernels']);
+    expect(listing.code).toBe(0);
+    expect(listing.stdout.trim().split('\n')).toHaveLength(1); // the header
+    expect(listing.stderr).toContain('the service knows no kernel yet');
+    const byRelease = await lbc(['kernels', '--release', osRelease()]);
+    expect(byRelease.code).toBe(1);
+    expect(byRelease.stderr).toContain(`no kernel with release ${osRelease()}, nor one near it`);
     const r = await lbc(['struct', 'task_struct', '--kernel', osRelease()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('LBC_ERR_KERNEL_UNKNOWN');
@@ -146,6 +153,13 @@ describe('catalog commands upload this kernel to a service that does not know it
     const retry = await lbc(['func', 'do_filp_open', '--kernel', suggested![1]!]);
     expect(retry.code).toBe(0);
     expect(retry.stdout).toContain('do_filp_open(');
+    // Too short or odd characters: named as the flag (the service would only say "params/id").
+    for (const bad of ['5f7', '6.1/x', '']) {
+      const b = await lbc(['type', 'pid_t', '--kernel', bad]);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toContain(`LBC_ERR_BAD_REQUEST: The request is malformed: --kernel ${JSON.stringify(bad)}: give a kernel's BTF sha256`);
+    }
+    expect(await uploadsSeen(fx.service)).toEqual({ '400': 1, '201': 1 });
   });
 });
 

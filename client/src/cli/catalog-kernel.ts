@@ -4,7 +4,7 @@
  * BTF uploaded once (kernel-upload.ts), as `lbc compile` does, and the question is asked again.
  */
 import type { Command } from 'commander';
-import { isLbcError, type LbcError } from '@lbc/contract';
+import { LbcError, isLbcError } from '@lbc/contract';
 import type { CatalogClient } from '../transport/catalog-client.ts';
 import { KERNEL_BTF_ENV, thisKernel, uploadThisKernel } from './kernel-upload.ts';
 import { reportError } from './print-error.ts';
@@ -22,13 +22,22 @@ export function catalogOptions(command: Command): Command {
     .option('--json', 'print JSON');
 }
 
+// What the catalog routes accept as :id; checked here so a typo is named as the flag, not as a URL parameter.
+const KERNEL_ID = /^[A-Za-z0-9._+~-]{4,128}$/;
+
+function kernelId(value: string): string {
+  const id = value.trim();
+  if (KERNEL_ID.test(id)) return id;
+  throw new LbcError('LBC_ERR_BAD_REQUEST', `--kernel ${JSON.stringify(value)}: give a kernel's BTF sha256 (or its first 4+ hex digits) or its release, 4 to 128 characters of A-Z a-z 0-9 . _ + ~ - (lbc kernels lists them)`);
+}
+
 const notice = (line: string) => void process.stderr.write(`${line}\n`);
 
 export async function withCatalog<T>(flags: CatalogFlags, ask: (client: CatalogClient, kernel: string) => Promise<T>): Promise<T> {
   const { CatalogClient } = await import('../transport/catalog-client.ts');
   const client = new CatalogClient({ server: flags.server });
   try {
-    if (flags.kernel) return await ask(client, flags.kernel);
+    if (flags.kernel !== undefined) return await ask(client, kernelId(flags.kernel));
     const kernel = thisKernel();
     try {
       return await ask(client, kernel.btfSha256);

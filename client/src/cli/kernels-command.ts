@@ -14,6 +14,12 @@ interface KernelsFlags {
 const table = (kernels: KernelInfo[]) =>
   formatTable(['RELEASE', 'ARCH', 'DISTRO', 'SOURCE', 'BTF', 'ADDED'], kernels.map((k) => [k.release, k.arch, k.distro, k.source, k.btfSha256.slice(0, 12), k.createdAt]));
 
+function noKernelText(flags: KernelsFlags): string {
+  const filters = [flags.distro && `distro ${flags.distro}`, flags.release && `release ${flags.release}`, flags.arch && `arch ${flags.arch}`].filter(Boolean);
+  if (filters.length > 0) return `no kernel with ${filters.join(', ')}${flags.release ? ', nor one near it' : ''}`;
+  return "the service knows no kernel yet: lbc struct, func, type or compile on a machine uploads that machine's kernel; lbc-admin ingest adds a distro kernel package";
+}
+
 export function registerKernels(program: Command): void {
   program
     .command('kernels')
@@ -32,13 +38,20 @@ export function registerKernels(program: Command): void {
           process.stdout.write(`${JSON.stringify(list.nearest ? list : list.kernels, null, 2)}\n`);
           return;
         }
-        if (list.kernels.length > 0 || !list.nearest) {
+        if (list.kernels.length > 0) {
           process.stdout.write(table(list.kernels));
           return;
         }
-        process.stderr.write(`no kernel with release ${flags.release}; the nearest the service knows:\n`);
-        process.stdout.write(table(list.nearest));
-        process.exitCode = 1;
+        if (list.nearest && list.nearest.length > 0) {
+          process.stderr.write(`no kernel with release ${flags.release}; the nearest the service knows:\n`);
+          process.stdout.write(table(list.nearest));
+          process.exitCode = 1;
+          return;
+        }
+        process.stdout.write(table([]));
+        process.stderr.write(`${noKernelText(flags)}\n`);
+        // A release asked for by name and not there is a failure; an empty listing is not.
+        if (flags.release) process.exitCode = 1;
       } catch (err) {
         reportError(err);
       } finally {
