@@ -66,10 +66,11 @@ export class CompileService {
       ...(req.minBtf ? { minBtf: true } : {}),
     });
     const hit = cache.lookup(key);
-    if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, true, cache.lookup(minBtfKey(key))?.entry) };
-    // Other nodes share objects only: a minimized BTF comes from a job.
-    const elsewhere = req.minBtf ? undefined : await this.fromOtherNodes(key);
-    if (elsewhere) return { status: 200, body: this.resultOf(key, elsewhere, kernel, true) };
+    if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
+    const elsewhere = await this.fromOtherNodes(key);
+    // The node that compiled it published the minimized BTF before the object: seen the object, the
+    // BTF is there too, unless bpftool failed there (then that node answered without one as well).
+    if (elsewhere) return { status: 200, body: this.resultOf(key, elsewhere, kernel, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
 
     const failure = await producer.recentFailure(key);
     if (failure) throw compileError(failure);
@@ -142,7 +143,7 @@ export class CompileService {
       throw compileError(result);
     }
     const stored = this.deps.cache.lookup(key);
-    if (stored && stored.entry.sha256 === result.sha256) return this.resultOf(key, stored.entry, kernel, false, this.storeMinBtf(key, result));
+    if (stored && stored.entry.sha256 === result.sha256) return this.resultOf(key, stored.entry, kernel, false, this.storeMinBtf(key, result)?.entry);
     const bytes = Buffer.from(result.objectBase64, 'base64');
     if (bytes.length > this.deps.config.limits.maxArtifactBytes) {
       throw new LbcError('LBC_ERR_COMPILE_LIMIT', `object of ${bytes.length} bytes exceeds ${this.deps.config.limits.maxArtifactBytes}`);
@@ -150,20 +151,35 @@ export class CompileService {
     const entry = this.deps.cache.store(key, bytes, result.sha256, result.warnings);
     this.deps.metrics.compileSeconds.observe(result.compileMs / 1000);
     this.deps.metrics.compileResults.inc({ outcome: 'ok' });
+    const minBtf = this.storeMinBtf(key, result);
     // Best effort: without it, other nodes still fill from the job result while Redis keeps it.
-    await this.deps.shared?.publish({ cacheKey: key, sha256: entry.sha256, bytes, warnings: entry.warnings }).catch(() => {});
-    return this.resultOf(key, entry, kernel, false, this.storeMinBtf(key, result));
+    // The minimized BTF first, so a node that sees the object finds its BTF too.
+    if (minBtf) await this.publish(minBtfKey(key), minBtf.entry.sha256, minBtf.bytes, '');
+    await this.publish(key, entry.sha256, bytes, entry.warnings);
+    return this.resultOf(key, entry, kernel, false, minBtf?.entry);
+  }
+
+  private async publish(cacheKey: string, sha256: string, bytes: Buffer, warnings: string): Promise<void> {
+    await this.deps.shared?.publish({ cacheKey, sha256, bytes, warnings }).catch(() => {});
   }
 
   /** The object's minimized BTF, stored beside it in the artifact cache (served like any artifact). */
-  private storeMinBtf(key: string, result: Extract<CompileJobResult, { ok: true }>): { sha256: string; size: number } | undefined {
+  private storeMinBtf(key: string, result: Extract<CompileJobResult, { ok: true }>): { entry: { sha256: string; size: number }; bytes: Buffer } | undefined {
     const existing = this.deps.cache.lookup(minBtfKey(key));
-    if (existing || !result.minBtfBase64) return existing?.entry;
+    if (existing || !result.minBtfBase64) return existing ?? undefined;
     const bytes = Buffer.from(result.minBtfBase64, 'base64');
-    return this.deps.cache.store(minBtfKey(key), bytes, createHash('sha256').update(bytes).digest('hex'), '');
+    return { entry: this.deps.cache.store(minBtfKey(key), bytes, createHash('sha256').update(bytes).digest('hex'), ''), bytes };
   }
 
-  /** A miss here may be a hit on another API node: take its object from Redis into this cache. */
+  /**
+   * The minimized BTF of a cached object: from this node's cache, else from the node that compiled
+   * it. Without Redis the object is still served: the client falls back to the kernel's whole BTF.
+   */
+  private async minBtfOf(key: string): Promise<{ sha256: string; size: number } | undefined> {
+    return this.deps.cache.lookup(minBtfKey(key))?.entry ?? (await this.fromOtherNodes(minBtfKey(key)).catch(() => undefined));
+  }
+
+  /** A miss here may be a hit on another API node: take its object (or minimized BTF) from Redis into this cache. */
   private async fromOtherNodes(key: string) {
     const shared = this.deps.shared;
     if (!shared?.enabled) return undefined;
