@@ -7,17 +7,17 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { release as osRelease, tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { KernelInfo } from '@lbc/contract';
 import { bpftoolTypes, type BpftoolType } from './support/bpftool-btf.ts';
 import { WITHOUT_HOST_BTF } from './support/no-host-kernel.ts';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
 import { runCli } from './support/run-cli.ts';
-import { startService, type RunningService } from './support/service.ts';
+import type { RunningService } from './support/service.ts';
+import { useServiceFixture } from './support/service-fixture.ts';
 
 const run = promisify(execFile);
 const LBC_ADMIN = join(import.meta.dirname, '..', 'services', 'server', 'bin', 'lbc-admin.mjs');
@@ -31,20 +31,7 @@ beforeAll(() => {
 });
 
 /** A service without the host kernel, on a private Redis; `env` for its settings (LBC_AUTH). */
-function useEmptyService(env: Record<string, string> = {}): { service: RunningService; redis: PrivateRedis; dir: string } {
-  const fx = {} as { service: RunningService; redis: PrivateRedis; dir: string };
-  beforeAll(async () => {
-    fx.redis = await startPrivateRedis();
-    fx.service = await startService({ redisUrl: fx.redis.url, env, wrap: WITHOUT_HOST_BTF });
-    fx.dir = mkdtempSync(join(tmpdir(), 'lbc-cli-upload-'));
-  });
-  afterAll(async () => {
-    await fx.service?.stop();
-    await fx.redis?.stop();
-    if (fx.dir) rmSync(fx.dir, { recursive: true, force: true });
-  });
-  return fx;
-}
+const useEmptyService = (env: Record<string, string> = {}) => useServiceFixture('lbc-cli-upload-', undefined, undefined, { env, wrap: WITHOUT_HOST_BTF });
 
 /** PUT /v1/kernels/:sha256 requests the service has answered, by status (its own Prometheus counter). */
 async function uploadsSeen(service: RunningService, headers: Record<string, string> = {}): Promise<Record<string, number>> {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startPrivateRedis, type PrivateRedis } from './redis.ts';
-import { startService, type RunningService } from './service.ts';
+import { startService, type RunningService, type ServiceOptions } from './service.ts';
 
 export interface ServiceFixture<R extends PrivateRedis = PrivateRedis> {
   redis: R;
@@ -16,16 +16,20 @@ export interface ServiceFixture<R extends PrivateRedis = PrivateRedis> {
   dir: string;
 }
 
-/** `startRedis`: another private Redis than the default (one the test can restart, say). */
+/**
+ * `startRedis`: another private Redis than the default (one the test can restart, say);
+ * `serviceOptions`: the service's environment and launcher wrap (startService).
+ */
 export function useServiceFixture<R extends PrivateRedis = PrivateRedis>(
   dirPrefix: string,
   prepare?: (dir: string) => void,
   startRedis: () => Promise<R> = startPrivateRedis as () => Promise<R>,
+  serviceOptions: Omit<ServiceOptions, 'redisUrl'> = {},
 ): ServiceFixture<R> {
   const env = {} as ServiceFixture<R>;
   beforeAll(async () => {
     env.redis = await startRedis();
-    env.service = await startService({ redisUrl: env.redis.url });
+    env.service = await startService({ ...serviceOptions, redisUrl: env.redis.url });
     env.dir = mkdtempSync(join(tmpdir(), dirPrefix));
     prepare?.(env.dir);
   });
