@@ -2,10 +2,11 @@
  * The farm across hosts, played on one machine with network namespaces: Redis and API node 1 in a
  * hub namespace, API node 2 and two workers each in their own, joined by veth pairs; every process
  * has its own data directory (no shared disk) and reaches Docker through a proxy socket the test
- * can close. Faults: a worker's link cut mid-compile, Redis killed and restarted (AOF), the Docker
- * engine gone and back.
+ * can close. Shared without a shared disk: objects with their minimized BTFs, and uploaded kernel
+ * packages (fetched by the worker from the API node holding them). Faults: a worker's link cut
+ * mid-compile, Redis killed and restarted (AOF), the Docker engine gone and back.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,12 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
-import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { COMPILE_QUEUE, liveWorkers } from '@lbc/core';
+import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type IngestStatus, type JobStatus, type KernelInfo } from '@lbc/contract';
+import { COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, PACKAGE_TOKEN_HEADER, fetchedPackagesDir, liveWorkers, packageFetchPath, packagePath, packageToken, type IngestJobData } from '@lbc/core';
 import { COMPILES_COUNTER } from '@lbc/worker';
 import { NetnsLab, type NetnsLink } from '../support/netns.ts';
 import { DockerProxy } from '../support/docker-proxy.ts';
 import { removeDataDir, startApiNode, startRedisNode, startWorkerNode, type FarmProcess } from '../support/farm-node.ts';
+import { writeVariantBtf } from '../support/variant-btf.ts';
 
 const REDIS_PORT = 6379;
 const API_PORT = 8080;
@@ -31,6 +33,7 @@ const procs: FarmProcess[] = [];
 const links: Record<'root' | 'w1' | 'w2' | 'a2', NetnsLink> = {} as never;
 let api1: string;
 let api2: string;
+let api2Proc: FarmProcess;
 let redis: Redis;
 let queue: Queue;
 let target: { release: string; arch: string };
@@ -57,7 +60,8 @@ beforeAll(async () => {
 
   api1 = `http://${links.root.hubAddress}:${API_PORT}`;
   api2 = `http://${links.a2.peerAddress}:${API_PORT}`;
-  const common = { dockerHost: proxy.dockerHost, port: API_PORT };
+  // Kernel packages are uploaded from the test's (root) namespace: not loopback to the API nodes.
+  const common = { dockerHost: proxy.dockerHost, port: API_PORT, env: { LBC_INGEST_FROM: 'any' } };
   procs.push(await startApiNode(inNs(lab.hub), { ...common, name: 'api1', redisUrl: `redis://127.0.0.1:${REDIS_PORT}`, reachAt: api1 }));
   const workerEnv = { LBC_WORKER_CONCURRENCY: '1', LBC_LOCK_DURATION_MS: '3000', LBC_STALLED_INTERVAL_MS: '1000' };
   for (const [name, ns] of [['w1', nsW1], ['w2', nsW2]] as const) {
@@ -66,7 +70,8 @@ beforeAll(async () => {
     workers[String(proc.child.pid)] = { proc, link: links[name] };
   }
   // The second API node's host has no Docker engine: it learns the compile image's identity from the workers.
-  procs.push(await startApiNode(inNs(nsA2), { ...common, dockerHost: `unix://${join(dir, 'no-engine.sock')}`, name: 'api2', redisUrl: redisAt(links.a2), reachAt: api2 }));
+  api2Proc = await startApiNode(inNs(nsA2), { ...common, dockerHost: `unix://${join(dir, 'no-engine.sock')}`, name: 'api2', redisUrl: redisAt(links.a2), reachAt: api2 });
+  procs.push(api2Proc);
 
   redis = new Redis(redisAt(links.root), { maxRetriesPerRequest: null });
   redis.on('error', () => {});
@@ -114,19 +119,25 @@ char LICENSE[] SEC("license") = "GPL";
 `;
 };
 
-async function compile(api: string, source: string, waitMs = 120_000): Promise<{ status: number; body: CompileResult & CompileAccepted & ErrorBody }> {
+async function compile(api: string, source: string, waitMs = 120_000, extra: { minBtf?: boolean } = {}): Promise<{ status: number; body: CompileResult & CompileAccepted & ErrorBody }> {
   const res = await fetch(`${api}/v1/compile`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'multihost', source, target, waitMs }),
+    body: JSON.stringify({ name: 'multihost', source, target, waitMs, ...extra }),
   });
   return { status: res.status, body: (await res.json()) as never };
 }
 
-async function download(api: string, result: CompileResult): Promise<string> {
-  const res = await fetch(`${api}${result.artifact.url}`);
+const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+async function bytesAt(api: string, url: string): Promise<Buffer> {
+  const res = await fetch(`${api}${url}`);
   expect(res.status).toBe(200);
-  return createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex');
+  return Buffer.from(await res.arrayBuffer());
+}
+
+async function download(api: string, result: CompileResult): Promise<string> {
+  return sha256Of(await bytesAt(api, result.artifact.url));
 }
 
 /** Polls a job URL until it completed (tolerating 503s while a dependency comes back). */
@@ -164,6 +175,82 @@ describe('the farm across hosts (network namespaces)', () => {
     expect(second).toMatchObject({ status: 200, body: { cached: true, cacheKey: first.body.cacheKey, artifact: first.body.artifact } });
     expect(await compiles()).toBe(before + 1);
   });
+
+  it("a minimized BTF travels with its object: node 2 serves node 1's, without a compile", async () => {
+    const before = await compiles();
+    const source = program(`min btf ${Date.now()}`);
+    const first = await compile(api1, source, 120_000, { minBtf: true });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.cached).toBe(false);
+    const minBtf = first.body.minBtf!;
+    expect(minBtf.size).toBeGreaterThan(0);
+    const fromNode1 = await bytesAt(api1, minBtf.url);
+    expect(sha256Of(fromNode1)).toBe(minBtf.sha256);
+    expect(fromNode1.readUInt16LE(0)).toBe(0xeb9f);
+    // As if it had been a while: the finished job is gone, only what node 1 published in Redis remains.
+    await (await queue.getJob(jobIdFor(first.body.cacheKey)))!.remove();
+
+    const second = await compile(api2, source, 120_000, { minBtf: true });
+    expect(second).toMatchObject({ status: 200, body: { cached: true, cacheKey: first.body.cacheKey, artifact: first.body.artifact, minBtf } });
+    const fromNode2 = await bytesAt(api2, second.body.minBtf!.url);
+    expect(fromNode2.equals(fromNode1)).toBe(true);
+    expect(await download(api2, second.body)).toBe(first.body.artifact.sha256);
+    // Now in node 2's own cache: asked again, the same answer.
+    expect(await compile(api2, source, 120_000, { minBtf: true })).toMatchObject({ status: 200, body: { cached: true, minBtf } });
+    expect(await compiles()).toBe(before + 1);
+    expect(await queue.getJob(jobIdFor(first.body.cacheKey))).toBeUndefined();
+  });
+
+  it('a kernel package uploaded to node 2 is ingested by a worker with its own disk (fetched from node 2), and both nodes register the kernel', async () => {
+    const file = writeVariantBtf(dir);
+    const bytes = readFileSync(file);
+    const release = '6.6.0-multihost';
+    const query = new URLSearchParams({ name: 'variant.btf', release, arch: target.arch, distro: 'debian', waitMs: '120000' });
+    const res = await fetch(`${api2}/v1/kernels/ingest?${query}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+    const status = (await res.json()) as IngestStatus;
+    expect(res.status, JSON.stringify(status)).toBe(201);
+    expect(status.packageSha256).toBe(sha256Of(bytes));
+    expect(status.kernel).toMatchObject({ release, arch: target.arch, distro: 'debian', source: 'package', btfSha256: sha256Of(bytes) });
+
+    // Node 2 told the workers where the package is (the address the upload came in on).
+    const ingestQueue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: redis });
+    try {
+      expect((await ingestQueue.getJob(status.id))?.data.origin).toBe(api2);
+    } finally {
+      await ingestQueue.close();
+    }
+    // A worker fetched it into its own data directory and removed its copy; node 2 removed the upload.
+    const fetchedDirs = Object.values(workers).map((w) => fetchedPackagesDir(w.proc.dataDir));
+    expect(fetchedDirs.some((d) => existsSync(d))).toBe(true);
+    for (const d of fetchedDirs) expect(existsSync(d) ? readdirSync(d) : []).toEqual([]);
+    for (const w of Object.values(workers)) expect(existsSync(packagePath(w.proc.dataDir, status.packageSha256))).toBe(false);
+    expect(existsSync(packagePath(api2Proc.dataDir, status.packageSha256))).toBe(false);
+
+    // Both API nodes list it, and node 1 answers from its catalog.
+    for (const api of [api2, api1]) {
+      let kernels: KernelInfo[] = [];
+      for (let i = 0; i < 100; i++) {
+        kernels = ((await (await fetch(`${api}/v1/kernels?release=${release}`)).json()) as { kernels: KernelInfo[] }).kernels;
+        if (kernels.some((k) => k.btfSha256 === status.kernel!.btfSha256)) break;
+        await sleep(100);
+      }
+      expect(kernels.map((k) => k.btfSha256), api).toContain(status.kernel!.btfSha256);
+    }
+    const layout = await fetch(`${api1}/v1/kernels/${status.kernel!.btfSha256}/structs/task_struct`);
+    expect(layout.status).toBe(200);
+
+    // The package route opens only to the farm's credential for that package.
+    const sha = status.packageSha256;
+    const unsigned = await fetch(`${api2}${packageFetchPath(sha)}`);
+    expect(unsigned.status).toBe(401);
+    expect(((await unsigned.json()) as ErrorBody).error.code).toBe('LBC_ERR_AUTH_INVALID');
+    const secret = (await redis.get(FARM_SECRET_KEY))!;
+    const wrong = await fetch(`${api2}${packageFetchPath(sha)}`, { headers: { [PACKAGE_TOKEN_HEADER]: packageToken(secret, 'f'.repeat(64)) } });
+    expect(wrong.status).toBe(401);
+    const gone = await fetch(`${api2}${packageFetchPath(sha)}`, { headers: { [PACKAGE_TOKEN_HEADER]: packageToken(secret, sha) } });
+    expect(gone.status).toBe(404);
+    expect(((await gone.json()) as ErrorBody).error.code).toBe('LBC_ERR_INGEST_PACKAGE_NOT_FOUND');
+  }, 180_000);
 
   it("a worker's link cut mid-compile: the job finishes on the other worker and the waiting request gets its object", async () => {
     const source = slowProgram(`cut ${Date.now()}`, 30);

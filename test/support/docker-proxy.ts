@@ -26,8 +26,9 @@ export class DockerProxy {
   async start(): Promise<void> {
     if (this.server) return;
     rmSync(this.path, { force: true });
-    const server = createServer((client) => {
-      const upstream = connect(this.engine);
+    // Half-open both ways: a client that closes its stdin (attach, then end) still reads the output.
+    const server = createServer({ allowHalfOpen: true }, (client) => {
+      const upstream = connect({ path: this.engine, allowHalfOpen: true });
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.once('close', () => this.sockets.delete(s));

@@ -5,7 +5,8 @@
  */
 export type Access = 'public' | 'tenant' | 'admin';
 
-const PUBLIC_PREFIXES = ['/healthz', '/readyz', '/docs'];
+// /internal: routes between farm nodes, which check the farm's own credential (core/ingest/package-access.ts).
+const PUBLIC_PREFIXES = ['/healthz', '/readyz', '/docs', '/internal'];
 const ADMIN_PREFIXES = ['/metrics', '/dashboard', '/v1/tokens'];
 /** Writes open to every tenant; any other write is an admin's (safe default for routes added later). */
 const TENANT_WRITES = new Set(['POST /v1/compile']);

@@ -1,12 +1,15 @@
 /**
  * POST /v1/kernels/ingest — a kernel package in (streamed to disk, or a server-side path), a
  * registered kernel out; GET /v1/kernels/ingest/:id — its progress. Admin only.
+ * GET /internal/ingest/packages/:sha256 — the spooled package, streamed to a worker on another host
+ * (farm credential: package-access.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ARCHES, LbcError, type IngestQuery, type IngestStatus } from '@lbc/contract';
-import { isLoopbackAddress, type IngestHints, type IngestService, type IngestSettings } from '@lbc/core';
-import { errorBody, errorResponses, kernelInfo } from '../schemas.ts';
+import { PACKAGE_TOKEN_HEADER, isLoopbackAddress, packageFetchPath, packageOrigin, type IngestHints, type IngestService, type IngestSettings } from '@lbc/core';
+import { errorBody, errorResponses, kernelInfo, sha256Params } from '../schemas.ts';
 
 const PACKAGE_TYPES = ['application/octet-stream', 'application/x-rpm', 'application/vnd.debian.binary-package', 'application/x-xz'];
 
@@ -79,6 +82,9 @@ function hintsOf(q: { release?: unknown; arch?: unknown; distro?: unknown }): In
   return hints;
 }
 
+/** This node's base URL for workers on other hosts: LBC_ADVERTISE_URL, else the address the request came in on. */
+const originOf = (request: FastifyRequest, settings: IngestSettings) => packageOrigin(settings.advertiseUrl, request.socket.localAddress, request.socket.localPort);
+
 function answer(reply: { status(code: number): { send(body: unknown): unknown } }, status: IngestStatus) {
   if (status.state === 'failed' && status.error) {
     const err = new LbcError(status.error.code, undefined, { ...status.error.details, id: status.id, packageSha256: status.packageSha256 });
@@ -115,14 +121,14 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestService | undef
           const q = request.query;
           if (!q.name) throw new LbcError('LBC_ERR_BAD_REQUEST', 'an upload needs ?name=<file name of the package>', { field: 'name' });
           const waitMs = Math.min(Number(q.waitMs ?? 0), 600_000);
-          return answer(reply, await svc.submit({ kind: 'upload', body: body as Readable, fileName: q.name }, hintsOf(q), waitMs));
+          return answer(reply, await svc.submit({ kind: 'upload', body: body as Readable, fileName: q.name }, hintsOf(q), waitMs, originOf(request, svc.settings)));
         }
         const b = (body ?? {}) as { path?: unknown; waitMs?: unknown; release?: unknown; arch?: unknown; distro?: unknown };
         if (typeof b.path !== 'string' || b.path.length === 0 || b.path.length > 4096) {
           throw new LbcError('LBC_ERR_BAD_REQUEST', 'send the package as application/octet-stream with ?name=, or JSON {"path": "<file under LBC_INGEST_PATH_ROOT>"}', { field: 'path' });
         }
         const waitMs = typeof b.waitMs === 'number' && Number.isInteger(b.waitMs) ? Math.min(Math.max(b.waitMs, 0), 600_000) : 0;
-        return answer(reply, await svc.submit({ kind: 'path', path: b.path }, hintsOf(b), waitMs));
+        return answer(reply, await svc.submit({ kind: 'path', path: b.path }, hintsOf(b), waitMs, originOf(request, svc.settings)));
       },
     );
   });
@@ -140,6 +146,21 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestService | undef
       const svc = service();
       assertMayIngest(request, svc.settings);
       return svc.status(request.params.id);
+    },
+  );
+
+  app.get<{ Params: { sha256: string } }>(
+    packageFetchPath(':sha256'),
+    {
+      // Between farm nodes only: not part of the API description.
+      schema: { hide: true, params: sha256Params, response: errorResponses(400, 401, 403, 404, 503) },
+    },
+    async (request, reply) => {
+      const svc = service();
+      if (svc.settings.from === 'off') throw new LbcError('LBC_ERR_INGEST_FORBIDDEN', 'ingestion is disabled on this service (LBC_INGEST_FROM=off)');
+      const token = request.headers[PACKAGE_TOKEN_HEADER];
+      const pkg = await svc.packageForWorker(request.params.sha256, typeof token === 'string' ? token : undefined);
+      return reply.type('application/octet-stream').header('content-length', pkg.size).send(createReadStream(pkg.path));
     },
   );
 }

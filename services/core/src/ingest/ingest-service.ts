@@ -15,7 +15,8 @@ import type { Db } from '../store/database.ts';
 import type { KernelRegistry } from '../kernels/registry.ts';
 import { getSharedBtf } from '../kernels/btf-store.ts';
 import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
-import { INGEST_QUEUE, ingestJobId, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
+import { INGEST_QUEUE, ingestJobId, packagePath, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
+import { ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
 import { IngestRecords } from './ingest-records.ts';
 import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
 import type { IngestSettings } from './ingest-settings.ts';
@@ -53,6 +54,8 @@ export class IngestService {
   private readonly redis: Redis;
   private readonly blocking: Redis;
   private readonly finalizing = new Map<string, Promise<IngestStatus>>();
+  /** The farm secret workers prove themselves with when fetching a package (package-access.ts). */
+  private farmSecret: string | undefined;
 
   constructor(private readonly options: IngestServiceOptions) {
     this.redis = createCommandRedis(options.redisUrl, options.timeoutMs);
@@ -80,6 +83,7 @@ export class IngestService {
     await waitRedisReady(this.redis, timeoutMs);
     await this.guard(this.queue.waitUntilReady(), 'initialising the ingest queue');
     await this.guard(this.events.waitUntilReady(), 'subscribing to ingest events');
+    this.farmSecret = await this.guard(ensureFarmSecret(this.redis), 'reading the farm secret');
     for (const job of await this.guard(this.queue.getCompleted(), 'listing ingestions')) {
       if (job?.id && !this.records.get(job.data.packageSha256)) await this.status(job.id).catch(() => {});
     }
@@ -106,8 +110,11 @@ export class IngestService {
     return { body: createReadStream(real), fileName: basename(real) };
   }
 
-  /** Receives the package and queues its ingestion (or finds it already done or running). */
-  async submit(source: IngestSource, hints: IngestHints, waitMs = 0): Promise<IngestStatus> {
+  /**
+   * Receives the package and queues its ingestion (or finds it already done or running). origin:
+   * this node's base URL as workers on other hosts reach it (package-origin.ts).
+   */
+  async submit(source: IngestSource, hints: IngestHints, waitMs = 0, origin?: string): Promise<IngestStatus> {
     const { body, fileName } = source.kind === 'path' ? await this.openServerPath(source.path) : source;
     const pkg = await spoolPackage(this.options.dataDir, body, this.options.settings.maxBytes);
     const id = ingestJobId(pkg.sha256);
@@ -125,7 +132,7 @@ export class IngestService {
     }
     if (!job || state === 'unknown') {
       job = await this.guard(
-        this.queue.add(fileName, { packageSha256: pkg.sha256, fileName, size: pkg.size, hints, maxUnpackedBytes: this.options.settings.maxUnpackedBytes }, {
+        this.queue.add(fileName, { packageSha256: pkg.sha256, ...(origin ? { origin } : {}), fileName, size: pkg.size, hints, maxUnpackedBytes: this.options.settings.maxUnpackedBytes }, {
           jobId: id,
           attempts: 2,
           backoff: { type: 'fixed', delay: 1000 },
@@ -143,6 +150,25 @@ export class IngestService {
       }
     }
     return this.status(id);
+  }
+
+  /**
+   * A spooled package for a worker on another host, which proves itself with `token` (an HMAC of
+   * the farm secret over the sha256). Throws LBC_ERR_AUTH_INVALID or LBC_ERR_INGEST_PACKAGE_NOT_FOUND.
+   */
+  async packageForWorker(packageSha256: string, token: string | undefined): Promise<{ path: string; size: number }> {
+    let valid = this.farmSecret !== undefined && packageTokenValid(this.farmSecret, packageSha256, token);
+    if (!valid) {
+      // The secret may have been made anew (a Redis that lost its data): read it again once.
+      const current = await this.guard(readFarmSecret(this.redis), 'reading the farm secret');
+      if (current) this.farmSecret = current;
+      valid = current !== null && packageTokenValid(current, packageSha256, token);
+    }
+    if (!valid) throw new LbcError('LBC_ERR_AUTH_INVALID', 'the package credential does not match the farm secret in Redis');
+    const path = packagePath(this.options.dataDir, packageSha256);
+    const stat = await fs.stat(path).catch(() => null);
+    if (!stat?.isFile()) throw new LbcError('LBC_ERR_INGEST_PACKAGE_NOT_FOUND', packageSha256);
+    return { path, size: stat.size };
   }
 
   private doneStatus(id: string, packageSha256: string, btfSha256: string, btfSource: string): IngestStatus {

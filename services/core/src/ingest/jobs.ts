@@ -1,6 +1,7 @@
 /**
  * The contract of the ingest queue between the API (producer) and the workers: a kernel package,
- * stored content-addressed in the shared data directory, becomes raw BTF plus the kernel's identity.
+ * stored content-addressed in the receiving API node's data directory (workers on other hosts fetch it
+ * from that node), becomes raw BTF plus the kernel's identity.
  * The worker never registers: it publishes the BTF to Redis and the API registers it when the job
  * completes, so a kernel set appears whole or not at all.
  */
@@ -19,8 +20,13 @@ export interface IngestHints {
 }
 
 export interface IngestJobData {
-  /** sha256 of the package bytes; the package is at packagePath(dataDir, packageSha256). */
+  /** sha256 of the package bytes; the package is at packagePath(dataDir, packageSha256) on the API node that received it. */
   packageSha256: string;
+  /**
+   * Base URL of that API node: a worker without the package on its own disk fetches it from
+   * there (GET /internal/ingest/packages/<sha256>, package-access.ts). Absent: the local path only.
+   */
+  origin?: string;
   /** The name the admin gave the file: checked against the package's own metadata. */
   fileName: string;
   size: number;
@@ -52,3 +58,7 @@ export const ingestPackagesDir = (dataDir: string): string => join(dataDir, 'ing
 export const packagePath = (dataDir: string, packageSha256: string): string => join(ingestPackagesDir(dataDir), packageSha256);
 /** Uploads being received; renamed into packages/ once complete and hashed. */
 export const ingestSpoolDir = (dataDir: string): string => join(dataDir, 'ingest', 'spool');
+/** A worker's copies of packages fetched from the API node holding them (workers on other hosts). */
+export const fetchedPackagesDir = (dataDir: string): string => join(dataDir, 'ingest', 'fetched');
+/** Where a worker fetches a package from the API node that holds it. */
+export const packageFetchPath = (packageSha256: string): string => `/internal/ingest/packages/${packageSha256}`;

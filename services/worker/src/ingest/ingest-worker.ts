@@ -14,7 +14,6 @@ import {
   ensureImage,
   imageFromEnv,
   kernelIdentity,
-  packagePath,
   putSharedBtf,
   sha256Of,
   validateBtfHeader,
@@ -23,15 +22,15 @@ import {
   type IngestProgress,
 } from '@lbc/core';
 import { join } from 'node:path';
-import { promises as fs } from 'node:fs';
 import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { removeLeftovers } from '../sandbox/leftovers.ts';
 import { DEFAULT_INGEST_LIMITS, runIngestContainer } from './ingest-container.ts';
+import { obtainPackage, PackageFetchError, removeStaleFetches } from './package-fetch.ts';
 
 export interface IngestWorkerOptions {
   redisUrl: string;
-  /** Shared with the API: packages are read from <dataDir>/ingest/packages. */
+  /** Packages are read from <dataDir>/ingest/packages when there (the API's own data directory), else fetched from the API node into <dataDir>/ingest/fetched. */
   dataDir: string;
   image?: string;
   docker?: Dockerode;
@@ -44,6 +43,8 @@ export interface IngestWorkerOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   queueName?: string;
+  /** A package transfer from the API node that brings no byte for this long is given up. */
+  fetchStallMs?: number;
 }
 
 export interface RunningIngestWorker {
@@ -62,6 +63,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
   const jobsDir = join(opts.dataDir, 'jobs');
   // Containers and job dirs of ingest (or compile) workers that died on this host.
   await removeLeftovers(docker, jobsDir);
+  await removeStaleFetches(opts.dataDir);
   const maxBtfBytes = opts.maxBtfBytes ?? 512 * 1024 * 1024;
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => {});
@@ -75,17 +77,16 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
       last = percent;
       void job.updateProgress({ stage, percent } satisfies IngestProgress).catch(() => {});
     };
+    let pkg: Awaited<ReturnType<typeof obtainPackage>> | undefined;
     try {
-      const file = packagePath(opts.dataDir, data.packageSha256);
-      const stat = await fs.stat(file).catch(() => null);
-      if (!stat?.isFile()) throw new LbcError('LBC_ERR_INGEST_FORMAT', `the package ${data.packageSha256} is not in the ingest directory (workers must share the API's LBC_DATA_DIR); submit it again`);
+      pkg = await obtainPackage(data, { dataDir: opts.dataDir, redis, stallMs: opts.fetchStallMs, onProgress: (f) => progress('fetching', Math.floor(4 * f)) });
       const run = await runIngestContainer({
         docker,
         image,
         jobsDir,
         limits,
         timeoutMs: opts.timeoutMs ?? 30 * 60_000,
-        packageFile: file,
+        packageFile: pkg.path,
         maxUnpackedBytes: data.maxUnpackedBytes,
         onProgress: progress,
       });
@@ -115,8 +116,12 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
         await removeJobDir(run.job.root);
       }
     } catch (err) {
+      // Coded either way, so the API can show the code once the attempts are used up.
+      if (err instanceof PackageFetchError && err.retryable) throw new Error(`${err.code}: ${err.message}`);
       if (isLbcError(err) && PERMANENT.test(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
       throw err;
+    } finally {
+      await pkg?.release();
     }
   };
 

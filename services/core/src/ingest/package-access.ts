@@ -1,0 +1,36 @@
+/**
+ * Who may fetch a spooled kernel package from the API node that holds it: the farm's workers, which
+ * (like every farm node) hold the Redis that carries the queue. The farm secret lives there, made
+ * once by the first API node; a worker proves itself with an HMAC of that secret over the package's
+ * sha256, so the credential on the wire opens one package only and the secret never leaves Redis.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { REDIS_PREFIX } from '../queue/jobs.ts';
+
+export const FARM_SECRET_KEY = `${REDIS_PREFIX}:farm-secret`;
+
+/** The header a worker sends its package credential in. */
+export const PACKAGE_TOKEN_HEADER = 'x-lbc-package-token';
+
+/** The farm's secret; the first API node that asks makes it (SET NX, so concurrent starts agree). */
+export async function ensureFarmSecret(redis: Redis): Promise<string> {
+  await redis.set(FARM_SECRET_KEY, randomBytes(32).toString('hex'), 'NX');
+  return (await readFarmSecret(redis))!;
+}
+
+/** The farm's secret as a worker reads it; null before any API node has started. */
+export function readFarmSecret(redis: Redis): Promise<string | null> {
+  return redis.get(FARM_SECRET_KEY);
+}
+
+export function packageToken(secret: string, packageSha256: string): string {
+  return createHmac('sha256', secret).update(`ingest-package:${packageSha256}`).digest('hex');
+}
+
+export function packageTokenValid(secret: string, packageSha256: string, token: string | undefined): boolean {
+  if (!token) return false;
+  const expected = Buffer.from(packageToken(secret, packageSha256), 'utf8');
+  const given = Buffer.from(token, 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
