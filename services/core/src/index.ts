@@ -2,6 +2,7 @@ export * from './queue/jobs.ts';
 export * from './kernels/btf-store.ts';
 export * from './config.ts';
 export * from './redis.ts';
+export * from './redis-log.ts';
 export * from './store/database.ts';
 export * from './store/blob-store.ts';
 export * from './store/artifact-cache.ts';

@@ -5,9 +5,13 @@
  */
 import { Redis } from 'ioredis';
 import { LbcError, isLbcError } from '@lbc/contract';
+import type { RedisConnectionLog } from './redis-log.ts';
 
-/** A connection for request-path commands: fails fast while Redis is down, reconnects by itself. */
-export function createCommandRedis(url: string, timeoutMs: number): Redis {
+/**
+ * A connection for request-path commands: fails fast while Redis is down, reconnects by itself.
+ * Errors surface through the commands; `connLog` reports the outage once.
+ */
+export function createCommandRedis(url: string, timeoutMs: number, connLog: RedisConnectionLog): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -15,16 +19,12 @@ export function createCommandRedis(url: string, timeoutMs: number): Redis {
     commandTimeout: timeoutMs,
     retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
   });
-  // Errors surface through the commands; an unhandled 'error' event would crash the process.
-  redis.on('error', () => {});
-  return redis;
+  return connLog.watch(redis);
 }
 
-/** A connection for blocking reads (BullMQ QueueEvents): waits as long as it must. */
-export function createBlockingRedis(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (attempt) => Math.min(100 * attempt, 1000) });
-  redis.on('error', () => {});
-  return redis;
+/** A connection for blocking reads and for workers (BullMQ QueueEvents, Worker): waits as long as it must. */
+export function createBlockingRedis(url: string, connLog: RedisConnectionLog): Redis {
+  return connLog.watch(new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (attempt) => Math.min(100 * attempt, 1000) }));
 }
 
 /** Waits until the connection is ready, or throws LBC_ERR_QUEUE_UNAVAILABLE after timeoutMs. */

@@ -13,6 +13,7 @@ import {
   DEFAULT_IMAGE,
   KernelCatalog,
   KernelRegistry,
+  RedisConnectionLog,
   describeRedisUrl,
   ensureImage,
   lbcHeaderSha256,
@@ -58,7 +59,10 @@ const WORKER_WAIT_MS = 120_000;
 
 export async function startServer(config: LbcConfig, mode: ServerMode, log: Logger): Promise<RunningServer> {
   const closers: (() => Promise<void> | void)[] = [];
+  let redisLog: RedisConnectionLog | undefined;
   const close = async () => {
+    // What the connections report while being closed is the shutdown itself, not an outage.
+    redisLog?.close();
     for (const c of closers.reverse()) {
       try {
         await c();
@@ -77,6 +81,8 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
     } else {
       log.info({ redis: describeRedisUrl(redisUrl) }, 'using Redis');
     }
+    // One report per Redis outage for the whole process, whichever of its connections notices it.
+    redisLog = new RedisConnectionLog(log.child({ component: 'redis' }), redisUrl);
 
     const docker = dockerClient(config.dockerHost);
     const image = config.image ?? DEFAULT_IMAGE;
@@ -92,11 +98,11 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, log: log.child({ component: 'worker' }) });
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, log: log.child({ component: 'worker' }), redisLog });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
       // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).
-      const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker });
+      const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker, redisLog });
       closers.push(() => ingestWorker.close());
     }
     let address: string | undefined;
@@ -105,7 +111,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       closers.push(() => void db.close());
       const blobs = new BlobStore(join(config.dataDir, 'blobs'));
       const cache = new ArtifactCache(db, blobs, config.cacheMaxBytes);
-      const producer = new CompileProducer({ redisUrl, timeoutMs: config.redisTimeoutMs, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds });
+      const producer = new CompileProducer({ redisUrl, timeoutMs: config.redisTimeoutMs, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds, redisLog });
       closers.push(() => producer.close());
       await producer.ready(30_000);
       const { toolchain, dockerUsed } = await apiToolchain(docker, image, producer, log);
@@ -119,7 +125,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       if (config.authMode === 'off' && !isLoopbackAddress(config.host)) log.warn({ host: config.host }, 'LBC_AUTH=off on a non-loopback address: anyone who reaches it can compile, register kernels and manage tokens');
       // The catalog records its builds in SQLite (kernel_catalogs) beside the files under <dataDir>/catalog.
       const catalog = new KernelCatalog({ db, registry, dir: join(config.dataDir, 'catalog') });
-      const ingest = new IngestService({ dataDir: config.dataDir, db, registry, redisUrl, timeoutMs: config.redisTimeoutMs, settings: loadIngestSettings(process.env) });
+      const ingest = new IngestService({ dataDir: config.dataDir, db, registry, redisUrl, timeoutMs: config.redisTimeoutMs, settings: loadIngestSettings(process.env), redisLog });
       closers.push(() => ingest.close());
       await ingest.start(30_000);
       const app = buildApp({ config, cache, registry, catalog, producer, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: dockerUsed ? docker : undefined, tokens, logger: { level: config.logLevel } });

@@ -4,6 +4,7 @@
  * LBC_STALLED_INTERVAL_MS, LBC_WARM_CONTAINERS, LBC_COMPILE_TIMEOUT_MS.
  */
 import { resolve } from 'node:path';
+import { fallbackLogger, RedisConnectionLog } from '@lbc/core';
 import { startWorker } from './worker.ts';
 import { startIngestWorker } from './ingest/ingest-worker.ts';
 
@@ -15,8 +16,11 @@ function intEnv(name: string): number | undefined {
   return n;
 }
 
+const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+// One report per Redis outage for both workers (pino on stderr, level LBC_LOG_LEVEL, default warn).
+const redisLog = new RedisConnectionLog(fallbackLogger('lbc-worker'), redisUrl);
 const worker = await startWorker({
-  redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+  redisUrl,
   dataDir: resolve(process.env.LBC_DATA_DIR || './.data'),
   image: process.env.LBC_IMAGE || undefined,
   concurrency: intEnv('LBC_WORKER_CONCURRENCY'),
@@ -24,9 +28,10 @@ const worker = await startWorker({
   stalledIntervalMs: intEnv('LBC_STALLED_INTERVAL_MS'),
   warmContainers: intEnv('LBC_WARM_CONTAINERS'),
   compileTimeoutMs: intEnv('LBC_COMPILE_TIMEOUT_MS'),
+  redisLog,
 });
 // Kernel package ingestion, one at a time; needs the API's LBC_DATA_DIR (shared storage) for the packages.
-const ingestWorker = await startIngestWorker({ redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379', dataDir: resolve(process.env.LBC_DATA_DIR || './.data'), image: process.env.LBC_IMAGE || undefined });
+const ingestWorker = await startIngestWorker({ redisUrl, dataDir: resolve(process.env.LBC_DATA_DIR || './.data'), image: process.env.LBC_IMAGE || undefined, redisLog });
 process.stdout.write(`lbc worker ${process.pid} ready (${worker.toolchain})\n`);
 
 let closing = false;
@@ -34,6 +39,7 @@ const shutdown = (signal: string) => {
   if (closing) return;
   closing = true;
   process.stdout.write(`lbc worker ${process.pid}: ${signal}, finishing current jobs\n`);
+  redisLog.close();
   Promise.all([worker.close(), ingestWorker.close()]).then(
     () => process.exit(0),
     (err) => {

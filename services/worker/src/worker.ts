@@ -5,11 +5,10 @@
  */
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
-import { liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
+import { createBlockingRedis, fallbackLogger, RedisConnectionLog, liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
 import { KernelSetStore } from './kernel-set/kernel-set.ts';
 import { WarmPool } from './sandbox/warm-pool.ts';
 import { publishHeaderDir } from './sandbox/header-dir.ts';
@@ -18,6 +17,7 @@ import { removeLeftovers } from './sandbox/leftovers.ts';
 import { compileProgram } from './compile/compile-program.ts';
 import { minimizeBtf } from './compile/min-core-btf.ts';
 import { countCompile } from './stats.ts';
+import { closeWorker } from './close-worker.ts';
 import { DockerHealth } from './farm/docker-health.ts';
 import { startPresence } from './farm/presence.ts';
 
@@ -43,6 +43,8 @@ export interface WorkerOptions {
   log?: Logger;
   /** Heartbeat period in Redis (worker registry). */
   heartbeatMs?: number;
+  /** Where a Redis outage is reported (once per outage); absent ⇒ one of its own on `log`. */
+  redisLog?: RedisConnectionLog;
 }
 
 export interface RunningWorker {
@@ -67,7 +69,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   await removeLeftovers(docker, jobsDir);
 
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
-  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const connLog = opts.redisLog ?? new RedisConnectionLog(opts.log ?? fallbackLogger('lbc-worker'), opts.redisUrl);
+  const redis = createBlockingRedis(opts.redisUrl, connLog);
   const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits });
   const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1, headerDir: publishHeaderDir(opts.dataDir) });
   // A request a dead worker sent just before dying can still create a container afterwards: sweep again now and then.
@@ -157,8 +160,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     }
   };
 
+  const connection = createBlockingRedis(opts.redisUrl, connLog);
   worker = new Worker<CompileJobData, CompileJobResult>(opts.queueName ?? COMPILE_QUEUE, processJob, {
-    connection: new Redis(opts.redisUrl, { maxRetriesPerRequest: null }),
+    connection,
     concurrency,
     // Recorded on each job as processedBy: which worker ran it.
     name: presence.id,
@@ -166,7 +170,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     stalledInterval: opts.stalledIntervalMs ?? 30_000,
     maxStalledCount: 2,
   });
-  worker.on('error', () => {});
+  worker.on('error', connLog.onError);
   await worker.waitUntilReady();
   const started = worker;
 
@@ -178,10 +182,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       clearInterval(sweep);
       clearInterval(dockerWatch);
       health.stop();
+      if (!opts.redisLog) connLog.close();
       await presence.stop();
-      await started.close();
+      await closeWorker(started, connection, connLog);
       await pool.close();
-      await started.disconnect().catch(() => {});
+      // ioredis's own disconnect: BullMQ's would wait for an 'end' a reconnecting client never emits.
+      connection.disconnect();
       redis.disconnect();
     },
   };

@@ -10,11 +10,13 @@ import { basename, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { ERRORS, LbcError, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
 import type { Db } from '../store/database.ts';
 import type { KernelRegistry } from '../kernels/registry.ts';
 import { getSharedBtf } from '../kernels/btf-store.ts';
 import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
+import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
 import { INGEST_QUEUE, ingestJobId, packagePath, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
 import { ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
 import { IngestRecords } from './ingest-records.ts';
@@ -32,6 +34,10 @@ export interface IngestServiceOptions {
   timeoutMs: number;
   settings: IngestSettings;
   queueName?: string;
+  /** Where a Redis outage is reported; one shared by the process's components logs it once. */
+  redisLog?: RedisConnectionLog;
+  /** Used for a RedisConnectionLog of its own when none is shared. */
+  log?: Logger;
 }
 
 export type IngestSource = { kind: 'upload'; body: Readable; fileName: string } | { kind: 'path'; path: string };
@@ -53,18 +59,20 @@ export class IngestService {
   readonly records: IngestRecords;
   private readonly redis: Redis;
   private readonly blocking: Redis;
+  private readonly connLog: RedisConnectionLog;
   private readonly finalizing = new Map<string, Promise<IngestStatus>>();
   /** The farm secret workers prove themselves with when fetching a package (package-access.ts). */
   private farmSecret: string | undefined;
 
   constructor(private readonly options: IngestServiceOptions) {
-    this.redis = createCommandRedis(options.redisUrl, options.timeoutMs);
-    this.blocking = createBlockingRedis(options.redisUrl);
+    this.connLog = options.redisLog ?? new RedisConnectionLog(options.log ?? fallbackLogger('lbc-api'), options.redisUrl);
+    this.redis = createCommandRedis(options.redisUrl, options.timeoutMs, this.connLog);
+    this.blocking = createBlockingRedis(options.redisUrl, this.connLog);
     const name = options.queueName ?? INGEST_QUEUE;
     this.queue = new Queue(name, { connection: this.redis });
-    this.queue.on('error', () => {});
+    this.queue.on('error', this.connLog.onError);
     this.events = new QueueEvents(name, { connection: this.blocking });
-    this.events.on('error', () => {});
+    this.events.on('error', this.connLog.onError);
     this.events.setMaxListeners(0);
     this.records = new IngestRecords(options.db);
     this.events.on('completed', ({ jobId }) => void this.status(jobId).catch(() => {}));
@@ -226,6 +234,7 @@ export class IngestService {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.finalizing.values()]);
+    if (!this.options.redisLog) this.connLog.close();
     await Promise.allSettled([this.events.close(), this.queue.close()]);
     this.redis.disconnect();
     this.blocking.disconnect();

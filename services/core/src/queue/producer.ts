@@ -5,9 +5,11 @@
  */
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { LbcError, jobIdFor } from '@lbc/contract';
 import { COMPILE_QUEUE, REDIS_PREFIX, type CompileJobData, type CompileJobResult } from './jobs.ts';
 import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
+import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
 
 export type CompileJob = Job<CompileJobData, CompileJobResult>;
 export type FailedCompile = Extract<CompileJobResult, { ok: false }>;
@@ -22,6 +24,10 @@ export interface CompileProducerOptions {
   maxQueuedJobs: number;
   failureTtlSeconds: number;
   queueName?: string;
+  /** Where a Redis outage is reported; one shared by the process's components logs it once. */
+  redisLog?: RedisConnectionLog;
+  /** Used for a RedisConnectionLog of its own when none is shared. */
+  log?: Logger;
 }
 
 const failureKey = (cacheKey: string) => `${REDIS_PREFIX}:failure:${cacheKey}`;
@@ -31,15 +37,17 @@ export class CompileProducer {
   readonly queue: Queue<CompileJobData, CompileJobResult>;
   readonly events: QueueEvents;
   private readonly blocking: Redis;
+  private readonly connLog: RedisConnectionLog;
 
   constructor(private readonly options: CompileProducerOptions) {
-    this.redis = createCommandRedis(options.redisUrl, options.timeoutMs);
-    this.blocking = createBlockingRedis(options.redisUrl);
+    this.connLog = options.redisLog ?? new RedisConnectionLog(options.log ?? fallbackLogger('lbc-api'), options.redisUrl);
+    this.redis = createCommandRedis(options.redisUrl, options.timeoutMs, this.connLog);
+    this.blocking = createBlockingRedis(options.redisUrl, this.connLog);
     const name = options.queueName ?? COMPILE_QUEUE;
     this.queue = new Queue(name, { connection: this.redis });
-    this.queue.on('error', () => {});
+    this.queue.on('error', this.connLog.onError);
     this.events = new QueueEvents(name, { connection: this.blocking });
-    this.events.on('error', () => {});
+    this.events.on('error', this.connLog.onError);
     // Every waiting request listens for its job's completion.
     this.events.setMaxListeners(0);
     this.queue.setMaxListeners(0);
@@ -155,6 +163,7 @@ export class CompileProducer {
   }
 
   async close(): Promise<void> {
+    if (!this.options.redisLog) this.connLog.close();
     await Promise.allSettled([this.events.close(), this.queue.close()]);
     this.redis.disconnect();
     this.blocking.disconnect();

@@ -6,10 +6,13 @@
  * worker, which starts over in a fresh job directory.
  */
 import Dockerode from 'dockerode';
-import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isLbcError, LbcError, type IngestStage } from '@lbc/contract';
 import {
+  createBlockingRedis,
+  fallbackLogger,
+  RedisConnectionLog,
   INGEST_QUEUE,
   ensureImage,
   imageFromEnv,
@@ -26,6 +29,7 @@ import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { removeLeftovers } from '../sandbox/leftovers.ts';
 import { DEFAULT_INGEST_LIMITS, runIngestContainer } from './ingest-container.ts';
+import { closeWorker } from '../close-worker.ts';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from './package-fetch.ts';
 
 export interface IngestWorkerOptions {
@@ -45,6 +49,9 @@ export interface IngestWorkerOptions {
   queueName?: string;
   /** A package transfer from the API node that brings no byte for this long is given up. */
   fetchStallMs?: number;
+  /** Where a Redis outage is reported (once per outage); absent ⇒ one of its own on `log`. */
+  redisLog?: RedisConnectionLog;
+  log?: Logger;
 }
 
 export interface RunningIngestWorker {
@@ -65,8 +72,8 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
   await removeLeftovers(docker, jobsDir);
   await removeStaleFetches(opts.dataDir);
   const maxBtfBytes = opts.maxBtfBytes ?? 512 * 1024 * 1024;
-  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
-  redis.on('error', () => {});
+  const connLog = opts.redisLog ?? new RedisConnectionLog(opts.log ?? fallbackLogger('lbc-ingest-worker'), opts.redisUrl);
+  const redis = createBlockingRedis(opts.redisUrl, connLog);
 
   const processJob = async (job: Job<IngestJobData, IngestJobResult>): Promise<IngestJobResult> => {
     const data = job.data;
@@ -125,8 +132,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
     }
   };
 
-  const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', () => {});
+  const connection = createBlockingRedis(opts.redisUrl, connLog);
   const worker = new Worker<IngestJobData, IngestJobResult>(opts.queueName ?? INGEST_QUEUE, processJob, {
     connection,
     concurrency: opts.concurrency ?? 1,
@@ -135,13 +141,15 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
     stalledInterval: opts.stalledIntervalMs ?? 60_000,
     maxStalledCount: 2,
   });
-  worker.on('error', () => {});
+  worker.on('error', connLog.onError);
   await worker.waitUntilReady();
   return {
     worker,
     async close() {
-      await worker.close();
-      await worker.disconnect().catch(() => {});
+      if (!opts.redisLog) connLog.close();
+      await closeWorker(worker, connection, connLog);
+      // ioredis's own disconnect: BullMQ's would wait for an 'end' a reconnecting client never emits.
+      connection.disconnect();
       redis.disconnect();
     },
   };
