@@ -113,6 +113,7 @@ typedef unsigned short u16;
 typedef unsigned int u32;
 typedef long long s64;
 struct pair { u16 a; u8 b; };
+struct stamp { unsigned long long ts; u32 pid; };
 struct shapes {
 	char comm[16];
 	unsigned char ucomm[8];
@@ -124,6 +125,10 @@ struct shapes {
 	struct pair few[2];
 	struct pair pairs[10];
 	u32 grid[3][12];
+	s64 deep[260];
+	struct stamp stamps[9];
+	float f;
+	double df;
 	u8 none[0];
 };
 struct shapes sample;
@@ -143,7 +148,7 @@ describe('arrays and strings inside a struct (clang-16 BTF)', () => {
   });
 
   /** Offsets as the C above lays them out (checked against BTF below). */
-  const at = { comm: 0, ucomm: 16, path: 24, pad: 88, big: 128, words: 428, wide: 512, few: 536, pairs: 544, grid: 584, size: 728 };
+  const at = { comm: 0, ucomm: 16, path: 24, pad: 88, big: 128, words: 428, wide: 512, few: 536, pairs: 544, grid: 584, deep: 728, stamps: 2808, f: 2952, df: 2960, size: 2968 };
 
   /** The same struct read field by field with Buffer methods, the plain way. */
   function reference(b: Buffer, o: number) {
@@ -160,6 +165,10 @@ describe('arrays and strings inside a struct (clang-16 BTF)', () => {
       few: [pair(at.few), pair(at.few + 4)],
       pairs: Array.from({ length: 10 }, (_, i) => pair(at.pairs + 4 * i)),
       grid: Array.from({ length: 3 }, (_, r) => Array.from({ length: 12 }, (_, c) => b.readUInt32LE(o + at.grid + 48 * r + 4 * c))),
+      deep: Array.from({ length: 260 }, (_, i) => b.readBigInt64LE(o + at.deep + 8 * i)),
+      stamps: Array.from({ length: 9 }, (_, i) => ({ ts: b.readBigUInt64LE(o + at.stamps + 16 * i), pid: b.readUInt32LE(o + at.stamps + 16 * i + 8) })),
+      f: b.readFloatLE(o + at.f),
+      df: b.readDoubleLE(o + at.df),
       none: [],
     };
   }
@@ -168,7 +177,9 @@ describe('arrays and strings inside a struct (clang-16 BTF)', () => {
     const b = Buffer.alloc(offset + at.size + 16, 0xee); // bytes around the struct are not its own
     b.fill(0, offset, offset + at.size);
     for (let i = at.pad; i < at.words; i++) b[offset + i] = (i * 31) & 0xff;
-    for (let i = at.words; i < at.size; i++) b[offset + i] = (i * 131 + 7) & 0xff;
+    for (let i = at.words; i < at.f; i++) b[offset + i] = (i * 131 + 7) & 0xff;
+    b.writeFloatLE(-1.25, offset + at.f);
+    b.writeDoubleLE(Math.PI, offset + at.df);
     fill(b, offset);
     return b;
   }
@@ -178,7 +189,8 @@ describe('arrays and strings inside a struct (clang-16 BTF)', () => {
     const t = btf.resolve(shapes);
     if (t.kind !== 'struct') throw new Error('struct shapes is not a struct');
     expect(Object.fromEntries(t.members.map((m) => [m.name, m.bitOffset / 8]))).toEqual({
-      comm: at.comm, ucomm: at.ucomm, path: at.path, pad: at.pad, big: at.big, words: at.words, wide: at.wide, few: at.few, pairs: at.pairs, grid: at.grid, none: at.size,
+      comm: at.comm, ucomm: at.ucomm, path: at.path, pad: at.pad, big: at.big, words: at.words, wide: at.wide, few: at.few, pairs: at.pairs, grid: at.grid,
+      deep: at.deep, stamps: at.stamps, f: at.f, df: at.df, none: at.size,
     });
   });
 
@@ -198,7 +210,8 @@ describe('arrays and strings inside a struct (clang-16 BTF)', () => {
       expect(got.none).toEqual([]);
       for (const arr of [got.pad, got.big, got.words, got.wide, got.few, got.pairs, got.grid, got.grid[2]!]) expect(Array.isArray(arr)).toBe(true);
       expect(got.pad.every((v) => typeof v === 'number') && got.big.every((v) => typeof v === 'number')).toBe(true);
-      expect(got.wide.every((v) => typeof v === 'bigint')).toBe(true);
+      expect([...got.wide, ...got.deep, ...got.stamps.map((s) => s.ts)].every((v) => typeof v === 'bigint')).toBe(true);
+      expect([got.f, got.df]).toEqual([-1.25, Math.PI]);
       expect(got.big).toHaveLength(300);
       expect(got.pairs).toHaveLength(10);
     }
@@ -230,5 +243,42 @@ describe('arrays and strings inside a struct (clang-16 BTF)', () => {
     expect(second.pad[0]).toBe(1);
     expect(second.pairs[9]).toEqual({ a: 0x0101, b: 1 });
     expect(first.pad).not.toBe(second.pad);
+  });
+});
+
+describe('where the decoder reads', () => {
+  let btf: Btf;
+  let shapes: number;
+  beforeAll(() => {
+    btf = parseBtf(new ElfFile(compileBpf('decode-shapes', SHAPES)).sectionData('.BTF')!);
+    shapes = btf.lookupCType('struct shapes')!;
+  });
+
+  it('refuses a value that does not lie wholly inside the buffer, naming the type and sizes', () => {
+    const codec = codecFor(btf, shapes);
+    const b = Buffer.alloc(codec.size + 8);
+    expect(() => codec.decode(b, 9)).toThrow(new RangeError(`cannot decode struct shapes (${codec.size} bytes) at offset 9 of a ${codec.size + 8}-byte buffer`));
+    expect(() => codec.decode(b.subarray(0, codec.size - 1))).toThrow(RangeError);
+    expect(() => codec.decode(b, -1)).toThrow(RangeError);
+    expect(() => codec.decode(b, 8)).not.toThrow();
+  });
+
+  it('reads a Buffer that starts inside a bigger ArrayBuffer at its own offset, buffer after buffer', () => {
+    const codec = codecFor(btf, shapes);
+    const size = codec.size;
+    // Two ArrayBuffers, each holding the value at an odd offset, different bytes either side.
+    const make = (seed: number) => {
+      const ab = new ArrayBuffer(size + 64);
+      new Uint8Array(ab).fill(seed);
+      const view = Buffer.from(ab, 13, size);
+      for (let i = 0; i < size; i++) view[i] = (i * seed + 3) & 0xff;
+      return view;
+    };
+    const one = make(7);
+    const two = make(11);
+    const plain = (v: Buffer) => codec.decode(Buffer.from(v)); // the same bytes in a Buffer of their own
+    for (const v of [one, two, one, two.subarray(0, size), one]) expect(codec.decode(v)).toEqual(plain(v));
+    const bigger = Buffer.concat([Buffer.alloc(5), two]);
+    expect(codec.decode(bigger, 5)).toEqual(plain(two));
   });
 });

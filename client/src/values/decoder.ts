@@ -1,10 +1,12 @@
 /**
  * BTF type → a decoder compiled to straight-line JavaScript, so a 64-byte event becomes one
- * object literal of Buffer reads (events arrive at up to millions per second).
+ * object literal of byte reads (events arrive at up to millions per second). bench/decode.ts
+ * measures it against a hand-written reader of the same struct.
  */
 import type { Btf, BtfType } from '@lbc/btf';
 import { bitSpan, readBits } from './bitfield.ts';
 import { decodeCString } from './c-string.ts';
+import { scalarSource, type ScalarSource } from './scalar-source.ts';
 import { flatMembers, isStringArray } from './type-shape.ts';
 
 export type Decoder = (buf: Buffer, offset?: number) => unknown;
@@ -36,25 +38,40 @@ const helpers = {
   raw(b: Buffer, o: number, n: number): Buffer {
     return Buffer.from(b.subarray(o, o + n));
   },
+  outside(b: Buffer, o: unknown, size: number, cType: string): never {
+    throw new RangeError(`cannot decode ${cType} (${size} bytes) at offset ${String(o)} of a ${b.length}-byte buffer`);
+  },
 };
 
 export function compileDecoder(btf: Btf, typeId: number, littleEndian: boolean): Decoder {
   const g = new DecoderGen(btf, littleEndian);
   const body = g.expr(typeId, 0);
-  const src = `${g.fns.join('\n')}\nreturn function decode(b, o = 0) { return ${body}; };`;
+  const size = btf.sizeof(typeId);
+  const check = `if (!(o >= 0 && o + ${size} <= b.length)) h.outside(b, o, ${size}, ${g.konst(btf.describe(typeId))});`;
+  // One DataView per ArrayBuffer, kept while records keep coming from the same storage (the
+  // batch arena or ring a stream reuses): it holds on to the last buffer decoded, no more.
+  const view = g.viewReads > 0 ? 'const d = b.buffer === lastBuffer ? lastView : viewOf(b.buffer), p = b.byteOffset + o; ' : '';
+  const src = [
+    'let lastBuffer = null, lastView = null;',
+    'function viewOf(buffer) { lastView = new DataView(buffer); lastBuffer = buffer; return lastView; }',
+    ...g.fns,
+    `return function decode(b, o = 0) { ${check} ${view}return ${body}; };`,
+  ].join('\n');
   return new Function('h', 'k', src)(helpers, g.consts) as Decoder;
 }
 
 class DecoderGen {
   readonly consts: unknown[] = [];
   readonly fns: string[] = [];
-  private readonly E: 'LE' | 'BE';
+  /** Reads through the DataView `d` generated so far: the decoder sets `d` and `p` up only if any. */
+  viewReads = 0;
+  private readonly read: ScalarSource;
 
   constructor(private readonly btf: Btf, private readonly le: boolean) {
-    this.E = le ? 'LE' : 'BE';
+    this.read = scalarSource(le);
   }
 
-  private konst(v: unknown): string {
+  konst(v: unknown): string {
     this.consts.push(v);
     return `k[${this.consts.length - 1}]`;
   }
@@ -66,14 +83,14 @@ class DecoderGen {
     switch (t.kind) {
       case 'int':
         if (t.bitOffset !== 0 || (t.bits !== t.size * 8 && !t.bool)) return this.bitfield(id, off * 8 + t.bitOffset, t.bits);
-        return this.int(t.size, t.signed, t.bool, at);
+        return this.int(t.size, t.signed, t.bool, off);
       case 'enum':
-        return `h.enumName(${this.konst(enumNames(t))}, ${this.int(t.size, t.signed, false, at)})`;
+        return `h.enumName(${this.konst(enumNames(t))}, ${this.int(t.size, t.signed, false, off)})`;
       case 'ptr':
-        return `b.readBigUInt64${this.E}(${at})`;
+        return this.viaView('uint64', off);
       case 'float':
-        if (t.size === 4) return `b.readFloat${this.E}(${at})`;
-        if (t.size === 8) return `b.readDouble${this.E}(${at})`;
+        if (t.size === 4) return this.viaView('float32', off);
+        if (t.size === 8) return this.viaView('float64', off);
         return `h.raw(b, ${at}, ${t.size})`;
       case 'array':
         return this.array(t, off, at);
@@ -90,14 +107,17 @@ class DecoderGen {
     }
   }
 
-  private int(size: number, signed: boolean, bool: boolean, at: string): string {
+  private viaView(kind: Parameters<ScalarSource['viaView']>[0], off: number): string {
+    this.viewReads++;
+    return this.read.viaView(kind, off);
+  }
+
+  private int(size: number, signed: boolean, bool: boolean, off: number): string {
     let e: string;
     switch (size) {
-      case 1: e = signed ? `(b[${at}] << 24 >> 24)` : `b[${at}]`; break;
-      case 2: e = `b.read${signed ? 'Int' : 'UInt'}16${this.E}(${at})`; break;
-      case 4: e = `b.read${signed ? 'Int' : 'UInt'}32${this.E}(${at})`; break;
-      case 8: e = `b.readBig${signed ? 'Int' : 'UInt'}64${this.E}(${at})`; break;
-      case 16: e = `h.int128(b, ${at}, ${signed}, ${this.le})`; break;
+      case 1: case 2: case 4: e = this.read.int(size, signed, off); break;
+      case 8: e = this.viaView(signed ? 'int64' : 'uint64', off); break;
+      case 16: e = `h.int128(b, ${off === 0 ? 'o' : `o + ${off}`}, ${signed}, ${this.le})`; break;
       default: throw new TypeError(`cannot decode a ${size}-byte integer`);
     }
     if (!bool) return e;
@@ -118,8 +138,8 @@ class DecoderGen {
   private array(t: Extract<BtfType, { kind: 'array' }>, off: number, at: string): string {
     if (isStringArray(this.btf, t.type)) return `h.cstr(b, ${at}, ${t.length})`;
     const stride = this.btf.sizeof(t.type);
-    const element = this.btf.resolve(t.type);
-    const compound = element.kind === 'struct' || element.kind === 'union' || element.kind === 'array';
+    const kind = this.btf.resolve(t.type).kind;
+    const compound = kind === 'struct' || kind === 'union' || kind === 'array';
     if (t.length <= (compound ? UNROLL_COMPOUND : UNROLL_SCALARS)) {
       const items = [];
       for (let i = 0; i < t.length; i++) items.push(this.expr(t.type, off + i * stride));
@@ -128,8 +148,13 @@ class DecoderGen {
     // The element's reads are written into the loop: no call per element.
     const slot = this.fns.push('') - 1;
     const name = `f${slot}`;
-    this.fns[slot] = `function ${name}(b, o) { const a = new Array(${t.length}); for (let i = 0; i < ${t.length}; i++, o += ${stride}) a[i] = ${this.expr(t.type, 0)}; return a; }`;
-    return `${name}(b, ${at})`;
+    const viewReadsBefore = this.viewReads;
+    const element = this.expr(t.type, 0);
+    const viaView = this.viewReads > viewReadsBefore;
+    const params = viaView ? 'b, o, d, p' : 'b, o';
+    const step = viaView ? `o += ${stride}, p += ${stride}` : `o += ${stride}`;
+    this.fns[slot] = `function ${name}(${params}) { const a = new Array(${t.length}); for (let i = 0; i < ${t.length}; i++, ${step}) a[i] = ${element}; return a; }`;
+    return viaView ? `${name}(b, ${at}, d, ${off === 0 ? 'p' : `p + ${off}`})` : `${name}(b, ${at})`;
   }
 }
 
