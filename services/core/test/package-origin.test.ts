@@ -29,9 +29,11 @@ describe('packageOrigin', () => {
       .flatMap((l) => l ?? [])
       .filter((a) => !a.internal && a.family === 'IPv4')
       .map((a) => `http://${a.address}:8080`);
-    const origin = packageOrigin(undefined, '127.0.0.1', 8080);
+    const origin = packageOrigin(undefined, '127.0.0.1', 8080, '0.0.0.0');
     if (external.length > 0) expect(external).toContain(origin);
     else expect(origin === undefined || !/127\.0\.0\.1|\[::1\]/.test(origin)).toBe(true);
+    // An API listening on loopback only is reached there (workers on this host).
+    expect(packageOrigin(undefined, '127.0.0.1', 8080, '127.0.0.1')).toBe('http://127.0.0.1:8080');
   });
 });
 

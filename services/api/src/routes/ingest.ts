@@ -83,7 +83,10 @@ function hintsOf(q: { release?: unknown; arch?: unknown; distro?: unknown }): In
 }
 
 /** This node's base URL for workers on other hosts: LBC_ADVERTISE_URL, else the address the request came in on. */
-const originOf = (request: FastifyRequest, settings: IngestSettings) => packageOrigin(settings.advertiseUrl, request.socket.localAddress, request.socket.localPort);
+const originOf = (request: FastifyRequest, settings: IngestSettings) => {
+  const listening = request.server.server.address();
+  return packageOrigin(settings.advertiseUrl, request.socket.localAddress, request.socket.localPort, typeof listening === 'object' && listening ? listening.address : undefined);
+};
 
 function answer(reply: { status(code: number): { send(body: unknown): unknown } }, status: IngestStatus) {
   if (status.state === 'failed' && status.error) {

@@ -1,8 +1,8 @@
 /**
  * The URL at which workers on other hosts reach the API node holding an uploaded package (they
  * fetch it from there: the farm shares no disk). LBC_ADVERTISE_URL names it; otherwise it is the
- * address the upload arrived on, or — for an upload over loopback, which other hosts cannot use —
- * this host's first non-loopback address, with the port the API listens on.
+ * address the upload arrived on, or — for an upload over loopback to an API that also listens on
+ * other addresses — this host's first non-loopback address, with the port the upload came in on.
  */
 import { networkInterfaces } from 'node:os';
 import { isLoopbackAddress } from '../config.ts';
@@ -15,11 +15,15 @@ function firstExternalAddress(): string | undefined {
   return (external.find((a) => a.family === 'IPv4') ?? external[0])?.address;
 }
 
-/** advertiseUrl: LBC_ADVERTISE_URL; localAddress/localPort: the socket the upload came in on. */
-export function packageOrigin(advertiseUrl: string | undefined, localAddress: string | undefined, localPort: number | undefined): string | undefined {
+/**
+ * advertiseUrl: LBC_ADVERTISE_URL; localAddress/localPort: the socket the upload came in on;
+ * listenAddress: what the API listens on (an API on loopback only is reached on loopback).
+ */
+export function packageOrigin(advertiseUrl: string | undefined, localAddress: string | undefined, localPort: number | undefined, listenAddress?: string): string | undefined {
   if (advertiseUrl) return advertiseUrl.replace(/\/+$/, '');
   if (!localAddress || !localPort) return undefined;
   const local = localAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-  const address = isLoopbackAddress(local) ? firstExternalAddress() : local;
+  const loopbackOnly = listenAddress !== undefined && isLoopbackAddress(listenAddress);
+  const address = isLoopbackAddress(local) && !loopbackOnly ? firstExternalAddress() : local;
   return address ? `http://${hostPart(address)}:${localPort}` : undefined;
 }
