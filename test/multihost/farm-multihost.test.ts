@@ -15,7 +15,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type IngestStatus, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, PACKAGE_TOKEN_HEADER, fetchedPackagesDir, liveWorkers, packageFetchPath, packagePath, packageToken, type IngestJobData } from '@lbc/core';
+import { COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, PACKAGE_TOKEN_HEADER, fetchedPackagesDir, ingestJobId, liveWorkers, packageFetchPath, packagePath, packageToken, type IngestJobData } from '@lbc/core';
 import { COMPILES_COUNTER } from '@lbc/worker';
 import { NetnsLab, type NetnsLink } from '../support/netns.ts';
 import { DockerProxy } from '../support/docker-proxy.ts';
@@ -251,6 +251,25 @@ describe('the farm across hosts (network namespaces)', () => {
     expect(gone.status).toBe(404);
     expect(((await gone.json()) as ErrorBody).error.code).toBe('LBC_ERR_INGEST_PACKAGE_NOT_FOUND');
   }, 180_000);
+
+  it('the API node holding a package unreachable: the ingestion fails, after its retry, with LBC_ERR_INGEST_PACKAGE_UNAVAILABLE naming it', async () => {
+    const sha = createHash('sha256').update(`gone ${Date.now()}`).digest('hex');
+    const origin = `http://${links.a2.peerAddress}:9`; // node 2's host, where nothing listens
+    const ingestQueue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: redis });
+    try {
+      await ingestQueue.add('gone.btf', { packageSha256: sha, origin, fileName: 'gone.btf', size: 4096, hints: {}, maxUnpackedBytes: 1 << 30 }, { jobId: ingestJobId(sha), attempts: 2, backoff: { type: 'fixed', delay: 200 } });
+      let status: IngestStatus | undefined;
+      for (let i = 0; i < 300 && status?.state !== 'failed'; i++) {
+        await sleep(100);
+        status = (await (await fetch(`${api1}/v1/kernels/ingest/${ingestJobId(sha)}`)).json()) as IngestStatus;
+      }
+      expect(status?.error, JSON.stringify(status)).toMatchObject({ code: 'LBC_ERR_INGEST_PACKAGE_UNAVAILABLE' });
+      expect(status!.error!.message).toContain(`the API node holding it (${origin}${packageFetchPath(sha)}) did not answer`);
+      expect((await ingestQueue.getJob(ingestJobId(sha)))?.attemptsMade).toBe(2);
+    } finally {
+      await ingestQueue.close();
+    }
+  });
 
   it("a worker's link cut mid-compile: the job finishes on the other worker and the waiting request gets its object", async () => {
     const source = slowProgram(`cut ${Date.now()}`, 30);
