@@ -30,7 +30,7 @@ const worker = await startWorker({
   compileTimeoutMs: intEnv('LBC_COMPILE_TIMEOUT_MS'),
   redisLog,
 });
-// Kernel package ingestion, one at a time; needs the API's LBC_DATA_DIR (shared storage) for the packages.
+// Kernel package ingestion, one at a time; packages come from this LBC_DATA_DIR or, on another host, from the API node that received them.
 const ingestWorker = await startIngestWorker({ redisUrl, dataDir: resolve(process.env.LBC_DATA_DIR || './.data'), image: process.env.LBC_IMAGE || undefined, redisLog });
 process.stdout.write(`lbc worker ${process.pid} ready (${worker.toolchain})\n`);
 
