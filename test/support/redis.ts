@@ -3,13 +3,37 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForRedisServer } from '@lbc/core';
+import { Redis } from 'ioredis';
+import { createBlockingRedis, fallbackLogger, RedisConnectionLog, waitForRedisServer } from '@lbc/core';
 
 export interface PrivateRedis {
   url: string;
   port: number;
   process: ChildProcess;
+  /**
+   * A client of this server for the test's own reads and writes (no command bound, as BullMQ
+   * wants), logging an outage once like the services' connections. stop() disconnects it first.
+   */
+  connect(): Redis;
+  /** Disconnects the clients connect() handed out, then stops the server. */
   stop(): Promise<void>;
+}
+
+/** connect() and the disconnect-before-stop half of stop(), for every kind of test Redis. */
+export function testClients(url: string): { connect(): Redis; closeAll(): void } {
+  const clients: Redis[] = [];
+  const connLog = new RedisConnectionLog(fallbackLogger('test-redis'), url);
+  return {
+    connect() {
+      const client = createBlockingRedis(url, connLog);
+      clients.push(client);
+      return client;
+    },
+    closeAll() {
+      connLog.close();
+      for (const client of clients.splice(0)) client.disconnect();
+    },
+  };
 }
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
@@ -22,11 +46,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   );
   const url = `redis://127.0.0.1:${port}`;
   await waitForRedisServer(url, { timeoutMs: 5_000, exited: () => (child.exitCode !== null ? `exited with ${child.exitCode}` : undefined) });
+  const clients = testClients(url);
   return {
     url,
     port,
     process: child,
+    connect: clients.connect,
     async stop() {
+      clients.closeAll();
       if (child.exitCode === null) {
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));

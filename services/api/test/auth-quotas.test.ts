@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { Worker } from 'bullmq';
 import type { ErrorBody } from '@lbc/contract';
 import { COMPILE_QUEUE, type CompileJobResult } from '@lbc/core';
@@ -82,7 +81,8 @@ describe('per-tenant bound on queued compiles', () => {
 
     // A worker finishes the queued jobs (a stand-in that answers a compile error for each).
     const worker = new Worker<unknown, CompileJobResult>(COMPILE_QUEUE, async () => ({ ok: false, code: 'LBC_ERR_COMPILE', diagnostics: 'q.bpf.c:1:1: error: stand-in' }), {
-      connection: new Redis(h.redis.url, { maxRetriesPerRequest: null }),
+      // Disconnected by h.redis.stop() before the server goes (worker.close() leaves it open).
+      connection: h.redis.connect(),
     });
     try {
       await expect.poll(async () => h.producer.queue.getCompletedCount(), { timeout: 10_000 }).toBe(3);

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { isLbcError } from '@lbc/contract';
 import { COMPILE_QUEUE, TokenStore, openDatabase } from '@lbc/core';
@@ -144,7 +143,8 @@ describe('dashboard (headless Chromium, real service, tokens required)', () => {
     expect(res.headers.get('x-request-id')).toBe(requestId);
     const { cacheKey } = (await res.json()) as { cacheKey: string };
 
-    const queue = new Queue(COMPILE_QUEUE, { connection: new Redis(redis.url, { maxRetriesPerRequest: null }) });
+    // A client of the test Redis: stop() disconnects it before the server goes (queue.close() leaves it open).
+    const queue = new Queue(COMPILE_QUEUE, { connection: redis.connect() });
     try {
       const job = await queue.getJob(`compile-${cacheKey}`);
       expect(job?.data).toMatchObject({ requestId, tenant: 'alice' });

@@ -20,7 +20,7 @@ export function isRedisUnreachable(err: unknown): boolean {
 
 /** The logger of a component that was given none: warnings and worse, on stderr like pino's default. */
 export function fallbackLogger(name: string): Logger {
-  return pino({ name, level: process.env.LBC_LOG_LEVEL || 'warn' }, pino.destination(2));
+  return pino({ name, level: process.env.LBC_LOG_LEVEL || 'warn' }, pino.destination({ dest: 2, sync: true }));
 }
 
 export class RedisConnectionLog {

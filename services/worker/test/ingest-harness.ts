@@ -2,7 +2,7 @@
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { IngestStatus } from '@lbc/contract';
 import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, openDatabase, type Db, type IngestHints, type IngestSettings } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
@@ -26,8 +26,7 @@ export interface IngestHarness {
 export async function startIngestHarness(opts: { settings?: Partial<IngestSettings>; worker?: boolean; workerLimits?: IngestWorkerOptions['limits'] } = {}): Promise<IngestHarness> {
   const privateRedis = await startPrivateRedis();
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-ingest-test-'));
-  const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: null });
-  redis.on('error', () => {});
+  const redis = privateRedis.connect();
   const db = openDatabase(dataDir);
   const registry = new KernelRegistry(db, new BlobStore(join(dataDir, 'blobs')), redis);
   const service = new IngestService({ dataDir, db, registry, redisUrl: privateRedis.url, timeoutMs: 5000, settings: { ...DEFAULT_INGEST_SETTINGS, ...opts.settings } });
@@ -45,8 +44,8 @@ export async function startIngestHarness(opts: { settings?: Partial<IngestSettin
     async close() {
       await worker?.close();
       await service.close();
-      redis.disconnect();
       db.close();
+      // Disconnects `redis` before the server goes.
       await privateRedis.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DEFAULT_IMAGE, putSharedBtf, toolchainIdentity, type CompileJobData } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
@@ -34,7 +34,7 @@ export interface SandboxFixture {
 export async function startSandboxFixture(opts: { warm?: number } = {}): Promise<SandboxFixture> {
   const docker = new Dockerode();
   const privateRedis = await startPrivateRedis();
-  const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: null });
+  const redis = privateRedis.connect();
   await registerHostKernel(redis);
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-worker-test-'));
   const toolchain = await toolchainIdentity(docker, DEFAULT_IMAGE);
@@ -62,7 +62,7 @@ export async function startSandboxFixture(opts: { warm?: number } = {}): Promise
     }),
     async close() {
       await pool.close();
-      redis.disconnect();
+      // Disconnects `redis` before the server goes.
       await privateRedis.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },

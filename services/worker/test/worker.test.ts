@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import Dockerode from 'dockerode';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { jobIdFor, type JobProgress } from '@lbc/contract';
 import { COMPILE_QUEUE, DEFAULT_IMAGE, putSharedBtf, toolchainIdentity, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
@@ -39,10 +39,11 @@ const dataDir = () => {
 
 beforeAll(async () => {
   redisServer = await startPrivateRedis();
-  redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  // Clients of the test Redis, disconnected by its stop() (closing the queue leaves them open).
+  redis = redisServer.connect();
   await registerHostKernel(redis);
-  queue = new Queue(COMPILE_QUEUE, { connection: new Redis(redisServer.url, { maxRetriesPerRequest: null }) });
-  events = new QueueEvents(COMPILE_QUEUE, { connection: new Redis(redisServer.url, { maxRetriesPerRequest: null }) });
+  queue = new Queue(COMPILE_QUEUE, { connection: redisServer.connect() });
+  events = new QueueEvents(COMPILE_QUEUE, { connection: redisServer.connect() });
   await events.waitUntilReady();
   toolchain = await toolchainIdentity(docker, DEFAULT_IMAGE);
 });
@@ -50,7 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await events?.close();
   await queue?.close();
-  redis?.disconnect();
   await redisServer?.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });

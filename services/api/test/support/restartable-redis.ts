@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForRedisServer } from '@lbc/core';
-import type { PrivateRedis } from '../../../../test/support/redis.ts';
+import { testClients, type PrivateRedis } from '../../../../test/support/redis.ts';
 
 export interface RestartableRedis extends PrivateRedis {
   kill(): Promise<void>;
@@ -41,15 +41,18 @@ export async function startRestartableRedis(opts: { appendOnly?: boolean } = {})
     }
   };
   await start();
+  const clients = testClients(url);
   const self: RestartableRedis = {
     url,
     port,
     get process() {
       return child;
     },
+    connect: clients.connect,
     kill,
     start,
     async stop() {
+      clients.closeAll();
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
