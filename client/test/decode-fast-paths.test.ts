@@ -8,6 +8,8 @@ import { parseBtf, type Btf } from '@lbc/btf';
 import { ElfFile } from '../src/elf/index.ts';
 import { codecFor } from '../src/values/index.ts';
 import { asciiFromCharCodes, decodeCString, JS_STRING_MAX } from '../src/values/c-string.ts';
+import { bitSpan, readBits } from '../src/values/bitfield.ts';
+import { scalarSource } from '../src/values/scalar-source.ts';
 import { compileBpf } from './fixtures/maps-build.ts';
 
 /** What char[N] decoded to before the fast path, and what it must still decode to. */
@@ -280,5 +282,61 @@ describe('where the decoder reads', () => {
     for (const v of [one, two, one, two.subarray(0, size), one]) expect(codec.decode(v)).toEqual(plain(v));
     const bigger = Buffer.concat([Buffer.alloc(5), two]);
     expect(codec.decode(bigger, 5)).toEqual(plain(two));
+  });
+});
+
+describe('bitfields of up to 32 bits in up to 4 bytes, read as numbers', () => {
+  it('agree with bitfield.ts readBits for every offset and width, signed or not, either byte order', () => {
+    const b = Buffer.alloc(12);
+    let seed = 7;
+    for (let i = 0; i < b.length; i++) b[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    let checked = 0;
+    for (const le of [true, false]) {
+      const source = scalarSource(le);
+      for (let bitOffset = 0; bitOffset < 40; bitOffset++) {
+        for (let bits = 1; bits <= 32; bits++) {
+          const span = bitSpan(bitOffset, bits, le);
+          for (const signed of [false, true]) {
+            const expr = source.bits(span, signed);
+            if (span.bytes > 4) {
+              expect(expr).toBeUndefined();
+              continue;
+            }
+            const read = new Function('b', 'o', `return ${expr};`) as (b: Buffer, o: number) => number;
+            for (const pattern of [b, Buffer.alloc(12, 0xff), Buffer.alloc(12, 0), Buffer.from([0x80, 1, 0x7f, 0xfe, 0x55, 0xaa, 0x01, 0x80, 0xc3, 0x3c, 0x81, 0x18])]) {
+              expect(read(pattern, 1)).toBe(Number(readBits(pattern, 1, span, signed, le)));
+            }
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(2000);
+  });
+
+  it('decode a packed clang-16 struct, fields straddling bytes and a 5-byte span, in both byte orders', () => {
+    const source = `
+typedef unsigned char u8;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+struct __attribute__((packed)) flags {
+	u8 lead : 3;
+	u32 five_bytes : 32;
+	u32 a : 1, b : 7, c : 9;
+	int neg : 13;
+	u32 full : 32;
+	u64 wide : 40;
+	u8 tail;
+};
+struct flags sample;
+`;
+    for (const bigEndian of [false, true]) {
+      const btf = parseBtf(new ElfFile(compileBpf(bigEndian ? 'decode-flags-be' : 'decode-flags', source, { bigEndian })).sectionData('.BTF')!);
+      const codec = codecFor(btf, btf.lookupCType('struct flags')!, { littleEndian: !bigEndian });
+      const value = { lead: 5, five_bytes: 0xdeadbeef, a: 1, b: 0x55, c: 0x1a5, neg: -1234, full: 0x80000001, wide: 0xabcdef1234n, tail: 0x99 };
+      const bytes = codec.encode(value);
+      expect(codec.decode(bytes)).toEqual(value);
+      expect(codec.decode(codec.encode({ ...value, neg: 4095, b: 0, full: 0 }))).toEqual({ ...value, neg: 4095, b: 0, full: 0 });
+    }
   });
 });

@@ -129,7 +129,7 @@ class DecoderGen {
     const size = t.kind === 'int' || t.kind === 'enum' ? t.size : 4;
     const signed = (t.kind === 'int' || t.kind === 'enum') && t.signed;
     const span = bitSpan(bitOffset, bits, this.le);
-    const read = `h.bits(b, o, ${this.konst(span)}, ${signed}, ${this.le}, ${size >= 8})`;
+    const read = (size < 8 && this.read.bits(span, signed)) || `h.bits(b, o, ${this.konst(span)}, ${signed}, ${this.le}, ${size >= 8})`;
     if (t.kind === 'enum') return `h.enumName(${this.konst(enumNames(t))}, ${read})`;
     if (t.kind === 'int' && t.bool) return `(${read} != 0)`;
     return read;

@@ -11,12 +11,19 @@
  * reads then rely on: byte reads past the end would give NaN rather than throw, and `d` spans
  * the whole ArrayBuffer, not just `b`.
  */
+import type { BitSpan } from './bitfield.ts';
 
 export interface ScalarSource {
   /** Bytes read by index from `b`: 1-, 2- and 4-byte integers (numbers). */
   int(size: 1 | 2 | 4, signed: boolean, off: number): string;
   /** Read through the DataView `d`: 8-byte integers (bigints) and floats. */
   viaView(kind: 'int64' | 'uint64' | 'float32' | 'float64', off: number): string;
+  /**
+   * A bitfield lying in at most 4 bytes, as a number: 32-bit integer arithmetic instead of
+   * bitfield.ts's bigint assembly (~10x faster); wider ones, or ones of a 64-bit type (bigints),
+   * stay with readBits.
+   */
+  bits(span: BitSpan, signed: boolean): string | undefined;
 }
 
 export function scalarSource(littleEndian: boolean): ScalarSource {
@@ -38,6 +45,14 @@ export function scalarSource(littleEndian: boolean): ScalarSource {
           return signed ? `(${low3} | ${sig(off, 4, 3)} << 24)` : `((${low3}) + ${sig(off, 4, 3)} * 0x1000000)`;
         }
       }
+    },
+    bits(span, signed) {
+      if (span.bytes > 4) return undefined;
+      const parts = [];
+      for (let i = 0; i < span.bytes; i++) parts.push(i === 0 ? sig(span.byte, span.bytes, 0) : `${sig(span.byte, span.bytes, i)} << ${8 * i}`);
+      const raw = `(${parts.join(' | ')})`;
+      if (signed) return `(${raw} >>> ${span.shift} << ${32 - span.bits} >> ${32 - span.bits})`;
+      return span.bits === 32 ? `(${raw} >>> 0)` : `(${raw} >>> ${span.shift} & ${2 ** span.bits - 1})`;
     },
     viaView(kind, off) {
       const method = { int64: 'getBigInt64', uint64: 'getBigUint64', float32: 'getFloat32', float64: 'getFloat64' }[kind];
