@@ -340,3 +340,25 @@ struct flags sample;
     }
   });
 });
+
+describe('big structs', () => {
+  it('write out only so many array elements, so the decoder stays small enough for V8 to optimise', () => {
+    const fields = Array.from({ length: 20 }, (_, i) => `\tunsigned char a${i}[256];`).join('\n');
+    const btf = parseBtf(new ElfFile(compileBpf('decode-big', `struct big {\n${fields}\n\tunsigned int w[200];\n};\nstruct big sample;\n`)).sectionData('.BTF')!);
+    const codec = codecFor(btf, btf.lookupCType('struct big')!);
+    const b = Buffer.alloc(codec.size);
+    for (let i = 0; i < b.length; i++) b[i] = (i * 13) & 0xff;
+    const got = codec.decode(b) as Record<string, unknown>;
+    const want: Record<string, unknown> = {};
+    for (let i = 0; i < 20; i++) want[`a${i}`] = viaToString(b, 256 * i, 256); // unsigned char[N] is a string
+    want.w = Array.from({ length: 200 }, (_, i) => b.readUInt32LE(5120 + 4 * i));
+    expect(got).toEqual(want);
+
+    const bytesBtf = parseBtf(new ElfFile(compileBpf('decode-big-bytes', `typedef unsigned char u8;\nstruct big {\n${fields.replaceAll('unsigned char', 'u8')}\n};\nstruct big sample;\n`)).sectionData('.BTF')!);
+    const bytesCodec = codecFor(bytesBtf, bytesBtf.lookupCType('struct big')!);
+    const values = bytesCodec.decode(b) as Record<string, number[]>;
+    for (let i = 0; i < 20; i++) expect(values[`a${i}`]).toEqual(Array.from(b.subarray(256 * i, 256 * (i + 1))));
+    // 5120 elements written out would make a ~70 kB function that V8 never optimises (~20x slower).
+    expect(bytesCodec.decode.toString().length).toBeLessThan(20_000);
+  });
+});
