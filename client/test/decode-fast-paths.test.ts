@@ -3,6 +3,8 @@
  * bytes equals Buffer.toString('utf8') up to the first NUL, and arrays written out as literals or
  * filled in a loop hold the same numbers as reading element by element.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseBtf, type Btf } from '@lbc/btf';
 import { ElfFile } from '../src/elf/index.ts';
@@ -360,5 +362,28 @@ describe('big structs', () => {
     for (let i = 0; i < 20; i++) expect(values[`a${i}`]).toEqual(Array.from(b.subarray(256 * i, 256 * (i + 1))));
     // 5120 elements written out would make a ~70 kB function that V8 never optimises (~20x slower).
     expect(bytesCodec.decode.toString().length).toBeLessThan(20_000);
+  });
+});
+
+describe('the DataView a decoder keeps for 64-bit fields', () => {
+  it('does not keep the buffer it last decoded alive past the current task', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const btf = parseBtf(new ElfFile(compileBpf('decode-stamp', 'struct stamp { unsigned long long ts; unsigned int pid; };\nstruct stamp sample;\n')).sectionData('.BTF')!);
+    const codec = codecFor(btf, btf.lookupCType('struct stamp')!);
+    const decodeOnce = (): WeakRef<ArrayBuffer> => {
+      const storage = new ArrayBuffer(1 << 20);
+      const b = Buffer.from(storage, 8, 16);
+      b.writeBigUInt64LE(1234567890123n, 0);
+      expect(codec.decode(b)).toEqual({ ts: 1234567890123n, pid: 0 });
+      expect(codec.decode(Buffer.from(storage, 0, 24), 8)).toEqual({ ts: 1234567890123n, pid: 0 }); // same storage, view reused
+      return new WeakRef(storage);
+    };
+    const storage = decodeOnce();
+    for (let i = 0; i < 5 && storage.deref() !== undefined; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(storage.deref()).toBeUndefined();
   });
 });

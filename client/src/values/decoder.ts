@@ -54,12 +54,14 @@ export function compileDecoder(btf: Btf, typeId: number, littleEndian: boolean):
   const body = g.expr(typeId, 0);
   const size = btf.sizeof(typeId);
   const check = `if (!(o >= 0 && o + ${size} <= b.length)) h.outside(b, o, ${size}, ${g.konst(btf.describe(typeId))});`;
-  // One DataView per ArrayBuffer, kept while records keep coming from the same storage (the
-  // batch arena or ring a stream reuses): it holds on to the last buffer decoded, no more.
+  // One DataView per ArrayBuffer while records come from the same storage (a batch decodes from
+  // one arena or ring), made anew for another. It is let go once the current task is done, so
+  // the decoder never keeps a closed ring's mapping or a freed arena alive.
   const view = g.viewReads > 0 ? 'const d = b.buffer === lastBuffer ? lastView : viewOf(b.buffer), p = b.byteOffset + o; ' : '';
   const src = [
     'let lastBuffer = null, lastView = null;',
-    'function viewOf(buffer) { lastView = new DataView(buffer); lastBuffer = buffer; return lastView; }',
+    'function forget() { lastBuffer = null; lastView = null; }',
+    'function viewOf(buffer) { if (lastBuffer === null) queueMicrotask(forget); lastView = new DataView(buffer); lastBuffer = buffer; return lastView; }',
     ...g.fns,
     `return function decode(b, o = 0) { ${check} ${view}return ${body}; };`,
   ].join('\n');
