@@ -120,12 +120,41 @@ describe('sandbox compile', () => {
 
   it('a warm spare that died (engine hiccup, kill) is replaced, not used', async () => {
     await compile('hello', TRACE_PROGRAM);
-    await new Promise((r) => setTimeout(r, 1000));
-    const spares = await fx.docker.listContainers({ filters: { label: [`lbc.owner.pid=${process.pid}`, 'lbc.role=compile'], status: ['running'] } });
+    // The spare started after that compile is running within a second on a quiet machine; a loaded
+    // one may take longer.
+    const running = () => fx.docker.listContainers({ filters: { label: [`lbc.owner.pid=${process.pid}`, 'lbc.role=compile'], status: ['running'] } });
+    let spares = await running();
+    for (const deadline = Date.now() + 30_000; spares.length === 0 && Date.now() < deadline; spares = await running()) await new Promise((r) => setTimeout(r, 100));
     expect(spares.length).toBeGreaterThan(0);
+    // The engine answers the kill before the spare's attach stream has ended (at once when idle,
+    // later under load): the pool must not take the spare for alive meanwhile.
     for (const spare of spares) await fx.docker.getContainer(spare.Id).kill();
     const result = await compile('hello', TRACE_PROGRAM);
     expect(result.ok).toBe(true);
+  });
+
+  it('a compile whose container is killed from outside is a sandbox fault to retry, not the program hitting a limit', async () => {
+    const set = await fx.kernelSets.ensure(fx.job('x', '').btfSha256);
+    // Without the precompiled header (a flag it was not built with) clang parses all of vmlinux.h: long enough to be killed mid-way.
+    const job = fx.job('slow', '#include "vmlinux.h"\nint x;\n', { cflags: ['-D__weak=__attribute__((weak))'] });
+    let launched!: () => void;
+    const clangRuns = new Promise<void>((r) => (launched = r));
+    const started = Date.now();
+    const compiling = compileProgram({ pool: fx.pool, timeoutMs: 60_000, onClangRun: () => launched() }, job, set);
+    compiling.catch(() => {});
+    await clangRuns;
+    await new Promise((r) => setTimeout(r, 150));
+    const mine = await fx.docker.listContainers({ filters: { label: [`lbc.owner.pid=${process.pid}`, 'lbc.role=compile'], status: ['running'] } });
+    for (const c of mine) await fx.docker.getContainer(c.Id).kill();
+    const err = await compiling.then(
+      (result) => new Error(`expected a throw, got ${JSON.stringify(result).slice(0, 300)}`),
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'LBC_ERR_SANDBOX' });
+    expect((err as Error).message).toMatch(/killed from outside/);
+    expect(Date.now() - started).toBeLessThan(DEFAULT_SANDBOX_LIMITS.cpuSeconds * 1000);
+    // And the pool serves the next compile from a live container.
+    expect((await compile('hello', TRACE_PROGRAM)).ok).toBe(true);
   });
 
   it('a precompiled header clang rejects falls back to the plain vmlinux.h', async () => {

@@ -52,7 +52,11 @@ function validate(data: CompileJobData): Failure | undefined {
 function limitFailure(run: RunOutcome, timeoutMs: number): Failure | undefined {
   if (run.timedOut) return failure('LBC_ERR_COMPILE_LIMIT', `the compile ran longer than ${Math.round(timeoutMs / 1000)} s and was stopped`);
   if (run.oomKilled) return failure('LBC_ERR_COMPILE_LIMIT', 'the compile ran out of memory and was stopped');
-  if (run.exitCode === 137) return failure('LBC_ERR_COMPILE_LIMIT', 'the compile exceeded its CPU time and was stopped');
+  if (run.cpuLimited) return failure('LBC_ERR_COMPILE_LIMIT', 'the compile exceeded its CPU time and was stopped');
+  // Not the program's fault, and not to be remembered as its result: thrown, so the job runs again.
+  if (run.killedOutside) {
+    throw new LbcError('LBC_ERR_SANDBOX', `the compile container was killed from outside after ${Math.round(run.ms)} ms (not by its time, memory or CPU limit: the engine restarted, or another process removed it)`);
+  }
   if (/File too large|file size limit/i.test(run.stderr)) return failure('LBC_ERR_COMPILE_LIMIT', 'the object exceeded the size limit');
   return undefined;
 }

@@ -96,6 +96,8 @@ export class KernelSetStore {
       await fs.writeFile(join(tmp, 'vmlinux.btf'), btf, { mode: 0o644 });
 
       const dump = await this.runInSandbox(tmp, `bpftool btf dump file ${SANDBOX_KERNEL}/vmlinux.btf format c > ${SANDBOX_KERNEL}/${KERNEL_HEADER}`);
+      // Killed by the engine or another process: the BTF is not to blame, and the job runs again.
+      if (dump.killedOutside) throw new LbcError('LBC_ERR_SANDBOX', `the vmlinux.h dump of BTF ${btfSha256} was killed from outside after ${Math.round(dump.ms)} ms`, { btfSha256 });
       if (dump.exitCode !== 0) {
         throw new LbcError('LBC_ERR_BTF_INVALID', `bpftool could not dump BTF ${btfSha256}: ${dump.stderr.slice(0, 500)}`, { btfSha256 });
       }

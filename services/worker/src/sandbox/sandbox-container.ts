@@ -22,6 +22,13 @@ export interface RunOutcome extends RunOutput {
   /** Killed by the wall-clock timeout. */
   timedOut: boolean;
   oomKilled: boolean;
+  /** SIGKILLed once its CPU time reached the limit (RLIMIT_CPU, hard = soft). */
+  cpuLimited: boolean;
+  /**
+   * SIGKILLed by something else — the engine restarting, another process removing the container —
+   * sooner than the CPU limit could have: not the program's doing.
+   */
+  killedOutside: boolean;
 }
 
 export interface RunHandle {
@@ -42,6 +49,13 @@ const OUTPUT_CAP = 256 * 1024;
 const ENGINE_CALL_MS = 30_000;
 /** How long after the output ended a wait may take before the exit status is read another way. */
 const WAIT_GRACE_MS = 3000;
+/**
+ * The engine records an OOM kill from an event of its own, which can come after the exit it
+ * reports: a SIGKILLed process's container is inspected again for this long before the kill is
+ * taken for something other than the memory limit.
+ */
+const OOM_FLAG_WAIT_MS = 1000;
+const SIGKILLED = 137;
 
 function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -86,6 +100,7 @@ export class SandboxContainer {
     private readonly stream: Duplex,
     private readonly stdout: CappedText,
     private readonly stderr: CappedText,
+    private readonly cpuSeconds: number,
   ) {
     const onEnd = () => {
       this.ended = true;
@@ -97,6 +112,17 @@ export class SandboxContainer {
   /** False once the container's process is gone (engine restart, killed): a spare that can no longer serve. */
   get alive(): boolean {
     return !this.ended && !this.used;
+  }
+
+  /**
+   * `alive`, confirmed by the engine. A container killed a moment ago may not have closed its
+   * attach stream yet (the engine answers the kill first, and under load the stream's end can
+   * come well after), so `alive` alone can hand out a dead spare.
+   */
+  async running(): Promise<boolean> {
+    if (!this.alive) return false;
+    const info = await withDeadline(this.container.inspect(), ENGINE_CALL_MS, 'inspect').catch(() => undefined);
+    return Boolean(info?.State?.Running) && this.alive;
   }
 
   static async start(docker: Dockerode, spec: SandboxSpec): Promise<SandboxContainer> {
@@ -111,7 +137,7 @@ export class SandboxContainer {
       docker.modem.demuxStream(stream, stdout.sink, stderr.sink);
       stream.on('error', () => {});
       await withDeadline(container.start(), ENGINE_CALL_MS, 'start');
-      return new SandboxContainer(container, stream, stdout, stderr);
+      return new SandboxContainer(container, stream, stdout, stderr, spec.limits.cpuSeconds);
     } catch (err) {
       if (container) await container.remove({ force: true }).catch(() => {});
       throw sandboxError('starting a sandbox container', err);
@@ -179,18 +205,28 @@ export class SandboxContainer {
       // The last output bytes may arrive just after the exit status.
       await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 200))]);
       await new Promise((r) => setImmediate(r));
-      let oomKilled = false;
-      if (exitCode === 137 && !timedOut) {
-        const info = await this.container.inspect().catch(() => undefined);
-        oomKilled = Boolean(info?.State?.OOMKilled);
-      }
-      return { ...collect(), ms, exitCode, timedOut, oomKilled };
+      const oomKilled = exitCode === SIGKILLED && !timedOut && (await this.oomKilled());
+      // With at most one CPU, reaching the CPU limit takes at least that long on the wall clock
+      // (less the second clang may spend starting before its input arrives).
+      const sigkilled = exitCode === SIGKILLED && !timedOut && !oomKilled;
+      const cpuLimited = sigkilled && ms >= (this.cpuSeconds - 1) * 1000;
+      return { ...collect(), ms, exitCode, timedOut, oomKilled, cpuLimited, killedOutside: sigkilled && !cpuLimited };
     })();
     exit.catch(() => {});
     this.stream.end(input);
     // Demuxed chunks reach the collectors a tick after the stream ends.
     const output = streamEnded.then(() => new Promise<RunOutput>((r) => setImmediate(() => r(collect()))));
     return { output, exit };
+  }
+
+  private async oomKilled(): Promise<boolean> {
+    const deadline = performance.now() + OOM_FLAG_WAIT_MS;
+    for (;;) {
+      const info = await withDeadline(this.container.inspect(), ENGINE_CALL_MS, 'inspect').catch(() => undefined);
+      if (info?.State?.OOMKilled) return true;
+      if (performance.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   private async exitCodeNow(): Promise<number> {

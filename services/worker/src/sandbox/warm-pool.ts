@@ -110,7 +110,7 @@ export class WarmPool {
     if (warm) {
       try {
         slot = await warm;
-        if (!slot.container.alive) {
+        if (!(await slot.container.running())) {
           void slot.release();
           slot = undefined;
         }
