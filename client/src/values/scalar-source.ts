@@ -6,8 +6,8 @@
  * Why not Buffer's own readers: in a decoder of more than a few fields V8 stops inlining
  * b.readUInt32LE (a 32 × u32 struct: ~500 ns as calls, ~130 ns as byte arithmetic), and
  * b.readBigUInt64LE builds each bigint from two halves with three bigint operations where
- * DataView.getBigUint64 makes it at once (~45 vs ~13 ns a field; node 20, bench notes in
- * bench/decode.ts). The decoder checks once that the whole value lies inside `b`, which these
+ * DataView.getBigUint64 makes it at once (~45 vs ~13 ns a field; node 20 micro benchmarks, and
+ * bench/decode.ts's exec_event shows it on a whole record). The decoder checks once that the whole value lies inside `b`, which these
  * reads then rely on: byte reads past the end would give NaN rather than throw, and `d` spans
  * the whole ArrayBuffer, not just `b`.
  */
