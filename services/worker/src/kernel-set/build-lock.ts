@@ -5,20 +5,20 @@
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processAlive } from '../owner-alive.ts';
+import { ownerGone, pidNamespace } from '../owner-alive.ts';
 
 async function staleLock(path: string): Promise<boolean> {
   const text = await fs.readFile(path, 'utf8').catch(() => '');
-  const [host, pid] = text.split(' ');
+  const [host, pid, namespace] = text.split(' ');
   if (!host || !pid) return false;
-  return host === hostname() && !processAlive(Number(pid));
+  return host === hostname() && ownerGone(Number(pid), namespace);
 }
 
 export async function withBuildLock<T>(path: string, work: () => Promise<T>, waitMs = 600_000): Promise<T> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      await fs.writeFile(path, `${hostname()} ${process.pid}`, { flag: 'wx' });
+      await fs.writeFile(path, `${hostname()} ${process.pid} ${pidNamespace()}`, { flag: 'wx' });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

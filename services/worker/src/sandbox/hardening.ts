@@ -24,6 +24,8 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
 export const LABEL_ROLE = 'lbc.role';
 export const LABEL_HOST = 'lbc.owner.host';
 export const LABEL_PID = 'lbc.owner.pid';
+/** The owner's pid namespace: its pid can be judged only from the same one (owner-alive.ts). */
+export const LABEL_PIDNS = 'lbc.owner.pidns';
 export const LABEL_JOB_DIR = 'lbc.jobdir';
 
 export interface Mount {

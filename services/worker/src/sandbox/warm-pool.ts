@@ -8,7 +8,8 @@ import type Dockerode from 'dockerode';
 import { LBC_HEADER_DIR } from '@lbc/core';
 import { SandboxContainer } from './sandbox-container.ts';
 import { createJobDir, removeJobDir, type JobDir } from './job-dir.ts';
-import { LABEL_HOST, LABEL_JOB_DIR, LABEL_PID, LABEL_ROLE, type SandboxLimits } from './hardening.ts';
+import { LABEL_HOST, LABEL_JOB_DIR, LABEL_PID, LABEL_PIDNS, LABEL_ROLE, type SandboxLimits } from './hardening.ts';
+import { pidNamespace } from '../owner-alive.ts';
 import { hostname } from 'node:os';
 
 /** Where things are inside every compile container. */
@@ -36,7 +37,7 @@ export interface WarmPoolOptions {
 }
 
 export function ownerLabels(role: string, jobDir?: string): Record<string, string> {
-  return { [LABEL_ROLE]: role, [LABEL_HOST]: hostname(), [LABEL_PID]: String(process.pid), ...(jobDir ? { [LABEL_JOB_DIR]: jobDir } : {}) };
+  return { [LABEL_ROLE]: role, [LABEL_HOST]: hostname(), [LABEL_PID]: String(process.pid), [LABEL_PIDNS]: pidNamespace(), ...(jobDir ? { [LABEL_JOB_DIR]: jobDir } : {}) };
 }
 
 export class WarmPool {
