@@ -119,10 +119,13 @@ describe('sandbox compile', () => {
   });
 
   it('a warm spare that died (engine hiccup, kill) is replaced, not used', async () => {
-    await compile('hello', TRACE_PROGRAM);
-    // The spare started after that compile is running within a second on a quiet machine; a loaded
-    // one may take longer.
+    const set = await fx.kernelSets.ensure(fx.job('x', '').btfSha256);
+    // Taking a slot starts a spare behind it; once the slot is released (its container removed),
+    // the spare is the only compile container of this process.
+    const slot = await fx.pool.acquire(set.dir);
+    await slot.release();
     const running = () => fx.docker.listContainers({ filters: { label: [`lbc.owner.pid=${process.pid}`, 'lbc.role=compile'], status: ['running'] } });
+    // Running within a second on a quiet machine; a loaded one may take longer.
     let spares = await running();
     for (const deadline = Date.now() + 30_000; spares.length === 0 && Date.now() < deadline; spares = await running()) await new Promise((r) => setTimeout(r, 100));
     expect(spares.length).toBeGreaterThan(0);
