@@ -1,9 +1,9 @@
 /**
  * How a process reports trouble with its Redis connections. A Redis that goes away is one warning
- * when the outage begins and one line when it is back, not a line per reconnect attempt; an error
- * that is not about reaching Redis is logged each time. Every connection handed to `watch` keeps an
- * 'error' listener for its whole life, so ioredis never falls back to printing
- * "[ioredis] Unhandled error event" — not while it retries, not while it is being closed.
+ * when the outage begins and one line when it is back, not a line per reconnect attempt; another
+ * error is logged once until Redis is next ready (again, not once per retry). Every connection
+ * handed to `watch` keeps an 'error' listener for its whole life, so ioredis never falls back to
+ * printing "[ioredis] Unhandled error event" — not while it retries, not while it is being closed.
  */
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -29,6 +29,8 @@ export class RedisConnectionLog {
   private attempts = 0;
   private closing = false;
   private waiters: (() => void)[] = [];
+  /** Other errors already logged since Redis was last ready: one that recurs on every reconnect (a wrong password, say) is logged once. */
+  private readonly seen = new Set<string>();
 
   constructor(
     private readonly log: Logger,
@@ -60,7 +62,11 @@ export class RedisConnectionLog {
       // The connections are being closed on purpose: what they report now is the shutdown itself.
       this.log.debug({ redis: this.redis, err: err.message }, 'Redis error while closing');
     } else if (!unreachable) {
-      this.log.error({ redis: this.redis, err }, 'Redis error');
+      if (this.seen.has(err.message)) this.log.debug({ redis: this.redis, err: err.message }, 'Redis error (again)');
+      else {
+        this.seen.add(err.message);
+        this.log.error({ redis: this.redis, err }, 'Redis error');
+      }
     } else if (begins) {
       this.log.warn(
         { redis: this.redis, code: 'LBC_ERR_QUEUE_UNAVAILABLE', err: err.message },
@@ -70,6 +76,7 @@ export class RedisConnectionLog {
   };
 
   private readonly onReady = (): void => {
+    this.seen.clear();
     if (this.downSince === undefined) return;
     const ms = Date.now() - this.downSince;
     this.log[this.closing ? 'debug' : 'warn']({ redis: this.redis, downMs: ms, failedAttempts: this.attempts }, 'Redis reachable again');
