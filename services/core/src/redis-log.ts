@@ -29,7 +29,10 @@ export class RedisConnectionLog {
   private attempts = 0;
   private closing = false;
   private waiters: (() => void)[] = [];
-  /** Other errors already logged since Redis was last ready: one that recurs on every reconnect (a wrong password, say) is logged once. */
+  /**
+   * Other errors logged since Redis was last ready: one that recurs on every reconnect (a wrong
+   * password, say) is logged once.
+   */
   private readonly seen = new Set<string>();
 
   constructor(
