@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelInfo } from '@lbc/contract';
-import { BlobStore, CATALOG_SCHEMA_VERSION, KernelCatalog, KernelRegistry, openDatabase, registerHostKernel, type Db } from '@lbc/core';
+import { BlobStore, CATALOG_SCHEMA_VERSION, KernelCatalog, KernelRegistry, openDatabase, ownerTag, registerHostKernel, type Db } from '@lbc/core';
 import { bpftoolTypes, type BpftoolType } from '../../../test/support/bpftool-btf.ts';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { caught } from './support/caught.ts';
@@ -176,11 +176,14 @@ describe('catalog of the host kernel', () => {
       old: `${sha}.v${CATALOG_SCHEMA_VERSION - 1}.sqlite`,
       current: `${sha}.v${CATALOG_SCHEMA_VERSION}.sqlite`,
       dead: `.${sha}.${deadPid}.0badc0de.tmp`,
-      live: `.${sha}.${process.pid}.0badc0de.tmp`,
+      deadHere: `.${sha}.${ownerTag().replace(/^\d+/, String(deadPid))}.0badc0de.tmp`,
+      live: `.${sha}.${ownerTag()}.0badc0de.tmp`,
+      // A build in another pid namespace (a container sharing the directory): its pid cannot be judged here.
+      elsewhere: `.${sha}.${deadPid}-1.0badc0de.tmp`,
     };
     for (const f of Object.values(files)) writeFileSync(join(sweepDir, f), 'x');
     new KernelCatalog({ db, registry, dir: sweepDir });
-    expect(readdirSync(sweepDir).sort()).toEqual([files.live, files.current].sort());
+    expect(readdirSync(sweepDir).sort()).toEqual([files.live, files.current, files.elsewhere].sort());
   });
 
   it('a kernel whose BTF blob is gone fails with LBC_ERR_CATALOG_FAILED and leaves no file', async () => {

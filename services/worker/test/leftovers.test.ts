@@ -14,7 +14,7 @@ import { DEFAULT_IMAGE } from '@lbc/core';
 import { removeLeftovers } from '../src/sandbox/leftovers.ts';
 import { ownerLabels } from '../src/sandbox/warm-pool.ts';
 import { LABEL_PID, LABEL_PIDNS } from '../src/sandbox/hardening.ts';
-import { pidNamespace } from '../src/owner-alive.ts';
+import { pidNamespace } from '@lbc/core';
 
 const REPO = resolve(import.meta.dirname, '..', '..', '..');
 const docker = new Dockerode();

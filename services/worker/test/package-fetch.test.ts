@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { PACKAGE_TOKEN_HEADER, ensureFarmSecret, fetchedPackagesDir, packageFetchPath, packagePath, packageToken, type IngestJobData } from '@lbc/core';
+import { PACKAGE_TOKEN_HEADER, ensureFarmSecret, fetchedPackagesDir, ownerTag, packageFetchPath, packagePath, packageToken, type IngestJobData } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { caught } from '../../core/test/support/caught.ts';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from '../src/ingest/package-fetch.ts';
@@ -155,12 +155,17 @@ describe('obtainPackage', () => {
   it("removeStaleFetches removes copies of dead workers and keeps a live one's", async () => {
     const dir = fetchedPackagesDir(dataDir);
     const dead = join(dir, `${sha256}-999999999-00000000`);
-    const mine = join(dir, `${sha256}-${process.pid}-00000000`);
-    writeFileSync(dead, 'x');
-    writeFileSync(mine, 'x');
-    expect(await removeStaleFetches(dataDir)).toBe(1);
+    const deadHere = join(dir, `${sha256}-${ownerTag().replace(/^\d+/, '999999999')}-12345678`);
+    const mine = join(dir, `${sha256}-${ownerTag()}-00000000`);
+    // A worker in another pid namespace (a container sharing the data directory): its pid means nothing here.
+    const elsewhere = join(dir, `${sha256}-999999999-1-00000000`);
+    for (const f of [dead, deadHere, mine, elsewhere]) writeFileSync(f, 'x');
+    expect(await removeStaleFetches(dataDir)).toBe(2);
     expect(existsSync(dead)).toBe(false);
+    expect(existsSync(deadHere)).toBe(false);
     expect(existsSync(mine)).toBe(true);
+    expect(existsSync(elsewhere)).toBe(true);
     rmSync(mine);
+    rmSync(elsewhere);
   });
 });

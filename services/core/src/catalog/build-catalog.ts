@@ -9,6 +9,7 @@ import { renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseBtf, type Btf, type BtfType } from '@lbc/btf';
+import { ownerTag } from '../owner-alive.ts';
 import { CDeclarations } from './c-declarations.ts';
 import { CATALOG_SCHEMA, CATALOG_SCHEMA_VERSION } from './catalog-schema.ts';
 import { StructLayouts, isComposite } from './struct-layout.ts';
@@ -32,7 +33,7 @@ export function buildCatalogFile(btfBytes: Buffer, outPath: string, btfSha256: s
   const t0 = performance.now();
   const btf = parseBtf(btfBytes);
   const t1 = performance.now();
-  const temp = join(dirname(outPath), `.${btfSha256}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = join(dirname(outPath), `.${btfSha256}.${ownerTag()}.${randomBytes(4).toString('hex')}.tmp`);
   const db = new Database(temp);
   try {
     // A private temp file renamed when complete: no journal or fsync needed while writing it.

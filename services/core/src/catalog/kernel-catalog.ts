@@ -11,6 +11,7 @@ import { LbcError, type KernelInfo } from '@lbc/contract';
 import type { KernelRegistry } from '../kernels/registry.ts';
 import { rankByNearness } from '../kernels/registry-nearest.ts';
 import type { Db } from '../store/database.ts';
+import { ownerTagGone } from '../owner-alive.ts';
 import type { CatalogBuildStats } from './build-catalog.ts';
 import { CatalogReader } from './catalog-reader.ts';
 import { CATALOG_SCHEMA_VERSION } from './catalog-schema.ts';
@@ -183,16 +184,7 @@ export class KernelCatalog {
 }
 
 const CATALOG_FILE = /^[0-9a-f]{64}\.v(\d+)\.sqlite$/;
-const TEMP_FILE = /^\.[0-9a-f]{64}\.(\d+)\.[0-9a-f]+\.tmp$/;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const TEMP_FILE = /^\.[0-9a-f]{64}\.(\d+(?:-\d+)?)\.[0-9a-f]+\.tmp$/;
 
 /**
  * Catalogs of an older schema are rebuilt on demand, so their files go; so do the temp files of
@@ -201,8 +193,8 @@ function processAlive(pid: number): boolean {
 function sweepCatalogDir(dir: string): void {
   for (const name of readdirSync(dir)) {
     const version = CATALOG_FILE.exec(name)?.[1];
-    const pid = TEMP_FILE.exec(name)?.[1];
-    const stale = (version !== undefined && Number(version) !== CATALOG_SCHEMA_VERSION) || (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid)));
+    const owner = TEMP_FILE.exec(name)?.[1];
+    const stale = (version !== undefined && Number(version) !== CATALOG_SCHEMA_VERSION) || (owner !== undefined && ownerTagGone(owner));
     if (stale) rmSync(join(dir, name), { force: true });
   }
 }

@@ -13,8 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import type { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
-import { PACKAGE_TOKEN_HEADER, fetchedPackagesDir, packageFetchPath, packagePath, packageToken, readFarmSecret, type IngestJobData } from '@lbc/core';
-import { processAlive } from '../owner-alive.ts';
+import { PACKAGE_TOKEN_HEADER, fetchedPackagesDir, ownerTag, ownerTagGone, packageFetchPath, packagePath, packageToken, readFarmSecret, type IngestJobData } from '@lbc/core';
 
 export interface ObtainedPackage {
   path: string;
@@ -56,7 +55,7 @@ export async function obtainPackage(data: IngestJobData, opts: PackageFetchOptio
   const dir = fetchedPackagesDir(opts.dataDir);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   // The pid in the name lets a later start of this worker remove what a killed one left.
-  const dest = join(dir, `${data.packageSha256}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dest = join(dir, `${data.packageSha256}-${ownerTag()}-${randomBytes(4).toString('hex')}`);
   try {
     await download(data, secret, dest, opts);
   } catch (err) {
@@ -122,13 +121,13 @@ async function download(data: IngestJobData, secret: string, dest: string, opts:
   }
 }
 
-/** Copies a killed worker of this host left behind (their pid is gone). */
+/** Copies a killed worker of this host left behind (their owner is gone), and names not ours. */
 export async function removeStaleFetches(dataDir: string): Promise<number> {
   const dir = fetchedPackagesDir(dataDir);
   let removed = 0;
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
-    const pid = Number(/^[0-9a-f]{64}-(\d+)-/.exec(name)?.[1]);
-    if (Number.isInteger(pid) && (pid === process.pid || processAlive(pid))) continue;
+    const owner = /^[0-9a-f]{64}-(\d+(?:-\d+)?)-[0-9a-f]{8}$/.exec(name)?.[1];
+    if (owner !== undefined && !ownerTagGone(owner)) continue;
     await fs.rm(join(dir, name), { force: true });
     removed++;
   }

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ownerGone, pidNamespace } from '../owner-alive.ts';
+import { ownerGone, pidNamespace } from '@lbc/core';
 
 async function staleLock(path: string): Promise<boolean> {
   const text = await fs.readFile(path, 'utf8').catch(() => '');

@@ -8,7 +8,7 @@ import { resolve, sep } from 'node:path';
 import type Dockerode from 'dockerode';
 import { LABEL_HOST, LABEL_JOB_DIR, LABEL_PID, LABEL_PIDNS, LABEL_ROLE } from './hardening.ts';
 import { removeJobDir } from './job-dir.ts';
-import { ownerGone } from '../owner-alive.ts';
+import { ownerGone } from '@lbc/core';
 
 /** Returns how many containers were removed. Job dirs are removed only under `jobsDir`. */
 export async function removeLeftovers(docker: Dockerode, jobsDir: string): Promise<number> {

@@ -5,11 +5,10 @@
  * /k), so the pool keeps spares for the kernel set used last.
  */
 import type Dockerode from 'dockerode';
-import { LBC_HEADER_DIR } from '@lbc/core';
+import { LBC_HEADER_DIR, pidNamespace } from '@lbc/core';
 import { SandboxContainer } from './sandbox-container.ts';
 import { createJobDir, removeJobDir, type JobDir } from './job-dir.ts';
 import { LABEL_HOST, LABEL_JOB_DIR, LABEL_PID, LABEL_PIDNS, LABEL_ROLE, type SandboxLimits } from './hardening.ts';
-import { pidNamespace } from '../owner-alive.ts';
 import { hostname } from 'node:os';
 
 /** Where things are inside every compile container. */

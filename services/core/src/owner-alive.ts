@@ -39,3 +39,15 @@ export function ownerGone(pid: number, namespace: string | undefined): boolean {
   if (namespace !== undefined && namespace !== pidNamespace()) return false;
   return !processAlive(pid);
 }
+
+/** This process as the owner of a file it names: "<pid>-<pid namespace inode>" (see ownerTagGone). */
+export function ownerTag(): string {
+  const inode = /\[(\d+)\]/.exec(pidNamespace())?.[1];
+  return inode ? `${process.pid}-${inode}` : String(process.pid);
+}
+
+/** ownerGone for an ownerTag() read back from a file name ("<pid>" alone: a name from before namespaces). */
+export function ownerTagGone(tag: string): boolean {
+  const [pid, inode] = tag.split('-');
+  return ownerGone(Number(pid), inode === undefined ? undefined : `pid:[${inode}]`);
+}
