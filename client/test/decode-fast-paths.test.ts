@@ -428,3 +428,44 @@ describe('speed, relative to a hand-written reader measured in the same run', ()
     expect(median).toBeLessThan(0.8);
   });
 });
+
+describe('element kinds in literals and loops', () => {
+  it('decodes structs with u64s, bools, enums, pointers and floats as array elements like reading them one by one', () => {
+    const source = `
+enum color { RED = 1, GREEN = 2 };
+struct stamp { unsigned long long ts; unsigned int pid; };
+struct misc {
+	struct stamp two[2];
+	_Bool flags[3];
+	enum color colors[300];
+	void *ptrs[260];
+	float fl[2];
+};
+struct misc sample;
+`;
+    const btf = parseBtf(new ElfFile(compileBpf('decode-misc', source)).sectionData('.BTF')!);
+    const codec = codecFor(btf, btf.lookupCType('struct misc')!);
+    const at = { two: 0, flags: 32, colors: 36, ptrs: 1240, fl: 3320, size: 3328 };
+    expect(codec.size).toBe(at.size);
+    for (const offset of [0, 5]) {
+      const b = Buffer.alloc(offset + at.size);
+      const o = offset;
+      for (let i = 0; i < 2; i++) {
+        b.writeBigUInt64LE(0xfedcba9876543210n + BigInt(i), o + 16 * i);
+        b.writeUInt32LE(7 + i, o + 16 * i + 8);
+      }
+      b[o + at.flags + 1] = 2;
+      for (let i = 0; i < 300; i++) b.writeUInt32LE(i % 4, o + at.colors + 4 * i);
+      for (let i = 0; i < 260; i++) b.writeBigUInt64LE(0xffff888000000000n + BigInt(i * 4096), o + at.ptrs + 8 * i);
+      b.writeFloatLE(0.5, o + at.fl);
+      b.writeFloatLE(-3, o + at.fl + 4);
+      expect(codec.decode(b, offset)).toEqual({
+        two: [0, 1].map((i) => ({ ts: 0xfedcba9876543210n + BigInt(i), pid: 7 + i })),
+        flags: [false, true, false],
+        colors: Array.from({ length: 300 }, (_, i) => [0, 'RED', 'GREEN', 3][i % 4]),
+        ptrs: Array.from({ length: 260 }, (_, i) => 0xffff888000000000n + BigInt(i * 4096)),
+        fl: [0.5, -3],
+      });
+    }
+  });
+});
