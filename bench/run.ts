@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const HELPERS = new Set(['stats.ts', 'run.ts']);
+// Modules the benchmarks import or start themselves, not benchmarks of their own.
+const HELPERS = new Set(['stats.ts', 'run.ts', 'ringbuf-delivery.ts', 'ringbuf-js-consumer.ts']);
 const wanted = process.argv.slice(2);
 const scripts = readdirSync(import.meta.dirname)
   .filter((f) => f.endsWith('.ts') && !HELPERS.has(f))

@@ -388,47 +388,6 @@ describe('the DataView a decoder keeps for 64-bit fields', () => {
   });
 });
 
-describe('speed, relative to a hand-written reader measured in the same run', () => {
-  it('decodes the ring benchmark\'s 64-byte event in well under the time Buffer.toString and a loop take', () => {
-    const btf = parseBtf(new ElfFile(compileBpf('decode-event', 'typedef unsigned int u32;\ntypedef unsigned char u8;\nstruct event { u32 pid; u32 seq; char comm[16]; u8 pad[40]; };\nstruct event sample;\n')).sectionData('.BTF')!);
-    const codec = codecFor(btf, btf.lookupCType('struct event')!);
-    const records = 2048;
-    const b = Buffer.alloc(records * 72);
-    for (let i = 0; i < records; i++) {
-      b.writeUInt32LE(i, i * 72 + 12);
-      b.write('getppid-produce', i * 72 + 16);
-    }
-    const handWritten = (b: Buffer, o: number) => {
-      const pad = new Array<number>(40);
-      for (let j = 0; j < 40; j++) pad[j] = b[o + 24 + j]!;
-      return { pid: b.readUInt32LE(o), seq: b.readUInt32LE(o + 4), comm: viaToString(b, o + 8, 16), pad };
-    };
-    expect(codec.decode(b, 8)).toEqual(handWritten(b, 8));
-    const cpuNs = () => {
-      const { user, system } = process.cpuUsage();
-      return (user + system) * 1e3;
-    };
-    const time = (read: (b: Buffer, o: number) => unknown) => {
-      let sink = 0;
-      const t0 = cpuNs();
-      for (let pass = 0; pass < 40; pass++) for (let i = 0; i < records; i++) sink += (read(b, i * 72 + 8) as { seq: number }).seq;
-      expect(sink).toBe((40 * records * (records - 1)) / 2);
-      return cpuNs() - t0;
-    };
-    const ratios: number[] = [];
-    for (let round = 0; round < 7; round++) {
-      const compiled = time((b, o) => codec.decode(b, o));
-      const plain = time(handWritten);
-      if (round > 0) ratios.push(compiled / plain);
-    }
-    ratios.sort((x, y) => x - y);
-    const median = ratios[ratios.length >> 1]!;
-    console.log(`struct event: compiled decoder / hand-written reader = ${median.toFixed(2)} (CPU time, median of ${ratios.length})`);
-    // Measured 0.35-0.5; the decoder before the fast paths was ~1.0-1.1.
-    expect(median).toBeLessThan(0.8);
-  });
-});
-
 describe('element kinds in literals and loops', () => {
   it('decodes structs with u64s, bools, enums, pointers and floats as array elements like reading them one by one', () => {
     const source = `
