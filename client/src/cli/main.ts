@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
 import { startCli } from './start.ts';
 import { registerCompile } from './compile-command.ts';
 import { registerKernels } from './kernels-command.ts';
@@ -11,6 +12,7 @@ import { registerTrace } from './trace-command.ts';
 
 const program = new Command('lbc')
   .description('lbc: compile eBPF programs on a remote farm and run them here')
+  .version(pkg.version, '-V, --version')
   .showHelpAfterError();
 
 registerCompile(program);
