@@ -20,19 +20,16 @@
  *
  * Run: node --import tsx bench/decode.ts
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseBtf, type Btf } from '@lbc/btf';
 import { ElfFile } from '../client/src/elf/index.ts';
 import { codecFor, type Codec } from '../client/src/values/index.ts';
 import { asciiFromCharCodes, JS_STRING_MAX } from '../client/src/values/c-string.ts';
 import { fixtureBuilder } from '../client/test/native-fixtures.ts';
+import { BENCH_FIXTURES, compileLbcObject } from './fixtures/lbc-object.ts';
 import { median } from './stats.ts';
 
-const FIXTURES = join(import.meta.dirname, 'fixtures');
-const LBC_INCLUDE = resolve(import.meta.dirname, '..', 'services', 'core', 'include');
-const MULTIARCH = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 
 const RECORDS = 4096;
 const HEADER = 8;
@@ -62,14 +59,11 @@ struct exec_event exec_sample;
 function compileBtfs(): { ring: Btf; exec: Btf } {
   const fixtures = fixtureBuilder();
   try {
-    const build = (source: string, name: string) => {
-      const objectFile = join(fixtures.dir, `${name}.o`);
-      execFileSync('clang-16', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${MULTIARCH}`, '-I', fixtures.dir, '-I', LBC_INCLUDE, '-c', source, '-o', objectFile]);
-      return parseBtf(new ElfFile(readFileSync(objectFile)).sectionData('.BTF')!);
-    };
+    const build = (source: string, name: string) =>
+      parseBtf(new ElfFile(readFileSync(compileLbcObject(fixtures, source, name))).sectionData('.BTF')!);
     const execSource = join(fixtures.dir, 'exec-event.bpf.c');
     writeFileSync(execSource, EXEC_EVENT);
-    return { ring: build(join(FIXTURES, 'ringbuf-bench.bpf.c'), 'ringbuf-bench'), exec: build(execSource, 'exec-event') };
+    return { ring: build(join(BENCH_FIXTURES, 'ringbuf-bench.bpf.c'), 'ringbuf-bench'), exec: build(execSource, 'exec-event') };
   } finally {
     fixtures.cleanup();
   }

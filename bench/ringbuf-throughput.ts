@@ -19,16 +19,15 @@
  * both, every path; paths: batch typed arena copied lent)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fixtureBuilder } from '../client/test/native-fixtures.ts';
+import { BENCH_FIXTURES, compileLbcObject } from './fixtures/lbc-object.ts';
 import { PATHS as ALL_PATHS, producedRate, type Delivery, type Path } from './ringbuf-delivery.ts';
 import { median } from './stats.ts';
 
 const MODE = process.argv[2] ?? 'all';
 const PATHS = process.argv.length > 3 ? ALL_PATHS.filter((p) => process.argv.slice(3).includes(p)) : ALL_PATHS;
-const FIXTURES = join(import.meta.dirname, 'fixtures');
-const LBC_INCLUDE = resolve(import.meta.dirname, '..', 'services', 'core', 'include');
-const MULTIARCH = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+const FIXTURES = BENCH_FIXTURES;
 
 // 64 MiB ring / (64-byte record + 8-byte header) = 932067 records: fill it about half way, so the
 // fixed cost of opening and the first wake-up does not dominate the drain time.
@@ -43,8 +42,7 @@ const PACED_RECORDS = 3 * PACED_RATE;
 const fixtures = fixtureBuilder();
 const workload = join(fixtures.dir, 'getppid-producer');
 execFileSync('cc', ['-O2', '-o', workload, join(FIXTURES, 'getppid-producer.c')]);
-const objectFile = join(fixtures.dir, 'ringbuf-bench.bpf.o');
-execFileSync('clang-16', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${MULTIARCH}`, '-I', fixtures.dir, '-I', LBC_INCLUDE, '-c', join(FIXTURES, 'ringbuf-bench.bpf.c'), '-o', objectFile]);
+const objectFile = compileLbcObject(fixtures, join(FIXTURES, 'ringbuf-bench.bpf.c'), 'ringbuf-bench');
 const consumer = join(fixtures.dir, 'ringbuf-consumer');
 execFileSync('cc', ['-O2', '-o', consumer, join(FIXTURES, 'ringbuf-consumer.c'), '-lbpf', '-lelf', '-lz']);
 
