@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import type { Command } from 'commander';
+import { warmUpForSnapshot } from './snapshot-warmup.ts';
 
 declare global {
   /** Where the CLI runs from when it starts from its snapshot (which has no import.meta of its own). */
@@ -18,6 +19,7 @@ export function startCli(program: Command): void {
     void program.parseAsync(process.argv);
     return;
   }
+  warmUpForSnapshot();
   v8.startupSnapshot.setDeserializeMainFunction(() => {
     // `node --snapshot-blob lbc.blob dist/cli.js ARGS`: argv[1] names the build the snapshot belongs to.
     globalThis.__lbcModuleUrl = pathToFileURL(resolve(process.argv[1]!)).href;
