@@ -7,10 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBtf } from '@lbc/btf';
+import { BtfWriter, parseBtf } from '@lbc/btf';
 import { CatalogReader, buildCatalogFile } from '@lbc/core';
 import { MAX_FLAT_MEMBERS } from '../src/catalog/struct-layout.ts';
-import { BtfWriter } from './support/btf-writer.ts';
 
 let dir: string;
 beforeAll(() => {

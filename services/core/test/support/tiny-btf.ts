@@ -1,4 +1,4 @@
-import { btfBlob } from './btf-writer.ts';
+import { btfBlob } from '@lbc/btf';
 
 /** A minimal valid BTF blob (one INT type named `name`), distinct per name: test kernels without a kernel. */
 export function tinyBtf(name = 'int'): Buffer {

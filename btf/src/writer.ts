@@ -1,6 +1,7 @@
 /**
- * Writes raw BTF type by type, for tests that need shapes no compiler emits (hostile nesting,
- * cycles). Little-endian, version 1, the kinds the catalog reads.
+ * Writes raw BTF type by type: for tests that need shapes no compiler emits (hostile nesting,
+ * cycles), and for the client's snapshot warm-up, which needs a BTF without a compiler.
+ * Little-endian, version 1, the kinds the catalog reads.
  */
 const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, TYPEDEF: 8, FUNC: 12, FUNC_PROTO: 13 } as const;
 
