@@ -48,16 +48,17 @@ async function run(file: string, flags: RunFlags): Promise<void> {
   }
   if (lbc.warnings) process.stderr.write(lbc.warnings.endsWith('\n') ? lbc.warnings : `${lbc.warnings}\n`);
 
-  const print = (map: string) => (event: unknown, _raw: Buffer, cpu: number) => {
+  const print = (map: string, cpu: number, event: unknown) => {
     process.stdout.write(`${flags.json ? eventJson(map, cpu, event) : eventLine(map, cpu, event)}\n`);
   };
   const buffers: string[] = [];
   for (const [mapName, map] of Object.entries(lbc.maps) as Array<[string, LbcMap]>) {
     if (map.type === MAP_TYPE.PERF_EVENT_ARRAY) {
-      map.openPerfBuffer(print(mapName), (cpu, count) => process.stderr.write(`lbc: ${mapName} lost ${count} events on cpu ${cpu}\n`));
+      map.openPerfBuffer((event, _raw, cpu) => print(mapName, cpu, event), (cpu, count) => process.stderr.write(`lbc: ${mapName} lost ${count} events on cpu ${cpu}\n`));
       buffers.push(mapName);
     } else if (map.type === MAP_TYPE.RINGBUF) {
-      map.openRingBuffer(print(mapName));
+      // Declaring `event` alone: records are decoded where they lie in the ring, no Buffer each.
+      map.openRingBuffer((event) => print(mapName, -1, event));
       buffers.push(mapName);
     }
   }
