@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createBlockingRedis, fallbackLogger, RedisConnectionLog, waitForRedisServer } from '@lbc/core';
+import { freePort } from './free-port.ts';
 
 export interface PrivateRedis {
   url: string;
@@ -36,16 +37,33 @@ export function testClients(url: string): { connect(): Redis; closeAll(): void }
   };
 }
 
+/** Tries this many free ports: another process may take the one chosen before redis-server binds it. */
+const PORT_ATTEMPTS = 5;
+
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'lbc-redis-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
-    { stdio: 'ignore' },
-  );
+  let port = 0;
+  let child!: ChildProcess;
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
+      { stdio: 'ignore' },
+    );
+    try {
+      await waitForRedisServer(`redis://127.0.0.1:${port}`, { timeoutMs: 5_000, exited: () => (child.exitCode !== null ? `exited with ${child.exitCode}` : undefined) });
+      break;
+    } catch (err) {
+      // A redis-server that exits at once could not bind its port; one that hangs is a real fault.
+      if (child.exitCode === null || attempt === PORT_ATTEMPTS) {
+        child.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
   const url = `redis://127.0.0.1:${port}`;
-  await waitForRedisServer(url, { timeoutMs: 5_000, exited: () => (child.exitCode !== null ? `exited with ${child.exitCode}` : undefined) });
   const clients = testClients(url);
   return {
     url,

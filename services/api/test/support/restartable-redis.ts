@@ -1,26 +1,16 @@
 /** A redis-server the test can kill and start again on the same port, to play an outage. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForRedisServer } from '@lbc/core';
+import { freePort } from '../../../../test/support/free-port.ts';
 import { testClients, type PrivateRedis } from '../../../../test/support/redis.ts';
 
 export interface RestartableRedis extends PrivateRedis {
   kill(): Promise<void>;
   start(): Promise<void>;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /** `appendOnly`: keep an AOF (fsync always), as production Redis for BullMQ does, so a restart loses no job. */
 export async function startRestartableRedis(opts: { appendOnly?: boolean } = {}): Promise<RestartableRedis> {
