@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLbcError, type LbcError } from '@lbc/contract';
+import { caught } from '../../test/support/caught.ts';
 import type { Lbc } from '../src/index.ts';
 import { loadedProgramNames } from './native-fixtures.ts';
 import { useNativeFixtures } from './use-native-fixtures.ts';
@@ -24,16 +24,6 @@ beforeAll(() => {
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 const open = (opts: Parameters<typeof cachedLbc>[4] = {}) => cachedLbc(env.fixtures, cacheDir, 'objsetup', 'object-setup', { load: false, ...opts });
-
-async function caught(fn: () => unknown): Promise<LbcError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (isLbcError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an LbcError');
-}
 
 /** A getppid loop that waits for a line on stdin before its `calls` calls, so its pid is known first. */
 function waitingWorkload(calls: number): ChildProcess {

@@ -12,7 +12,7 @@ import type { KernelInfo } from '@lbc/contract';
 import { BlobStore, CATALOG_SCHEMA_VERSION, KernelCatalog, KernelRegistry, openDatabase, ownerTag, registerHostKernel, type Db } from '@lbc/core';
 import { bpftoolTypes, type BpftoolType } from '../../../test/support/bpftool-btf.ts';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { caught } from './support/caught.ts';
+import { caught } from '../../../test/support/caught.ts';
 
 let redisServer: PrivateRedis;
 let redis: Redis;

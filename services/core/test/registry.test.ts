@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobStore, KernelRegistry, getSharedBtf, hostDistro, openDatabase, registerHostKernel, sha256Of, type Db } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { caught } from './support/caught.ts';
+import { caught } from '../../../test/support/caught.ts';
 import { tinyBtf } from './support/tiny-btf.ts';
 
 let redisServer: PrivateRedis;

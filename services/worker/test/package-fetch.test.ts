@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { PACKAGE_TOKEN_HEADER, ensureFarmSecret, fetchedPackagesDir, ownerTag, packageFetchPath, packagePath, packageToken, type IngestJobData } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { caught } from '../../core/test/support/caught.ts';
+import { caught } from '../../../test/support/caught.ts';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from '../src/ingest/package-fetch.ts';
 
 const bytes = randomBytes(256 * 1024);
