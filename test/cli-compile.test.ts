@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { useServiceFixture } from './support/service-fixture.ts';
 import { runCli } from './support/run-cli.ts';
-import { freePort } from './support/free-port.ts';
+import { freePort } from '@lbc/core';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 

@@ -4,8 +4,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createBlockingRedis, fallbackLogger, RedisConnectionLog, waitForRedisServer } from '@lbc/core';
-import { freePort } from './free-port.ts';
+import { createBlockingRedis, fallbackLogger, freePort, RedisConnectionLog, waitForRedisServer } from '@lbc/core';
 
 export interface PrivateRedis {
   url: string;

@@ -3,6 +3,7 @@ export * from './kernels/btf-store.ts';
 export * from './config.ts';
 export * from './redis.ts';
 export * from './redis-log.ts';
+export * from './free-port.ts';
 export * from './owner-alive.ts';
 export * from './store/database.ts';
 export * from './store/blob-store.ts';

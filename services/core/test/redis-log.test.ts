@@ -9,9 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createBlockingRedis, RedisConnectionLog, waitForRedisServer } from '@lbc/core';
+import { createBlockingRedis, freePort, RedisConnectionLog, waitForRedisServer } from '@lbc/core';
 import { startRestartableRedis, type RestartableRedis } from '../../api/test/support/restartable-redis.ts';
-import { freePort } from '../../../test/support/free-port.ts';
 
 type Line = { level: number; msg: string; [k: string]: unknown };
 

@@ -3,8 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForRedisServer } from '@lbc/core';
-import { freePort } from '../../../../test/support/free-port.ts';
+import { freePort, waitForRedisServer } from '@lbc/core';
 import { testClients, type PrivateRedis } from '../../../../test/support/redis.ts';
 
 export interface RestartableRedis extends PrivateRedis {
