@@ -5,11 +5,13 @@
  * the bytecode of functions that ran; it compiles the others on first call). Nothing it makes
  * outlives it: no machine state is read, and every value goes to the garbage collector.
  */
+import { Command } from 'commander';
 import { BtfWriter, parseBtf } from '@lbc/btf';
 import { cacheKey } from '@lbc/contract';
 import { RecordBatch } from '../maps/record-batch.ts';
 import { codecFor } from '../values/index.ts';
 import { eventJson, eventLine } from './event-format.ts';
+import { cflagsOf, sourceOptions, type SourceFlags } from './source-flags.ts';
 
 /** BTF of `struct event { unsigned int pid; unsigned int seq; char comm[16]; unsigned long long ts; }`. */
 function sampleBtf(): Buffer {
@@ -27,7 +29,28 @@ function sampleBtf(): Buffer {
   return w.build();
 }
 
+/**
+ * A throwaway command line shaped like `lbc run`'s, parsed by a throwaway program: commander's
+ * parse and dispatch are the same functions for every program, and a cold one spent ~2 ms compiling
+ * them. Nothing is printed; the action only hands back what it was given.
+ */
+function parseSampleCommandLine(): { file: string; cflags: string[] } {
+  let seen = { file: '', cflags: [] as string[] };
+  const program = new Command('lbc-warm-up').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  sourceOptions(program.command('run'))
+    .argument('<file>')
+    .option('--json')
+    .option('--cache-dir <dir>')
+    .action((file: string, flags: SourceFlags) => {
+      seen = { file, cflags: cflagsOf(flags) };
+    });
+  program.parse(['run', '--json', '--cache-dir', 'cache', '-D', 'WARM=1', 'warm.bpf.c'], { from: 'user' });
+  return seen;
+}
+
 export function warmUpForSnapshot(): string {
+  const { file, cflags } = parseSampleCommandLine();
+  if (file !== 'warm.bpf.c' || cflags[0] !== '-DWARM=1') throw new Error(`snapshot warm-up: the sample command line parsed as ${file} ${cflags.join(' ')}`);
   const btf = parseBtf(sampleBtf());
   const codec = codecFor(btf, btf.lookupCType('struct event')!);
   // One record in a ring laid out as the kernel lays it: an 8-byte header, then the event.
