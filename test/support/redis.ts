@@ -1,10 +1,10 @@
 /** A private, throwaway redis-server for one test file: real Redis, nothing shared between files. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createBlockingRedis, fallbackLogger, freePort, RedisConnectionLog, waitForRedisServer } from '@lbc/core';
+import { createBlockingRedis, fallbackLogger, RedisConnectionLog, spawnRedisServer } from '@lbc/core';
 
 export interface PrivateRedis {
   url: string;
@@ -36,32 +36,16 @@ export function testClients(url: string): { connect(): Redis; closeAll(): void }
   };
 }
 
-/** Tries this many free ports: another process may take the one chosen before redis-server binds it. */
-const PORT_ATTEMPTS = 5;
-
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'lbc-redis-'));
-  let port = 0;
-  let child!: ChildProcess;
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
-      { stdio: 'ignore' },
-    );
-    try {
-      await waitForRedisServer(`redis://127.0.0.1:${port}`, { timeoutMs: 5_000, exited: () => (child.exitCode !== null ? `exited with ${child.exitCode}` : undefined) });
-      break;
-    } catch (err) {
-      // A redis-server that exits at once could not bind its port; one that hangs is a real fault.
-      if (child.exitCode === null || attempt === PORT_ATTEMPTS) {
-        child.kill('SIGKILL');
-        rmSync(dir, { recursive: true, force: true });
-        throw err;
-      }
-    }
+  let server;
+  try {
+    server = await spawnRedisServer({ dir, args: ['--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], timeoutMs: 5_000 });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
+  const { port, child } = server;
   const url = `redis://127.0.0.1:${port}`;
   const clients = testClients(url);
   return {

@@ -21,3 +21,4 @@ export * from './ingest/index.ts';
 export * from './catalog/index.ts';
 export * from './tokens/token-store.ts';
 export * from './tokens/shared-tokens.ts';
+export * from './redis-server.ts';

@@ -70,9 +70,12 @@ export function describeRedisUrl(url: string): string {
   }
 }
 
-/** One PING on a throwaway connection: does a Redis answer at `url` right now? */
-export async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/**
+ * One PING on a throwaway connection: does a Redis answer at `url` right now? Bounded: a listener
+ * that is not Redis (it took the port first) accepts and never answers.
+ */
+export async function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: timeoutMs, enableReadyCheck: false });
   probe.on('error', () => {});
   try {
     await probe.connect();
@@ -93,7 +96,9 @@ export async function waitForRedisServer(url: string, opts: { timeoutMs: number;
   for (;;) {
     const gone = opts.exited?.();
     if (gone) throw new Error(`redis-server ${gone}`);
-    if (await redisAnswers(url)) return;
+    // Short probes: a server that could not bind exits at once, and the port's owner may be a
+    // listener that never answers (redisAnswers bounds each probe).
+    if (await redisAnswers(url, 250)) return;
     if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${url} within ${opts.timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -3,11 +3,11 @@
  * files under <dataDir>/redis, no persistence (the queue is transient; SQLite holds what lasts),
  * noeviction as BullMQ requires.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, waitForRedisServer } from '@lbc/core';
+import { spawnRedisServer } from '@lbc/core';
 
 export interface OwnedRedis {
   url: string;
@@ -31,22 +31,20 @@ export async function startOwnedRedis(dataDir: string, timeoutMs = 10_000): Prom
   mkdirSync(dir, { recursive: true });
   const pidFile = join(dir, 'launcher-redis.pid');
   stopOrphan(pidFile);
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const spawned = await new Promise<Error | null>((resolve) => {
-    child.once('spawn', () => resolve(null));
-    child.once('error', resolve);
-  });
-  if (spawned) throw new Error(`cannot start redis-server (install it, or set REDIS_URL): ${spawned.message}`);
+  let server;
+  try {
+    server = await spawnRedisServer({
+      dir,
+      args: ['--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'],
+      timeoutMs,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new Error(`cannot start redis-server (install it, or set REDIS_URL): ${e.message}`);
+    throw err;
+  }
+  const { url, child } = server;
   writeFileSync(pidFile, String(child.pid));
-  const url = `redis://127.0.0.1:${port}`;
-  await waitForRedisServer(url, { timeoutMs, exited: () => (child.exitCode !== null ? `exited with ${child.exitCode}: ${stderr.trim()}` : undefined) });
   return {
     url,
     child,

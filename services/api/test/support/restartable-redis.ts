@@ -1,9 +1,9 @@
 /** A redis-server the test can kill and start again on the same port, to play an outage. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForRedisServer } from '@lbc/core';
+import { freePort, spawnRedisServer } from '@lbc/core';
 import { testClients, type PrivateRedis } from '../../../../test/support/redis.ts';
 
 export interface RestartableRedis extends PrivateRedis {
@@ -19,8 +19,7 @@ export async function startRestartableRedis(opts: { appendOnly?: boolean } = {})
   let child: ChildProcess;
   const start = async () => {
     const persistence = opts.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-    await waitForRedisServer(url, { timeoutMs: 5_000, exited: () => (child.exitCode !== null ? `exited with ${child.exitCode}` : undefined) });
+    ({ child } = await spawnRedisServer({ dir, port, args: ['--save', '', ...persistence, '--maxmemory-policy', 'noeviction'], timeoutMs: 5_000 }));
   };
   const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) {
