@@ -29,10 +29,16 @@ RingView::~RingView() { Release(); }
 
 Napi::Value RingView::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber() || !info[1].IsFunction()) throw Napi::TypeError::New(env, "openRingBufferView(mapFd, onBatch)");
+  if (!info[0].IsNumber() || !info[1].IsFunction() || !(info[2].IsUndefined() || info[2].IsObject())) {
+    throw Napi::TypeError::New(env, "openRingBufferView(mapFd, onBatch, { committedOnly }?)");
+  }
   int mapFd = info[0].As<Napi::Number>().Int32Value();
   Napi::Object handle = GetAddonData(env).ringViewConstructor.New({});
   RingView* self = Unwrap(handle);
+  if (info[2].IsObject()) {
+    Napi::Value committedOnly = info[2].As<Napi::Object>().Get("committedOnly");
+    if (committedOnly.IsBoolean()) self->committedOnly_ = committedOnly.As<Napi::Boolean>().Value();
+  }
   self->Map(mapFd);
   self->onBatch_ = Napi::Persistent(info[1].As<Napi::Function>());
   self->Watch(self->epollFd_);
@@ -110,11 +116,9 @@ void RingView::OnReadable() {
   const uint64_t consumer = __atomic_load_n(consumerPos, __ATOMIC_RELAXED);
   const uint64_t avail = producer - consumer;
   uint64_t limit = avail < kMaxBatchBytes ? avail : kMaxBatchBytes;
-#if !defined(__x86_64__) && !defined(__i386__)
   // JS reads a header with a plain load, and only x86 keeps a record's bytes from being read
   // before its header: elsewhere the committed records are found here, with acquire loads.
-  limit = CommittedBytes(consumer, limit);
-#endif
+  if (committedOnly_) limit = CommittedBytes(consumer, limit);
   uint64_t consumed = 0;
   if (limit > 0) {
     inCallback_ = true;

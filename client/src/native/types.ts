@@ -153,7 +153,11 @@ export interface NativeAddon {
    * and returns how many bytes it walked; they go back to the kernel when it returns, so views are
    * valid only during it. A callback that throws gives back every committed record it was handed.
    */
-  openRingBufferView(mapFd: number, onBatch: (view: ArrayBuffer, head: number, avail: number) => number): NativeBuffer;
+  /**
+   * `committedOnly`: the addon finds the committed records (acquire loads) before JS walks them,
+   * as it must off x86; the default is on there and off on x86.
+   */
+  openRingBufferView(mapFd: number, onBatch: (view: ArrayBuffer, head: number, avail: number) => number, opts?: { committedOnly?: boolean }): NativeBuffer;
   /** openPerfBuffer in reused storage, as openRingBufferArena; `cpus` (uint32) gives record i's CPU. */
   openPerfBufferArena(
     mapFd: number,
