@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
 import { freePort } from '@lbc/core';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -25,6 +26,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** A program (and its arguments) to start the launcher through, e.g. `unshare ...`; node and its arguments follow. */
   wrap?: string[];
+  /** The service serves HTTPS (env LBC_TLS_CERT/KEY): the CA (PEM) to trust while waiting for it. */
+  tlsCa?: string;
 }
 
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
@@ -51,7 +54,8 @@ async function startOnce(opts: ServiceOptions): Promise<RunningService> {
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tlsCa ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const dispatcher = opts.tlsCa ? new Agent({ connect: { ca: opts.tlsCa } }) : undefined;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -70,8 +74,12 @@ async function startOnce(opts: ServiceOptions): Promise<RunningService> {
       throw new Error(`lbc service exited with ${child.exitCode}:\n${output}`);
     }
     try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) return { url, dataDir, process: child, log: () => output, stop };
+      const res = await request(`${url}/readyz`, { dispatcher });
+      await res.body.dump();
+      if (res.statusCode === 200) {
+        await dispatcher?.close();
+        return { url, dataDir, process: child, log: () => output, stop };
+      }
     } catch {
       // not listening yet
     }

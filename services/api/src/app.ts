@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelCatalog, SharedArtifacts, SharedTokens, liveWorkers, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
 import { installAuth } from './auth/install-auth.ts';
@@ -52,17 +53,30 @@ export type ApiApp = FastifyInstance & { metrics: ApiMetrics; compileService: Co
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+function tlsFiles(tls: NonNullable<LbcConfig['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (variable: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give a readable PEM file`, { cause: err });
+    }
+  };
+  return { cert: read('LBC_TLS_CERT', tls.certFile), key: read('LBC_TLS_KEY', tls.keyFile) };
+}
+
 /** Plugins load on app.ready() (app.inject() and app.listen() call it). */
 export function buildApp(deps: ApiDeps): ApiApp {
-  const app = Fastify({
+  const { producer, cache, config } = deps;
+  const options = {
     logger: deps.logger ?? false,
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Unknown body fields are an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     // Logged as reqId on every line of the request; the worker logs the same field.
     genReqId: requestIdOf,
-  });
-  const { producer, cache, config } = deps;
+  };
+  // An HTTPS server has other Node types than an HTTP one, and nothing here depends on which.
+  const app = (config.tls ? Fastify({ ...options, https: tlsFiles(config.tls) }) : Fastify(options)) as unknown as FastifyInstance;
   const metrics = createMetrics(async () => {
     const [counts, workers] = await Promise.all([
       producer.guard(producer.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'), 'counting jobs'),

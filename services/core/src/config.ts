@@ -14,6 +14,11 @@ export interface LbcConfig {
   dockerHost: string | undefined;
   port: number;
   host: string;
+  /**
+   * PEM files the API serves HTTPS with (LBC_TLS_CERT, LBC_TLS_KEY): tokens and sources cross the
+   * network between hosts of a farm. Unset: plain HTTP (loopback, or TLS ended by a proxy).
+   */
+  tls: { certFile: string; keyFile: string } | undefined;
   /** Compile image tag; unset ⇒ the worker's DEFAULT_IMAGE. */
   image: string | undefined;
   limits: Limits;
@@ -71,6 +76,14 @@ function int(env: Env, name: string, fallback: number): number {
   return Math.floor(n);
 }
 
+function tlsFrom(env: Env): LbcConfig['tls'] {
+  const certFile = env.LBC_TLS_CERT || undefined;
+  const keyFile = env.LBC_TLS_KEY || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new Error(`HTTPS needs both LBC_TLS_CERT and LBC_TLS_KEY (PEM files); only ${certFile ? 'LBC_TLS_CERT' : 'LBC_TLS_KEY'} is set`);
+  return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
+}
+
 function limitsFrom(env: Env): Limits {
   const out = { ...DEFAULT_LIMITS };
   for (const field of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
@@ -88,6 +101,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig>
     dockerHost: env.DOCKER_HOST || undefined,
     port: int(env, 'LBC_PORT', 8080),
     host: env.LBC_HOST || '127.0.0.1',
+    tls: tlsFrom(env),
     image: env.LBC_IMAGE || undefined,
     limits: limitsFrom(env),
     workerConcurrency: int(env, 'LBC_WORKER_CONCURRENCY', 2),

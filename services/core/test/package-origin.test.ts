@@ -22,6 +22,8 @@ describe('packageOrigin', () => {
     expect(packageOrigin(undefined, '::ffff:10.1.2.3', 8080)).toBe('http://10.1.2.3:8080');
     expect(packageOrigin(undefined, 'fd00::5', 8080)).toBe('http://[fd00::5]:8080');
     expect(packageOrigin(undefined, undefined, undefined)).toBeUndefined();
+    // An API serving HTTPS (LBC_TLS_CERT) is fetched from over HTTPS.
+    expect(packageOrigin(undefined, '10.1.2.3', 8443, undefined, 'https')).toBe('https://10.1.2.3:8443');
   });
 
   it('an upload over loopback names an address other hosts can reach (or none)', () => {

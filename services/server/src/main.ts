@@ -36,7 +36,13 @@ const program = new Command('lbc-server')
     if (flags.concurrency !== undefined) overrides.workerConcurrency = Number(flags.concurrency);
     if (flags.cacheMaxBytes !== undefined) overrides.cacheMaxBytes = Number(flags.cacheMaxBytes);
     if (flags.logLevel) overrides.logLevel = String(flags.logLevel);
-    const config = loadConfig(process.env, overrides);
+    let config: LbcConfig;
+    try {
+      config = loadConfig(process.env, overrides);
+    } catch (err) {
+      // A bad setting in the environment: its message names the variable and what it must be.
+      return program.error(`lbc-server: ${(err as Error).message}`);
+    }
     const log = pino({ level: config.logLevel, name: 'lbc-server' });
 
     let server: Awaited<ReturnType<typeof startServer>>;

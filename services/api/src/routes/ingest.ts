@@ -85,7 +85,8 @@ function hintsOf(q: { release?: unknown; arch?: unknown; distro?: unknown }): In
 /** This node's base URL for workers on other hosts: LBC_ADVERTISE_URL, else the address the request came in on. */
 const originOf = (request: FastifyRequest, settings: IngestSettings) => {
   const listening = request.server.server.address();
-  return packageOrigin(settings.advertiseUrl, request.socket.localAddress, request.socket.localPort, typeof listening === 'object' && listening ? listening.address : undefined);
+  const listenAddress = typeof listening === 'object' && listening ? listening.address : undefined;
+  return packageOrigin(settings.advertiseUrl, request.socket.localAddress, request.socket.localPort, listenAddress, request.protocol);
 };
 
 function answer(reply: { status(code: number): { send(body: unknown): unknown } }, status: IngestStatus) {

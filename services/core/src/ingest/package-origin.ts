@@ -17,13 +17,21 @@ function firstExternalAddress(): string | undefined {
 
 /**
  * advertiseUrl: LBC_ADVERTISE_URL; localAddress/localPort: the socket the upload came in on;
- * listenAddress: what the API listens on (an API on loopback only is reached on loopback).
+ * listenAddress: what the API listens on (an API on loopback only is reached on loopback);
+ * protocol: the API's (https with LBC_TLS_CERT; the certificate must then name the address, or
+ * LBC_ADVERTISE_URL a name it holds).
  */
-export function packageOrigin(advertiseUrl: string | undefined, localAddress: string | undefined, localPort: number | undefined, listenAddress?: string): string | undefined {
+export function packageOrigin(
+  advertiseUrl: string | undefined,
+  localAddress: string | undefined,
+  localPort: number | undefined,
+  listenAddress?: string,
+  protocol: 'http' | 'https' = 'http',
+): string | undefined {
   if (advertiseUrl) return advertiseUrl.replace(/\/+$/, '');
   if (!localAddress || !localPort) return undefined;
   const local = localAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   const loopbackOnly = listenAddress !== undefined && isLoopbackAddress(listenAddress);
   const address = isLoopbackAddress(local) && !loopbackOnly ? firstExternalAddress() : local;
-  return address ? `http://${hostPart(address)}:${localPort}` : undefined;
+  return address ? `${protocol}://${hostPart(address)}:${localPort}` : undefined;
 }
