@@ -101,7 +101,6 @@ export async function buildCliSnapshot(root, outdir) {
   renameSync(partial, blob);
 }
 
-
 /**
  * Ties the snapshot to the node that made it, in a form bin/lbc checks with shell built-ins alone
  * (a `stat` process cost 1.4 ms of every start): dist/lbc.node links to that node, and
