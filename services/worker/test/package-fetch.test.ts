@@ -1,11 +1,14 @@
 /**
- * A worker on another host than the API node that received a package fetches it over HTTP: the
+ * A worker on another host than the API node that received a package fetches it over HTTP(S): the
  * local file when there, else streamed from the origin with the farm credential, bounded by the
  * package's size, sha256 checked. Faults are played by a real HTTP server standing in for the node.
  */
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +147,38 @@ describe('obtainPackage', () => {
     await new Promise((r) => closed.close(r));
     const refused = await caught(() => obtainPackage(job(`http://127.0.0.1:${deadPort}`), { dataDir, redis }));
     expect(refused).toMatchObject({ retryable: true, message: expect.stringMatching(/did not answer: .*ECONNREFUSED/) });
+  });
+
+  it('from an API node serving HTTPS (LBC_TLS_CERT): fetched when the worker trusts its CA, refused otherwise', async () => {
+    const tlsDir = mkdtempSync(join(tmpdir(), 'lbc-fetch-tls-'));
+    const cert = join(tlsDir, 'node.pem');
+    const key = join(tlsDir, 'node-key.pem');
+    const other = join(tlsDir, 'other.pem');
+    for (const [c, k] of [[cert, key], [other, join(tlsDir, 'other-key.pem')]]) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', k!, '-out', c!, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    }
+    const https = createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, serve(bytes));
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+    const httpsOrigin = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+    // The worker's process: NODE_EXTRA_CA_CERTS is read when node starts. Asynchronous, as this
+    // process serves the package meanwhile.
+    const fetchIn = async (ca: string) => {
+      const child = join(import.meta.dirname, 'package-fetch-child.ts');
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', child, privateRedis.url, dataDir, JSON.stringify(job(httpsOrigin))], {
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: ca },
+      });
+      return JSON.parse(stdout);
+    };
+    try {
+      expect(await fetchIn(cert)).toEqual({ sha256, fetched: true });
+      const refused = await fetchIn(other);
+      expect(refused.error).toMatchObject({ code: 'LBC_ERR_INGEST_PACKAGE_UNAVAILABLE', retryable: true });
+      expect(refused.error.message).toMatch(/did not answer: self[- ]signed certificate/);
+    } finally {
+      https.closeAllConnections();
+      await new Promise((r) => https.close(r));
+      rmSync(tlsDir, { recursive: true, force: true });
+    }
   });
 
   it('without the package on disk and no origin in the job, it says so', async () => {
