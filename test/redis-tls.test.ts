@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort, REDIS_PREFIX } from '@lbc/core';
+import { freePort, redisAnswers, REDIS_PREFIX } from '@lbc/core';
 import { startService, type RunningService } from './support/service.ts';
 import { runCli } from './support/run-cli.ts';
 
@@ -22,18 +22,7 @@ describe('a farm on a TLS-only Redis (rediss://)', () => {
   let service: RunningService;
 
   /** PING over TLS, trusting `cert`; false while the server is not up yet. */
-  async function pingTls(): Promise<boolean> {
-    const probe = new Redis(`rediss://127.0.0.1:${port}`, { tls: { ca: readFileSync(cert) }, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
-  }
+  const pingTls = () => redisAnswers(`rediss://127.0.0.1:${port}`, 1_000, { ca: readFileSync(cert) });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lbc-redis-tls-'));

@@ -3,7 +3,7 @@
  * connections fail fast (no offline queue, one retry) and every call is bounded by a timeout that
  * turns into LBC_ERR_QUEUE_UNAVAILABLE (503).
  */
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { LbcError, isLbcError } from '@lbc/contract';
 import type { RedisConnectionLog } from './redis-log.ts';
 
@@ -72,10 +72,19 @@ export function describeRedisUrl(url: string): string {
 
 /**
  * One PING on a throwaway connection: does a Redis answer at `url` right now? Bounded: a listener
- * that is not Redis (it took the port first) accepts and never answers.
+ * that is not Redis (it took the port first) accepts and never answers. `tls`: for a rediss:// URL
+ * whose CA the process does not trust by itself.
  */
-export async function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: timeoutMs, enableReadyCheck: false });
+export async function redisAnswers(url: string, timeoutMs = 1_000, tls?: RedisOptions['tls']): Promise<boolean> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    enableReadyCheck: false,
+    ...(tls ? { tls } : {}),
+  });
   probe.on('error', () => {});
   try {
     await probe.connect();
