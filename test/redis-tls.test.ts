@@ -2,7 +2,7 @@
 // shared objects and tokens all go through a redis-server that has no plain port at all, trusting
 // its certificate through NODE_EXTRA_CA_CERTS.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { freePort, redisAnswers, REDIS_PREFIX } from '@lbc/core';
 import { startService, type RunningService } from './support/service.ts';
 import { runCli } from './support/run-cli.ts';
+import { selfSignedCert } from './support/self-signed.ts';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 
@@ -26,9 +27,8 @@ describe('a farm on a TLS-only Redis (rediss://)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lbc-redis-tls-'));
-    cert = join(dir, 'redis.pem');
-    const key = join(dir, 'redis-key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    let key: string;
+    ({ cert, key } = selfSignedCert(dir, 'redis'));
     copyFileSync(join(FIXTURES, 'execcount.bpf.c'), join(dir, 'execcount.bpf.c'));
     port = await freePort();
     // --port 0: no plain TCP port, so nothing can reach it without TLS.

@@ -3,27 +3,15 @@
 // it without, plain HTTP gets no API, and a half or unreadable configuration stops the server with
 // the variable named.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
 import { startService, type RunningService } from './support/service.ts';
 import { runCli } from './support/run-cli.ts';
+import { selfSignedCert } from './support/self-signed.ts';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
-
-/** A self-signed certificate for 127.0.0.1; returns the PEM file paths. */
-function selfSigned(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.pem`);
-  const key = join(dir, `${name}-key.pem`);
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 describe('the API over HTTPS', () => {
   let dir: string;
@@ -34,8 +22,8 @@ describe('the API over HTTPS', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lbc-tls-'));
-    farm = selfSigned(dir, 'farm');
-    stranger = selfSigned(dir, 'stranger');
+    farm = selfSignedCert(dir, 'farm');
+    stranger = selfSignedCert(dir, 'stranger');
     copyFileSync(join(FIXTURES, 'execcount.bpf.c'), join(dir, 'execcount.bpf.c'));
     redis = await startPrivateRedis();
     service = await startService({ redisUrl: redis.url, env: { LBC_TLS_CERT: farm.cert, LBC_TLS_KEY: farm.key }, tlsCa: readFileSync(farm.cert, 'utf8') });

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { selfSignedCert } from '../../test/support/self-signed.ts';
 
 /**
  * bin/lbc, the launcher users run: the CLI's startup snapshot, run by the node that built it while
@@ -19,8 +20,8 @@ const { NODE_OPTIONS: _options, LBC_CLIENT_FROM_SOURCE: _source, NODE_EXTRA_CA_C
 let dir: string;
 
 /** `sh -x bin/lbc ARGS`: the command's output, and from the shell's trace the line the launcher exec'd. */
-function launchTraced(launcher: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string; exec: string }> {
-  const child = spawn('sh', ['-x', launcher, ...args], { env: { ...userEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function launchTraced(launcher: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number | null; out: string; err: string; exec: string }> {
+  const child = spawn('sh', ['-x', launcher, ...args], { cwd, env: { ...userEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -86,11 +87,8 @@ describe('bin/lbc', () => {
     expect(linked.out).toBe(viaBin.out);
 
     // Started as `bin/lbc` from the package: a path with one directory in it.
-    const child = spawn('sh', ['-x', join('bin', 'lbc'), '--version'], { cwd: CLIENT, env: userEnv });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    await new Promise((r) => child.once('close', r));
-    expect(err).toContain('+ exec bin/../dist/lbc.node --snapshot-blob');
+    const relative = await launchTraced(join('bin', 'lbc'), ['--version'], {}, CLIENT);
+    expect(relative.exec).toContain('+ exec bin/../dist/lbc.node --snapshot-blob');
   });
 
   it('falls back to dist/cli.js when the node that built the snapshot changed or is gone, or from source on request', async () => {
@@ -129,9 +127,8 @@ describe('bin/lbc', () => {
     let caFile: string;
 
     beforeAll(async () => {
-      const key = join(dir, 'key.pem');
-      caFile = join(dir, 'cert.pem');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      let key: string;
+      ({ cert: caFile, key } = selfSignedCert(dir, 'private-ca'));
       server = createServer({ key: readFileSync(key), cert: readFileSync(caFile) }, (req, res) => {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify(req.url?.startsWith('/v1/kernels') ? { kernels: [{ btfSha256: 'a'.repeat(64), release: '6.1.0-private', arch: 'x86_64', distro: 'debian', source: 'upload', btfSize: 1, createdAt: new Date().toISOString() }] } : {}));

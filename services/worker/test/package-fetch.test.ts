@@ -3,7 +3,7 @@
  * local file when there, else streamed from the origin with the farm credential, bounded by the
  * package's size, sha256 checked. Faults are played by a real HTTP server standing in for the node.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { PACKAGE_TOKEN_HEADER, ensureFarmSecret, fetchedPackagesDir, ownerTag, packageFetchPath, packagePath, packageToken, type IngestJobData } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { caught } from '../../../test/support/caught.ts';
+import { selfSignedCert } from '../../../test/support/self-signed.ts';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from '../src/ingest/package-fetch.ts';
 
 const bytes = randomBytes(256 * 1024);
@@ -151,12 +152,8 @@ describe('obtainPackage', () => {
 
   it('from an API node serving HTTPS (LBC_TLS_CERT): fetched when the worker trusts its CA, refused otherwise', async () => {
     const tlsDir = mkdtempSync(join(tmpdir(), 'lbc-fetch-tls-'));
-    const cert = join(tlsDir, 'node.pem');
-    const key = join(tlsDir, 'node-key.pem');
-    const other = join(tlsDir, 'other.pem');
-    for (const [c, k] of [[cert, key], [other, join(tlsDir, 'other-key.pem')]]) {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', k!, '-out', c!, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    }
+    const { cert, key } = selfSignedCert(tlsDir, 'node');
+    const other = selfSignedCert(tlsDir, 'other').cert;
     const https = createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, serve(bytes));
     await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
     const httpsOrigin = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
