@@ -38,4 +38,20 @@ describe('cflags allow-list', () => {
       expect(() => validateCflags([flag])).toThrow(expect.objectContaining({ code: 'LBC_ERR_CFLAG_FORBIDDEN', details: { flag } }));
     },
   );
+  it('accepts values with backslashes, quotes and comments that stay inside the macro', () => {
+    const ok = ['-DS="a\\\\b"', '-DC=\'\\\\\'', '-DX=1 /* one */', '-DY=1 // rest', '-DP="/*"', '-DT=a\tb', '-DE='];
+    expect(validateCflags(ok)).toEqual(ok);
+  });
+  it.each([
+    ['a trailing backslash', '-DA=x\\', /ends in a backslash/],
+    ['a backslash then blanks', '-DA=x\\ \t', /ends in a backslash/],
+    ['a trailing ??/ trigraph', '-DA=x??/', /ends in a backslash/],
+    ['a newline', '-DA=1\n-DB=2', /control character/],
+    ['a carriage return', '-DA=1\r', /control character/],
+    ['a NUL', '-DA=1\0x', /control character/],
+    ['a vertical tab', '-DA=1\v', /control character/],
+    ['an unclosed comment', '-DA=1 /* -DB=2', /does not close/],
+  ])('refuses a -D value with %s, naming the flag and why', (_, flag, why) => {
+    expect(() => validateCflags(['-DOK=1', flag, '-DB=2'])).toThrow(expect.objectContaining({ code: 'LBC_ERR_CFLAG_FORBIDDEN', details: { flag }, message: expect.stringMatching(why) }));
+  });
 });

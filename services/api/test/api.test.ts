@@ -27,6 +27,13 @@ describe('compile request validation', () => {
     expect(errorOf(res).details).toEqual({ flag: '-fplugin=/tmp/evil.so' });
   });
 
+  it('a -D value ending in a backslash (it would continue onto the next flag) is a 400 naming the flag', async () => {
+    const res = await compile({ cflags: ['-DA=x\\', '-DB=2'] });
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res)).toMatchObject({ code: 'LBC_ERR_CFLAG_FORBIDDEN', details: { flag: '-DA=x\\' } });
+    expect(errorOf(res).message).toMatch(/ends in a backslash/);
+  });
+
   it('a bad program name is a 400 naming the field', async () => {
     const res = await compile({ name: '../etc/passwd' });
     expect(res.statusCode).toBe(400);

@@ -113,10 +113,19 @@ describe('the source scan refuses what it can see', () => {
   });
 
   it('a -D value carrying spaces and quotes stays one macro, not extra flags', async () => {
-    const value = `1 -fplugin=/tmp/evil.so "'\\`;
+    const value = `1 -fplugin=/tmp/evil.so "'\\ -o /tmp/x`;
     const source = `#include "lbc.h"\n${STRINGIFY}static const char v[] = XSTR(EVIL);\n_Static_assert(sizeof(v) > 20, "one macro");\nchar LICENSE[] SEC("license") = "GPL";\n`;
     const result = await compile(source, { cflags: [`-DEVIL=${value}`] });
     expect(result.ok ? '' : result.diagnostics).toBe('');
+  });
+
+  it('a -D value that would continue onto the next flag is refused, naming the flag', async () => {
+    for (const flag of ['-DEVIL=x\\', '-DEVIL=x\\ ', '-DEVIL=1 /*', '-DEVIL=1\n#include "/etc/passwd"', '-DEVIL=1\0']) {
+      const result = await compile('#include "lbc.h"\n', { cflags: [flag, '-DNEXT=1'] });
+      expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE' });
+      if (!result.ok) expect(result.diagnostics).toMatch(/^LBC_ERR_CFLAG_FORBIDDEN: /);
+      if (!result.ok) expect(result.diagnostics).toContain(JSON.stringify(flag));
+    }
   });
 });
 
