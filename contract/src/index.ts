@@ -2,6 +2,7 @@ export * from './errors.ts';
 export * from './api.ts';
 export * from './limits.ts';
 export * from './cflags.ts';
+export * from './include-paths.ts';
 export * from './canonical-hash.ts';
 export * from './cache-key.ts';
 export * from './catalog.ts';

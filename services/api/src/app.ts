@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KernelCatalog, SharedArtifacts, SharedTokens, liveWorkers, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
+import { KernelCatalog, SharedArtifacts, hostPathScrub, SharedTokens, liveWorkers, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
 import { installAuth } from './auth/install-auth.ts';
 import { TenantJobBound } from './auth/tenant-job-bound.ts';
 import { TokenVerifier } from './auth/token-verifier.ts';
@@ -101,7 +101,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
   catalog.followRegistrations((err, kernel) => app.log.warn({ err, btfSha256: kernel.btfSha256 }, 'indexing a new kernel failed; its first catalog query retries'));
   app.addHook('onClose', async () => catalog.close());
 
-  installErrorHandlers(app, DEFAULT_BODY_LIMIT);
+  installErrorHandlers(app, DEFAULT_BODY_LIMIT, hostPathScrub({ [config.dataDir]: '<data>' }));
   app.addHook('onSend', async (request, reply) => void reply.header(REQUEST_ID_HEADER, request.id));
   // Before every route: who is asking, and may they.
   const guard = <T>(work: Promise<T>, what: string) => producer.guard(work, what);

@@ -2,9 +2,11 @@
  * Every error leaves the API as an ErrorBody with a catalogue code: LbcErrors as they are,
  * fastify's validation and body-size errors mapped to LBC_ERR_BAD_REQUEST / LBC_ERR_BODY_TOO_LARGE,
  * anything else an LBC_ERR_INTERNAL that names the request id (the details stay in the log).
+ * Every body leaves without host paths (a worker's failure can quote one): the last line.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { LbcError } from '@lbc/contract';
+import { hostPathScrub, scrubStrings, type HostPathScrub } from '@lbc/core';
 
 function toLbcError(err: FastifyError, requestId: string, bodyLimit: number): LbcError {
   if (err instanceof LbcError) return err;
@@ -23,7 +25,7 @@ function toLbcError(err: FastifyError, requestId: string, bodyLimit: number): Lb
   return new LbcError('LBC_ERR_INTERNAL', `request ${requestId}`, { requestId });
 }
 
-export function installErrorHandlers(app: FastifyInstance, defaultBodyLimit: number): void {
+export function installErrorHandlers(app: FastifyInstance, defaultBodyLimit: number, scrub: HostPathScrub = hostPathScrub({})): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const limit = request.routeOptions.bodyLimit ?? defaultBodyLimit;
     const lbc = toLbcError(err, request.id, limit);
@@ -32,7 +34,7 @@ export function installErrorHandlers(app: FastifyInstance, defaultBodyLimit: num
     // Quotas (429) and the like say when to come back.
     const retryAfter = lbc.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') void reply.header('Retry-After', String(retryAfter));
-    return reply.status(lbc.status).type('application/json').send(lbc.toBody());
+    return reply.status(lbc.status).type('application/json').send(scrubStrings(lbc.toBody(), scrub));
   });
   app.setNotFoundHandler((request, reply) => {
     const err = new LbcError('LBC_ERR_NOT_FOUND', `${request.method} ${request.url.split('?')[0]}`);

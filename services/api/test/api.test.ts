@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Of } from '@lbc/core';
+import { Worker, UnrecoverableError } from 'bullmq';
+import { Redis } from 'ioredis';
+import { COMPILE_QUEUE, sha256Of } from '@lbc/core';
 import type { ErrorBody } from '@lbc/contract';
 import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
 import { startHarness, type Harness } from './support/harness.ts';
@@ -60,6 +62,44 @@ describe('compile request validation', () => {
     expect(errorOf(inSource).code).toBe('LBC_ERR_INCLUDE_FORBIDDEN');
     const digraph = await compile({ source: '%:include "../../etc/shadow"\n' });
     expect(errorOf(digraph).code).toBe('LBC_ERR_INCLUDE_FORBIDDEN');
+  });
+
+  it('include names that cannot be files of the program are 400s naming them, before any job exists', async () => {
+    const cases: [Record<string, string>, string, Record<string, unknown>][] = [
+      [{ q: 'int a;', 'q/b': 'int b;' }, 'q/b', { conflictsWith: 'q' }],
+      [{ ['x'.repeat(300)]: 'int a;' }, 'x'.repeat(300), { limit: 255 }],
+      [{ 'a//b.h': '' }, 'a//b.h', {}],
+      [{ './a.h': '' }, './a.h', {}],
+      [{ 'a\u0000.h': '' }, 'a\u0000.h', {}],
+      [{ 'hello.bpf.c': '' }, 'hello.bpf.c', { conflictsWith: 'hello.bpf.c' }],
+      [{ 'hello.bpf.c/x.h': '' }, 'hello.bpf.c/x.h', { conflictsWith: 'hello.bpf.c' }],
+    ];
+    const jobsBefore = await h.producer.queue.getJobCounts();
+    for (const [includes, path, extra] of cases) {
+      const res = await compile({ includes });
+      expect(res.statusCode).toBe(400);
+      expect(errorOf(res)).toMatchObject({ code: 'LBC_ERR_INCLUDE_NAME_INVALID', details: { field: 'includes', path, ...extra } });
+      expect(res.body).not.toContain(h.config.dataDir);
+    }
+    expect(await h.producer.queue.getJobCounts()).toEqual(jobsBefore);
+  });
+
+  it('a failed job answers without the host paths its worker quoted (GET /v1/jobs/:id)', async () => {
+    const data = { cacheKey: sha256Of(Buffer.from(`scrub-${Date.now()}`)), name: 'hello', source: 'int x;', includes: {}, cflags: [], btfSha256: 'a'.repeat(64), arch: 'x86_64', toolchain: 'test-toolchain' };
+    const job = await h.producer.submit(data);
+    const worker = new Worker(COMPILE_QUEUE, async () => {
+      throw new UnrecoverableError(`EEXIST: file already exists, mkdir '${h.config.dataDir}/jobs/job-Zx81/src/q' (${h.config.dataDir}/kernel-sets)`);
+    }, { connection: new Redis(h.redis.url, { maxRetriesPerRequest: null }) });
+    try {
+      await job.waitUntilFinished(h.producer.events).catch(() => {});
+      const res = await h.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}` });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ state: 'failed', error: { code: 'LBC_ERR_SANDBOX' } });
+      expect(res.json().error.message).toContain("mkdir '<job>/src/q' (<data>/kernel-sets)");
+      expect(res.body).not.toContain(h.config.dataDir);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('an oversized body is a 413, and so is a source over its limit', async () => {

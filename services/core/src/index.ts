@@ -5,6 +5,7 @@ export * from './redis.ts';
 export * from './redis-log.ts';
 export * from './free-port.ts';
 export * from './owner-alive.ts';
+export * from './host-paths.ts';
 export * from './store/database.ts';
 export * from './store/blob-store.ts';
 export * from './store/artifact-cache.ts';

@@ -8,7 +8,7 @@ import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
-import { createBlockingRedis, fallbackLogger, RedisConnectionLog, liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
+import { createBlockingRedis, fallbackLogger, hostPathScrub, RedisConnectionLog, liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
 import { KernelSetStore } from './kernel-set/kernel-set.ts';
 import { WarmPool } from './sandbox/warm-pool.ts';
 import { publishHeaderDir } from './sandbox/header-dir.ts';
@@ -18,6 +18,7 @@ import { compileProgram } from './compile/compile-program.ts';
 import { minimizeBtf } from './compile/min-core-btf.ts';
 import { countCompile } from './stats.ts';
 import { closeWorker } from './close-worker.ts';
+import { publicError, publicResult } from './public-output.ts';
 import { DockerHealth } from './farm/docker-health.ts';
 import { startPresence } from './farm/presence.ts';
 
@@ -56,8 +57,19 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Faults a retry cannot fix: the job fails at once instead of burning its attempts. */
-const PERMANENT = new Set(['LBC_ERR_BTF_INVALID', 'LBC_ERR_BTF_HASH_MISMATCH']);
+/**
+ * Faults a retry cannot fix: the job fails at once instead of burning its attempts. A user's
+ * mistake (a bad name, flag or source) is a result, never a fault; listed here should one ever throw.
+ */
+const PERMANENT = new Set([
+  'LBC_ERR_BTF_INVALID',
+  'LBC_ERR_BTF_HASH_MISMATCH',
+  'LBC_ERR_BAD_REQUEST',
+  'LBC_ERR_CFLAG_FORBIDDEN',
+  'LBC_ERR_INCLUDE_FORBIDDEN',
+  'LBC_ERR_INCLUDE_NAME_INVALID',
+  'LBC_ERR_SOURCE_FORBIDDEN',
+]);
 
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const docker = opts.docker ?? new Dockerode();
@@ -66,6 +78,10 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   await ensureImage(docker, image);
   const toolchain = await toolchainIdentity(docker, image);
   const jobsDir = join(opts.dataDir, 'jobs');
+  const roots = { [opts.dataDir]: '<data>' };
+  const scrub = hostPathScrub(roots);
+  // clang's quoted paths are the user's own names inside the sandbox: kept.
+  const scrubDiagnostics = hostPathScrub(roots, { keepQuotedPaths: true });
   await removeLeftovers(docker, jobsDir);
 
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
@@ -111,16 +127,16 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       }
       const result = await runJob(job);
       log?.info({ ms: Date.now() - began, ok: result.ok }, result.ok ? 'compiled' : 'compile error, diagnostics returned');
-      return result;
+      return publicResult(result, scrub, scrubDiagnostics);
     } catch (err) {
       if (err instanceof DelayedError) throw err;
-      log?.warn({ ms: Date.now() - began, err: (err as Error).message }, 'compile job failed');
+      log?.warn({ ms: Date.now() - began, err: (err as Error).message, stack: (err as Error).stack }, 'compile job failed');
       // Docker gone is not the job's fault: back to the queue without using an attempt.
       if (!(err instanceof UnrecoverableError) && !(await health.check())) {
         await job.moveToDelayed(Date.now() + 1000, token);
         throw new DelayedError();
       }
-      throw err;
+      throw publicError(err, scrub);
     } finally {
       active--;
     }

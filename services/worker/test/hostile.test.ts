@@ -104,6 +104,16 @@ describe('the source scan refuses what it can see', () => {
     if (!result.ok) expect(result.diagnostics).toMatch(/LBC_ERR_INCLUDE_FORBIDDEN/);
   });
 
+  it('include names that cannot be files (file and directory at once, too long) are the user\'s error, not a sandbox fault', async () => {
+    const cases: Record<string, string>[] = [{ q: 'int a;', 'q/b': 'int b;' }, { 'q/b': 'int b;', q: 'int a;' }, { ['x'.repeat(300)]: '' }, { 'hello.bpf.c/x.h': '' }];
+    for (const includes of cases) {
+      // A job that reached the worker without the API's check (an older API node): a result, never thrown.
+      const result = await compile('#include "lbc.h"\n', { includes });
+      expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE' });
+      if (!result.ok) expect(result.diagnostics).toMatch(/^LBC_ERR_INCLUDE_NAME_INVALID: /);
+    }
+  });
+
   it('compiler flags other than -D/-U never reach clang (no plugins, no -Xclang -load)', async () => {
     for (const flag of ['-fplugin=/tmp/evil.so', '-Xclang', '-load', '-o/etc/x', '--config=/x']) {
       const result = await compile('#include "lbc.h"\n', { cflags: [flag] });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LbcError, cacheKey as computeCacheKey, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type JobStatus, type KernelInfo } from '@lbc/contract';
-import type { ArtifactCache, CompileJobResult, CompileProducer, KernelRegistry, LbcConfig, SharedArtifacts } from '@lbc/core';
+import { hostPathScrub, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner } from './validate-request.ts';
 import { assertWorkersCanCompile } from './worker-check.ts';
@@ -48,8 +48,12 @@ export class CompileService {
   /** One settle per cache key at a time: many waiters of one job store and count it once. */
   private readonly settling = new Map<string, Promise<CompileResult>>();
   private readonly draining = new AbortController();
+  /** A job's failure was written by a worker, maybe on another host: answered without host paths. */
+  private readonly scrub: HostPathScrub;
 
-  constructor(private readonly deps: CompileServiceDeps) {}
+  constructor(private readonly deps: CompileServiceDeps) {
+    this.scrub = hostPathScrub({ [deps.config.dataDir]: '<data>' });
+  }
 
   async compile(req: CompileRequest, context: CompileContext = {}): Promise<CompileAnswer> {
     const { config, cache, registry, producer, metrics } = this.deps;
@@ -118,11 +122,11 @@ export class CompileService {
         status.result = await this.settle(job.data.cacheKey, job.returnvalue, kernel);
       } catch (err) {
         if (!(err instanceof LbcError)) throw err;
-        status.error = err.toBody().error;
+        status.error = scrubStrings(err.toBody().error, this.scrub);
       }
       status.progress = { stage: 'done', percent: 100 };
     } else if (state === 'failed') {
-      status.error = new LbcError('LBC_ERR_SANDBOX', job.failedReason || 'the compile job failed', { attempts: job.attemptsMade }).toBody().error;
+      status.error = new LbcError('LBC_ERR_SANDBOX', this.scrub(job.failedReason || 'the compile job failed'), { attempts: job.attemptsMade }).toBody().error;
     }
     return status;
   }

@@ -2,7 +2,7 @@
  * Checks on a compile request beyond its JSON schema: byte limits, include paths, the cflags
  * allow-list, and the source policy (forbidden includes and constructs).
  */
-import { INCLUDE_PATH_PATTERN, LbcError, validateCflags, type CompileRequest, type Limits } from '@lbc/contract';
+import { LbcError, validateCflags, validateIncludePaths, type CompileRequest, type Limits } from '@lbc/contract';
 
 export type SourceScanner = (files: Record<string, string>) => void;
 
@@ -24,13 +24,9 @@ export function validateCompileRequest(req: CompileRequest, limits: Limits, scan
   if (paths.length > limits.maxIncludes) {
     throw new LbcError('LBC_ERR_BODY_TOO_LARGE', `${paths.length} includes, the limit is ${limits.maxIncludes}`, { field: 'includes', limit: limits.maxIncludes });
   }
+  validateIncludePaths(paths, `${req.name}.bpf.c`);
   let includeBytes = 0;
-  for (const path of paths) {
-    if (!INCLUDE_PATH_PATTERN.test(path) || path === `${req.name}.bpf.c`) {
-      throw new LbcError('LBC_ERR_INCLUDE_FORBIDDEN', JSON.stringify(path), { field: 'includes', path });
-    }
-    includeBytes += Buffer.byteLength(includes[path]!, 'utf8');
-  }
+  for (const path of paths) includeBytes += Buffer.byteLength(includes[path]!, 'utf8');
   if (includeBytes > limits.maxIncludeBytes) throw tooLarge('includes', includeBytes, limits.maxIncludeBytes);
   const cflags = req.cflags ?? [];
   if (cflags.length > limits.maxCflags) {

@@ -4,7 +4,7 @@
  * recent jobs with their outcome (a compile error's diagnostics included, as the user got them).
  */
 import type { KernelInfo } from '@lbc/contract';
-import { liveWorkers, type ArtifactCache, type CompileJob, type CompileProducer, type KernelRegistry, type WorkerSeen } from '@lbc/core';
+import { hostPathScrub, liveWorkers, type ArtifactCache, type CompileJob, type CompileProducer, type KernelRegistry, type WorkerSeen } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 
 export interface DashboardDeps {
@@ -110,6 +110,9 @@ export async function dashboardSummary(deps: DashboardDeps): Promise<DashboardSu
   };
 }
 
+/** Written by a worker, maybe on another host whose data dir this node does not know. */
+const scrubFailure = hostPathScrub({});
+
 function describe(job: CompileJob): RecentJob {
   const result = job.returnvalue as CompileJob['returnvalue'] | null | undefined;
   const finished = Boolean(job.finishedOn);
@@ -130,7 +133,7 @@ function describe(job: CompileJob): RecentJob {
     attempts: job.attemptsMade,
     cflags: job.data.cflags,
     diagnostics: result && !result.ok ? result.diagnostics : null,
-    failedReason: outcome === 'failed' ? job.failedReason : null,
+    failedReason: outcome === 'failed' ? scrubFailure(job.failedReason) : null,
   };
 }
 

@@ -4,7 +4,7 @@
  * Compile errors and limit hits are results; only sandbox faults throw.
  */
 import { createHash } from 'node:crypto';
-import { ARCHES, DEFAULT_LIMITS, INCLUDE_PATH_PATTERN, isLbcError, NAME_PATTERN, LbcError, validateCflags } from '@lbc/contract';
+import { ARCHES, DEFAULT_LIMITS, isLbcError, NAME_PATTERN, LbcError, validateCflags, validateIncludePaths } from '@lbc/contract';
 import { normaliseSource, scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import type { KernelSet } from '../kernel-set/kernel-set.ts';
 import type { WarmPool } from '../sandbox/warm-pool.ts';
@@ -33,18 +33,22 @@ export function startsWithKernelHeader(source: string): boolean {
   return first !== undefined && /^\s*#\s*include\s*["<](vmlinux\.h|lbc\.h)[">]\s*$/.test(first);
 }
 
+/** A user's mistake found on the way (a bad name, a bad flag) is a result, not a fault to retry. */
+function userFailure(err: unknown): Failure | undefined {
+  return isLbcError(err) && err.status >= 400 && err.status < 500 ? failure('LBC_ERR_COMPILE', `${err.code}: ${err.message}`) : undefined;
+}
+
 function validate(data: CompileJobData): Failure | undefined {
   try {
     if (!NAME_PATTERN.test(data.name)) throw new LbcError('LBC_ERR_BAD_REQUEST', `program name ${JSON.stringify(data.name)}`);
     if (!(ARCHES as readonly string[]).includes(data.arch)) throw new LbcError('LBC_ERR_BAD_REQUEST', `arch ${JSON.stringify(data.arch)}`);
     validateCflags(data.cflags);
-    for (const path of Object.keys(data.includes)) {
-      if (!INCLUDE_PATH_PATTERN.test(path)) throw new LbcError('LBC_ERR_INCLUDE_FORBIDDEN', `include path ${JSON.stringify(path)}`);
-    }
+    validateIncludePaths(Object.keys(data.includes), mainFileName(data.name));
     scanSource({ [mainFileName(data.name)]: data.source, ...data.includes });
     return undefined;
   } catch (err) {
-    if (isLbcError(err)) return failure('LBC_ERR_COMPILE', `${err.code}: ${err.message}`);
+    const failed = userFailure(err);
+    if (failed) return failed;
     throw err;
   }
 }
@@ -116,7 +120,13 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
   const attempt = async (pch: boolean): Promise<{ stderr: string; result: CompileJobResult }> => {
     const slot = await settings.pool.acquire(kernelSet.dir);
     try {
-      await writeJobFiles(slot.job, mainFile, data.source, data.includes);
+      try {
+        await writeJobFiles(slot.job, mainFile, data.source, data.includes);
+      } catch (err) {
+        const failed = userFailure(err);
+        if (failed) return { stderr: '', result: failed };
+        throw err;
+      }
       const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch });
       await settings.onClangRun?.();
       const run = slot.container.launch(responseFile(args), settings.timeoutMs);

@@ -5,7 +5,7 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { INCLUDE_PATH_PATTERN, LbcError } from '@lbc/contract';
+import { validateIncludePaths } from '@lbc/contract';
 
 export interface JobDir {
   root: string;
@@ -45,11 +45,7 @@ async function writeNew(path: string, text: string): Promise<void> {
 
 /** Writes `<mainFile>` and every include at its relative path under src/. */
 export async function writeJobFiles(job: JobDir, mainFile: string, source: string, includes: Record<string, string>): Promise<void> {
-  for (const path of Object.keys(includes)) {
-    if (!INCLUDE_PATH_PATTERN.test(path) || path === mainFile) {
-      throw new LbcError('LBC_ERR_INCLUDE_FORBIDDEN', JSON.stringify(path), { path });
-    }
-  }
+  validateIncludePaths(Object.keys(includes), mainFile);
   await writeNew(join(job.src, mainFile), source);
   for (const [path, text] of Object.entries(includes)) {
     await fs.mkdir(dirname(join(job.src, path)), { recursive: true, mode: 0o755 });
