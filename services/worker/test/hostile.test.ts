@@ -79,9 +79,26 @@ describe('the source scan refuses what it can see', () => {
     ['include_next', '#include_next </etc/passwd>\n'],
     ['embed', '#embed "/etc/passwd"\n'],
     ['import', '#import "/etc/passwd"\n'],
+    ['form feed before the #', '\f#include "/etc/passwd"\n'],
+    ['vertical tab before the #', '\v#embed "/proc/cmdline"\n'],
+    ['form feed and vertical tab after the #', '#\f\vinclude "/etc/passwd"\n'],
+    ['byte order mark', '\uFEFF#include "/etc/passwd"\n'],
+    ['NUL before the #', '\0#include "/etc/passwd"\n'],
+    ['carriage returns for line ends', 'int a;\r#include "/etc/passwd"\r'],
+    ['line splice with blanks before the newline', '#embe\\ \t\f\nd "/proc/cmdline"\n'],
+    ['line splice inside the name', '#include "/etc/pa\\\nsswd"\n'],
+    ['digraph embed', '%:  embed "/proc/config.gz"\n'],
+    ['embed with parameters', '#embed "/proc/cmdline" limit(64) suffix(,)\n'],
+    ['__has_include', '#if __has_include("/etc/shadow")\n#endif\n'],
+    ['__has_embed', '#if __has_embed(</proc/cmdline>)\n#endif\n'],
+    ['__has_include_next with ..', '#if __has_include_next("../../x")\n#endif\n'],
+    ['#pragma GCC dependency', '#pragma GCC dependency "/etc/shadow"\n'],
+    ['_Pragma GCC dependency', '_Pragma("GCC dependency \\"/etc/shadow\\"")\n'],
+    ['a raw string literal opening a comment for a naive scanner', 'const char *s = R"x(")/*)x";\n#include "/etc/passwd"\n// */\n'],
+    ['a trigraph splice in a comment (seen with and without trigraphs)', '// ??/\n#include "/etc/passwd"\n'],
   ])('%s', async (_, text) => {
     expect(refusedBy('LBC_ERR_INCLUDE_FORBIDDEN', { 'hello.bpf.c': text })).toBe(true);
-    const result = await compile(`#include "lbc.h"\n${text}`);
+    const result = await compile(text.startsWith('\uFEFF') ? text : `#include "lbc.h"\n${text}`);
     expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE' });
     if (!result.ok) expect(result.diagnostics).toMatch(/^LBC_ERR_INCLUDE_FORBIDDEN: .*hello\.bpf\.c/);
   });
@@ -163,6 +180,49 @@ describe('the container is the barrier for what the scan cannot see', () => {
       expect(result.diagnostics).toMatch(/withheld/);
       expect(result.diagnostics).not.toMatch(/nobody|nologin|root:x/);
     }
+  });
+
+  it("nothing at /proc's top level, in pid 1's own records or in the resolver configuration describes the host", async () => {
+    const script = [
+      'read -r _; cd /proc',
+      'for e in *; do',
+      '  case "$e" in *[!0-9]*) ;; *) continue ;; esac',
+      '  [ -L "$e" ] && continue',
+      '  if [ -d "$e" ]; then [ -n "$(ls -A "$e" 2>/dev/null)" ] && echo "readable: /proc/$e"',
+      '  elif [ "$(timeout 2 head -c 1 "$e" 2>/dev/null | wc -c)" != 0 ]; then echo "readable: /proc/$e"; fi',
+      'done',
+      'for f in /proc/1/mountinfo /proc/1/mounts /proc/1/environ /proc/1/cgroup /proc/1/cpuset /proc/1/sched /etc/resolv.conf /proc/sys/kernel/osrelease; do',
+      '  [ "$(head -c 1 "$f" 2>/dev/null | wc -c)" != 0 ] && echo "readable: $f"',
+      'done',
+      'echo checked $(ls /proc | wc -l) entries',
+    ].join('\n');
+    const container = await SandboxContainer.start(fx.docker, { image: DEFAULT_IMAGE, cmd: ['sh', '-c', script], workingDir: '/', mounts: [], labels: { 'lbc.role': 'test' }, limits: DEFAULT_SANDBOX_LIMITS });
+    try {
+      const masked = (await container.container.inspect()).HostConfig.MaskedPaths ?? [];
+      expect(masked).toEqual(expect.arrayContaining(['/proc/cmdline', '/proc/config.gz', '/proc/kallsyms', '/proc/modules', '/proc/sched_debug', '/proc/version', '/proc/sys', '/proc/1/environ']));
+      const run = await container.run('\n', 30_000);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(/^checked \d+ entries\n$/);
+    } finally {
+      await container.destroy();
+    }
+  });
+
+  it('#embed of what describes the host, named through a macro (the scan cannot see it), embeds nothing of it', async () => {
+    const hostCmdline = readFileSync('/proc/cmdline', 'latin1').trim();
+    expect(hostCmdline.length).toBeGreaterThan(10);
+    const files = ['/proc/cmdline', '/proc/config.gz', '/proc/version', '/proc/kallsyms', '/proc/modules', '/proc/cpuinfo', '/proc/self/cgroup', '/etc/resolv.conf', '/proc/sys/kernel/osrelease'];
+    for (const file of files) {
+      // Either the file is not there, or it is empty: the array holds only its closing 0.
+      const source = `#include "lbc.h"\n#define P "${file}"\nconst unsigned char leak[] = {\n#embed P suffix(,)\n0 };\n_Static_assert(sizeof(leak) == 1, "embedded something");\nchar LICENSE[] SEC("license") = "GPL";\n`;
+      const result = await compile(source);
+      if (result.ok) expect(Buffer.from(result.objectBase64, 'base64').toString('latin1')).not.toContain(hostCmdline);
+      else expect(result.diagnostics, file).toMatch(/not found/);
+    }
+    // The attack as reported: the kernel command line, embedded whole.
+    const result = await compile(`#include "lbc.h"\n#define P "/proc/cmdline"\nconst char leak[] = {\n#embed P suffix(,)\n0 };\nchar LICENSE[] SEC("license") = "GPL";\n`);
+    expect(result.ok ? '' : result.diagnostics).toMatch(/^(warning: .*#embed is a C23 extension[^]*)?$/);
+    if (result.ok) expect(Buffer.from(result.objectBase64, 'base64').toString('latin1')).not.toContain(hostCmdline);
   });
 
   it('asm .incbin assembled from string pieces reads only the container', async () => {

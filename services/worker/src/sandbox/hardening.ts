@@ -2,6 +2,7 @@
  * The container options every sandboxed process runs with. One place, so a reviewer can read the
  * whole sandbox policy at once and tests can assert it on a live container.
  */
+import { readdirSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 
 export interface SandboxLimits {
@@ -35,14 +36,56 @@ export interface Mount {
 }
 
 /**
- * Docker's default masked paths, plus all of /sys (host hardware and kernel details) and the mount
- * tables of pid 1 (they name the host directories behind the bind mounts). The sandboxed command
- * runs as pid 1 (it is exec'd, never forked), so /proc/self is /proc/1.
+ * /proc entries that describe the host rather than the sandboxed process: its kernel (cmdline,
+ * config.gz, version, kallsyms, modules, sys/), hardware (cpuinfo, iomem, interrupts, ...), load
+ * and other tenants' activity (stat, loadavg, pressure, locks, ...). Everything at /proc's top
+ * level but the process's own directories (pid dirs, self, thread-self) and the symlinks into them
+ * (mounts, net: the container's own namespaces). A source may `#embed "/proc/cmdline"` (clang 19),
+ * so what the compile can read lands in its object. clang itself needs /proc (it reads its
+ * response file through /dev/stdin, a link into /proc/self/fd, and finds its headers through
+ * /proc/self/exe), so /proc stays, emptied of the host.
  */
-const MASKED_PATHS = [
-  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys',
-  ...['/proc/1', '/proc/1/task/1'].flatMap((p) => [`${p}/mountinfo`, `${p}/mounts`, `${p}/mountstats`, `${p}/environ`]),
+const HOST_PROC_ENTRIES = [
+  'acpi', 'asound', 'bootconfig', 'buddyinfo', 'bus', 'cgroups', 'cmdline', 'config.gz', 'consoles', 'cpuinfo',
+  'crypto', 'devices', 'diskstats', 'dma', 'driver', 'dynamic_debug', 'execdomains', 'fb', 'filesystems', 'fs',
+  'interrupts', 'iomem', 'ioports', 'irq', 'kallsyms', 'kcore', 'key-users', 'keys', 'kmsg', 'kpagecgroup',
+  'kpagecount', 'kpageflags', 'kpageidle', 'latency_stats', 'loadavg', 'lockdep', 'lockdep_chains', 'lockdep_stats',
+  'locks', 'mdstat', 'meminfo', 'misc', 'modules', 'mtrr', 'pagetypeinfo', 'partitions', 'pressure', 'sched_debug',
+  'schedstat', 'scsi', 'slabinfo', 'softirqs', 'spl', 'stat', 'swaps', 'sys', 'sysrq-trigger', 'sysvipc',
+  'timer_list', 'timer_stats', 'tty', 'uptime', 'version', 'version_signature', 'vmallocinfo', 'vmcore', 'vmstat',
+  'xen', 'zoneinfo',
+];
+
+/**
+ * The list above, plus whatever else this kernel puts at /proc's top level (a newer kernel's or a
+ * vendor's own entries): the worker runs on the kernel its engine runs containers on.
+ */
+function hostProcEntries(): string[] {
+  let local: string[] = [];
+  try {
+    local = readdirSync('/proc', { withFileTypes: true })
+      .filter((e) => !e.isSymbolicLink() && !/^\d+$/.test(e.name))
+      .map((e) => e.name);
+  } catch {
+    // No /proc here (another OS): the list alone.
+  }
+  return [...new Set([...HOST_PROC_ENTRIES, ...local])].sort();
+}
+
+/**
+ * Docker's default masked paths are among the above; also all of /sys (host hardware and kernel
+ * details), the resolver configuration the engine copies from the host, and what pid 1 can read
+ * about where it runs: its mount tables (they name the host directories behind the bind mounts),
+ * environment, cgroup paths and scheduler details. The sandboxed command runs as pid 1 (it is
+ * exec'd, never forked), so /proc/self is /proc/1.
+ */
+export const MASKED_PATHS = [
+  ...hostProcEntries().map((e) => `/proc/${e}`),
+  '/sys',
+  '/etc/resolv.conf',
+  ...['/proc/1', '/proc/1/task/1'].flatMap((p) =>
+    ['mountinfo', 'mounts', 'mountstats', 'environ', 'cgroup', 'cpuset', 'sched', 'autogroup'].map((f) => `${p}/${f}`),
+  ),
 ];
 
 /** What one sandboxed process is: its command, its mounts, its labels, its limits. */
