@@ -22,6 +22,7 @@ import { ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-a
 import { IngestRecords } from './ingest-records.ts';
 import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
 import type { IngestSettings } from './ingest-settings.ts';
+import { hostPathScrub } from '../host-paths.ts';
 
 export type IngestJob = Job<IngestJobData, IngestJobResult>;
 
@@ -202,7 +203,9 @@ export class IngestService {
     if (state === 'completed') return this.finalize(job);
     if (state === 'failed') {
       await removePackage(this.options.dataDir, packageSha256);
-      return { id, packageSha256, state, progress, error: errorFromFailedReason(job.failedReason).toBody().error };
+      // Written by a worker, maybe quoting a path of its host.
+      const reason = hostPathScrub({ [this.options.dataDir]: '<data>' })(job.failedReason ?? '');
+      return { id, packageSha256, state, progress, error: errorFromFailedReason(reason).toBody().error };
     }
     return { id, packageSha256, state, progress };
   }

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isLbcError, LbcError, type IngestStage } from '@lbc/contract';
 import {
+  hostPathScrub,
   createBlockingRedis,
   fallbackLogger,
   RedisConnectionLog,
@@ -30,6 +31,7 @@ import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { removeLeftovers } from '../sandbox/leftovers.ts';
 import { DEFAULT_INGEST_LIMITS, runIngestContainer } from './ingest-container.ts';
 import { closeWorker } from '../close-worker.ts';
+import { publicError } from '../public-output.ts';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from './package-fetch.ts';
 
 export interface IngestWorkerOptions {
@@ -68,6 +70,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
   await ensureImage(docker, image);
   const limits = { ...DEFAULT_INGEST_LIMITS, ...opts.limits };
   const jobsDir = join(opts.dataDir, 'jobs');
+  const scrub = hostPathScrub({ [opts.dataDir]: '<data>' });
   // Containers and job dirs of ingest (or compile) workers that died on this host.
   await removeLeftovers(docker, jobsDir);
   await removeStaleFetches(opts.dataDir);
@@ -124,9 +127,10 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
       }
     } catch (err) {
       // Coded either way, so the API can show the code once the attempts are used up.
-      if (err instanceof PackageFetchError && err.retryable) throw new Error(`${err.code}: ${err.message}`);
-      if (isLbcError(err) && PERMANENT.test(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
-      throw err;
+      // What BullMQ keeps (failedReason) is answered by GET /v1/kernels/ingest/:id: no host paths, no stack.
+      if (err instanceof PackageFetchError && err.retryable) throw publicError(new Error(`${err.code}: ${err.message}`), scrub);
+      if (isLbcError(err) && PERMANENT.test(err.code)) throw publicError(new UnrecoverableError(`${err.code}: ${err.message}`), scrub);
+      throw publicError(err, scrub);
     } finally {
       await pkg?.release();
     }
