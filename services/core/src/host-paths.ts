@@ -22,14 +22,20 @@ export interface HostPathScrub {
  */
 export function hostPathScrub(roots: Record<string, string>, opts: { keepQuotedPaths?: boolean } = {}): HostPathScrub {
   // Longest first, so a root inside another is replaced by its own name.
+  // A root counts only as a whole path ("/data" is not in "/database").
   const ordered = Object.entries(roots)
     .filter(([root]) => root.length > 1)
-    .sort(([a], [b]) => b.length - a.length);
+    .sort(([a], [b]) => b.length - a.length)
+    .map(([root, name]) => [new RegExp(String.raw`(?<![\w.~+@%/-])${escapeRegExp(root.replace(/\/+$/, ''))}(?![\w.~+@%-])`, 'g'), name] as const);
   return (text: string) => {
     let out = withoutJobDirs(text);
-    for (const [root, name] of ordered) out = out.split(root).join(name);
+    for (const [root, name] of ordered) out = out.replace(root, () => name);
     return opts.keepQuotedPaths ? out : out.replace(QUOTED_ABSOLUTE, "'<path>'");
   };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Each job directory with the path leading to it becomes `<job>` (a backward scan: linear in the text). */

@@ -27,6 +27,12 @@ describe('host path scrub', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it('takes a root only as a whole path', () => {
+    const short = hostPathScrub({ '/data': '<data>' });
+    expect(short('GET /v1/kernels/database; /data/jobs.db; /data; /srv/data/x; (/data)')).toBe('GET /v1/kernels/database; <data>/jobs.db; <data>; /srv/data/x; (<data>)');
+    expect(hostPathScrub({ '/srv/x/': '<data>' })('at /srv/x/a')).toBe('at <data>/a');
+  });
+
   it('reaches every string of an error body', () => {
     const body = { error: { code: 'X', message: `at ${DATA}/a`, details: { paths: [`${DATA}/b`], n: 1 } } };
     expect(scrubStrings(body, scrub)).toEqual({ error: { code: 'X', message: 'at <data>/a', details: { paths: ['<data>/b'], n: 1 } } });
