@@ -1,0 +1,70 @@
+/**
+ * Uploads written as the attacker wrote them, against the real service (API and worker in one
+ * process): a 17 KB gzip that named 6.4 GB of strings and killed the process with "Reached heap
+ * limit", and 59 bytes of two typedefs naming each other that spun bpftool for minutes. Each is
+ * refused with an LBC_ERR_BTF_* code in seconds, and the same process answers /healthz after.
+ */
+import { createHash } from 'node:crypto';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
+import type { ErrorBody } from '@lbc/contract';
+import { nameBombBtf, typedefLoopBtf } from './support/hostile-btf.ts';
+import { useServiceFixture } from './support/service-fixture.ts';
+
+const fx = useServiceFixture('lbc-btf-upload-hostile-');
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function upload(raw: Buffer, body: Buffer, contentType: string): Promise<{ status: number; error: ErrorBody['error']; ms: number }> {
+  const t = performance.now();
+  const res = await request(`${fx.service.url}/v1/kernels/${sha256(raw)}?release=6.18.0-evil&arch=x86_64`, {
+    method: 'PUT',
+    headers: { 'content-type': contentType },
+    body,
+    headersTimeout: 60_000,
+  });
+  const json = (await res.body.json()) as ErrorBody;
+  return { status: res.statusCode, error: json.error, ms: performance.now() - t };
+}
+
+async function stillServing(): Promise<void> {
+  expect(fx.service.process.exitCode).toBeNull();
+  const res = await request(`${fx.service.url}/healthz`);
+  expect(res.statusCode).toBe(200);
+  expect(await res.body.json()).toEqual({ ok: true });
+}
+
+async function kernelsKnown(): Promise<string[]> {
+  const res = await request(`${fx.service.url}/v1/kernels`);
+  return ((await res.body.json()) as { kernels: { release: string }[] }).kernels.map((k) => k.release);
+}
+
+describe('hostile BTF uploads', () => {
+  it('the name bomb (400 types naming suffixes of one 16 MB string, 17 KB gzipped) is a 400 in seconds; the server lives', async () => {
+    const bomb = nameBombBtf();
+    expect(bomb.gzip.length).toBeLessThan(20_000);
+    const { status, error, ms } = await upload(bomb.raw, bomb.gzip, 'application/gzip');
+    console.log(`name bomb refused in ${Math.round(ms)} ms: ${error.message}`);
+    expect(status).toBe(400);
+    expect(error.code).toBe('LBC_ERR_BTF_INVALID');
+    expect(error.message).toMatch(/name at string offset 1 is 16777216 bytes long/);
+    expect(ms).toBeLessThan(15_000);
+    await stillServing();
+  });
+
+  it('ten bombs at once: every one refused, the server lives', async () => {
+    const bomb = nameBombBtf();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => upload(bomb.raw, bomb.gzip, 'application/gzip')));
+    expect(answers.map((a) => a.error.code)).toEqual(Array(10).fill('LBC_ERR_BTF_INVALID'));
+    await stillServing();
+  });
+
+  it('two typedefs naming each other (59 bytes) are refused at upload, never registered', async () => {
+    const loop = typedefLoopBtf();
+    const { status, error } = await upload(loop, loop, 'application/octet-stream');
+    expect(status).toBe(400);
+    expect(error.code).toBe('LBC_ERR_BTF_INVALID');
+    expect(error.message).toMatch(/type loop: typedef 1 'ping' → typedef 2 'pong' → back to type 1/);
+    expect(await kernelsKnown()).not.toContain('6.18.0-evil');
+    await stillServing();
+  });
+});
