@@ -45,3 +45,22 @@ export function repeatedNameBtf({ nameBytes = 4000, types = 200_000 } = {}): Buf
 export function typedefLoopBtf(): Buffer {
   return btfBlob(Buffer.concat([typedef(1, 2), typedef(6, 1)]), Buffer.from('\0ping\0pong\0'));
 }
+
+/**
+ * Real BTF (an object's .BTF) with the name bomb appended: its types and strings stay where they
+ * were, so libbpf opens the object as before, and `types` typedefs more name suffixes of a new
+ * `stringBytes`-long string.
+ */
+export function withNameBomb(btf: Buffer, { stringBytes = 16 << 20, types = 400 } = {}): Buffer {
+  const hdrLen = btf.readUInt32LE(4);
+  const typeOff = btf.readUInt32LE(8);
+  const typeLen = btf.readUInt32LE(12);
+  const strOff = btf.readUInt32LE(16);
+  const strLen = btf.readUInt32LE(20);
+  const oldTypes = btf.subarray(hdrLen + typeOff, hdrLen + typeOff + typeLen);
+  const oldStrings = btf.subarray(hdrLen + strOff, hdrLen + strOff + strLen);
+  const long = Buffer.alloc(stringBytes + 1, 'A');
+  long[stringBytes] = 0;
+  const records = Array.from({ length: types }, (_, i) => typedef(strLen + i, 0));
+  return btfBlob(Buffer.concat([oldTypes, ...records]), Buffer.concat([oldStrings, long]));
+}
