@@ -2,9 +2,11 @@
  * Uploads written as the attacker wrote them, against the real service (API and worker in one
  * process): a 17 KB gzip that named 6.4 GB of strings and killed the process with "Reached heap
  * limit", and 59 bytes of two typedefs naming each other that spun bpftool for minutes. Each is
- * refused with an LBC_ERR_BTF_* code in seconds, and the same process answers /healthz after.
+ * refused with an LBC_ERR_BTF_* code in seconds, and the same process answers /healthz after;
+ * so is a gzip that inflates past the limit.
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { ErrorBody } from '@lbc/contract';
@@ -65,6 +67,20 @@ describe('hostile BTF uploads', () => {
     expect(error.code).toBe('LBC_ERR_BTF_INVALID');
     expect(error.message).toMatch(/type loop: typedef 1 'ping' → typedef 2 'pong' → back to type 1/);
     expect(await kernelsKnown()).not.toContain('6.18.0-evil');
+    await stillServing();
+  });
+
+  it('a gzip that inflates past the BTF limit (65 MB of zeros in 64 KB) is a 413; corrupt gzip is a 400', async () => {
+    const zeros = Buffer.alloc(65 << 20);
+    const bomb = gzipSync(zeros, { level: 9 });
+    expect(bomb.length).toBeLessThan(100_000);
+    const big = await upload(zeros, bomb, 'application/gzip');
+    expect(big.status).toBe(413);
+    expect(big.error.code).toBe('LBC_ERR_BODY_TOO_LARGE');
+    const corrupt = Buffer.concat([bomb.subarray(0, 20), Buffer.alloc(100, 0xff)]);
+    const bad = await upload(corrupt, corrupt, 'application/gzip');
+    expect(bad.status).toBe(400);
+    expect(bad.error.code).toBe('LBC_ERR_BTF_INVALID');
     await stillServing();
   });
 });
