@@ -17,6 +17,8 @@ export const MAX_NAME_BYTES = 4096;
  */
 export const NAME_BYTES_PER_INPUT_BYTE = 8;
 export const NAME_BYTES_ALLOWANCE = 1 << 20;
+/** V8's longest string (2^29 - 24 characters) bounds the one decoded copy of the section. */
+const MAX_SECTION_BYTES = (1 << 29) - 24;
 
 export class BtfStrings {
   /** The section decoded byte for byte (latin1): ASCII names are slices of it, which V8 keeps as views. */
@@ -31,6 +33,7 @@ export class BtfStrings {
   constructor(private readonly section: Buffer, inputBytes: number) {
     if (section.length === 0 || section[0] !== 0) throw new BtfParseError('string section must start with an empty string');
     if (section[section.length - 1] !== 0) throw new BtfParseError('string section is not NUL-terminated');
+    if (section.length > MAX_SECTION_BYTES) throw new BtfParseError(`string section of ${section.length} bytes (at most ${MAX_SECTION_BYTES})`);
     let count = 0;
     for (let i = 0; i < section.length; i++) if (section[i] === 0) count++;
     this.nulAt = new Uint32Array(count);
