@@ -1,6 +1,12 @@
 import type { BtfKindName, BtfType, BtfTypeOf } from './types.ts';
 
 const MODIFIERS = new Set<BtfKindName>(['typedef', 'volatile', 'const', 'restrict', 'type_tag']);
+/**
+ * How far the helpers follow typedef/qualifier/array/pointer links. The parser refuses loops, but a
+ * loop-free chain can still be as long as the BTF has types: walks stop here instead of spinning
+ * or running out of stack (real kernels stay under 10; the kernel's own resolver stops at 32).
+ */
+export const MAX_CHAIN_DEPTH = 64;
 
 /** A parsed BTF type table with the look-ups decoders and the service need. */
 export class Btf {
@@ -25,22 +31,26 @@ export class Btf {
   resolve(id: number): BtfType {
     let t: BtfType = this.type(id);
     for (let depth = 0; MODIFIERS.has(t.kind); depth++) {
-      if (depth > 64) throw new RangeError(`BTF type ${id}: modifier chain too deep`);
+      if (depth > MAX_CHAIN_DEPTH) throw new RangeError(`BTF type ${id}: modifier chain too deep`);
       t = this.type((t as BtfTypeOf<'typedef'>).type);
     }
     return t;
   }
 
-  /** Size in bytes, like C's sizeof. */
+  /** Size in bytes, like C's sizeof. Arrays of arrays multiply out in a loop, not by recursion. */
   sizeof(id: number): number {
-    const t = this.resolve(id);
+    let count = 1;
+    let t = this.resolve(id);
+    for (let depth = 0; t.kind === 'array'; depth++) {
+      if (depth > MAX_CHAIN_DEPTH) throw new RangeError(`BTF type ${id}: array nesting too deep`);
+      count *= t.length;
+      t = this.resolve(t.type);
+    }
     switch (t.kind) {
       case 'int': case 'struct': case 'union': case 'enum': case 'float': case 'datasec':
-        return t.size;
+        return count * t.size;
       case 'ptr':
-        return 8;
-      case 'array':
-        return t.length * this.sizeof(t.type);
+        return count * 8;
       default:
         throw new TypeError(`BTF type ${id} (${t.kind}) has no size`);
     }
@@ -87,17 +97,22 @@ export class Btf {
     return tags;
   }
 
-  /** A C-like spelling of a type, for error messages and listings. */
+  /** A C-like spelling of a type, for error messages and listings; past MAX_CHAIN_DEPTH links, '...'. */
   describe(id: number): string {
+    return this.spell(id, 0);
+  }
+
+  private spell(id: number, depth: number): string {
+    if (depth > MAX_CHAIN_DEPTH) return '...';
     const t = this.type(id);
     switch (t.kind) {
       case 'void': return 'void';
       case 'int': case 'float': case 'typedef': return t.name;
       case 'struct': case 'union': case 'enum': return `${t.kind} ${t.name || '(anon)'}`;
       case 'fwd': return `${t.union ? 'union' : 'struct'} ${t.name}`;
-      case 'ptr': return `${this.describe(t.type)} *`;
-      case 'array': return `${this.describe(t.type)}[${t.length}]`;
-      case 'const': case 'volatile': case 'restrict': return `${t.kind} ${this.describe(t.type)}`;
+      case 'ptr': return `${this.spell(t.type, depth + 1)} *`;
+      case 'array': return `${this.spell(t.type, depth + 1)}[${t.length}]`;
+      case 'const': case 'volatile': case 'restrict': return `${t.kind} ${this.spell(t.type, depth + 1)}`;
       default: return `${t.kind} ${t.name}`;
     }
   }

@@ -1,18 +1,17 @@
 /**
  * Parses raw BTF (the .BTF section of an object, or /sys/kernel/btf/vmlinux) into a type table.
- * Every offset and type reference is bounds-checked: the service parses uploads from strangers.
+ * Every offset and type reference is bounds-checked, and what the table costs is bounded by the
+ * input's size (names are references into one decoded string section, see strings.ts): the
+ * service parses uploads from strangers, the client objects a service handed it.
  */
 import { Btf } from './btf.ts';
+import { BtfParseError } from './errors.ts';
+import { BtfStrings } from './strings.ts';
+import { checkTypeLoops } from './type-loops.ts';
 import { BTF_KIND, type BtfType } from './types.ts';
 
+export { BtfParseError };
 export const BTF_MAGIC = 0xeb9f;
-
-export class BtfParseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BtfParseError';
-  }
-}
 
 export interface BtfHeader {
   littleEndian: boolean;
@@ -55,20 +54,8 @@ export function parseBtf(buf: Buffer): Btf {
   const h = parseBtfHeader(buf);
   const le = h.littleEndian;
   const strStart = h.hdrLen + h.strOff;
-  const strEnd = strStart + h.strLen;
-  if (h.strLen === 0 || buf[strStart] !== 0) throw new BtfParseError('string section must start with an empty string');
-  if (buf[strEnd - 1] !== 0) throw new BtfParseError('string section is not NUL-terminated');
-  const names = new Map<number, string>();
-  const str = (off: number): string => {
-    if (off === 0) return '';
-    let cached = names.get(off);
-    if (cached !== undefined) return cached;
-    if (off >= h.strLen) throw new BtfParseError(`string offset ${off} outside the string section`);
-    const nul = buf.indexOf(0, strStart + off);
-    cached = buf.toString('utf8', strStart + off, nul);
-    names.set(off, cached);
-    return cached;
-  };
+  const strings = new BtfStrings(buf.subarray(strStart, strStart + h.strLen), buf.length);
+  const str = (off: number): string => strings.at(off);
 
   let pos = h.hdrLen + h.typeOff;
   const typesEnd = pos + h.typeLen;
@@ -205,6 +192,7 @@ export function parseBtf(buf: Buffer): Btf {
     }
   }
   checkReferences(types);
+  checkTypeLoops(types);
   return new Btf(types);
 }
 

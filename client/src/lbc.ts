@@ -1,5 +1,4 @@
 import { LbcError, validateCflags } from '@lbc/contract';
-import { parseBtf } from '@lbc/btf';
 import type { NativeAddon, NativeLink, NativeObject } from './native/types.ts';
 import { loadNative } from './native/index.ts';
 import { createMaps, type LbcMaps, type OpenedMaps } from './maps/index.ts';
@@ -18,6 +17,7 @@ import {
 } from './programs/index.ts';
 import * as attach from './attach/index.ts';
 import { obtainObject, type ObtainedObject } from './cache/obtain-object.ts';
+import { parseObjectBtf } from './elf/object-btf.ts';
 import { resolveCacheDir } from './cache/cache-dir.ts';
 import { resolveSource } from './source/resolve-source.ts';
 import { collectLocalIncludes } from './source/local-includes.ts';
@@ -89,7 +89,7 @@ export class Lbc {
     trackForExit(this);
     try {
       const raw = object.btf();
-      const btf = raw ? parseBtf(raw) : null;
+      const btf = raw ? parseObjectBtf(raw, this.name) : null;
       this.mapSet = createMaps(native, object, btf, { loaded: false });
       this.globalSet = new Globals(object, btf, this.name);
       const state = { object, objectName: this.name, loaded: this.isLoaded };

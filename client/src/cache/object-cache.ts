@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SHA256_PATTERN } from '@lbc/contract';
+import { LbcError, SHA256_PATTERN } from '@lbc/contract';
 import { writeFileAtomic } from './atomic-write.ts';
 
 export interface CacheEntry {
@@ -72,7 +72,12 @@ export class ObjectCache {
     return bytes;
   }
 
+  /** Stores only an object that hashes to the entry's sha256: the cache is trusted on every later start. */
   put(key: string, entry: CacheEntry, object: Buffer): void {
+    const got = createHash('sha256').update(object).digest('hex');
+    if (!SHA256_PATTERN.test(String(entry.artifactSha256)) || got !== entry.artifactSha256) {
+      throw new LbcError('LBC_ERR_ARTIFACT_INTEGRITY', `not caching an object of sha256 ${got} as ${JSON.stringify(entry.artifactSha256)}`, { expected: entry.artifactSha256, got });
+    }
     // Object first: an entry must never point at a missing object.
     writeFileAtomic(this.objectPath(entry.artifactSha256), object);
     writeFileAtomic(this.entryPath(key), JSON.stringify(entry, null, 2));

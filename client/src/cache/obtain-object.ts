@@ -53,7 +53,7 @@ export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> 
       target,
       { onProgress: req.onProgress },
     );
-    const object = await client.fetchVerified(result.artifact.url, result.artifact.sha256);
+    const object = await client.fetchVerified(result.artifact.url, result.artifact.sha256, 'object');
     const entry: CacheEntry = {
       cacheKey: result.cacheKey,
       artifactSha256: result.artifact.sha256,

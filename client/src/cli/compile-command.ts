@@ -49,7 +49,7 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
         spinner.text = progressText(name, p, state);
       },
     });
-    const object = await client.fetchVerified(result.artifact.url, result.artifact.sha256);
+    const object = await client.fetchVerified(result.artifact.url, result.artifact.sha256, 'object');
     writeFileAtomic(output, object);
     spinner.stop();
     if (result.warnings) process.stderr.write(result.warnings.endsWith('\n') ? result.warnings : `${result.warnings}\n`);

@@ -1,5 +1,6 @@
 /** Typed maps of a loaded object: `createMaps(native, obj, btf)` → { [map name]: LbcMap }. */
-import { parseBtf, type Btf } from '@lbc/btf';
+import type { Btf } from '@lbc/btf';
+import { parseObjectBtf } from '../elf/object-btf.ts';
 import type { NativeAddon, NativeObject } from '../native/types.ts';
 import { codecFor } from '../values/index.ts';
 import { LbcMap } from './lbc-map.ts';
@@ -31,7 +32,7 @@ function isInternalMap(name: string): boolean {
  * whose maps take set-up (maxEntries, valueSize, pinPath, reuseFd) until `afterLoad()`.
  */
 export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf | Buffer | null, opts?: { loaded: boolean }): OpenedMaps {
-  const btf = btfOrRaw === null ? null : Buffer.isBuffer(btfOrRaw) ? parseBtf(btfOrRaw) : btfOrRaw;
+  const btf = btfOrRaw === null ? null : Buffer.isBuffer(btfOrRaw) ? parseObjectBtf(btfOrRaw, 'object') : btfOrRaw;
   const closed = { value: false };
   const loaded = { value: opts?.loaded ?? true };
   let cpus: number | undefined;

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../cache/atomic-write.ts';
 export async function fetchServiceBtf(client: ServiceClient, btfUrl: string, btfSha256: string, cacheDir: string): Promise<string> {
   const path = join(cacheDir, 'btf', `${btfSha256}.btf`);
   if (existsSync(path)) return path;
-  const bytes = await client.fetchVerified(btfUrl, btfSha256);
+  const bytes = await client.fetchVerified(btfUrl, btfSha256, 'btf');
   writeFileAtomic(path, bytes);
   return path;
 }

@@ -48,7 +48,7 @@ export function pickKernel(kernels: KernelInfo[], id: string): KernelInfo {
 
 export async function farmKernelTypes(client: ServiceClient, id: string): Promise<KernelTypes> {
   const kernel = pickKernel(await client.listKernels(), id);
-  const raw = await client.fetchVerified(`/v1/kernels/${kernel.btfSha256}/btf`, kernel.btfSha256);
+  const raw = await client.fetchVerified(`/v1/kernels/${kernel.btfSha256}/btf`, kernel.btfSha256, 'btf');
   return {
     btf: parseBtf(raw),
     arch: kernel.arch,

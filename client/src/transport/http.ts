@@ -24,7 +24,15 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: Buffer | string;
   timeoutMs?: number;
+  /** Bound on the response body (default DEFAULT_MAX_RESPONSE_BYTES): past it the download stops with LBC_ERR_RESPONSE_TOO_LARGE. */
+  maxBytes?: number;
 }
+
+/**
+ * JSON answers (results, job states, kernel lists, errors) are kilobytes; objects and BTF pass
+ * their own bound from the service's limits. Nothing the service sends is buffered without one.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** One keep-alive pool per service: the cache-hit path is a single round trip on a warm socket. */
 export class HttpTransport {
@@ -56,9 +64,10 @@ export class HttpTransport {
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });
-      const body = Buffer.from(await res.body.arrayBuffer());
+      const body = await readBounded(res, req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES, `${req.method} ${req.path} from ${this.server}`);
       return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
+      if (err instanceof LbcError) throw err;
       throw toTransportError(err, this.server);
     }
   }
@@ -79,6 +88,24 @@ export class HttpTransport {
   async close(): Promise<void> {
     await this.pool.close().catch(() => undefined);
   }
+}
+
+/** The body, read chunk by chunk: refused as soon as its announced or received length passes `maxBytes`. */
+async function readBounded(res: Dispatcher.ResponseData, maxBytes: number, what: string): Promise<Buffer> {
+  const tooLarge = (bytes: string) => {
+    res.body.destroy();
+    return new LbcError('LBC_ERR_RESPONSE_TOO_LARGE', `${what}: ${bytes}, more than the ${maxBytes} bytes accepted`, { limit: maxBytes });
+  };
+  const announced = Number(res.headers['content-length']);
+  if (Number.isFinite(announced) && announced > maxBytes) throw tooLarge(`Content-Length ${announced}`);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > maxBytes) throw tooLarge(`${received} bytes received`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, received);
 }
 
 function parseJson(res: HttpResponse, server: string): unknown {

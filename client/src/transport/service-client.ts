@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  DEFAULT_LIMITS,
   LbcError,
+  SHA256_PATTERN,
+  type ArtifactRef,
   type CompileAccepted,
   type CompileRequest,
   type CompileResult,
@@ -10,6 +13,7 @@ import {
   type JobStatus,
   type KernelInfo,
   type KernelUploadQuery,
+  type Limits,
 } from '@lbc/contract';
 import { HttpTransport, errorFromResponse, type HttpOptions } from './http.ts';
 import { resolveServer } from './server-url.ts';
@@ -29,11 +33,19 @@ export interface CompileOptions {
 
 const DEFAULT_WAIT_MS = 20_000;
 const DEFAULT_COMPILE_TIMEOUT_MS = 180_000;
+/** What a download may weigh: the service's own limit (GET /v1/limits), never more than this. */
+const DOWNLOAD_CEILING_BYTES = 512 * 1024 * 1024;
+/** A service that does not tell its limits gets a few times the defaults. */
+const UNKNOWN_LIMIT_FACTOR = 4;
+
+/** What a download is, for its size bound: an object (maxArtifactBytes) or BTF (maxBtfBytes). */
+export type DownloadKind = 'object' | 'btf';
 
 /** The client's view of the compile service's /v1 API. */
 export class ServiceClient {
   readonly server: string;
   private readonly http: HttpTransport;
+  private limits?: Promise<Pick<Limits, 'maxArtifactBytes' | 'maxBtfBytes'>>;
 
   constructor(options: ServiceClientOptions = {}) {
     this.server = resolveServer(options.server);
@@ -54,8 +66,20 @@ export class ServiceClient {
         ),
       { deadline, unreachable: false },
     );
-    if (status === 200) return data as CompileResult;
-    return this.waitForJob((data as CompileAccepted).jobId, deadline, options.onProgress);
+    const result = status === 200 ? (data as CompileResult) : await this.waitForJob((data as CompileAccepted).jobId, deadline, options.onProgress);
+    return this.checkResult(result);
+  }
+
+  /** A result names its object by sha256 (and its minimized BTF, if any): without one nothing can be verified, so nothing is used. */
+  private checkResult(result: CompileResult): CompileResult {
+    const refs: [string, Partial<ArtifactRef> | undefined][] = [['artifact', result?.artifact]];
+    if (result?.minBtf) refs.push(['minBtf', result.minBtf]);
+    for (const [field, ref] of refs) {
+      if (!SHA256_PATTERN.test(String(ref?.sha256)) || typeof ref?.url !== 'string') {
+        throw new LbcError('LBC_ERR_ARTIFACT_INTEGRITY', `the compile result from ${this.server} has no valid ${field}.sha256 (${JSON.stringify(ref?.sha256)}) or url`, { field });
+      }
+    }
+    return result;
   }
 
   async job(id: string): Promise<JobStatus> {
@@ -92,20 +116,36 @@ export class ServiceClient {
 
   /** GET /v1/artifacts/:sha256; the bytes are checked against the hash before anyone uses them. */
   async fetchArtifact(sha256: string): Promise<Buffer> {
-    return this.fetchVerified(`/v1/artifacts/${sha256}`, sha256);
+    return this.fetchVerified(`/v1/artifacts/${sha256}`, sha256, 'object');
   }
 
-  /** Fetches a relative URL the service handed out (artifact url, btfUrl), verifying an expected sha256. */
-  async fetchVerified(url: string, sha256?: string): Promise<Buffer> {
-    const res = await this.http.request({ method: 'GET', path: this.relative(url), headers: { accept: 'application/octet-stream' } });
+  /**
+   * Fetches a relative URL the service handed out (artifact url, btfUrl): at most the service's
+   * limit for its kind, and only bytes that hash to `sha256` (LBC_ERR_ARTIFACT_INTEGRITY otherwise).
+   */
+  async fetchVerified(url: string, sha256: string, kind: DownloadKind = 'object'): Promise<Buffer> {
+    if (!SHA256_PATTERN.test(String(sha256))) {
+      throw new LbcError('LBC_ERR_ARTIFACT_INTEGRITY', `${url} from ${this.server} comes without a valid sha256 (${JSON.stringify(sha256)})`, { url });
+    }
+    const maxBytes = await this.downloadLimit(kind);
+    const res = await this.http.request({ method: 'GET', path: this.relative(url), headers: { accept: 'application/octet-stream' }, maxBytes });
     if (res.status !== 200) throw errorFromResponse(res, this.server);
-    if (sha256) {
-      const got = createHash('sha256').update(res.body).digest('hex');
-      if (got !== sha256) {
-        throw new LbcError('LBC_ERR_INTERNAL', `${url} from ${this.server} has sha256 ${got}, expected ${sha256}`, { expected: sha256, got });
-      }
+    const got = createHash('sha256').update(res.body).digest('hex');
+    if (got !== sha256) {
+      throw new LbcError('LBC_ERR_ARTIFACT_INTEGRITY', `${url} from ${this.server} has sha256 ${got}, expected ${sha256}`, { expected: sha256, got });
     }
     return res.body;
+  }
+
+  /** The service's own bound for a kind of download (asked once per client), capped by DOWNLOAD_CEILING_BYTES. */
+  private async downloadLimit(kind: DownloadKind): Promise<number> {
+    this.limits ??= this.http
+      .json<Limits>({ method: 'GET', path: '/v1/limits', maxBytes: 64 * 1024 })
+      .then(({ data }) => data)
+      .catch(() => ({ maxArtifactBytes: UNKNOWN_LIMIT_FACTOR * DEFAULT_LIMITS.maxArtifactBytes, maxBtfBytes: UNKNOWN_LIMIT_FACTOR * DEFAULT_LIMITS.maxBtfBytes }));
+    const limits = await this.limits;
+    const own = kind === 'object' ? limits.maxArtifactBytes : limits.maxBtfBytes;
+    return Number.isSafeInteger(own) && own > 0 ? Math.min(own, DOWNLOAD_CEILING_BYTES) : DOWNLOAD_CEILING_BYTES;
   }
 
   /** PUT /v1/kernels/:sha256 with the raw BTF, gzip-compressed on the wire (vmlinux BTF shrinks ~4×). */

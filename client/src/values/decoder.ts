@@ -7,7 +7,7 @@ import type { Btf, BtfType } from '@lbc/btf';
 import { bitSpan, readBits } from './bitfield.ts';
 import { decodeCString } from './c-string.ts';
 import { scalarSource, type ScalarSource } from './scalar-source.ts';
-import { flatMembers, isStringArray } from './type-shape.ts';
+import { ValueWalkBudget, flatMembers, isStringArray } from './type-shape.ts';
 
 export type Decoder = (buf: Buffer, offset?: number) => unknown;
 
@@ -75,9 +75,11 @@ class DecoderGen {
   viewReads = 0;
   private readonly read: ScalarSource;
   private unrolledBytes = 0;
+  private readonly budget: ValueWalkBudget;
 
   constructor(private readonly btf: Btf, private readonly le: boolean) {
     this.read = scalarSource(le);
+    this.budget = new ValueWalkBudget(btf, 'decode');
   }
 
   konst(v: unknown): string {
@@ -87,6 +89,10 @@ class DecoderGen {
 
   /** JS expression decoding type `id` at byte `o + off`. */
   expr(id: number, off: number): string {
+    return this.budget.visit(id, () => this.exprOf(id, off));
+  }
+
+  private exprOf(id: number, off: number): string {
     const t = this.btf.resolve(id);
     const at = off === 0 ? 'o' : `o + ${off}`;
     switch (t.kind) {

@@ -5,7 +5,7 @@
  */
 import type { Btf, BtfType } from '@lbc/btf';
 import { bitSpan, writeBits } from './bitfield.ts';
-import { flatMembers, isStringArray } from './type-shape.ts';
+import { ValueWalkBudget, flatMembers, isStringArray } from './type-shape.ts';
 
 export type Encoder = (b: Buffer, o: number, v: unknown, path: string) => void;
 
@@ -41,9 +41,17 @@ function toBigInt(v: unknown, path: string, bits: number, signed: boolean, cType
 }
 
 class EncoderGen {
-  constructor(private readonly btf: Btf, private readonly le: boolean) {}
+  private readonly budget: ValueWalkBudget;
+
+  constructor(private readonly btf: Btf, private readonly le: boolean) {
+    this.budget = new ValueWalkBudget(btf, 'encode');
+  }
 
   enc(id: number): Encoder {
+    return this.budget.visit(id, () => this.encOf(id));
+  }
+
+  private encOf(id: number): Encoder {
     const t = this.btf.resolve(id);
     const cType = this.btf.describe(id);
     switch (t.kind) {

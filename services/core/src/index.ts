@@ -10,6 +10,7 @@ export * from './store/database.ts';
 export * from './store/blob-store.ts';
 export * from './store/artifact-cache.ts';
 export * from './kernels/btf-validate.ts';
+export * from './kernels/btf-check.ts';
 export * from './kernels/registry.ts';
 export * from './kernels/registry-nearest.ts';
 export * from './kernels/registry-host.ts';

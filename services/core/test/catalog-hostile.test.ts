@@ -82,4 +82,19 @@ describe('indexing hostile BTF', () => {
     expect(layout.members.filter((m) => m.depth === 0).map((m) => m.name)).toEqual(['me', 'again', 'n']);
     expect(reader.struct('pointy').members[0]).toMatchObject({ decl: 'struct pointy *p', size: 8 });
   });
+
+  it('a loop-free chain of 30,000 typedefs, arrays and pointers is indexed in bounded time, without blowing the stack', () => {
+    const w = new BtfWriter();
+    const int = w.int('int');
+    let id = int;
+    for (let i = 0; i < 10_000; i++) id = w.typedef(`t${i}`, w.array(w.ptr(id), 2, int));
+    w.struct('holder', 16, [{ name: 'deep', type: id, bitOffset: 0 }, { name: 'n', type: int, bitOffset: 64 }]);
+    const { reader, ms } = indexed(w.build(), 'deep');
+    const holder = reader.struct('holder');
+    expect(holder.members.map((m) => m.name)).toEqual(['deep', 'n']);
+    expect(holder.members[0]!.type).toBe('t9999');
+    expect(reader.types('t0').types[0]).toMatchObject({ kind: 'typedef', size: 16 });
+    expect(reader.types('t9999').types[0]).toMatchObject({ kind: 'typedef', size: 16 });
+    expect(ms).toBeLessThan(30_000);
+  });
 });

@@ -50,7 +50,7 @@ export function kernelRoutes(app: FastifyInstance, registry: KernelRegistry, lim
         },
       },
       async (request, reply) => {
-        const btf = decompressUpload(request.body, limits.maxBtfBytes);
+        const btf = await decompressUpload(request.body, limits.maxBtfBytes);
         const { kernel, created } = await registry.register({
           btf,
           expectedSha256: request.params.sha256,

@@ -1,9 +1,9 @@
 /**
  * Worker-thread entry of the catalog indexer: builds one catalog file from the BTF handed over in
- * workerData and reports its stats, so the seconds of parsing and inserting never run on the
+ * workerData and answers its stats, so the seconds of parsing and inserting never run on the
  * API's event loop.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { answerParent } from '../threads/thread-entry.ts';
 import { buildCatalogFile } from './build-catalog.ts';
 
 export interface CatalogJob {
@@ -12,10 +12,4 @@ export interface CatalogJob {
   btfSha256: string;
 }
 
-const job = workerData as CatalogJob;
-try {
-  const stats = buildCatalogFile(Buffer.from(job.btf.buffer, job.btf.byteOffset, job.btf.byteLength), job.outPath, job.btfSha256);
-  parentPort!.postMessage({ ok: true, stats });
-} catch (err) {
-  parentPort!.postMessage({ ok: false, message: (err as Error).message ?? String(err) });
-}
+answerParent((job: CatalogJob) => buildCatalogFile(Buffer.from(job.btf.buffer, job.btf.byteOffset, job.btf.byteLength), job.outPath, job.btfSha256));

@@ -2,7 +2,8 @@
  * Upload checks for raw BTF: gunzip when compressed (bounded), then the BTF header must hold
  * together (magic, version, section bounds). Deeper parsing belongs to @lbc/btf.
  */
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { LbcError } from '@lbc/contract';
 
 const BTF_MAGIC = 0xeb9f;
@@ -10,11 +11,16 @@ const BTF_HEADER_MIN = 24;
 
 export const isGzip = (bytes: Buffer): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
-/** Returns the uncompressed bytes; gzip is recognised by its magic whatever the headers say. */
-export function decompressUpload(body: Buffer, maxBytes: number): Buffer {
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * Returns the uncompressed bytes; gzip is recognised by its magic whatever the headers say. It
+ * inflates on libuv's thread pool: tens of MB of it never stall the event loop.
+ */
+export async function decompressUpload(body: Buffer, maxBytes: number): Promise<Buffer> {
   if (!isGzip(body)) return body;
   try {
-    return gunzipSync(body, { maxOutputLength: maxBytes });
+    return await gunzipAsync(body, { maxOutputLength: maxBytes });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
       throw new LbcError('LBC_ERR_BODY_TOO_LARGE', `uncompressed BTF exceeds ${maxBytes} bytes`, { limit: maxBytes });

@@ -4,10 +4,10 @@
  * any worker can build the kernel set from the hash alone.
  */
 import type { Redis } from 'ioredis';
-import { parseBtf } from '@lbc/btf';
 import { ARCHES, LbcError, type Arch, type CompileTarget, type KernelInfo } from '@lbc/contract';
 import type { Db } from '../store/database.ts';
 import { sha256Of, type BlobStore } from '../store/blob-store.ts';
+import { checkBtfInThread, type BtfCheckLimits } from './btf-check.ts';
 import { hasSharedBtf, putSharedBtf } from './btf-store.ts';
 import { validateBtfHeader } from './btf-validate.ts';
 import { rankByNearness } from './registry-nearest.ts';
@@ -43,8 +43,13 @@ const toInfo = (r: Row): KernelInfo => ({
 });
 
 export interface KernelRegistryOptions {
-  /** Full BTF check after the header check; @lbc/btf's parser by default. */
-  validateBtf?: (btf: Buffer) => void;
+  /**
+   * Full BTF check after the header check: by default @lbc/btf's parser in a worker thread under
+   * a heap cap and a time limit (btf-check.ts), never on the caller's event loop.
+   */
+  validateBtf?: (btf: Buffer) => void | Promise<unknown>;
+  /** Limits of the default check's thread. */
+  btfCheck?: BtfCheckLimits;
   /** Wraps each Redis call (timeouts); identity by default. */
   guardRedis?: <T>(work: Promise<T>, what: string) => Promise<T>;
 }
@@ -71,7 +76,7 @@ export class KernelRegistry {
     const existing = this.get(sha256);
     // Same hash, same bytes: a known kernel was parsed when it was first registered (a full parse
     // of a vmlinux BTF takes a few hundred ms, too long to repeat on every start).
-    if (!existing) this.validate(input.btf);
+    if (!existing) await this.validate(input.btf);
     this.blobs.put(input.btf);
     await this.guard(putSharedBtf(this.redis, sha256, input.btf), 'publishing BTF');
     if (existing) return { kernel: existing, created: false };
@@ -88,10 +93,10 @@ export class KernelRegistry {
     this.registeredListeners.push(listener);
   }
 
-  private validate(btf: Buffer): void {
+  private async validate(btf: Buffer): Promise<void> {
     validateBtfHeader(btf);
     try {
-      (this.options.validateBtf ?? parseBtf)(btf);
+      await (this.options.validateBtf ?? ((bytes: Buffer) => checkBtfInThread(bytes, this.options.btfCheck)))(btf);
     } catch (err) {
       if (err instanceof LbcError) throw err;
       throw new LbcError('LBC_ERR_BTF_INVALID', (err as Error).message, undefined, { cause: err });

@@ -1,0 +1,101 @@
+/**
+ * BTF from outside is checked in a worker thread with a heap cap and a time limit: a hostile file
+ * costs at most those, is refused with an LBC_ERR_BTF_* code, and the caller's event loop keeps
+ * turning throughout.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobStore, KernelRegistry, checkBtfInThread, openDatabase, sha256Of, type Db } from '@lbc/core';
+import { parseBtf } from '@lbc/btf';
+import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
+import { caught } from '../../../test/support/caught.ts';
+import { nameBombBtf, typedefLoopBtf } from '../../../test/support/hostile-btf.ts';
+
+const vmlinux = readFileSync('/sys/kernel/btf/vmlinux');
+
+/** Runs `work` while a 10 ms timer ticks on this thread; returns its result and the longest gap between ticks. */
+async function whileTicking<T>(work: () => Promise<T>): Promise<{ result: T; maxGapMs: number }> {
+  let last = performance.now();
+  let maxGapMs = 0;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    maxGapMs = Math.max(maxGapMs, now - last);
+    last = now;
+  }, 10);
+  try {
+    return { result: await work(), maxGapMs };
+  } finally {
+    clearInterval(tick);
+  }
+}
+
+describe('checking BTF in a thread', () => {
+  it("the host's vmlinux BTF: the same type count as parsing it here, with this event loop free", async () => {
+    const { result, maxGapMs } = await whileTicking(() => checkBtfInThread(vmlinux));
+    expect(result).toBe(parseBtf(vmlinux).count);
+    expect(maxGapMs).toBeLessThan(250);
+  });
+
+  it('the 16 MB name bomb is LBC_ERR_BTF_INVALID, at once', async () => {
+    const t = performance.now();
+    const err = await caught(() => checkBtfInThread(nameBombBtf().raw));
+    expect(err.code).toBe('LBC_ERR_BTF_INVALID');
+    expect(err.message).toMatch(/16777216 bytes long/);
+    expect(performance.now() - t).toBeLessThan(10_000);
+  });
+
+  it('two typedefs naming each other are LBC_ERR_BTF_INVALID naming the loop', async () => {
+    const err = await caught(() => checkBtfInThread(typedefLoopBtf()));
+    expect(err.code).toBe('LBC_ERR_BTF_INVALID');
+    expect(err.message).toMatch(/type loop: typedef 1 'ping' → typedef 2 'pong'/);
+  });
+
+  it('a parse that outgrows its heap cap kills only its thread: LBC_ERR_BTF_CHECK_LIMIT, and this process lives on', async () => {
+    const err = await caught(() => checkBtfInThread(vmlinux, { heapMb: 24 }));
+    expect(err.code).toBe('LBC_ERR_BTF_CHECK_LIMIT');
+    expect(err.details).toMatchObject({ reason: 'memory', heapMb: 24 });
+    expect(await checkBtfInThread(vmlinux)).toBeGreaterThan(100_000);
+  });
+
+  it('a parse past its time is LBC_ERR_BTF_CHECK_LIMIT, answered at the limit', async () => {
+    const t = performance.now();
+    const err = await caught(() => checkBtfInThread(vmlinux, { timeoutMs: 50 }));
+    expect(err.code).toBe('LBC_ERR_BTF_CHECK_LIMIT');
+    expect(err.details).toMatchObject({ reason: 'time', timeoutMs: 50 });
+    expect(performance.now() - t).toBeLessThan(2_000);
+  });
+});
+
+describe('the registry checks through the thread', () => {
+  let redisServer: PrivateRedis;
+  let redis: Redis;
+  let dir: string;
+  let db: Db;
+  let registry: KernelRegistry;
+  beforeAll(async () => {
+    redisServer = await startPrivateRedis();
+    redis = new Redis(redisServer.url);
+    dir = mkdtempSync(join(tmpdir(), 'lbc-btf-check-'));
+    db = openDatabase(dir);
+    registry = new KernelRegistry(db, new BlobStore(join(dir, 'blobs')), redis, { btfCheck: { heapMb: 24 } });
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    db?.close();
+    await redisServer?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refused BTF (a bomb, a loop, one over the heap cap) is not registered, stored or published', async () => {
+    for (const [btf, code] of [[nameBombBtf().raw, 'LBC_ERR_BTF_INVALID'], [typedefLoopBtf(), 'LBC_ERR_BTF_INVALID'], [vmlinux, 'LBC_ERR_BTF_CHECK_LIMIT']] as const) {
+      const err = await caught(() => registry.register({ btf, release: 'evil', arch: 'x86_64', source: 'upload' }));
+      expect(err.code).toBe(code);
+      expect(registry.get(sha256Of(btf))).toBeNull();
+      expect(registry.readBtf(sha256Of(btf))).toBeNull();
+    }
+    expect(registry.list()).toEqual([]);
+  });
+});
