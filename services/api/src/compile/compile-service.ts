@@ -110,9 +110,12 @@ export class CompileService {
   }
 
   async jobStatus(jobId: string): Promise<JobStatus> {
-    const job = await this.deps.producer.getJob(jobId);
+    let job = await this.deps.producer.getJob(jobId);
     if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     const state = await this.deps.producer.guard(job.getState(), 'reading job state');
+    // The job may finish between reading it and reading its state: read it again for its result.
+    if (state === 'completed' && job.returnvalue == null) job = await this.deps.producer.getJob(jobId);
+    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     const progress = typeof job.progress === 'object' && job.progress ? (job.progress as JobStatus['progress']) : { stage: 'queued' as const, percent: 0 };
     const status: JobStatus = { id: jobId, state: publicState(state), progress };
     if (state === 'completed') {
