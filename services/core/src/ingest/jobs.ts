@@ -41,9 +41,9 @@ export interface IngestJobResult {
   release: string;
   arch: Arch;
   distro: string;
-  /** rpm | deb | btf-tar | btf | vmlinux */
+  /** rpm | deb | btf-tar | btf | vmlinux | image (a bare arm64 Image) */
   format: string;
-  /** section (the image's .BTF) | dwarf (encoded with pahole) | raw */
+  /** section (an ELF vmlinux's .BTF) | image (the blob inside a non-ELF kernel image) | dwarf (encoded with pahole) | raw */
   btfSource: string;
   packageName: string;
   packageVersion: string;

@@ -1,0 +1,53 @@
+/**
+ * The slow tier for arm64 (LBC_SLOW=1; not part of the default run): Debian's real arm64 cloud
+ * kernels (bookworm 6.1 and trixie 6.12), fetched through a private apt configuration, go through
+ * POST /v1/kernels/ingest. Their vmlinuz is an uncompressed arm64 Image with the .BTF inside; the
+ * catalog built from it lays task_struct out exactly as bpftool reads the same BTF.
+ *   LBC_SLOW=1 npx vitest run services/api/test/ingest-arm64-slow.test.ts
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestStatus, StructLayout } from '@lbc/contract';
+import { bpftoolTypes } from '../../../test/support/bpftool-btf.ts';
+import { startIngestApp, uploadKernelPackage, type IngestApp } from './ingest-app.ts';
+import { downloadDebianArm64Kernel } from './debian-kernel.ts';
+import { slowTier } from './support/slow-tier.ts';
+
+const SLOW = slowTier('ingest-arm64-slow.test.ts', "ingests Debian's real arm64 cloud kernel packages (6.1 and 6.12)");
+
+describe.skipIf(!SLOW)("slow tier: Debian's real arm64 kernel image packages (LBC_SLOW=1)", () => {
+  let running: IngestApp;
+  const dir = mkdtempSync(join(tmpdir(), 'lbc-ingest-arm64-'));
+
+  beforeAll(async () => {
+    running = await startIngestApp();
+  }, 600_000);
+  afterAll(async () => {
+    await running?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['6.1', '6.12'] as const)('linux-image-%s arm64: BTF found inside the Image, catalog offsets equal to bpftool', async (series) => {
+    const pkg = downloadDebianArm64Kernel(dir, series);
+    const started = performance.now();
+    const res = await uploadKernelPackage(running.app, pkg.file, 300_000);
+    expect(res.statusCode, res.body).toBe(201);
+    const status = res.json() as IngestStatus;
+    expect(status).toMatchObject({ btfSource: 'image', kernel: { release: pkg.release, arch: 'aarch64', distro: 'debian', source: 'package' } });
+    const btf = running.h.registry.readBtf(status.kernel!.btfSha256)!;
+    process.stderr.write(`ingested ${pkg.file.split('/').pop()} in ${Math.round(performance.now() - started)} ms: BTF ${btf.length} bytes\n`);
+
+    const btfFile = join(dir, `${pkg.release}.btf`);
+    writeFileSync(btfFile, btf);
+    const types = bpftoolTypes(btfFile);
+    for (const name of ['task_struct', 'sk_buff', 'file']) {
+      const ref = types.find((t) => t.kind === 'STRUCT' && t.name === name)!;
+      const layout = (await running.app.inject({ url: `/v1/kernels/${status.kernel!.btfSha256}/structs/${name}` })).json() as StructLayout;
+      expect(layout.size, name).toBe(ref.size);
+      const top = layout.members.filter((m) => m.depth === 0);
+      expect(top.map((m) => [m.name || '(anon)', m.bitOffset, m.bitSize]), name).toEqual(ref.members!.map((m) => [m.name, m.bits_offset, m.bitfield_size ?? 0]));
+    }
+  }, 600_000);
+});
