@@ -30,7 +30,7 @@ export const ERRORS = {
   LBC_ERR_SANDBOX: { status: 500, message: 'The compile sandbox failed', hint: 'Check that the Docker engine is running and the compile image exists (npm start builds it).' },
   LBC_ERR_INTERNAL: { status: 500, message: 'Internal error', hint: 'This is a bug in lbc; the service log has details under the request id.' },
   LBC_ERR_NOT_FOUND: { status: 404, message: 'Route not found', hint: 'See /docs for the API.' },
-  LBC_ERR_KERNEL_AMBIGUOUS: { status: 400, message: 'The kernel id matches more than one kernel', hint: 'Use the full BTF sha256 (or a longer prefix) of one of the candidates listed; lbc kernels lists them.' },
+  LBC_ERR_KERNEL_AMBIGUOUS: { status: 400, message: 'The kernel named matches more than one kernel', hint: 'Give the arch (--arch) of a release known for several, or the full BTF sha256 (or a longer prefix) of one of the candidates listed; lbc kernels lists them.' },
   LBC_ERR_STRUCT_NOT_FOUND: { status: 404, message: 'The kernel has no struct or union of that name', hint: 'Check the spelling against the suggestions; a name from another kernel version may be gone or renamed.' },
   LBC_ERR_FUNC_NOT_FOUND: { status: 404, message: 'The kernel has no function of that name in its BTF', hint: 'Check the spelling against the suggestions; inlined functions have no BTF record (search with lbc func \'name%\').' },
   LBC_ERR_TYPE_NOT_FOUND: { status: 404, message: 'The kernel has no type of that name', hint: 'Check the spelling against the suggestions; write struct/union/enum tags as "struct name".' },

@@ -41,9 +41,10 @@ export const kernelInfo = {
   },
 } as const;
 
+/** arch may be left out: the release on whichever arch the service has it for (KernelRegistry.resolve). */
 export const compileTarget = {
   type: 'object',
-  required: ['release', 'arch'],
+  required: ['release'],
   additionalProperties: false,
   properties: {
     release: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._+~-]+$' },

@@ -32,6 +32,8 @@ interface Row {
   created_at: string;
 }
 
+const suggestion = (k: KernelInfo) => ({ btfSha256: k.btfSha256, release: k.release, arch: k.arch, distro: k.distro });
+
 const toInfo = (r: Row): KernelInfo => ({
   btfSha256: r.btf_sha256,
   release: r.release,
@@ -107,21 +109,48 @@ export class KernelRegistry {
     return (this.db.prepare('SELECT * FROM kernels ORDER BY created_at DESC, release').all() as Row[]).map(toInfo);
   }
 
-  /** The kernel set for a target: exact by BTF hash, else the newest with the same release and arch (and distro when given). */
+  /**
+   * The kernel set for a target: exact by BTF hash, else the newest with the same release (and
+   * distro when given) on the target's arch. A target without an arch takes the release on
+   * whichever arch has it; a release known for several arches is LBC_ERR_KERNEL_AMBIGUOUS naming them.
+   */
   resolve(target: CompileTarget): KernelInfo {
-    const found = target.btfSha256 ? this.get(target.btfSha256) : this.byRelease(target);
-    if (found && found.arch === target.arch) return found;
-    const suggestions = this.nearest(target);
-    const what = target.btfSha256 ? `btfSha256 ${target.btfSha256}` : `${target.release} ${target.arch}${target.distro ? ` (${target.distro})` : ''}`;
-    throw new LbcError('LBC_ERR_KERNEL_UNKNOWN', what, {
-      target,
-      suggestions: suggestions.map((k) => ({ btfSha256: k.btfSha256, release: k.release, arch: k.arch, distro: k.distro })),
-    });
+    if (target.btfSha256) {
+      const found = this.get(target.btfSha256);
+      if (found && (!target.arch || found.arch === target.arch)) return found;
+      throw this.unknown(target, `btfSha256 ${target.btfSha256}${target.arch ? ` (${target.arch})` : ''}`);
+    }
+    const sameRelease = this.byRelease(target);
+    const arches = [...new Set(sameRelease.map((k) => k.arch))];
+    const what = `${target.release}${target.distro ? ` (${target.distro})` : ''}`;
+    if (target.arch) {
+      const found = sameRelease.find((k) => k.arch === target.arch);
+      if (found) return found;
+      const elsewhere = arches.length > 0 ? `; the service has this release for ${arches.join(' and ')} only (give that arch)` : '';
+      throw this.unknown(target, `${what} ${target.arch}${elsewhere}`, arches);
+    }
+    if (arches.length === 1) return sameRelease[0]!;
+    if (arches.length > 1) {
+      throw new LbcError('LBC_ERR_KERNEL_AMBIGUOUS', `release ${what} is known for ${arches.join(' and ')}; give the arch (--arch ${arches.join(' or --arch ')})`, {
+        target,
+        arches,
+        candidates: arches.map((arch) => suggestion(sameRelease.find((k) => k.arch === arch)!)),
+      });
+    }
+    throw this.unknown(target, `${what} (any arch)`);
   }
 
-  /** Up to `limit` kernels of the same arch, closest release first. */
+  /** LBC_ERR_KERNEL_UNKNOWN with the nearest kernels of every arch as suggestions. */
+  private unknown(target: CompileTarget, what: string, arches: string[] = []): LbcError {
+    return new LbcError('LBC_ERR_KERNEL_UNKNOWN', what, { target, ...(arches.length ? { arches } : {}), suggestions: this.nearest(target).map(suggestion) });
+  }
+
+  /** Up to `limit` kernels of any arch, closest release first (the target's arch first among equals). */
   nearest(target: Pick<CompileTarget, 'release' | 'arch'>, limit = 5): KernelInfo[] {
-    return rankByNearness(target.release, this.list().filter((k) => k.arch === target.arch)).slice(0, limit);
+    const ranked = rankByNearness(target.release, this.list());
+    const exact = ranked.filter((k) => k.release === target.release);
+    const sameArchFirst = (a: KernelInfo, b: KernelInfo) => Number(b.arch === target.arch) - Number(a.arch === target.arch);
+    return [...exact.sort(sameArchFirst), ...ranked.filter((k) => k.release !== target.release)].slice(0, limit);
   }
 
   readBtf(btfSha256: string): Buffer | null {
@@ -147,12 +176,13 @@ export class KernelRegistry {
     return count;
   }
 
-  private byRelease(target: CompileTarget): KernelInfo | null {
-    const row = (
+  /** Kernels of the target's release (and distro when given), newest first, on every arch. */
+  private byRelease(target: CompileTarget): KernelInfo[] {
+    const rows = (
       target.distro
-        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? AND distro = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch, target.distro)
-        : this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch)
-    ) as Row | undefined;
-    return row ? toInfo(row) : null;
+        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND distro = ? ORDER BY created_at DESC, rowid DESC').all(target.release, target.distro)
+        : this.db.prepare('SELECT * FROM kernels WHERE release = ? ORDER BY created_at DESC, rowid DESC').all(target.release)
+    ) as Row[];
+    return rows.map(toInfo);
   }
 }
