@@ -87,6 +87,15 @@ export interface KernelInfo {
   source: string;
   btfSize: number;
   createdAt: string;
+  /** The kernel set holds the image a VM boots (ingested from a kernel image package). */
+  bootable: boolean;
+  /** That image (vmlinuz, arm64 Image), content-addressed. */
+  bootImage?: BootImageRef;
+}
+
+export interface BootImageRef {
+  sha256: string;
+  size: number;
 }
 
 export interface KernelUploadQuery {

@@ -38,6 +38,8 @@ export const kernelInfo = {
     source: str,
     btfSize: int,
     createdAt: str,
+    bootable: { type: 'boolean' },
+    bootImage: { type: 'object', properties: { sha256: str, size: int } },
   },
 } as const;
 

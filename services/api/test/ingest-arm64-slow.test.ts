@@ -2,10 +2,11 @@
  * The slow tier for arm64 (LBC_SLOW=1; not part of the default run): Debian's real arm64 cloud
  * kernels (bookworm 6.1 and trixie 6.12), fetched through a private apt configuration, go through
  * POST /v1/kernels/ingest. Their vmlinuz is an uncompressed arm64 Image with the .BTF inside; the
- * catalog built from it lays task_struct out exactly as bpftool reads the same BTF.
+ * catalog built from it lays task_struct out exactly as bpftool reads the same BTF, and the Image
+ * is kept: the kernel is bootable.
  *   LBC_SLOW=1 npx vitest run services/api/test/ingest-arm64-slow.test.ts
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,9 +36,13 @@ describe.skipIf(!SLOW)("slow tier: Debian's real arm64 kernel image packages (LB
     const res = await uploadKernelPackage(running.app, pkg.file, 300_000);
     expect(res.statusCode, res.body).toBe(201);
     const status = res.json() as IngestStatus;
-    expect(status).toMatchObject({ btfSource: 'image', kernel: { release: pkg.release, arch: 'aarch64', distro: 'debian', source: 'package' } });
+    expect(status).toMatchObject({ btfSource: 'image', kernel: { release: pkg.release, arch: 'aarch64', distro: 'debian', source: 'package', bootable: true } });
     const btf = running.h.registry.readBtf(status.kernel!.btfSha256)!;
-    process.stderr.write(`ingested ${pkg.file.split('/').pop()} in ${Math.round(performance.now() - started)} ms: BTF ${btf.length} bytes\n`);
+    // The boot image is the package's vmlinuz as shipped: an arm64 Image (magic ARM\x64 at 0x38).
+    const image = readFileSync(running.h.registry.bootImagePath(status.kernel!.btfSha256)!);
+    expect(image.subarray(0x38, 0x3c).toString('latin1')).toBe('ARM\x64');
+    expect(image.length).toBe(status.kernel!.bootImage!.size);
+    process.stderr.write(`ingested ${pkg.file.split('/').pop()} in ${Math.round(performance.now() - started)} ms: BTF ${btf.length} bytes, boot image ${image.length} bytes\n`);
 
     const btfFile = join(dir, `${pkg.release}.btf`);
     writeFileSync(btfFile, btf);

@@ -18,7 +18,8 @@ import { getSharedBtf } from '../kernels/btf-store.ts';
 import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
 import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
 import { INGEST_QUEUE, ingestJobId, packagePath, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
-import { ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
+import { bootImageTokenValid, ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
+import { sha256Of } from '../store/blob-store.ts';
 import { IngestRecords } from './ingest-records.ts';
 import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
 import type { IngestSettings } from './ingest-settings.ts';
@@ -165,18 +166,31 @@ export class IngestService {
    * the farm secret over the sha256). Throws LBC_ERR_AUTH_INVALID or LBC_ERR_INGEST_PACKAGE_NOT_FOUND.
    */
   async packageForWorker(packageSha256: string, token: string | undefined): Promise<{ path: string; size: number }> {
-    let valid = this.farmSecret !== undefined && packageTokenValid(this.farmSecret, packageSha256, token);
-    if (!valid) {
-      // The secret may have been made anew (a Redis that lost its data): read it again once.
-      const current = await this.guard(readFarmSecret(this.redis), 'reading the farm secret');
-      if (current) this.farmSecret = current;
-      valid = current !== null && packageTokenValid(current, packageSha256, token);
-    }
-    if (!valid) throw new LbcError('LBC_ERR_AUTH_INVALID', 'the package credential does not match the farm secret in Redis');
+    await this.assertFarmCredential((secret) => packageTokenValid(secret, packageSha256, token), 'package');
     const path = packagePath(this.options.dataDir, packageSha256);
     const stat = await fs.stat(path).catch(() => null);
     if (!stat?.isFile()) throw new LbcError('LBC_ERR_INGEST_PACKAGE_NOT_FOUND', packageSha256);
     return { path, size: stat.size };
+  }
+
+  /**
+   * The boot image a worker on another host kept from a package this node received (it proves
+   * itself with an HMAC of the farm secret over the image's sha256): stored beside the BTF blobs,
+   * for the registration that follows the job's completion.
+   */
+  async acceptBootImage(imageSha256: string, token: string | undefined, bytes: Buffer): Promise<void> {
+    await this.assertFarmCredential((secret) => bootImageTokenValid(secret, imageSha256, token), 'boot image');
+    const actual = sha256Of(bytes);
+    if (actual !== imageSha256) throw new LbcError('LBC_ERR_BAD_REQUEST', `the boot image sent has sha256 ${actual}, not the ${imageSha256} its URL names`, { expected: imageSha256, actual });
+    this.options.registry.putBootImage(bytes);
+  }
+
+  private async assertFarmCredential(valid: (secret: string) => boolean, what: string): Promise<void> {
+    if (this.farmSecret !== undefined && valid(this.farmSecret)) return;
+    // The secret may have been made anew (a Redis that lost its data): read it again once.
+    const current = await this.guard(readFarmSecret(this.redis), 'reading the farm secret');
+    if (current) this.farmSecret = current;
+    if (current === null || !valid(current)) throw new LbcError('LBC_ERR_AUTH_INVALID', `the ${what} credential does not match the farm secret in Redis`);
   }
 
   private doneStatus(id: string, packageSha256: string, btfSha256: string, btfSource: string): IngestStatus {
@@ -226,7 +240,10 @@ export class IngestService {
       await this.guard(job.remove(), 'removing the ingestion');
       throw new LbcError('LBC_ERR_QUEUE_UNAVAILABLE', 'the ingested BTF vanished from Redis before registration; submit the package again');
     }
-    await this.options.registry.register({ btf, release: result.release, arch: result.arch, distro: result.distro, source: 'package', expectedSha256: result.btfSha256 });
+    const { registry } = this.options;
+    await registry.register({ btf, release: result.release, arch: result.arch, distro: result.distro, source: 'package', expectedSha256: result.btfSha256 });
+    // The worker put the image in this node's blob store (or sent it here) before completing the job.
+    if (result.bootImage && registry.hasBlob(result.bootImage.sha256)) registry.attachBootImage(result.btfSha256, result.bootImage);
     const record = this.records.add(packageSha256, fileName, size, result);
     await removePackage(this.options.dataDir, packageSha256);
     return this.doneStatus(job.id!, packageSha256, record.btfSha256, record.btfSource);

@@ -6,7 +6,7 @@
  * completes, so a kernel set appears whole or not at all.
  */
 import { join } from 'node:path';
-import type { Arch, IngestProgress, IngestStage } from '@lbc/contract';
+import type { Arch, BootImageRef, IngestProgress, IngestStage } from '@lbc/contract';
 
 export type { IngestProgress, IngestStage };
 
@@ -47,9 +47,17 @@ export interface IngestJobResult {
   btfSource: string;
   packageName: string;
   packageVersion: string;
+  /**
+   * A kernel image package's boot image (vmlinuz, arm64 Image), stored in the blob store of the API
+   * node that received the package (bootImagePath on its host; sent there by a worker on another host).
+   */
+  bootImage?: BootImageRef & { path: string };
   /** Wall-clock time in the ingest container. */
   ms: number;
 }
+
+/** The largest boot image kept (Debian's are 8-30 MB); a larger one is LBC_ERR_INGEST_TOO_LARGE. */
+export const MAX_BOOT_IMAGE_BYTES = 256 * 1024 * 1024;
 
 export const ingestJobId = (packageSha256: string): string => `ingest-${packageSha256}`;
 
@@ -60,5 +68,7 @@ export const packagePath = (dataDir: string, packageSha256: string): string => j
 export const ingestSpoolDir = (dataDir: string): string => join(dataDir, 'ingest', 'spool');
 /** A worker's copies of packages fetched from the API node holding them (workers on other hosts). */
 export const fetchedPackagesDir = (dataDir: string): string => join(dataDir, 'ingest', 'fetched');
+/** Where a worker on another host sends the boot image it kept to the API node that received the package. */
+export const bootImageUploadPath = (sha256: string): string => `/internal/ingest/boot-images/${sha256}`;
 /** Where a worker fetches a package from the API node that holds it. */
 export const packageFetchPath = (packageSha256: string): string => `/internal/ingest/packages/${packageSha256}`;

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { parseBtf } from '@lbc/btf';
-import { ARCHES, LbcError, type Arch, type CompileTarget, type KernelInfo } from '@lbc/contract';
+import { ARCHES, LbcError, type Arch, type BootImageRef, type CompileTarget, type KernelInfo } from '@lbc/contract';
 import type { Db } from '../store/database.ts';
 import { sha256Of, type BlobStore } from '../store/blob-store.ts';
 import { hasSharedBtf, putSharedBtf } from './btf-store.ts';
@@ -30,6 +30,8 @@ interface Row {
   source: string;
   btf_size: number;
   created_at: string;
+  boot_image_sha256: string;
+  boot_image_size: number;
 }
 
 const suggestion = (k: KernelInfo) => ({ btfSha256: k.btfSha256, release: k.release, arch: k.arch, distro: k.distro });
@@ -42,6 +44,8 @@ const toInfo = (r: Row): KernelInfo => ({
   source: r.source,
   btfSize: r.btf_size,
   createdAt: r.created_at,
+  bootable: r.boot_image_sha256 !== '',
+  ...(r.boot_image_sha256 ? { bootImage: { sha256: r.boot_image_sha256, size: r.boot_image_size } } : {}),
 });
 
 export interface KernelRegistryOptions {
@@ -151,6 +155,32 @@ export class KernelRegistry {
     const exact = ranked.filter((k) => k.release === target.release);
     const sameArchFirst = (a: KernelInfo, b: KernelInfo) => Number(b.arch === target.arch) - Number(a.arch === target.arch);
     return [...exact.sort(sameArchFirst), ...ranked.filter((k) => k.release !== target.release)].slice(0, limit);
+  }
+
+  /**
+   * Makes a kernel set bootable: its image is already in the blob store (put there by the ingest
+   * worker on this host, or sent by one on another host through putBootImage). A later package of
+   * the same kernel (same BTF) may bring the image to a kernel registered without one.
+   */
+  attachBootImage(btfSha256: string, image: BootImageRef): KernelInfo {
+    if (!this.blobs.has(image.sha256)) throw new LbcError('LBC_ERR_INTERNAL', `the boot image ${image.sha256} of kernel ${btfSha256} is not in this node's blob store`);
+    this.db.prepare('UPDATE kernels SET boot_image_sha256 = ?, boot_image_size = ? WHERE btf_sha256 = ?').run(image.sha256, image.size, btfSha256);
+    return this.get(btfSha256)!;
+  }
+
+  hasBlob(sha256: string): boolean {
+    return this.blobs.has(sha256);
+  }
+
+  /** Stores a boot image's bytes (content-addressed, beside the BTF blobs); the kernel row is not touched. */
+  putBootImage(bytes: Buffer): BootImageRef {
+    return { sha256: this.blobs.put(bytes), size: bytes.length };
+  }
+
+  /** The path of a bootable kernel's image on this node, or null. */
+  bootImagePath(btfSha256: string): string | null {
+    const image = this.get(btfSha256)?.bootImage;
+    return image && this.blobs.has(image.sha256) ? this.blobs.pathOf(image.sha256) : null;
   }
 
   readBtf(btfSha256: string): Buffer | null {
