@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ERRORS, LbcError, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
+import { ERRORS, LbcError, type BootImageRef, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
 import type { Db } from '../store/database.ts';
 import type { KernelRegistry } from '../kernels/registry.ts';
 import { getSharedBtf } from '../kernels/btf-store.ts';
@@ -20,6 +20,7 @@ import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
 import { INGEST_QUEUE, ingestJobId, packagePath, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
 import { bootImageTokenValid, ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
 import { sha256Of } from '../store/blob-store.ts';
+import { fetchBootImage } from './boot-image-fetch.ts';
 import { IngestRecords } from './ingest-records.ts';
 import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
 import type { IngestSettings } from './ingest-settings.ts';
@@ -242,11 +243,37 @@ export class IngestService {
     }
     const { registry } = this.options;
     await registry.register({ btf, release: result.release, arch: result.arch, distro: result.distro, source: 'package', expectedSha256: result.btfSha256 });
-    // The worker put the image in this node's blob store (or sent it here) before completing the job.
-    if (result.bootImage && registry.hasBlob(result.bootImage.sha256)) registry.attachBootImage(result.btfSha256, result.bootImage);
+    if (result.bootImage) await this.takeBootImage(job, result.bootImage);
     const record = this.records.add(packageSha256, fileName, size, result);
     await removePackage(this.options.dataDir, packageSha256);
     return this.doneStatus(job.id!, packageSha256, record.btfSha256, record.btfSource);
+  }
+
+  /**
+   * The worker put the boot image in the blob store of the node that received the package (or sent
+   * it there) before completing the job; any other node fetches it from that node. An image that
+   * cannot be had leaves the kernel registered, not bootable on this node.
+   */
+  private async takeBootImage(job: IngestJob, image: BootImageRef): Promise<void> {
+    const { registry } = this.options;
+    if (!registry.hasBlob(image.sha256) && job.data.origin) {
+      try {
+        const secret = this.farmSecret ?? (await this.guard(readFarmSecret(this.redis), 'reading the farm secret'));
+        if (secret) registry.putBootImage(await fetchBootImage(job.data.origin, image, secret));
+      } catch {
+        // Not bootable here; the kernel's BTF is what registration is for.
+      }
+    }
+    if (registry.hasBlob(image.sha256)) registry.attachBootImage(job.returnvalue.btfSha256, image);
+  }
+
+  /** The path of a boot image for a node proving itself with the farm credential over its sha256. */
+  async bootImageForNode(imageSha256: string, token: string | undefined): Promise<{ path: string; size: number }> {
+    await this.assertFarmCredential((secret) => bootImageTokenValid(secret, imageSha256, token), 'boot image');
+    const path = this.options.registry.bootImageBlobPath(imageSha256);
+    const stat = path ? await fs.stat(path).catch(() => null) : null;
+    if (!path || !stat?.isFile()) throw new LbcError('LBC_ERR_BOOT_IMAGE_NOT_FOUND', imageSha256);
+    return { path, size: stat.size };
   }
 
   async close(): Promise<void> {

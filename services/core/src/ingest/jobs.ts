@@ -68,7 +68,10 @@ export const packagePath = (dataDir: string, packageSha256: string): string => j
 export const ingestSpoolDir = (dataDir: string): string => join(dataDir, 'ingest', 'spool');
 /** A worker's copies of packages fetched from the API node holding them (workers on other hosts). */
 export const fetchedPackagesDir = (dataDir: string): string => join(dataDir, 'ingest', 'fetched');
-/** Where a worker on another host sends the boot image it kept to the API node that received the package. */
-export const bootImageUploadPath = (sha256: string): string => `/internal/ingest/boot-images/${sha256}`;
+/**
+ * A boot image between farm nodes: a worker on another host PUTs the image it kept to the API node
+ * that received the package; other nodes (and lab workers) GET it from there.
+ */
+export const bootImageTransferPath = (sha256: string): string => `/internal/ingest/boot-images/${sha256}`;
 /** Where a worker fetches a package from the API node that holds it. */
 export const packageFetchPath = (packageSha256: string): string => `/internal/ingest/packages/${packageSha256}`;

@@ -177,6 +177,12 @@ export class KernelRegistry {
     return { sha256: this.blobs.put(bytes), size: bytes.length };
   }
 
+  /** The file of a boot image some kernel set holds, by the image's sha256; null for anything else. */
+  bootImageBlobPath(imageSha256: string): string | null {
+    const known = this.db.prepare('SELECT 1 FROM kernels WHERE boot_image_sha256 = ? LIMIT 1').get(imageSha256);
+    return known && this.blobs.has(imageSha256) ? this.blobs.pathOf(imageSha256) : null;
+  }
+
   /** The path of a bootable kernel's image on this node, or null. */
   bootImagePath(btfSha256: string): string | null {
     const image = this.get(btfSha256)?.bootImage;

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { LbcError, type BootImageRef } from '@lbc/contract';
-import { BlobStore, PACKAGE_TOKEN_HEADER, bootImageToken, bootImageUploadPath, readFarmSecret, sha256Of } from '@lbc/core';
+import { BlobStore, PACKAGE_TOKEN_HEADER, bootImageToken, bootImageTransferPath, readFarmSecret, sha256Of } from '@lbc/core';
 import { readObject, type JobDir } from '../sandbox/job-dir.ts';
 
 export interface KeepBootImageOptions {
@@ -33,7 +33,7 @@ export async function keepBootImage(job: JobDir, opts: KeepBootImageOptions): Pr
   }
   const secret = await readFarmSecret(opts.sendTo.redis);
   if (!secret) throw new Error('LBC_ERR_INGEST_PACKAGE_UNAVAILABLE: no farm secret in Redis to send the boot image with');
-  const url = `${opts.sendTo.origin}${bootImageUploadPath(image.sha256)}`;
+  const url = `${opts.sendTo.origin}${bootImageTransferPath(image.sha256)}`;
   let res: Response;
   try {
     res = await fetch(url, {
