@@ -128,6 +128,7 @@ describe('ingesting kernel packages', () => {
     expectKernelStructs(status, 'fx_bare_image');
     expect(status.btfSource).toBe('image');
     expect(status.kernel).toMatchObject({ release: '6.12.0-lab', arch: 'aarch64', source: 'package' });
+    expect(status.kernel!.bootable).toBe(true);
   });
 
   it('a kernel image DEB whose vmlinuz is lz4 (legacy frame) compressed', async () => {

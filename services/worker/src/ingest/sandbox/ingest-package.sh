@@ -260,7 +260,7 @@ from_single() { # a raw BTF, an ELF vmlinux or an arm64 Image
       embedded_btf "$1" "$out/vmlinux.btf" ||
         fail LBC_ERR_INGEST_NO_BTF "the arm64 Image carries no BTF blob (a kernel built without CONFIG_DEBUG_INFO_BTF); ingest its -dbg/debuginfo package instead"
       meta btf-source image
-      keep_boot_image "$1" /
+      keep_boot_image "$1" Image
       ;;
   esac
 }
