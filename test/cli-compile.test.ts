@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { useServiceFixture } from './support/service-fixture.ts';
 import { runCli } from './support/run-cli.ts';
+import { createHash } from 'node:crypto';
 import { freePort } from '@lbc/core';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
@@ -61,12 +62,48 @@ describe('lbc compile (CLI against the real service)', () => {
     expect(r.stderr).toContain(`--release ${execRelease()} --arch x86_64 --btf-sha `);
   });
 
+  it('--release without --arch: an aarch64-only release compiles for aarch64; a release on two arches names both', async () => {
+    const upload = async (btf: Buffer, release: string, arch: string) => {
+      const res = await fetch(`${env.service.url}/v1/kernels/${createHash('sha256').update(btf).digest('hex')}?release=${release}&arch=${arch}`, {
+        method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(btf),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    };
+    // This machine's types under hashes of their own (strings padded), registered as other machines' kernels.
+    await upload(paddedHostBtf(2), '6.12.0-lab-arm64', 'aarch64');
+    const r = await runCli(['compile', 'execcount.bpf.c', '-o', join(env.dir, 'arm.o'), '--release', '6.12.0-lab-arm64', '--server', env.service.url], { cwd: env.dir });
+    expect(r.stderr).toMatch(/wrote .*arm\.o .*6\.12\.0-lab-arm64 aarch64\)/);
+    expect(r.code).toBe(0);
+
+    const wrong = await runCli(['compile', 'execcount.bpf.c', '-o', join(env.dir, 'x.o'), '--release', '6.12.0-lab-arm64', '--arch', 'x86_64', '--server', env.service.url], { cwd: env.dir });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('LBC_ERR_KERNEL_UNKNOWN');
+    expect(wrong.stderr).toMatch(/this release for aarch64 only/);
+    expect(wrong.stderr).toContain('--release 6.12.0-lab-arm64 --arch aarch64 --btf-sha ');
+
+    await upload(paddedHostBtf(3), '6.12.0-lab-arm64', 'x86_64');
+    const both = await runCli(['compile', 'execcount.bpf.c', '-o', join(env.dir, 'x.o'), '--release', '6.12.0-lab-arm64', '--server', env.service.url], { cwd: env.dir });
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('LBC_ERR_KERNEL_AMBIGUOUS');
+    expect(both.stderr).toMatch(/known for (x86_64 and aarch64|aarch64 and x86_64); give the arch/);
+    expect(both.stderr).toContain('--release 6.12.0-lab-arm64 --arch aarch64 --btf-sha ');
+    expect(both.stderr).toContain('--release 6.12.0-lab-arm64 --arch x86_64 --btf-sha ');
+  });
+
   it('lbc kernels lists the host kernel', async () => {
     const r = await runCli(['kernels', '--server', env.service.url]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(execRelease());
   });
 });
+
+/** The host's BTF with `pad` empty strings appended: the same types under another sha256. */
+function paddedHostBtf(pad: number): Buffer {
+  const btf = readFileSync('/sys/kernel/btf/vmlinux');
+  const out = Buffer.concat([btf, Buffer.alloc(pad)]);
+  out.writeUInt32LE(btf.readUInt32LE(20) + pad, 20);
+  return out;
+}
 
 function execRelease(): string {
   return readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();

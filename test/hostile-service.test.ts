@@ -90,7 +90,7 @@ describe('hostile requests against the real service', () => {
         includes: { q: 'int a;', 'q/b': 'int b;' },
         cflags: [],
         btfSha256: kernel.btfSha256,
-        arch: target.arch,
+        arch: kernel.arch,
         toolchain: worker!.toolchain,
       });
       await job.waitUntilFinished(producer.events, 60_000);

@@ -5,7 +5,11 @@ export type Arch = 'x86_64' | 'aarch64';
 export interface CompileTarget {
   /** `uname -r` of the target, e.g. "6.1.0-50-cloud-amd64". */
   release: string;
-  arch: Arch;
+  /**
+   * Absent: the release on whichever architecture the service has it for (a release known for
+   * several is LBC_ERR_KERNEL_AMBIGUOUS, naming them).
+   */
+  arch?: Arch;
   /** sha256 of the target's raw BTF (/sys/kernel/btf/vmlinux). Picks the kernel set exactly. */
   btfSha256?: string;
   /** ID from /etc/os-release, e.g. "debian". */
@@ -83,6 +87,15 @@ export interface KernelInfo {
   source: string;
   btfSize: number;
   createdAt: string;
+  /** The kernel set holds the image a VM boots (ingested from a kernel image package). */
+  bootable: boolean;
+  /** That image (vmlinuz, arm64 Image), content-addressed. */
+  bootImage?: BootImageRef;
+}
+
+export interface BootImageRef {
+  sha256: string;
+  size: number;
 }
 
 export interface KernelUploadQuery {

@@ -29,7 +29,7 @@ export interface IngestStatus {
   kernel?: KernelInfo;
   /** The package had been ingested before: nothing was done. */
   duplicate?: boolean;
-  /** How the BTF was obtained: section (.BTF of the image), dwarf (pahole), raw. */
+  /** How the BTF was obtained: section (.BTF of an ELF vmlinux), image (the blob inside a non-ELF kernel image), dwarf (pahole), raw. */
   btfSource?: string;
   error?: ErrorBody['error'];
 }

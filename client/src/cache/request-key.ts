@@ -21,6 +21,6 @@ export function requestKey(input: RequestKeyInput): string {
     .list(input.cflags)
     .field(input.target.btfSha256 ?? '')
     .field(input.target.release)
-    .field(input.target.arch)
+    .field(input.target.arch ?? '')
     .hex();
 }

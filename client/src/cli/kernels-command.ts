@@ -11,8 +11,12 @@ interface KernelsFlags {
   arch?: string;
 }
 
+// BOOT: the kernel set holds a boot image (ingested from a kernel image package), so a VM can run it.
 const table = (kernels: KernelInfo[]) =>
-  formatTable(['RELEASE', 'ARCH', 'DISTRO', 'SOURCE', 'BTF', 'ADDED'], kernels.map((k) => [k.release, k.arch, k.distro, k.source, k.btfSha256.slice(0, 12), k.createdAt]));
+  formatTable(
+    ['RELEASE', 'ARCH', 'DISTRO', 'SOURCE', 'BOOT', 'BTF', 'ADDED'],
+    kernels.map((k) => [k.release, k.arch, k.distro, k.source, k.bootable ? 'yes' : '-', k.btfSha256.slice(0, 12), k.createdAt]),
+  );
 
 function noKernelText(flags: KernelsFlags): string {
   const filters = [flags.distro && `distro ${flags.distro}`, flags.release && `release ${flags.release}`, flags.arch && `arch ${flags.arch}`].filter(Boolean);

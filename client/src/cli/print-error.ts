@@ -14,12 +14,18 @@ interface KernelSuggestion {
   distro?: string;
 }
 
-/** LBC_ERR_KERNEL_UNKNOWN carries the nearest kernels the service knows: show them as ready-to-use flags. */
+/**
+ * LBC_ERR_KERNEL_UNKNOWN carries the nearest kernels the service knows, LBC_ERR_KERNEL_AMBIGUOUS the
+ * kernels a name matched: show them as ready-to-use flags.
+ */
 function suggestionLines(err: unknown): string[] {
-  if (!isLbcError(err, 'LBC_ERR_KERNEL_UNKNOWN')) return [];
-  const list = err.details?.suggestions;
+  const [list, title] = isLbcError(err, 'LBC_ERR_KERNEL_UNKNOWN')
+    ? [err.details?.suggestions, 'nearest kernels the service knows:']
+    : isLbcError(err, 'LBC_ERR_KERNEL_AMBIGUOUS') && err.details?.target
+      ? [err.details?.candidates, 'kernels with that release:']
+      : [undefined, ''];
   if (!Array.isArray(list) || list.length === 0) return [];
-  return ['  nearest kernels the service knows:', ...(list as KernelSuggestion[]).map((k) => `    --release ${k.release} --arch ${k.arch} --btf-sha ${k.btfSha256}${k.distro ? `   (${k.distro})` : ''}`)];
+  return [`  ${title}`, ...(list as KernelSuggestion[]).map((k) => `    --release ${k.release} --arch ${k.arch} --btf-sha ${k.btfSha256}${k.distro ? `   (${k.distro})` : ''}`)];
 }
 
 /** Prints an error the way every lbc command does (diagnostics as clang prints them, then CODE + fix) and sets exit code 1. */

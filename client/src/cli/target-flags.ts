@@ -8,7 +8,11 @@ export interface TargetFlags {
   btfSha?: string;
 }
 
-/** Explicit --release/--arch compile for another machine (no upload possible); otherwise the running kernel. */
+/**
+ * Explicit --release/--arch compile for another machine (no upload possible); otherwise the running
+ * kernel. A --release without --arch leaves the arch to the service: the release on whichever arch
+ * it has it for (this machine's arch is no guess for another machine's kernel).
+ */
 export function targetFromFlags(flags: TargetFlags): DetectedTarget {
   if (!flags.release && !flags.btfSha) {
     const t = detectTarget();
@@ -16,8 +20,8 @@ export function targetFromFlags(flags: TargetFlags): DetectedTarget {
     if (flags.arch) t.arch = parseArch(flags.arch);
     return t;
   }
-  const host = detectTarget({ btfPath: '' });
-  const target: DetectedTarget = { release: flags.release ?? host.release, arch: flags.arch ? parseArch(flags.arch) : host.arch };
+  const target: DetectedTarget = { release: flags.release ?? detectTarget({ btfPath: '' }).release };
+  if (flags.arch) target.arch = parseArch(flags.arch);
   if (flags.distro) target.distro = flags.distro;
   if (flags.btfSha) {
     if (!SHA256_PATTERN.test(flags.btfSha)) throw new LbcError('LBC_ERR_BAD_REQUEST', `--btf-sha must be 64 lowercase hex digits, got ${JSON.stringify(flags.btfSha)}`);

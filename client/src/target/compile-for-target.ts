@@ -23,7 +23,7 @@ export async function compileForTarget(
   try {
     return { result: await client.compile(full, options), uploadedBtf: false };
   } catch (err) {
-    if (!isLbcError(err, 'LBC_ERR_KERNEL_UNKNOWN') || !target.btfPath || !target.btfSha256) throw err;
+    if (!isLbcError(err, 'LBC_ERR_KERNEL_UNKNOWN') || !target.btfPath || !target.btfSha256 || !target.arch) throw err;
   }
   await client.uploadKernel(target.btfSha256, readFileSync(target.btfPath), {
     release: target.release,

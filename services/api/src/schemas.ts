@@ -38,12 +38,15 @@ export const kernelInfo = {
     source: str,
     btfSize: int,
     createdAt: str,
+    bootable: { type: 'boolean' },
+    bootImage: { type: 'object', properties: { sha256: str, size: int } },
   },
 } as const;
 
+/** arch may be left out: the release on whichever arch the service has it for (KernelRegistry.resolve). */
 export const compileTarget = {
   type: 'object',
-  required: ['release', 'arch'],
+  required: ['release'],
   additionalProperties: false,
   properties: {
     release: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._+~-]+$' },

@@ -16,10 +16,11 @@ export interface IngestApp {
 
 /**
  * `compile`: also a compile worker and the real toolchain identity, for compiling against ingested
- * kernels; `config`: overrides (e.g. authMode), tokens from the returned store are valid.
+ * kernels; `config`: overrides (e.g. authMode), tokens from the returned store are valid;
+ * `ingestWorker: false`: no ingest worker on the app's data directory (a test runs one elsewhere).
  */
-export async function startIngestApp(settings: Partial<IngestSettings> = {}, opts: { compile?: boolean; config?: Partial<LbcConfig> } = {}): Promise<IngestApp> {
-  const h = await startIngestHarness({ settings });
+export async function startIngestApp(settings: Partial<IngestSettings> = {}, opts: { compile?: boolean; config?: Partial<LbcConfig>; ingestWorker?: boolean } = {}): Promise<IngestApp> {
+  const h = await startIngestHarness({ settings, worker: opts.ingestWorker });
   const docker = new Dockerode();
   const compileWorker = opts.compile ? await startWorker({ redisUrl: h.privateRedis.url, dataDir: h.dataDir, concurrency: 1, docker }) : undefined;
   const toolchain = opts.compile ? await toolchainIdentity(docker, DEFAULT_IMAGE) : 'test-toolchain';

@@ -42,12 +42,12 @@ describe('lbc-admin ingest', () => {
     const raw = fx.rawBtf('cli_raw');
     const first = await admin(deb);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/: registered 6\.1\.0-70-cloud-amd64 x86_64 debian btf [0-9a-f]{12} \(section\)/);
+    expect(first.stdout).toMatch(/: registered 6\.1\.0-70-cloud-amd64 x86_64 debian btf [0-9a-f]{12} \(section, bootable\)/);
     const more = await admin(deb, raw, '--release', '6.9.0-lab', '--arch', 'aarch64');
     expect(more.code, more.stderr).toBe(0);
     const lines = more.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/already ingested 6\.1\.0-70-cloud-amd64/);
-    expect(lines[1]).toMatch(/registered 6\.9\.0-lab aarch64/);
+    expect(lines[1]).toMatch(/registered 6\.9\.0-lab aarch64 btf [0-9a-f]{12} \(raw\)$/);
     expect(running.h.registry.list().map((k) => k.release)).toEqual(expect.arrayContaining(['6.1.0-70-cloud-amd64', '6.9.0-lab']));
   });
 

@@ -54,7 +54,10 @@ describe.skipIf(!SLOW)('slow tier: Debian\'s real kernel image package (LBC_SLOW
     const res = await uploadKernelPackage(running.app, pkg.file, 300_000);
     expect(res.statusCode, res.body).toBe(201);
     const status = res.json() as IngestStatus;
-    expect(status).toMatchObject({ btfSource: 'section', kernel: { release: pkg.release, arch: 'x86_64', distro: 'debian', source: 'package' } });
+    expect(status).toMatchObject({ btfSource: 'section', kernel: { release: pkg.release, arch: 'x86_64', distro: 'debian', source: 'package', bootable: true } });
+    // The kept boot image is the package's bzImage as shipped (boot protocol magic "HdrS" at 0x202).
+    const bzImage = (await import('node:fs')).readFileSync(running.h.registry.bootImagePath(status.kernel!.btfSha256)!);
+    expect(bzImage.subarray(0x202, 0x206).toString('latin1')).toBe('HdrS');
     process.stderr.write(`ingested ${pkg.release} in ${Math.round(performance.now() - started)} ms\n`);
 
     const btf = parseBtf(running.h.registry.readBtf(status.kernel!.btfSha256)!);

@@ -65,17 +65,42 @@ describe('kernel registry', () => {
     expect((await caught(() => registry.resolve({ release: '6.1.0-50-cloud-amd64', arch: 'aarch64' }))).code).toBe('LBC_ERR_KERNEL_UNKNOWN');
   });
 
-  it('an unknown kernel lists the nearest releases of the same arch', async () => {
+  it('an unknown kernel lists the nearest releases of every arch', async () => {
     await registry.register({ btf: tinyBtf('c'), release: '6.1.0-48-cloud-amd64', arch: 'x86_64', distro: 'debian', source: 'upload' });
     await registry.register({ btf: tinyBtf('d'), release: '5.10.0-30-amd64', arch: 'x86_64', distro: 'debian', source: 'upload' });
     await registry.register({ btf: tinyBtf('e'), release: '6.1.0-49-arm64', arch: 'aarch64', distro: 'debian', source: 'upload' });
     const err = await caught(() => registry.resolve({ release: '6.1.0-47-cloud-amd64', arch: 'x86_64' }));
     expect(err.status).toBe(404);
-    const releases = (err.details!.suggestions as { release: string; arch: string }[]).map((s) => s.release);
-    expect(releases.slice(0, 3)).toEqual(['6.1.0-48-cloud-amd64', '6.1.0-50-cloud-amd64', '6.1.0-50-cloud-amd64']);
-    expect(releases).not.toContain('6.1.0-49-arm64');
-    expect(releases.at(-1)).toBe('5.10.0-30-amd64');
-    expect(releases.length).toBeLessThanOrEqual(5);
+    const suggestions = (err.details!.suggestions as { release: string; arch: string }[]).map((s) => `${s.release} ${s.arch}`);
+    expect(suggestions.slice(0, 4)).toEqual(['6.1.0-48-cloud-amd64 x86_64', '6.1.0-49-arm64 aarch64', '6.1.0-50-cloud-amd64 x86_64', '6.1.0-50-cloud-amd64 x86_64']);
+    expect(suggestions).toHaveLength(5);
+  });
+
+  it('a release named without an arch: the one arch that has it, else LBC_ERR_KERNEL_AMBIGUOUS naming the arches', async () => {
+    const arm = (await registry.register({ btf: tinyBtf('arm_only'), release: '6.12.118+deb13-cloud-arm64', arch: 'aarch64', distro: 'debian', source: 'package' })).kernel;
+    expect(registry.resolve({ release: '6.12.118+deb13-cloud-arm64' })).toMatchObject({ btfSha256: arm.btfSha256, arch: 'aarch64' });
+    expect(registry.resolve({ release: 'ignored', btfSha256: arm.btfSha256 }).btfSha256).toBe(arm.btfSha256);
+
+    // Named with the other arch: unknown, but the message and the first suggestion point at the arch that has it.
+    const wrongArch = await caught(() => registry.resolve({ release: '6.12.118+deb13-cloud-arm64', arch: 'x86_64' }));
+    expect(wrongArch.code).toBe('LBC_ERR_KERNEL_UNKNOWN');
+    expect(wrongArch.message).toMatch(/6\.12\.118\+deb13-cloud-arm64 x86_64; the service has this release for aarch64 only/);
+    expect(wrongArch.details!.arches).toEqual(['aarch64']);
+    expect((wrongArch.details!.suggestions as unknown[])[0]).toEqual({ btfSha256: arm.btfSha256, release: '6.12.118+deb13-cloud-arm64', arch: 'aarch64', distro: 'debian' });
+    expect((await caught(() => registry.resolve({ release: 'ignored', arch: 'x86_64', btfSha256: arm.btfSha256 }))).code).toBe('LBC_ERR_KERNEL_UNKNOWN');
+
+    const x86 = (await registry.register({ btf: tinyBtf('both_x86'), release: '6.6.0-lab', arch: 'x86_64', source: 'upload' })).kernel;
+    const a64 = (await registry.register({ btf: tinyBtf('both_arm'), release: '6.6.0-lab', arch: 'aarch64', source: 'upload' })).kernel;
+    const both = await caught(() => registry.resolve({ release: '6.6.0-lab' }));
+    expect(both.code).toBe('LBC_ERR_KERNEL_AMBIGUOUS');
+    expect(both.message).toMatch(/release 6\.6\.0-lab is known for (aarch64 and x86_64|x86_64 and aarch64); give the arch/);
+    expect((both.details!.arches as string[]).sort()).toEqual(['aarch64', 'x86_64']);
+    expect((both.details!.candidates as { btfSha256: string }[]).map((c) => c.btfSha256).sort()).toEqual([x86.btfSha256, a64.btfSha256].sort());
+    expect(registry.resolve({ release: '6.6.0-lab', arch: 'aarch64' }).btfSha256).toBe(a64.btfSha256);
+
+    const none = await caught(() => registry.resolve({ release: '6.12.118+deb13-cloud-amd64' }));
+    expect(none.code).toBe('LBC_ERR_KERNEL_UNKNOWN');
+    expect((none.details!.suggestions as { release: string }[])[0]!.release).toBe('6.12.118+deb13-cloud-arm64');
   });
 
   it('publishes every known kernel again after Redis lost them', async () => {

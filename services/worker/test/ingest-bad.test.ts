@@ -80,6 +80,13 @@ describe('bad kernel packages', () => {
     await expectRefused(debOf('linux-image-6.1.0-91-cloud-amd64', { '/boot/vmlinuz-6.1.0-91-cloud-amd64': fx.vmlinuz(elf, 'gzip') }), 'LBC_ERR_INGEST_NO_BTF', /neither a .BTF section nor DWARF/);
   });
 
+  it('an arm64 Image without BTF: the message says the image carries none', async () => {
+    const image = fx.arm64Image(fx.rawBtf('bad_arm64'), { withBtf: false });
+    const deb = fx.deb({ name: 'linux-image-6.1.0-93-cloud-arm64', version: '6.1.140-1', arch: 'arm64', files: { '/boot/vmlinuz-6.1.0-93-cloud-arm64': image }, compression: 'xz' });
+    await expectRefused(deb, 'LBC_ERR_INGEST_NO_BTF', /vmlinuz-6\.1\.0-93-cloud-arm64 carries no BTF: it is no ELF vmlinux, holds no BTF blob/);
+    await expectRefused(image, 'LBC_ERR_INGEST_NO_BTF', /arm64 Image carries no BTF blob/, 'Image');
+  });
+
   it('a 10 GB size claim in a header', async () => {
     const deb = debOf('linux-image-6.1.0-92-cloud-amd64', { '/boot/vmlinuz-6.1.0-92-cloud-amd64': fx.vmlinuz(fx.btfElf('bad_claim'), 'xz') });
     await expectRefused(fx.debClaiming10GB(deb), 'LBC_ERR_INGEST_TOO_LARGE', /claims 10\.0 GB unpacked/, basename(deb));

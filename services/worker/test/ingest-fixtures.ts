@@ -103,6 +103,38 @@ export class FixtureBuilder {
     return out;
   }
 
+  /**
+   * An arm64 Image the way Debian ships it as vmlinuz: uncompressed, no ELF, the 64-byte Image header
+   * (PE "MZ" stub, magic "ARM\x64" at 0x38), code, then the kernel's .BTF byte for byte inside its
+   * read-only data. Before the real blob sit decoys an image may hold by chance: a BTF header whose
+   * sections run past the end of the file, and a larger one whose sections fit but are garbage.
+   */
+  arm64Image(btf: string, opts: { withBtf?: boolean } = {}): string {
+    const header = Buffer.alloc(64);
+    header.write('MZ', 0, 'latin1');
+    header.writeBigUInt64LE(0x200000n, 16); // image size, as the boot protocol has it
+    header.write('ARM\x64', 0x38, 'latin1');
+    const btfHeader = (typeLen: number, strLen: number) => {
+      const h = Buffer.alloc(24);
+      h.writeUInt16LE(0xeb9f, 0);
+      h.writeUInt8(1, 2);
+      h.writeUInt32LE(24, 4);
+      h.writeUInt32LE(0, 8);
+      h.writeUInt32LE(typeLen, 12);
+      h.writeUInt32LE(typeLen, 16);
+      h.writeUInt32LE(strLen, 20);
+      return h;
+    };
+    const runsPastEnd = btfHeader(64, 1 << 30);
+    const garbage = Buffer.concat([btfHeader(8192, 8192), Buffer.alloc(16384, 0xa5)]);
+    const parts = [header, Buffer.alloc(4096, 0x1f), runsPastEnd, Buffer.alloc(512, 0x2e), garbage, Buffer.alloc(4096, 0)];
+    if (opts.withBtf !== false) parts.push(readFileSync(btf));
+    parts.push(Buffer.alloc(8192, 0));
+    const out = `${btf}.arm64.Image`;
+    writeFileSync(out, Buffer.concat(parts));
+    return out;
+  }
+
   /** A binary RPM holding `files` (package path → host file) with the given payload compression. */
   rpm(opts: { name: string; version: string; release: string; arch: string; vendor?: string; files: Record<string, string>; payload: 'xz' | 'zstd' }): string {
     const top = join(this.dir, `rpm-${opts.name}-${opts.release}-${opts.payload}`);

@@ -58,6 +58,14 @@ describe('kernelIdentity', () => {
     expect(codeOf(() => kernelIdentity({ format: 'btf-tar', path: '5.4.0-1010-aws.btf' }, '5.4.0-1011-aws.btf.tar.xz', { arch: 'x86_64' }))).toBe('LBC_ERR_INGEST_METADATA');
   });
 
+  it("the kernel image's own header: an arm64 Image is aarch64 even with no arch in the release; a package cannot relabel it", () => {
+    const arm = { ...deb, name: 'linux-image-6.1.0-50-cloud-arm64', version: '6.1.176-1', arch: 'arm64', path: '/boot/vmlinuz-6.1.0-50-cloud-arm64', 'image-arch': 'aarch64' };
+    expect(kernelIdentity(arm, 'linux-image-6.1.0-50-cloud-arm64_6.1.176-1_arm64.deb', {}).arch).toBe('aarch64');
+    expect(codeOf(() => kernelIdentity({ ...arm, arch: 'amd64', name: 'linux-image-6.1.0-50-lab', path: '/boot/vmlinuz-6.1.0-50-lab' }, 'x.deb', {}))).toBe('LBC_ERR_INGEST_METADATA');
+    expect(kernelIdentity({ format: 'image', 'image-arch': 'aarch64' }, 'Image', { release: '6.12.0-lab' })).toEqual({ release: '6.12.0-lab', arch: 'aarch64', distro: '' });
+    expect(codeOf(() => kernelIdentity({ format: 'image', 'image-arch': 'aarch64' }, 'Image', { release: '6.12.0-lab', arch: 'x86_64' }))).toBe('LBC_ERR_INGEST_METADATA');
+  });
+
   it('raw BTF: release and arch from the admin (or <release>.btf and a release ending in its arch)', () => {
     expect(kernelIdentity({ format: 'btf' }, 'upload.bin', { release: '6.6.0-lab', arch: 'aarch64' })).toEqual({ release: '6.6.0-lab', arch: 'aarch64', distro: '' });
     expect(kernelIdentity({ format: 'btf' }, '5.10.0-1.el8.x86_64.btf', {})).toEqual({ release: '5.10.0-1.el8.x86_64', arch: 'x86_64', distro: '' });

@@ -4,7 +4,7 @@
  * the package's release, arch and distro, and its BTF lays the structs out as the C compiler does.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,34 @@ describe('ingesting kernel packages', () => {
     expect(status.kernel).toMatchObject({ release: '6.1.0-98-cloud-amd64', arch: 'x86_64', distro: 'debian' });
   });
 
+  it("a Debian arm64 kernel image DEB: its vmlinuz is an uncompressed arm64 Image with the BTF inside (the largest blob that parses)", async () => {
+    const deb = fx.deb({
+      name: 'linux-image-6.1.0-94-cloud-arm64', version: '6.1.145-1', arch: 'arm64',
+      files: { '/boot/vmlinuz-6.1.0-94-cloud-arm64': fx.arm64Image(fx.rawBtf('fx_arm64_image')) }, compression: 'xz',
+    });
+    const status = await h.ingest(deb);
+    expectKernelStructs(status, 'fx_arm64_image');
+    expect(status.btfSource).toBe('image');
+    expect(status.kernel).toMatchObject({ release: '6.1.0-94-cloud-arm64', arch: 'aarch64', distro: 'debian', source: 'package' });
+  });
+
+  it('a raw, uncompressed x86 image (no ELF, no compressed stream) with the BTF inside', async () => {
+    const raw = fx.file('fx_raw_x86.vmlinuz', Buffer.concat([Buffer.alloc(8192, 0x90), readFileSync(fx.rawBtf('fx_raw_x86')), Buffer.alloc(4096, 0xcc)]));
+    const deb = fx.deb({ name: 'linux-image-6.1.0-92-cloud-amd64', version: '6.1.139-1', arch: 'amd64', files: { '/boot/vmlinuz-6.1.0-92-cloud-amd64': raw }, compression: 'xz' });
+    const status = await h.ingest(deb);
+    expectKernelStructs(status, 'fx_raw_x86');
+    expect(status.btfSource).toBe('image');
+    expect(status.kernel).toMatchObject({ release: '6.1.0-92-cloud-amd64', arch: 'x86_64' });
+  });
+
+  it('a bare arm64 Image, release given: arch from its header', async () => {
+    const status = await h.ingest(fx.arm64Image(fx.rawBtf('fx_bare_image')), { release: '6.12.0-lab' }, 'Image');
+    expectKernelStructs(status, 'fx_bare_image');
+    expect(status.btfSource).toBe('image');
+    expect(status.kernel).toMatchObject({ release: '6.12.0-lab', arch: 'aarch64', source: 'package' });
+    expect(status.kernel!.bootable).toBe(true);
+  });
+
   it('a kernel image DEB whose vmlinuz is lz4 (legacy frame) compressed', async () => {
     const deb = fx.deb({
       name: 'linux-image-6.1.0-95-cloud-amd64', version: '6.1.146-1', arch: 'amd64',
@@ -135,7 +163,7 @@ describe('ingesting kernel packages', () => {
   it('raw BTF with release and arch given', async () => {
     const status = await h.ingest(fx.rawBtf('fx_raw'), { release: '6.6.0-custom', arch: 'aarch64', distro: 'custom' });
     expectKernelStructs(status, 'fx_raw');
-    expect(status.kernel).toMatchObject({ release: '6.6.0-custom', arch: 'aarch64', distro: 'custom' });
+    expect(status.kernel).toMatchObject({ release: '6.6.0-custom', arch: 'aarch64', distro: 'custom', source: 'package' });
   });
 
   it("this machine's own BTF as raw BTF: task_struct.comm where bpftool btf dump puts it", async () => {

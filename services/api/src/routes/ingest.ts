@@ -1,14 +1,15 @@
 /**
  * POST /v1/kernels/ingest — a kernel package in (streamed to disk, or a server-side path), a
  * registered kernel out; GET /v1/kernels/ingest/:id — its progress. Admin only.
- * GET /internal/ingest/packages/:sha256 — the spooled package, streamed to a worker on another host
- * (farm credential: package-access.ts).
+ * GET /internal/ingest/packages/:sha256 — the spooled package, streamed to a worker on another host;
+ * PUT /internal/ingest/boot-images/:sha256 — the boot image that worker kept, sent back; GET — a
+ * boot image this node holds, for other farm nodes (farm credential for all: package-access.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ARCHES, LbcError, type IngestQuery, type IngestStatus } from '@lbc/contract';
-import { PACKAGE_TOKEN_HEADER, isLoopbackAddress, packageFetchPath, packageOrigin, type IngestHints, type IngestService, type IngestSettings } from '@lbc/core';
+import { MAX_BOOT_IMAGE_BYTES, PACKAGE_TOKEN_HEADER, bootImageTransferPath, isLoopbackAddress, packageFetchPath, packageOrigin, type IngestHints, type IngestService, type IngestSettings } from '@lbc/core';
 import { errorBody, errorResponses, kernelInfo, sha256Params } from '../schemas.ts';
 
 const PACKAGE_TYPES = ['application/octet-stream', 'application/x-rpm', 'application/vnd.debian.binary-package', 'application/x-xz'];
@@ -167,4 +168,33 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestService | undef
       return reply.type('application/octet-stream').header('content-length', pkg.size).send(createReadStream(pkg.path));
     },
   );
+
+  app.get<{ Params: { sha256: string } }>(
+    bootImageTransferPath(':sha256'),
+    { schema: { hide: true, params: sha256Params, response: errorResponses(400, 401, 404, 503) } },
+    async (request, reply) => {
+      const token = request.headers[PACKAGE_TOKEN_HEADER];
+      const image = await service().bootImageForNode(request.params.sha256, typeof token === 'string' ? token : undefined);
+      return reply.type('application/octet-stream').header('content-length', image.size).send(createReadStream(image.path));
+    },
+  );
+
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_BOOT_IMAGE_BYTES }, (_req, body, done) => done(null, body));
+    scope.put<{ Params: { sha256: string }; Body: Buffer }>(
+      bootImageTransferPath(':sha256'),
+      {
+        bodyLimit: MAX_BOOT_IMAGE_BYTES,
+        // Between farm nodes only: not part of the API description.
+        schema: { hide: true, params: sha256Params, response: errorResponses(400, 401, 403, 413, 503) },
+      },
+      async (request, reply) => {
+        const svc = service();
+        if (svc.settings.from === 'off') throw new LbcError('LBC_ERR_INGEST_FORBIDDEN', 'ingestion is disabled on this service (LBC_INGEST_FROM=off)');
+        const token = request.headers[PACKAGE_TOKEN_HEADER];
+        await svc.acceptBootImage(request.params.sha256, typeof token === 'string' ? token : undefined, request.body);
+        return reply.status(201).send();
+      },
+    );
+  });
 }

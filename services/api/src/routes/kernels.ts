@@ -45,7 +45,7 @@ export function kernelRoutes(app: FastifyInstance, registry: KernelRegistry, lim
         schema: {
           summary: "Upload a kernel's raw BTF (/sys/kernel/btf/vmlinux, gzip accepted)",
           params: sha256Params,
-          querystring: { ...compileTarget, properties: { release: compileTarget.properties.release, arch: compileTarget.properties.arch, distro: compileTarget.properties.distro } },
+          querystring: { ...compileTarget, required: ['release', 'arch'], properties: { release: compileTarget.properties.release, arch: compileTarget.properties.arch, distro: compileTarget.properties.distro } },
           response: { 200: kernelInfo, 201: kernelInfo, ...errorResponses(400, 413, 503) },
         },
       },

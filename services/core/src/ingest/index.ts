@@ -7,3 +7,4 @@ export * from './spool.ts';
 export * from './ingest-service.ts';
 export * from './package-access.ts';
 export * from './package-origin.ts';
+export * from './boot-image-fetch.ts';

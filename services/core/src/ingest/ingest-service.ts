@@ -11,14 +11,16 @@ import type { Readable } from 'node:stream';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ERRORS, LbcError, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
+import { ERRORS, LbcError, type BootImageRef, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
 import type { Db } from '../store/database.ts';
 import type { KernelRegistry } from '../kernels/registry.ts';
 import { getSharedBtf } from '../kernels/btf-store.ts';
 import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
 import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
 import { INGEST_QUEUE, ingestJobId, packagePath, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
-import { ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
+import { bootImageTokenValid, ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
+import { sha256Of } from '../store/blob-store.ts';
+import { fetchBootImage } from './boot-image-fetch.ts';
 import { IngestRecords } from './ingest-records.ts';
 import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
 import type { IngestSettings } from './ingest-settings.ts';
@@ -166,18 +168,31 @@ export class IngestService {
    * the farm secret over the sha256). Throws LBC_ERR_AUTH_INVALID or LBC_ERR_INGEST_PACKAGE_NOT_FOUND.
    */
   async packageForWorker(packageSha256: string, token: string | undefined): Promise<{ path: string; size: number }> {
-    let valid = this.farmSecret !== undefined && packageTokenValid(this.farmSecret, packageSha256, token);
-    if (!valid) {
-      // The secret may have been made anew (a Redis that lost its data): read it again once.
-      const current = await this.guard(readFarmSecret(this.redis), 'reading the farm secret');
-      if (current) this.farmSecret = current;
-      valid = current !== null && packageTokenValid(current, packageSha256, token);
-    }
-    if (!valid) throw new LbcError('LBC_ERR_AUTH_INVALID', 'the package credential does not match the farm secret in Redis');
+    await this.assertFarmCredential((secret) => packageTokenValid(secret, packageSha256, token), 'package');
     const path = packagePath(this.options.dataDir, packageSha256);
     const stat = await fs.stat(path).catch(() => null);
     if (!stat?.isFile()) throw new LbcError('LBC_ERR_INGEST_PACKAGE_NOT_FOUND', packageSha256);
     return { path, size: stat.size };
+  }
+
+  /**
+   * The boot image a worker on another host kept from a package this node received (it proves
+   * itself with an HMAC of the farm secret over the image's sha256): stored beside the BTF blobs,
+   * for the registration that follows the job's completion.
+   */
+  async acceptBootImage(imageSha256: string, token: string | undefined, bytes: Buffer): Promise<void> {
+    await this.assertFarmCredential((secret) => bootImageTokenValid(secret, imageSha256, token), 'boot image');
+    const actual = sha256Of(bytes);
+    if (actual !== imageSha256) throw new LbcError('LBC_ERR_BAD_REQUEST', `the boot image sent has sha256 ${actual}, not the ${imageSha256} its URL names`, { expected: imageSha256, actual });
+    this.options.registry.putBootImage(bytes);
+  }
+
+  private async assertFarmCredential(valid: (secret: string) => boolean, what: string): Promise<void> {
+    if (this.farmSecret !== undefined && valid(this.farmSecret)) return;
+    // The secret may have been made anew (a Redis that lost its data): read it again once.
+    const current = await this.guard(readFarmSecret(this.redis), 'reading the farm secret');
+    if (current) this.farmSecret = current;
+    if (current === null || !valid(current)) throw new LbcError('LBC_ERR_AUTH_INVALID', `the ${what} credential does not match the farm secret in Redis`);
   }
 
   private doneStatus(id: string, packageSha256: string, btfSha256: string, btfSource: string): IngestStatus {
@@ -229,10 +244,39 @@ export class IngestService {
       await this.guard(job.remove(), 'removing the ingestion');
       throw new LbcError('LBC_ERR_QUEUE_UNAVAILABLE', 'the ingested BTF vanished from Redis before registration; submit the package again');
     }
-    await this.options.registry.register({ btf, release: result.release, arch: result.arch, distro: result.distro, source: 'package', expectedSha256: result.btfSha256 });
+    const { registry } = this.options;
+    await registry.register({ btf, release: result.release, arch: result.arch, distro: result.distro, source: 'package', expectedSha256: result.btfSha256 });
+    if (result.bootImage) await this.takeBootImage(job, result.bootImage);
     const record = this.records.add(packageSha256, fileName, size, result);
     await removePackage(this.options.dataDir, packageSha256);
     return this.doneStatus(job.id!, packageSha256, record.btfSha256, record.btfSource);
+  }
+
+  /**
+   * The worker put the boot image in the blob store of the node that received the package (or sent
+   * it there) before completing the job; any other node fetches it from that node. An image that
+   * cannot be had leaves the kernel registered, not bootable on this node.
+   */
+  private async takeBootImage(job: IngestJob, image: BootImageRef): Promise<void> {
+    const { registry } = this.options;
+    if (!registry.hasBlob(image.sha256) && job.data.origin) {
+      try {
+        const secret = this.farmSecret ?? (await this.guard(readFarmSecret(this.redis), 'reading the farm secret'));
+        if (secret) registry.putBootImage(await fetchBootImage(job.data.origin, image, secret));
+      } catch {
+        // Not bootable here; the kernel's BTF is what registration is for.
+      }
+    }
+    if (registry.hasBlob(image.sha256)) registry.attachBootImage(job.returnvalue.btfSha256, image);
+  }
+
+  /** The path of a boot image for a node proving itself with the farm credential over its sha256. */
+  async bootImageForNode(imageSha256: string, token: string | undefined): Promise<{ path: string; size: number }> {
+    await this.assertFarmCredential((secret) => bootImageTokenValid(secret, imageSha256, token), 'boot image');
+    const path = this.options.registry.bootImageBlobPath(imageSha256);
+    const stat = path ? await fs.stat(path).catch(() => null) : null;
+    if (!path || !stat?.isFile()) throw new LbcError('LBC_ERR_BOOT_IMAGE_NOT_FOUND', imageSha256);
+    return { path, size: stat.size };
   }
 
   async close(): Promise<void> {

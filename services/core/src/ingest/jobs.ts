@@ -6,7 +6,7 @@
  * completes, so a kernel set appears whole or not at all.
  */
 import { join } from 'node:path';
-import type { Arch, IngestProgress, IngestStage } from '@lbc/contract';
+import type { Arch, BootImageRef, IngestProgress, IngestStage } from '@lbc/contract';
 
 export type { IngestProgress, IngestStage };
 
@@ -41,15 +41,23 @@ export interface IngestJobResult {
   release: string;
   arch: Arch;
   distro: string;
-  /** rpm | deb | btf-tar | btf | vmlinux */
+  /** rpm | deb | btf-tar | btf | vmlinux | image (a bare arm64 Image) */
   format: string;
-  /** section (the image's .BTF) | dwarf (encoded with pahole) | raw */
+  /** section (an ELF vmlinux's .BTF) | image (the blob inside a non-ELF kernel image) | dwarf (encoded with pahole) | raw */
   btfSource: string;
   packageName: string;
   packageVersion: string;
+  /**
+   * A kernel image package's boot image (vmlinuz, arm64 Image), stored in the blob store of the API
+   * node that received the package (bootImagePath on its host; sent there by a worker on another host).
+   */
+  bootImage?: BootImageRef & { path: string };
   /** Wall-clock time in the ingest container. */
   ms: number;
 }
+
+/** The largest boot image kept (Debian's are 8-30 MB); a larger one is LBC_ERR_INGEST_TOO_LARGE. */
+export const MAX_BOOT_IMAGE_BYTES = 256 * 1024 * 1024;
 
 export const ingestJobId = (packageSha256: string): string => `ingest-${packageSha256}`;
 
@@ -60,5 +68,10 @@ export const packagePath = (dataDir: string, packageSha256: string): string => j
 export const ingestSpoolDir = (dataDir: string): string => join(dataDir, 'ingest', 'spool');
 /** A worker's copies of packages fetched from the API node holding them (workers on other hosts). */
 export const fetchedPackagesDir = (dataDir: string): string => join(dataDir, 'ingest', 'fetched');
+/**
+ * A boot image between farm nodes: a worker on another host PUTs the image it kept to the API node
+ * that received the package; other nodes (and lab workers) GET it from there.
+ */
+export const bootImageTransferPath = (sha256: string): string => `/internal/ingest/boot-images/${sha256}`;
 /** Where a worker fetches a package from the API node that holds it. */
 export const packageFetchPath = (packageSha256: string): string => `/internal/ingest/packages/${packageSha256}`;

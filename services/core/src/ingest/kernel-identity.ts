@@ -92,7 +92,7 @@ export function kernelIdentity(facts: PackageFacts, fileName: string, hints: Ing
   const fromPath = facts.path ? releaseFromPath(facts.path) : undefined;
   const claim = parsePackageFileName(fileName);
   let release: string | undefined;
-  if (facts.format === 'btf' || facts.format === 'vmlinux') {
+  if (facts.format === 'btf' || facts.format === 'vmlinux' || facts.format === 'image') {
     // A bare file carries no metadata: the admin's word, else its name (<release>.btf).
     release = hints.release || (claim.kind === 'btf' ? claim.kernelRelease : undefined);
   } else {
@@ -105,6 +105,8 @@ export function kernelIdentity(facts: PackageFacts, fileName: string, hints: Ing
 
   const pkgArch = facts.arch && facts.arch !== 'noarch' && facts.arch !== 'all' ? ARCH_ALIASES[facts.arch] ?? fail(`unsupported architecture ${JSON.stringify(facts.arch)} (supported: ${ARCHES.join(', ')})`) : undefined;
   let arch = agree('arch', { from: 'package', value: pkgArch }, { from: 'kernel release', value: archFromRelease(release!) });
+  // The image's own header (ELF machine, arm64 Image magic): a package cannot relabel its kernel.
+  arch = agree('arch', { from: 'package', value: arch }, { from: 'kernel image', value: ARCH_ALIASES[facts['image-arch'] ?? ''] });
   arch = agree('arch', { from: 'package', value: arch }, { from: 'request', value: hints.arch });
   if (!arch) fail(`the architecture of ${release} is not in the package; pass it (arch / --arch: ${ARCHES.join(' or ')})`);
 

@@ -28,9 +28,22 @@ export function packageToken(secret: string, packageSha256: string): string {
   return createHmac('sha256', secret).update(`ingest-package:${packageSha256}`).digest('hex');
 }
 
+/** The credential a worker sends a boot image with (it opens that one upload only). */
+export function bootImageToken(secret: string, imageSha256: string): string {
+  return createHmac('sha256', secret).update(`boot-image:${imageSha256}`).digest('hex');
+}
+
+export function bootImageTokenValid(secret: string, imageSha256: string, token: string | undefined): boolean {
+  return tokenEquals(bootImageToken(secret, imageSha256), token);
+}
+
 export function packageTokenValid(secret: string, packageSha256: string, token: string | undefined): boolean {
+  return tokenEquals(packageToken(secret, packageSha256), token);
+}
+
+function tokenEquals(expectedToken: string, token: string | undefined): boolean {
   if (!token) return false;
-  const expected = Buffer.from(packageToken(secret, packageSha256), 'utf8');
+  const expected = Buffer.from(expectedToken, 'utf8');
   const given = Buffer.from(token, 'utf8');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -4,7 +4,7 @@
  * any worker can build the kernel set from the hash alone.
  */
 import type { Redis } from 'ioredis';
-import { ARCHES, LbcError, type Arch, type CompileTarget, type KernelInfo } from '@lbc/contract';
+import { ARCHES, LbcError, type Arch, type BootImageRef, type CompileTarget, type KernelInfo } from '@lbc/contract';
 import type { Db } from '../store/database.ts';
 import { sha256Of, type BlobStore } from '../store/blob-store.ts';
 import { checkBtfInThread, type BtfCheckLimits } from './btf-check.ts';
@@ -30,7 +30,11 @@ interface Row {
   source: string;
   btf_size: number;
   created_at: string;
+  boot_image_sha256: string;
+  boot_image_size: number;
 }
+
+const suggestion = (k: KernelInfo) => ({ btfSha256: k.btfSha256, release: k.release, arch: k.arch, distro: k.distro });
 
 const toInfo = (r: Row): KernelInfo => ({
   btfSha256: r.btf_sha256,
@@ -40,6 +44,8 @@ const toInfo = (r: Row): KernelInfo => ({
   source: r.source,
   btfSize: r.btf_size,
   createdAt: r.created_at,
+  bootable: r.boot_image_sha256 !== '',
+  ...(r.boot_image_sha256 ? { bootImage: { sha256: r.boot_image_sha256, size: r.boot_image_size } } : {}),
 });
 
 export interface KernelRegistryOptions {
@@ -112,21 +118,80 @@ export class KernelRegistry {
     return (this.db.prepare('SELECT * FROM kernels ORDER BY created_at DESC, release').all() as Row[]).map(toInfo);
   }
 
-  /** The kernel set for a target: exact by BTF hash, else the newest with the same release and arch (and distro when given). */
+  /**
+   * The kernel set for a target: exact by BTF hash, else the newest with the same release (and
+   * distro when given) on the target's arch. A target without an arch takes the release on
+   * whichever arch has it; a release known for several arches is LBC_ERR_KERNEL_AMBIGUOUS naming them.
+   */
   resolve(target: CompileTarget): KernelInfo {
-    const found = target.btfSha256 ? this.get(target.btfSha256) : this.byRelease(target);
-    if (found && found.arch === target.arch) return found;
-    const suggestions = this.nearest(target);
-    const what = target.btfSha256 ? `btfSha256 ${target.btfSha256}` : `${target.release} ${target.arch}${target.distro ? ` (${target.distro})` : ''}`;
-    throw new LbcError('LBC_ERR_KERNEL_UNKNOWN', what, {
-      target,
-      suggestions: suggestions.map((k) => ({ btfSha256: k.btfSha256, release: k.release, arch: k.arch, distro: k.distro })),
-    });
+    if (target.btfSha256) {
+      const found = this.get(target.btfSha256);
+      if (found && (!target.arch || found.arch === target.arch)) return found;
+      throw this.unknown(target, `btfSha256 ${target.btfSha256}${target.arch ? ` (${target.arch})` : ''}`);
+    }
+    const sameRelease = this.byRelease(target);
+    const arches = [...new Set(sameRelease.map((k) => k.arch))];
+    const what = `${target.release}${target.distro ? ` (${target.distro})` : ''}`;
+    if (target.arch) {
+      const found = sameRelease.find((k) => k.arch === target.arch);
+      if (found) return found;
+      const elsewhere = arches.length > 0 ? `; the service has this release for ${arches.join(' and ')} only (give that arch)` : '';
+      throw this.unknown(target, `${what} ${target.arch}${elsewhere}`, arches);
+    }
+    if (arches.length === 1) return sameRelease[0]!;
+    if (arches.length > 1) {
+      throw new LbcError('LBC_ERR_KERNEL_AMBIGUOUS', `release ${what} is known for ${arches.join(' and ')}; give the arch (--arch ${arches.join(' or --arch ')})`, {
+        target,
+        arches,
+        candidates: arches.map((arch) => suggestion(sameRelease.find((k) => k.arch === arch)!)),
+      });
+    }
+    throw this.unknown(target, `${what} (any arch)`);
   }
 
-  /** Up to `limit` kernels of the same arch, closest release first. */
+  /** LBC_ERR_KERNEL_UNKNOWN with the nearest kernels of every arch as suggestions. */
+  private unknown(target: CompileTarget, what: string, arches: string[] = []): LbcError {
+    return new LbcError('LBC_ERR_KERNEL_UNKNOWN', what, { target, ...(arches.length ? { arches } : {}), suggestions: this.nearest(target).map(suggestion) });
+  }
+
+  /** Up to `limit` kernels of any arch, closest release first (the target's arch first among equals). */
   nearest(target: Pick<CompileTarget, 'release' | 'arch'>, limit = 5): KernelInfo[] {
-    return rankByNearness(target.release, this.list().filter((k) => k.arch === target.arch)).slice(0, limit);
+    const ranked = rankByNearness(target.release, this.list());
+    const exact = ranked.filter((k) => k.release === target.release);
+    const sameArchFirst = (a: KernelInfo, b: KernelInfo) => Number(b.arch === target.arch) - Number(a.arch === target.arch);
+    return [...exact.sort(sameArchFirst), ...ranked.filter((k) => k.release !== target.release)].slice(0, limit);
+  }
+
+  /**
+   * Makes a kernel set bootable: its image is already in the blob store (put there by the ingest
+   * worker on this host, or sent by one on another host through putBootImage). A later package of
+   * the same kernel (same BTF) may bring the image to a kernel registered without one.
+   */
+  attachBootImage(btfSha256: string, image: BootImageRef): KernelInfo {
+    if (!this.blobs.has(image.sha256)) throw new LbcError('LBC_ERR_INTERNAL', `the boot image ${image.sha256} of kernel ${btfSha256} is not in this node's blob store`);
+    this.db.prepare('UPDATE kernels SET boot_image_sha256 = ?, boot_image_size = ? WHERE btf_sha256 = ?').run(image.sha256, image.size, btfSha256);
+    return this.get(btfSha256)!;
+  }
+
+  hasBlob(sha256: string): boolean {
+    return this.blobs.has(sha256);
+  }
+
+  /** Stores a boot image's bytes (content-addressed, beside the BTF blobs); the kernel row is not touched. */
+  putBootImage(bytes: Buffer): BootImageRef {
+    return { sha256: this.blobs.put(bytes), size: bytes.length };
+  }
+
+  /** The file of a boot image some kernel set holds, by the image's sha256; null for anything else. */
+  bootImageBlobPath(imageSha256: string): string | null {
+    const known = this.db.prepare('SELECT 1 FROM kernels WHERE boot_image_sha256 = ? LIMIT 1').get(imageSha256);
+    return known && this.blobs.has(imageSha256) ? this.blobs.pathOf(imageSha256) : null;
+  }
+
+  /** The path of a bootable kernel's image on this node, or null. */
+  bootImagePath(btfSha256: string): string | null {
+    const image = this.get(btfSha256)?.bootImage;
+    return image && this.blobs.has(image.sha256) ? this.blobs.pathOf(image.sha256) : null;
   }
 
   readBtf(btfSha256: string): Buffer | null {
@@ -152,12 +217,13 @@ export class KernelRegistry {
     return count;
   }
 
-  private byRelease(target: CompileTarget): KernelInfo | null {
-    const row = (
+  /** Kernels of the target's release (and distro when given), newest first, on every arch. */
+  private byRelease(target: CompileTarget): KernelInfo[] {
+    const rows = (
       target.distro
-        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? AND distro = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch, target.distro)
-        : this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch)
-    ) as Row | undefined;
-    return row ? toInfo(row) : null;
+        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND distro = ? ORDER BY created_at DESC, rowid DESC').all(target.release, target.distro)
+        : this.db.prepare('SELECT * FROM kernels WHERE release = ? ORDER BY created_at DESC, rowid DESC').all(target.release)
+    ) as Row[];
+    return rows.map(toInfo);
   }
 }

@@ -117,7 +117,7 @@ async function follow(first: IngestStatus, flags: IngestFlags, view: ProgressVie
 
 function describe(file: string, s: IngestStatus): string {
   const k = s.kernel!;
-  return `${file}: ${s.duplicate ? 'already ingested' : 'registered'} ${k.release} ${k.arch}${k.distro ? ` ${k.distro}` : ''} btf ${k.btfSha256.slice(0, 12)} (${s.btfSource ?? 'btf'})`;
+  return `${file}: ${s.duplicate ? 'already ingested' : 'registered'} ${k.release} ${k.arch}${k.distro ? ` ${k.distro}` : ''} btf ${k.btfSha256.slice(0, 12)} (${s.btfSource ?? 'btf'}${k.bootable ? ', bootable' : ''})`;
 }
 
 export function ingestCommand(): Command {

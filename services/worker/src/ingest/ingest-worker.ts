@@ -15,6 +15,7 @@ import {
   fallbackLogger,
   RedisConnectionLog,
   INGEST_QUEUE,
+  MAX_BOOT_IMAGE_BYTES,
   ensureImage,
   imageFromEnv,
   kernelIdentity,
@@ -30,6 +31,7 @@ import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { removeLeftovers } from '../sandbox/leftovers.ts';
 import { DEFAULT_INGEST_LIMITS, runIngestContainer } from './ingest-container.ts';
+import { keepBootImage } from './boot-image.ts';
 import { closeWorker } from '../close-worker.ts';
 import { publicError } from '../public-output.ts';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from './package-fetch.ts';
@@ -46,6 +48,8 @@ export interface IngestWorkerOptions {
   timeoutMs?: number;
   /** Largest BTF accepted from the container. */
   maxBtfBytes?: number;
+  /** Largest boot image kept from a kernel image package. */
+  maxBootImageBytes?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   queueName?: string;
@@ -110,6 +114,14 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
           throw new LbcError('LBC_ERR_INGEST_NO_BTF', `the BTF taken from the package is invalid: ${(err as Error).message}`);
         }
         progress('registering', 95);
+        const bootImage =
+          run.facts['boot-image'] !== undefined
+            ? await keepBootImage(run.job, {
+                dataDir: opts.dataDir,
+                maxBytes: opts.maxBootImageBytes ?? MAX_BOOT_IMAGE_BYTES,
+                ...(pkg.fetched && data.origin ? { sendTo: { origin: data.origin, redis } } : {}),
+              })
+            : undefined;
         const btfSha256 = sha256Of(read.bytes);
         await putSharedBtf(redis, btfSha256, read.bytes);
         return {
@@ -120,6 +132,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
           btfSource: run.facts['btf-source'] ?? 'unknown',
           packageName: run.facts.name ?? '',
           packageVersion: [run.facts.version, run.facts.release].filter(Boolean).join('-'),
+          ...(bootImage ? { bootImage: { ...bootImage, path: run.facts['boot-image']! } } : {}),
           ms: run.ms,
         };
       } finally {

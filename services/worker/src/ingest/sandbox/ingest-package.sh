@@ -41,8 +41,9 @@ is_elf() { [ "$(hexat "$1" 0 4)" = 7f454c46 ]; }
 # grep -c reads everything: with grep -q, readelf could die of SIGPIPE and pipefail would say "no".
 has_section() { readelf -S -W "$1" 2>/dev/null | grep -c "\] $2 " >/dev/null; }
 
-# vmlinuz (bzImage, EFI zboot, raw gzip...): find a compressed stream whose content is an ELF.
-decompress_kernel() { # image -> $scratch/vmlinux.elf
+# vmlinuz (bzImage, EFI zboot, raw gzip...): find a compressed stream whose content is a kernel
+# carrying BTF: an ELF vmlinux, or an uncompressed image with the BTF blob inside (arm64 zboot).
+decompress_kernel() { # image -> $scratch/vmlinux.elf, or $out/vmlinux.btf
   local image=$1 try=$scratch/vmlinux.try
   local -a specs=('\x1f\x8b\x08:gzip -dc' '\xfd\x37\x7a\x58\x5a\x00:xz -dc --single-stream' '\x28\xb5\x2f\xfd:zstd -dcq'
     '\x02\x21\x4c\x18:lz4 -dc' 'BZh9:bzip2 -dc')
@@ -53,10 +54,53 @@ decompress_kernel() { # image -> $scratch/vmlinux.elf
       tail -c +$((off + 1)) "$image" | $tool >"$try" 2>/dev/null
       fail_if_too_big "${PIPESTATUS[@]}"
       if is_elf "$try"; then mv "$try" "$scratch/vmlinux.elf"; return 0; fi
+      if [ -s "$try" ] && embedded_btf "$try" "$out/vmlinux.btf"; then rm -f "$try"; return 0; fi
     done
   done
   rm -f "$try"
   return 1
+}
+
+# The BTF blob an uncompressed, non-ELF kernel image carries (arm64 Image, a raw x86 image): the
+# kernel links .BTF into its read-only data, so the blob is there byte for byte. Candidates are
+# BTF headers (magic 0xeb9f, version 1, 24-byte header) whose types come first and whose strings
+# end inside the file; the largest one bpftool parses wins (a stray match is small or garbage).
+embedded_btf() { # image dest -> status 0 when found
+  local image=$1 dest=$2 total off type_off type_len str_off str_len size candidate=$scratch/embedded.btf
+  total=$(stat -c %s "$image")
+  local -a found=()
+  for off in $(LC_ALL=C grep -obUaP '\x9f\xeb\x01\x00\x18\x00\x00\x00' "$image" 2>/dev/null | head -64 | cut -d: -f1); do
+    read -r type_off type_len str_off str_len < <(od -An -v -tu4 -j $((off + 8)) -N 16 "$image")
+    [ "${type_off:-1}" -eq 0 ] && [ "${str_off:-0}" -ge "${type_len:-1}" ] && [ "${str_len:-0}" -gt 0 ] || continue
+    size=$((24 + str_off + str_len))
+    [ $((off + size)) -le "$total" ] || continue
+    found+=("$size $off")
+  done
+  [ ${#found[@]} -gt 0 ] || return 1
+  while read -r size off; do
+    tail -c +$((off + 1)) "$image" | head -c "$size" >"$candidate"
+    if bpftool btf dump file "$candidate" >/dev/null 2>&1; then
+      mv "$candidate" "$dest"
+      meta btf-offset "$off"
+      return 0
+    fi
+  done < <(printf '%s\n' "${found[@]}" | sort -rn)
+  rm -f "$candidate"
+  return 1
+}
+
+# What the image's own header says it was built for: ELF e_machine, the arm64 Image magic.
+image_arch() { # file
+  case $(hexat "$1" 0 4):$(hexat "$1" 18 2) in
+    7f454c46:3e00) echo x86_64; return ;;
+    7f454c46:b700) echo aarch64; return ;;
+  esac
+  [ "$(hexat "$1" 56 4)" = 41524d64 ] && echo aarch64
+}
+note_image_arch() { # file
+  local arch
+  arch=$(image_arch "$1")
+  [ -z "$arch" ] || meta image-arch "$arch"
 }
 
 # One ELF vmlinux -> $out/vmlinux.btf: its .BTF section, else BTF encoded from its DWARF.
@@ -203,12 +247,28 @@ from_compressed() { # tool
   from_single "$scratch/single"
 }
 
-from_single() { # a raw BTF or an ELF vmlinux
+from_single() { # a raw BTF, an ELF vmlinux or an arm64 Image
   case $(hexat "$1" 0 4) in
     9feb*) meta format btf; meta btf-source raw; cp "$1" "$out/vmlinux.btf" ;;
-    7f454c46) meta format vmlinux; btf_from_elf "$1" vmlinux ;;
-    *) fail LBC_ERR_INGEST_FORMAT "the file is neither a package (RPM, DEB), a .btf.tar.xz, raw BTF nor an ELF vmlinux" ;;
+    7f454c46) meta format vmlinux; note_image_arch "$1"; btf_from_elf "$1" vmlinux ;;
+    *)
+      [ "$(image_arch "$1")" = aarch64 ] ||
+        fail LBC_ERR_INGEST_FORMAT "the file is neither a package (RPM, DEB), a .btf.tar.xz, raw BTF, an ELF vmlinux nor an arm64 Image"
+      meta format image
+      meta image-arch aarch64
+      progress 50 converting
+      embedded_btf "$1" "$out/vmlinux.btf" ||
+        fail LBC_ERR_INGEST_NO_BTF "the arm64 Image carries no BTF blob (a kernel built without CONFIG_DEBUG_INFO_BTF); ingest its -dbg/debuginfo package instead"
+      meta btf-source image
+      keep_boot_image "$1" Image
+      ;;
   esac
+}
+
+# The image a VM boots (vmlinuz, an arm64 Image) goes beside the BTF: the kernel set is bootable.
+keep_boot_image() { # file path-in-package
+  cp "$1" "$out/boot-image" || fail LBC_ERR_INGEST_TOO_LARGE "the boot image could not be kept"
+  meta boot-image "$2"
 }
 
 # Picks the kernel image among what was unpacked: a vmlinux (ELF) before a vmlinuz, debug copies first.
@@ -221,12 +281,24 @@ pick_and_convert() {
   meta path "$best"
   progress 50 converting
   local file=$root$best
+  note_image_arch "$file"
   if is_elf "$file"; then
     btf_from_elf "$file" "$best"
   else
-    decompress_kernel "$file" || fail LBC_ERR_INGEST_NO_BTF "$best: no gzip/xz/zstd/lz4/bzip2 stream in it decompresses to an ELF vmlinux"
+    # A vmlinuz is the boot image: kept before anything is unpacked from it.
+    case $best in */vmlinuz*) keep_boot_image "$file" "$best" ;; esac
+    if embedded_btf "$file" "$out/vmlinux.btf"; then
+      meta btf-source image
+    elif decompress_kernel "$file"; then
+      if [ -s "$out/vmlinux.btf" ]; then
+        meta btf-source image
+      else
+        btf_from_elf "$scratch/vmlinux.elf" "$best"
+      fi
+    else
+      fail LBC_ERR_INGEST_NO_BTF "$best carries no BTF: it is no ELF vmlinux, holds no BTF blob, and no gzip/xz/zstd/lz4/bzip2 stream in it decompresses to a kernel that does (a kernel built without CONFIG_DEBUG_INFO_BTF?); ingest the kernel's -dbg/debuginfo package instead"
+    fi
     rm -f "$file"
-    btf_from_elf "$scratch/vmlinux.elf" "$best"
   fi
 }
 
