@@ -52,6 +52,9 @@ export const ERRORS = {
   LBC_ERR_FORBIDDEN: { status: 403, message: 'This needs an admin token', hint: 'Kernel registration, ingestion, token management, /metrics and the dashboard take a token created with lbc-admin token create --admin.' },
   LBC_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests from this tenant', hint: 'Wait for the Retry-After seconds; the per-tenant limit is LBC_RATE_LIMIT_PER_MINUTE.' },
   LBC_ERR_TENANT_QUEUE_FULL: { status: 429, message: 'This tenant has too many compiles queued', hint: 'Wait for the Retry-After seconds (your queued compiles finish first); the bound is LBC_MAX_QUEUED_JOBS_PER_TENANT.' },
+  LBC_ERR_BODY_TIMEOUT: { status: 408, message: 'The request body did not arrive in time', hint: 'The whole request must arrive within LBC_BODY_TIMEOUT_MS of its first byte; the connection was closed. Send the body at once, or ask the operator to raise the deadline for slow links.' },
+  LBC_ERR_HEADERS_TIMEOUT: { status: 408, message: 'The request headers did not arrive in time', hint: 'Headers must arrive within LBC_HEADERS_TIMEOUT_MS; the connection was closed.' },
+  LBC_ERR_TOO_MANY_CONNECTIONS: { status: 429, message: 'This client address has too many open connections', hint: 'Close idle connections or reuse them (keep-alive); the cap per address is LBC_MAX_CONNECTIONS_PER_CLIENT.' },
   LBC_ERR_TOKEN_NOT_FOUND: { status: 404, message: 'No such token', hint: 'List tokens with lbc-admin token list (or GET /v1/tokens) and use an id from there.' },
   // Client-side (status 0: never sent by the service).
   LBC_ERR_SERVER_UNREACHABLE: { status: 0, message: 'The lbc service cannot be reached', hint: 'Start it (npm start), set LBC_SERVER, or compile once while online so the object is cached.' },
