@@ -38,6 +38,7 @@ export const kernelInfo = {
     source: str,
     btfSize: int,
     createdAt: str,
+    answersForRelease: { type: 'boolean' },
   },
 } as const;
 

@@ -37,6 +37,8 @@ export function drainRefusedBodies(app: FastifyInstance, options: { drainBytes: 
     if (reply.statusCode < 400 || !hasUnreadBody(request)) return;
     const raw = request.raw;
     const socket = raw.socket;
+    // app.inject() has no real socket to drain or close.
+    if (typeof socket?.end !== 'function') return;
     const bound = reply.statusCode === 401 ? Math.min(UNAUTHENTICATED_DRAIN_BYTES, options.drainBytes) : options.drainBytes;
     const start = (request as Counted)[READ_AT_START] ?? socket.bytesRead;
     // A dumped body emits no 'data' (Node discards it in the parser): watch the socket's count.

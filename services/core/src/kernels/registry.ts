@@ -20,6 +20,11 @@ export interface RegisterKernelInput {
   source: 'host' | 'upload' | 'package';
   /** The hash the uploader claims; a mismatch is LBC_ERR_BTF_HASH_MISMATCH. */
   expectedSha256?: string;
+  /**
+   * An upload by an admin may take over a release another kernel holds (and promotes an upload
+   * kept by hash only); a non-admin's upload under a taken release is kept by hash only.
+   */
+  byAdmin?: boolean;
 }
 
 interface Row {
@@ -30,6 +35,7 @@ interface Row {
   source: string;
   btf_size: number;
   created_at: string;
+  answers_release: number;
 }
 
 const toInfo = (r: Row): KernelInfo => ({
@@ -40,6 +46,7 @@ const toInfo = (r: Row): KernelInfo => ({
   source: r.source,
   btfSize: r.btf_size,
   createdAt: r.created_at,
+  answersForRelease: r.answers_release !== 0,
 });
 
 export interface KernelRegistryOptions {
@@ -74,10 +81,16 @@ export class KernelRegistry {
     if (!existing) this.validate(input.btf);
     this.blobs.put(input.btf);
     await this.guard(putSharedBtf(this.redis, sha256, input.btf), 'publishing BTF');
-    if (existing) return { kernel: existing, created: false };
+    if (existing) {
+      if (existing.answersForRelease || (input.source === 'upload' && !input.byAdmin)) return { kernel: existing, created: false };
+      // An admin (or the host, or a package) vouches for an upload kept by hash only: it now answers for its release.
+      this.db.prepare('UPDATE kernels SET answers_release = 1, created_at = ? WHERE btf_sha256 = ?').run(new Date().toISOString(), sha256);
+      return { kernel: this.get(sha256)!, created: false };
+    }
+    const answersRelease = input.source !== 'upload' || input.byAdmin === true || !this.releaseTaken(input.release, input.arch);
     this.db
-      .prepare('INSERT OR IGNORE INTO kernels (btf_sha256, release, arch, distro, source, btf_size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(sha256, input.release, input.arch, input.distro ?? '', input.source, input.btf.length, new Date().toISOString());
+      .prepare('INSERT OR IGNORE INTO kernels (btf_sha256, release, arch, distro, source, btf_size, created_at, answers_release) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(sha256, input.release, input.arch, input.distro ?? '', input.source, input.btf.length, new Date().toISOString(), answersRelease ? 1 : 0);
     const kernel = this.get(sha256)!;
     for (const listener of this.registeredListeners) listener(kernel);
     return { kernel, created: true };
@@ -147,11 +160,16 @@ export class KernelRegistry {
     return count;
   }
 
+  /** A release someone already answers for: an upload by a non-admin may not take it over. */
+  private releaseTaken(release: string, arch: string): boolean {
+    return this.db.prepare('SELECT 1 FROM kernels WHERE release = ? AND arch = ? AND answers_release = 1 LIMIT 1').get(release, arch) !== undefined;
+  }
+
   private byRelease(target: CompileTarget): KernelInfo | null {
     const row = (
       target.distro
-        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? AND distro = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch, target.distro)
-        : this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch)
+        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? AND distro = ? AND answers_release = 1 ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch, target.distro)
+        : this.db.prepare('SELECT * FROM kernels WHERE release = ? AND arch = ? AND answers_release = 1 ORDER BY created_at DESC, rowid DESC LIMIT 1').get(target.release, target.arch)
     ) as Row | undefined;
     return row ? toInfo(row) : null;
   }
