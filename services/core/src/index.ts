@@ -16,6 +16,7 @@ export * from './queue/producer.ts';
 export * from './toolchain.ts';
 export * from './source-policy.ts';
 export * from './queue/worker-registry.ts';
+export * from './queue/job-readers.ts';
 export * from './store/shared-artifacts.ts';
 export * from './ingest/index.ts';
 export * from './catalog/index.ts';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LbcError, cacheKey as computeCacheKey, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type JobStatus, type KernelInfo } from '@lbc/contract';
-import type { ArtifactCache, CompileJobResult, CompileProducer, KernelRegistry, LbcConfig, SharedArtifacts } from '@lbc/core';
+import { addJobReader, isJobReader, type ArtifactCache, type CompileJobResult, type CompileProducer, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner } from './validate-request.ts';
 import { assertWorkersCanCompile } from './worker-check.ts';
@@ -56,6 +56,7 @@ export class CompileService {
     const input = validateCompileRequest(req, config.limits, this.deps.scanSource);
     const kernel = registry.resolve(req.target);
     const key = computeCacheKey({
+      name: input.name,
       source: input.source,
       includes: input.includes,
       cflags: input.cflags,
@@ -64,6 +65,8 @@ export class CompileService {
       lbcHeaderSha256: this.deps.lbcHeaderSha256,
       toolchain: this.deps.toolchain,
       ...(req.minBtf ? { minBtf: true } : {}),
+      // Tenants' caches kept apart: a hit never tells one tenant what another compiled.
+      ...(config.cacheScope === 'tenant' ? { scope: context.tenant ?? 'anonymous' } : {}),
     });
     const hit = cache.lookup(key);
     if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
@@ -78,6 +81,8 @@ export class CompileService {
     await assertWorkersCanCompile(producer, this.deps.toolchain);
     await registry.ensureShared(kernel.btfSha256);
     if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobIdFor(key));
+    // Before the job exists: whoever is told its id may read it, and no one else.
+    await producer.guard(addJobReader(producer.redis, jobIdFor(key), context.tenant ?? 'anonymous'), 'recording the job reader');
     const job = await producer.submit({
       cacheKey: key,
       ...input,
@@ -105,7 +110,12 @@ export class CompileService {
     this.draining.abort();
   }
 
-  async jobStatus(jobId: string): Promise<JobStatus> {
+  /** reader: the tenant asking (null: an admin, who reads every job). Others' jobs do not exist for them. */
+  async jobStatus(jobId: string, reader: string | null = null): Promise<JobStatus> {
+    const { producer } = this.deps;
+    if (reader !== null && !(await producer.guard(isJobReader(producer.redis, jobId, reader), 'reading job readers'))) {
+      throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
+    }
     const job = await this.deps.producer.getJob(jobId);
     if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     const state = await this.deps.producer.guard(job.getState(), 'reading job state');
