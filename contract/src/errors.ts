@@ -22,6 +22,7 @@ export const ERRORS = {
   LBC_ERR_KERNEL_UNKNOWN: { status: 404, message: 'The service knows no kernel set for this target', hint: 'Upload this kernel\'s BTF with PUT /v1/kernels/<sha256> (the client does it automatically), or pick one of the suggested kernels.' },
   LBC_ERR_BTF_INVALID: { status: 400, message: 'The uploaded file is not valid BTF', hint: 'Upload the raw contents of /sys/kernel/btf/vmlinux (optionally gzip-compressed).' },
   LBC_ERR_BTF_HASH_MISMATCH: { status: 400, message: 'The uploaded BTF does not match the sha256 in the URL', hint: 'Compute sha256 over the uncompressed BTF bytes.' },
+  LBC_ERR_KERNEL_SET_FAILED: { status: 422, message: "The kernel's BTF could not be made into a header to compile against", hint: 'bpftool failed on this BTF or used up its CPU or time limit (a type loop or damaged records); the failure is remembered for this kernel. Upload the kernel\'s real /sys/kernel/btf/vmlinux, or ingest its package.' },
   LBC_ERR_JOB_NOT_FOUND: { status: 404, message: 'No such job', hint: 'Jobs are kept for a limited time after they finish; submit the compile again.' },
   LBC_ERR_ARTIFACT_NOT_FOUND: { status: 404, message: 'No such artifact', hint: 'Artifacts may be evicted from the cache; submit the compile again.' },
   LBC_ERR_QUEUE_UNAVAILABLE: { status: 503, message: 'The job queue (Redis) is unreachable', hint: 'Check that Redis at REDIS_URL is running; the service retries by itself once it is back.' },

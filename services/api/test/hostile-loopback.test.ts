@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody, KernelInfo } from '@lbc/contract';
-import { sha256Of } from '@lbc/core';
+import { failedJobError, rememberKernelSetFailure, sha256Of } from '@lbc/core';
 import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
 import { bearer, startAuthHarness, type AuthHarness } from './support/auth-harness.ts';
 
@@ -120,6 +120,27 @@ describe('LBC_METRICS_ACCESS', () => {
     } finally {
       await open.close();
       await closed.close();
+    }
+  });
+});
+
+describe('a kernel whose BTF made the kernel-set tools fail (hostile-kernel-set.test.ts in the worker)', () => {
+  it('is refused at once with the remembered cause: no job, no tool run again', async () => {
+    const h = await startAuthHarness({ authMode: 'loopback' });
+    try {
+      const kernel = (await h.registry.register({ btf: tinyBtf('spins_bpftool'), release: '6.18.0-spin', arch: 'x86_64', source: 'upload' })).kernel;
+      const cause = `bpftool btf dump of kernel ${kernel.btfSha256} used its 60 s of CPU`;
+      await rememberKernelSetFailure(h.producer.redis, kernel.btfSha256, 'test-toolchain', cause);
+      const res = await h.app.inject({ method: 'POST', url: '/v1/compile', payload: { name: 'p', source: 'int x;', target: { release: '6.18.0-spin', arch: 'x86_64' } } });
+      expect(res.statusCode).toBe(422);
+      expect(errorOf(res).code).toBe('LBC_ERR_KERNEL_SET_FAILED');
+      expect(errorOf(res).message).toContain(cause);
+      expect(await h.producer.queue.getJobCounts('waiting', 'active')).toMatchObject({ waiting: 0, active: 0 });
+      // A job that failed on it reports the worker's code, not a sandbox fault.
+      expect(failedJobError(`LBC_ERR_KERNEL_SET_FAILED: x: ${cause}`, {}).code).toBe('LBC_ERR_KERNEL_SET_FAILED');
+      expect(failedJobError('docker went away', {}).code).toBe('LBC_ERR_SANDBOX');
+    } finally {
+      await h.close();
     }
   });
 });

@@ -75,6 +75,9 @@ export interface LbcConfig {
    * gets the cached object). "tenant": each tenant's compiles are cached apart (keys carry the tenant).
    */
   cacheScope: CacheScope;
+  /** Bounds of each tool run over a kernel's (uploaded) BTF when a worker builds its kernel set; unset: the worker's defaults. */
+  kernelSetTimeoutMs: number | undefined;
+  kernelSetCpuSeconds: number | undefined;
 }
 
 export type MetricsAccess = 'admin' | 'tenant' | 'public';
@@ -167,6 +170,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig>
     maxConnectionsPerClient: int(env, 'LBC_MAX_CONNECTIONS_PER_CLIENT', 128),
     refusedBodyDrainBytes: int(env, 'LBC_REFUSED_BODY_DRAIN_BYTES', 8 * 1024 * 1024),
     cacheScope: oneOf(env, 'LBC_CACHE_SCOPE', ['shared', 'tenant'] as const, 'shared'),
+    kernelSetTimeoutMs: env.LBC_KERNEL_SET_TIMEOUT_MS ? int(env, 'LBC_KERNEL_SET_TIMEOUT_MS', 0) : undefined,
+    kernelSetCpuSeconds: env.LBC_KERNEL_SET_CPU_SECONDS ? int(env, 'LBC_KERNEL_SET_CPU_SECONDS', 0) : undefined,
   };
   const merged = { ...config, ...overrides, ...(overrides.dataDir ? { dataDir: resolve(overrides.dataDir) } : {}) };
   // The default depends on the address finally listened on (a --host flag counts).

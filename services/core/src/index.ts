@@ -12,6 +12,7 @@ export * from './kernels/btf-validate.ts';
 export * from './kernels/registry.ts';
 export * from './kernels/registry-nearest.ts';
 export * from './kernels/registry-host.ts';
+export * from './kernels/kernel-set-failures.ts';
 export * from './queue/producer.ts';
 export * from './toolchain.ts';
 export * from './source-policy.ts';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LbcError, cacheKey as computeCacheKey, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { addJobReader, isJobReader, type ArtifactCache, type CompileJobResult, type CompileProducer, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
+import { addJobReader, failedJobError, isJobReader, kernelSetFailure, type ArtifactCache, type CompileJobResult, type CompileProducer, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner } from './validate-request.ts';
 import { assertWorkersCanCompile } from './worker-check.ts';
@@ -78,6 +78,9 @@ export class CompileService {
     const failure = await producer.recentFailure(key);
     if (failure) throw compileError(failure);
 
+    // A kernel whose set could not be built fails again the same way: say so without a job.
+    const unbuildable = await producer.guard(kernelSetFailure(producer.redis, kernel.btfSha256, this.deps.toolchain), 'reading kernel-set failures');
+    if (unbuildable) throw unbuildable;
     await assertWorkersCanCompile(producer, this.deps.toolchain);
     await registry.ensureShared(kernel.btfSha256);
     if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobIdFor(key));
@@ -132,7 +135,7 @@ export class CompileService {
       }
       status.progress = { stage: 'done', percent: 100 };
     } else if (state === 'failed') {
-      status.error = new LbcError('LBC_ERR_SANDBOX', job.failedReason || 'the compile job failed', { attempts: job.attemptsMade }).toBody().error;
+      status.error = failedJobError(job.failedReason, { attempts: job.attemptsMade }).toBody().error;
     }
     return status;
   }
