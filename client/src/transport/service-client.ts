@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  DEFAULT_LIMITS,
   LbcError,
+  compileSizeError,
   type CompileAccepted,
   type CompileRequest,
   type CompileResult,
@@ -10,6 +12,7 @@ import {
   type JobStatus,
   type KernelInfo,
   type KernelUploadQuery,
+  type Limits,
 } from '@lbc/contract';
 import { HttpTransport, errorFromResponse, type HttpOptions } from './http.ts';
 import { resolveServer } from './server-url.ts';
@@ -34,6 +37,7 @@ const DEFAULT_COMPILE_TIMEOUT_MS = 180_000;
 export class ServiceClient {
   readonly server: string;
   private readonly http: HttpTransport;
+  private serviceLimits?: Promise<Limits>;
 
   constructor(options: ServiceClientOptions = {}) {
     this.server = resolveServer(options.server);
@@ -42,6 +46,7 @@ export class ServiceClient {
 
   /** POST /v1/compile; a 202 is followed by polling the job until it finishes. */
   async compile(req: CompileRequest, options: CompileOptions = {}): Promise<CompileResult> {
+    await this.assertWithinLimits(req);
     const waitMs = req.waitMs ?? DEFAULT_WAIT_MS;
     const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_COMPILE_TIMEOUT_MS);
     // A compile is idempotent (the service keys its job by the request): a busy or recovering
@@ -56,6 +61,29 @@ export class ServiceClient {
     );
     if (status === 200) return data as CompileResult;
     return this.waitForJob((data as CompileAccepted).jobId, deadline, options.onProgress);
+  }
+
+  /** GET /v1/limits, asked once per client. */
+  limits(): Promise<Limits> {
+    this.serviceLimits ??= this.http.json<Limits>({ method: 'GET', path: '/v1/limits' }).then(
+      ({ data }) => data,
+      (err: unknown) => {
+        this.serviceLimits = undefined;
+        throw err;
+      },
+    );
+    return this.serviceLimits;
+  }
+
+  /**
+   * A request over the service's size limits is refused here, naming the limit, rather than sent:
+   * the service answers 413 while the client is still sending. Within the default limits nothing is
+   * asked; beyond them the service's own limits decide (an operator may have raised them).
+   */
+  private async assertWithinLimits(req: CompileRequest): Promise<void> {
+    if (!compileSizeError(req, DEFAULT_LIMITS)) return;
+    const oversize = compileSizeError(req, await this.limits());
+    if (oversize) throw oversize;
   }
 
   async job(id: string): Promise<JobStatus> {
