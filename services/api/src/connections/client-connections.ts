@@ -30,7 +30,8 @@ export function capConnectionsPerClient(app: FastifyInstance, cap: number): void
   app.addHook('onRequest', async (request, reply) => {
     const over = (request.raw.socket as MarkedSocket)[OVER_CAP];
     if (!over) return;
-    reply.header('Connection', 'close');
-    throw new LbcError('LBC_ERR_TOO_MANY_CONNECTIONS', `${over.address} already holds ${over.open} connections (cap ${cap})`, { cap, retryAfterSeconds: 1 });
+    const err = new LbcError('LBC_ERR_TOO_MANY_CONNECTIONS', `${over.address} already holds ${over.open} connections (cap ${cap})`, { cap, retryAfterSeconds: 1 });
+    // Answered here, not thrown: a plugin's own error handler (the queue board) would make it a 500.
+    return reply.status(err.status).header('Connection', 'close').header('Retry-After', '1').type('application/json').send(err.toBody());
   });
 }
