@@ -3,10 +3,16 @@
  * dripped a byte at a time, bodies from callers without a token, bodies over the limit, and one
  * address holding many connections. A real server on 127.0.0.1 (raw sockets), a real Redis.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '@lbc/contract';
+import { TokenStore, openDatabase } from '@lbc/core';
 import { parseAnswer, rawRequest } from '../../../test/support/raw-http.ts';
+import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
+import { startService, type RunningService } from '../../../test/support/service.ts';
 import { startAuthHarness, type AuthHarness } from './support/auth-harness.ts';
 
 const BODY_TIMEOUT_MS = 3000;
@@ -95,5 +101,44 @@ describe('hostile HTTP clients (LBC_AUTH=required)', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const again = await rawRequest({ port, head: 'GET /healthz HTTP/1.1\r\nHost: lbc\r\nConnection: close', giveUpMs: 10_000 });
     expect(parseAnswer(again.answer).status).toBe(200);
+  });
+});
+
+describe('the service as npm start runs it (LBC_AUTH=required, LBC_BODY_TIMEOUT_MS=2000 from the environment)', () => {
+  let redis: PrivateRedis;
+  let service: RunningService;
+  let token: string;
+  const dataDir = mkdtempSync(join(tmpdir(), 'lbc-hostile-http-'));
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    // A tenant token made before the start, as lbc-admin does on a fresh farm.
+    const db = openDatabase(dataDir);
+    token = new TokenStore(db).create({ tenant: 'mallory' }).token;
+    db.close();
+    service = await startService({ redisUrl: redis.url, dataDir, env: { LBC_AUTH: 'required', LBC_BODY_TIMEOUT_MS: '2000', LBC_HEADERS_TIMEOUT_MS: '1000' } });
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await redis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a tenant dripping a 5000000-byte body a byte every 1.5 s is cut at the 2 s deadline with 408 LBC_ERR_BODY_TIMEOUT', async () => {
+    const port = Number(new URL(service.url).port);
+    const r = await rawRequest({ port, head: `POST /v1/compile HTTP/1.1\r\nHost: lbc\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nContent-Length: 5000000`, dripMs: 1500, giveUpMs: 20_000 });
+    expect(codeOf(r.answer)).toBe('LBC_ERR_BODY_TIMEOUT');
+    expect(r.closedAfterMs).toBeGreaterThanOrEqual(1900);
+    expect(r.closedAfterMs).toBeLessThan(2000 + SLACK_MS);
+  });
+
+  it('a slow body without a token is answered 401 and closed at once; the slow-loris that remains is cut at the deadline', async () => {
+    const port = Number(new URL(service.url).port);
+    const head = 'PUT /v1/kernels/' + 'a'.repeat(64) + '?release=x&arch=x86_64 HTTP/1.1\r\nHost: lbc\r\nContent-Type: application/octet-stream\r\nContent-Length: 5000000';
+    const unauthenticated = await rawRequest({ port, head, dripMs: 2000, giveUpMs: 20_000 });
+    expect(codeOf(unauthenticated.answer)).toBe('LBC_ERR_AUTH_REQUIRED');
+    expect(unauthenticated.closedAfterMs).toBeLessThan(1000 + SLACK_MS);
+    const slowHeaders = await rawRequest({ port, head, dripHead: true, dripMs: 500, giveUpMs: 20_000 });
+    expect(codeOf(slowHeaders.answer)).toBe('LBC_ERR_HEADERS_TIMEOUT');
+    expect(slowHeaders.closedAfterMs).toBeLessThan(1000 + SLACK_MS);
   });
 });
