@@ -26,8 +26,9 @@ try {
   const pkg = downloadDebianCloudKernel(work);
   const sizeMb = statSync(pkg.file).size / 1e6;
 
-  const admin = (server: string) => {
-    const r = spawnSync(process.execPath, [LBC_ADMIN, 'ingest', '--server', server, '--json', pkg.file], { encoding: 'utf8' });
+  // lbc-admin on the service host: it mints its run's admin token from the service's data directory.
+  const admin = (server: string, dataDir: string) => {
+    const r = spawnSync(process.execPath, [LBC_ADMIN, 'ingest', '--server', server, '--json', pkg.file], { encoding: 'utf8', env: { ...process.env, LBC_DATA_DIR: dataDir } });
     if (r.status !== 0) throw new Error(`lbc-admin ingest failed: ${r.stderr}`);
     return JSON.parse(r.stdout) as { duplicate?: boolean; kernel: { release: string; btfSize: number } };
   };
@@ -40,11 +41,11 @@ try {
     execFileSync('redis-cli', ['-p', String(redis.port), 'flushall'], { stdio: 'ignore' });
     const service = await startService({ redisUrl: redis.url });
     try {
-      const [ms, first] = await timeMs(() => admin(service.url));
+      const [ms, first] = await timeMs(() => admin(service.url, service.dataDir));
       if (first.kernel.release !== pkg.release || first.duplicate) throw new Error(`unexpected result ${JSON.stringify(first)}`);
       btfSize = first.kernel.btfSize;
       full.push(ms);
-      const [msAgain, second] = await timeMs(() => admin(service.url));
+      const [msAgain, second] = await timeMs(() => admin(service.url, service.dataDir));
       if (!second.duplicate) throw new Error('the second ingestion was not a no-op');
       again.push(msAgain);
     } finally {

@@ -31,7 +31,8 @@ beforeAll(() => {
 });
 
 /** A service without the host kernel, on a private Redis; `env` for its settings (LBC_AUTH). */
-const useEmptyService = (env: Record<string, string> = {}) => useServiceFixture('lbc-cli-upload-', undefined, undefined, { env, wrap: WITHOUT_HOST_BTF });
+// /metrics is read without a token (LBC_METRICS_ACCESS=tenant) to count the uploads the service answered.
+const useEmptyService = (env: Record<string, string> = {}) => useServiceFixture('lbc-cli-upload-', undefined, undefined, { env: { LBC_METRICS_ACCESS: 'tenant', ...env }, wrap: WITHOUT_HOST_BTF });
 
 /** PUT /v1/kernels/:sha256 requests the service has answered, by status (its own Prometheus counter). */
 async function uploadsSeen(service: RunningService, headers: Record<string, string> = {}): Promise<Record<string, number>> {

@@ -30,7 +30,8 @@ async function compileRequests(url: string): Promise<number> {
 }
 
 describe('one compile, many loads', () => {
-  const env = useServiceFixture('lbc-setup-svc-');
+  // Compile requests are counted on /metrics, read without a token (LBC_METRICS_ACCESS=tenant).
+  const env = useServiceFixture('lbc-setup-svc-', undefined, undefined, { env: { LBC_METRICS_ACCESS: 'tenant' } });
 
   it('two pids from one compile: the second start does not reach the service', async () => {
     const cacheDir = join(env.dir, 'cache');

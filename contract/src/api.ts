@@ -87,6 +87,11 @@ export interface KernelInfo {
   source: string;
   btfSize: number;
   createdAt: string;
+  /**
+   * False for an upload by a non-admin under a release another kernel already held: it is reachable
+   * by its btfSha256 only, never by the release name (host and package kernels, and admins, win).
+   */
+  answersForRelease: boolean;
   /** The kernel set holds the image a VM boots (ingested from a kernel image package). */
   bootable: boolean;
   /** That image (vmlinuz, arm64 Image), content-addressed. */

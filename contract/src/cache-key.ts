@@ -1,6 +1,8 @@
 import { CanonicalHash } from './canonical-hash.ts';
 
 export interface CacheKeyInput {
+  /** The program's name: the main file is `${name}.bpf.c`, which reaches __FILE__, DWARF and diagnostics. */
+  name: string;
   source: string;
   includes: Record<string, string>;
   cflags: string[];
@@ -12,17 +14,24 @@ export interface CacheKeyInput {
   toolchain: string;
   /** The result also carries the object's minimized BTF. */
   minBtf?: boolean;
+  /**
+   * Whose cache this is: absent on a shared cache (LBC_CACHE_SCOPE=shared), the tenant's name when
+   * each tenant's compiles are cached apart (LBC_CACHE_SCOPE=tenant).
+   */
+  scope?: string;
 }
 
 /**
  * sha256 over a canonical encoding: every field length-prefixed in a fixed order, includes sorted
  * by path, cflags kept in order (their order is meaningful to clang). Changing this encoding
- * changes every key: bump CACHE_KEY_VERSION.
+ * changes every key: bump CACHE_KEY_VERSION. Everything the object (or its diagnostics) depends on
+ * is in the key: version 2 added the program's name, which clang writes into the object.
  */
-export const CACHE_KEY_VERSION = 1;
+export const CACHE_KEY_VERSION = 2;
 
 export function cacheKey(input: CacheKeyInput): string {
   const hash = new CanonicalHash(`lbc-cache-key-v${CACHE_KEY_VERSION}`)
+    .field(input.name)
     .field(input.source)
     .map(input.includes)
     .list(input.cflags)
@@ -32,6 +41,7 @@ export function cacheKey(input: CacheKeyInput): string {
     .field(input.toolchain);
   // Appended only when asked for, so every key without it stays what it was.
   if (input.minBtf) hash.field('min-btf');
+  if (input.scope !== undefined) hash.field('scope').field(input.scope);
   return hash.hex();
 }
 

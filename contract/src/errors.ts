@@ -24,6 +24,7 @@ export const ERRORS = {
   LBC_ERR_BTF_INVALID: { status: 400, message: 'The uploaded file is not valid BTF', hint: 'Upload the raw contents of /sys/kernel/btf/vmlinux (optionally gzip-compressed).' },
   LBC_ERR_BTF_HASH_MISMATCH: { status: 400, message: 'The uploaded BTF does not match the sha256 in the URL', hint: 'Compute sha256 over the uncompressed BTF bytes.' },
   LBC_ERR_BTF_CHECK_LIMIT: { status: 400, message: 'Checking the uploaded BTF took more memory or time than the service allows', hint: 'A kernel\'s BTF parses in well under a second and a few hundred MB: upload /sys/kernel/btf/vmlinux as it is (optionally gzip-compressed), not a file built to be costly.' },
+  LBC_ERR_KERNEL_SET_FAILED: { status: 422, message: "The kernel's BTF could not be made into a header to compile against", hint: 'bpftool failed on this BTF or used up its CPU or time limit (a type loop or damaged records); the failure is remembered for this kernel. Upload the kernel\'s real /sys/kernel/btf/vmlinux, or ingest its package.' },
   LBC_ERR_JOB_NOT_FOUND: { status: 404, message: 'No such job', hint: 'Jobs are kept for a limited time after they finish; submit the compile again.' },
   LBC_ERR_ARTIFACT_NOT_FOUND: { status: 404, message: 'No such artifact', hint: 'Artifacts may be evicted from the cache; submit the compile again.' },
   LBC_ERR_QUEUE_UNAVAILABLE: { status: 503, message: 'The job queue (Redis) is unreachable', hint: 'Check that Redis at REDIS_URL is running; the service retries by itself once it is back.' },
@@ -55,6 +56,9 @@ export const ERRORS = {
   LBC_ERR_FORBIDDEN: { status: 403, message: 'This needs an admin token', hint: 'Kernel registration, ingestion, token management, /metrics and the dashboard take a token created with lbc-admin token create --admin.' },
   LBC_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests from this tenant', hint: 'Wait for the Retry-After seconds; the per-tenant limit is LBC_RATE_LIMIT_PER_MINUTE.' },
   LBC_ERR_TENANT_QUEUE_FULL: { status: 429, message: 'This tenant has too many compiles queued', hint: 'Wait for the Retry-After seconds (your queued compiles finish first); the bound is LBC_MAX_QUEUED_JOBS_PER_TENANT.' },
+  LBC_ERR_BODY_TIMEOUT: { status: 408, message: 'The request body did not arrive in time', hint: 'The whole request must arrive within LBC_BODY_TIMEOUT_MS of its first byte; the connection was closed. Send the body at once, or ask the operator to raise the deadline for slow links.' },
+  LBC_ERR_HEADERS_TIMEOUT: { status: 408, message: 'The request headers did not arrive in time', hint: 'Headers must arrive within LBC_HEADERS_TIMEOUT_MS; the connection was closed.' },
+  LBC_ERR_TOO_MANY_CONNECTIONS: { status: 429, message: 'This client address has too many open connections', hint: 'Close idle connections or reuse them (keep-alive); the cap per address is LBC_MAX_CONNECTIONS_PER_CLIENT.' },
   LBC_ERR_TOKEN_NOT_FOUND: { status: 404, message: 'No such token', hint: 'List tokens with lbc-admin token list (or GET /v1/tokens) and use an id from there.' },
   // Client-side (status 0: never sent by the service).
   LBC_ERR_SERVER_UNREACHABLE: { status: 0, message: 'The lbc service cannot be reached', hint: 'Start it (npm start), set LBC_SERVER, or compile once while online so the object is cached.' },

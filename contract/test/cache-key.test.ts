@@ -2,18 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { cacheKey, jobIdFor, validateCflags, type CacheKeyInput } from '../src/index.ts';
 
 const base: CacheKeyInput = {
-  source: 'int x;', includes: { 'a.h': '1', 'b.h': '2' }, cflags: ['-DA=1'], btfSha256: 'f'.repeat(64),
+  name: 'prog', source: 'int x;', includes: { 'a.h': '1', 'b.h': '2' }, cflags: ['-DA=1'], btfSha256: 'f'.repeat(64),
   arch: 'x86_64', lbcHeaderSha256: 'e'.repeat(64), toolchain: 'img|clang 19',
 };
 
 describe('cache key', () => {
-  it('ignores include order but not content, flags order, kernel, toolchain or header version', () => {
+  it('ignores include order but not content, flags order, kernel, toolchain, header version, program name or cache scope', () => {
     const k = cacheKey(base);
     expect(k).toMatch(/^[0-9a-f]{64}$/);
     expect(cacheKey({ ...base, includes: { 'b.h': '2', 'a.h': '1' } })).toBe(k);
     for (const change of [
       { source: 'int y;' }, { includes: { 'a.h': '1', 'b.h': '3' } }, { cflags: ['-DA=2'] }, { btfSha256: '0'.repeat(64) },
       { arch: 'aarch64' }, { lbcHeaderSha256: '0'.repeat(64) }, { toolchain: 'img|clang 18' },
+      // The name reaches __FILE__, DWARF and diagnostics: one tenant's name never answers another's request.
+      { name: 'alice_secret_project' }, { scope: 'alice' },
     ]) {
       expect(cacheKey({ ...base, ...change })).not.toBe(k);
     }
@@ -21,6 +23,8 @@ describe('cache key', () => {
 
   it('cannot be forged by moving bytes between fields', () => {
     expect(cacheKey({ ...base, source: 'ab', includes: {} })).not.toBe(cacheKey({ ...base, source: 'a', includes: { b: '' } }));
+    expect(cacheKey({ ...base, name: 'ab', source: 'c' })).not.toBe(cacheKey({ ...base, name: 'a', source: 'bc' }));
+    expect(cacheKey({ ...base, scope: 'alice' })).not.toBe(cacheKey({ ...base, scope: 'bob' }));
   });
 
   it('makes BullMQ-safe job ids', () => {

@@ -66,6 +66,6 @@ export function warmUpForSnapshot(): string {
     eventLine('events', -1, event);
     line = eventJson('events', -1, event);
   });
-  cacheKey({ source: '', includes: {}, cflags: [], btfSha256: '', arch: 'x86_64', lbcHeaderSha256: '', toolchain: '' });
+  cacheKey({ name: '', source: '', includes: {}, cflags: [], btfSha256: '', arch: 'x86_64', lbcHeaderSha256: '', toolchain: '' });
   return line;
 }

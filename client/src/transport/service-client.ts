@@ -5,6 +5,7 @@ import {
   DEFAULT_LIMITS,
   LbcError,
   SHA256_PATTERN,
+  compileSizeError,
   type ArtifactRef,
   type CompileAccepted,
   type CompileRequest,
@@ -45,7 +46,7 @@ export type DownloadKind = 'object' | 'btf';
 export class ServiceClient {
   readonly server: string;
   private readonly http: HttpTransport;
-  private limits?: Promise<Pick<Limits, 'maxArtifactBytes' | 'maxBtfBytes'>>;
+  private serviceLimits?: Promise<Limits>;
 
   constructor(options: ServiceClientOptions = {}) {
     this.server = resolveServer(options.server);
@@ -54,6 +55,7 @@ export class ServiceClient {
 
   /** POST /v1/compile; a 202 is followed by polling the job until it finishes. */
   async compile(req: CompileRequest, options: CompileOptions = {}): Promise<CompileResult> {
+    await this.assertWithinLimits(req);
     const waitMs = req.waitMs ?? DEFAULT_WAIT_MS;
     const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_COMPILE_TIMEOUT_MS);
     // A compile is idempotent (the service keys its job by the request): a busy or recovering
@@ -80,6 +82,29 @@ export class ServiceClient {
       }
     }
     return result;
+  }
+
+  /** GET /v1/limits, asked once per client. */
+  limits(): Promise<Limits> {
+    this.serviceLimits ??= this.http.json<Limits>({ method: 'GET', path: '/v1/limits', maxBytes: 64 * 1024 }).then(
+      ({ data }) => data,
+      (err: unknown) => {
+        this.serviceLimits = undefined;
+        throw err;
+      },
+    );
+    return this.serviceLimits;
+  }
+
+  /**
+   * A request over the service's size limits is refused here, naming the limit, rather than sent:
+   * the service answers 413 while the client is still sending. Within the default limits nothing is
+   * asked; beyond them the service's own limits decide (an operator may have raised them).
+   */
+  private async assertWithinLimits(req: CompileRequest): Promise<void> {
+    if (!compileSizeError(req, DEFAULT_LIMITS)) return;
+    const oversize = compileSizeError(req, await this.limits());
+    if (oversize) throw oversize;
   }
 
   async job(id: string): Promise<JobStatus> {
@@ -139,11 +164,7 @@ export class ServiceClient {
 
   /** The service's own bound for a kind of download (asked once per client), capped by DOWNLOAD_CEILING_BYTES. */
   private async downloadLimit(kind: DownloadKind): Promise<number> {
-    this.limits ??= this.http
-      .json<Limits>({ method: 'GET', path: '/v1/limits', maxBytes: 64 * 1024 })
-      .then(({ data }) => data)
-      .catch(() => ({ maxArtifactBytes: UNKNOWN_LIMIT_FACTOR * DEFAULT_LIMITS.maxArtifactBytes, maxBtfBytes: UNKNOWN_LIMIT_FACTOR * DEFAULT_LIMITS.maxBtfBytes }));
-    const limits = await this.limits;
+    const limits = await this.limits().catch(() => ({ maxArtifactBytes: UNKNOWN_LIMIT_FACTOR * DEFAULT_LIMITS.maxArtifactBytes, maxBtfBytes: UNKNOWN_LIMIT_FACTOR * DEFAULT_LIMITS.maxBtfBytes }));
     const own = kind === 'object' ? limits.maxArtifactBytes : limits.maxBtfBytes;
     return Number.isSafeInteger(own) && own > 0 ? Math.min(own, DOWNLOAD_CEILING_BYTES) : DOWNLOAD_CEILING_BYTES;
   }

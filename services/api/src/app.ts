@@ -17,6 +17,9 @@ import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import { CompileService } from './compile/compile-service.ts';
 import type { SourceScanner } from './compile/validate-request.ts';
 import { installErrorHandlers } from './error-handler.ts';
+import { capConnectionsPerClient } from './connections/client-connections.ts';
+import { drainRefusedBodies } from './connections/refused-body.ts';
+import { deadlineClientErrorHandler, deadlineServerOptions } from './connections/request-deadlines.ts';
 import { createMetrics, type ApiMetrics } from './metrics.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { catalogRoutes } from './routes/catalog.ts';
@@ -67,8 +70,12 @@ function tlsFiles(tls: NonNullable<LbcConfig['tls']>): { cert: Buffer; key: Buff
 /** Plugins load on app.ready() (app.inject() and app.listen() call it). */
 export function buildApp(deps: ApiDeps): ApiApp {
   const { producer, cache, config } = deps;
+  const deadlines = deadlineServerOptions(config);
   const options = {
     logger: deps.logger ?? false,
+    requestTimeout: deadlines.requestTimeout,
+    http: deadlines.server,
+    clientErrorHandler: deadlineClientErrorHandler(config),
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Unknown body fields are an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
@@ -76,7 +83,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
     genReqId: requestIdOf,
   };
   // An HTTPS server has other Node types than an HTTP one, and nothing here depends on which.
-  const app = (config.tls ? Fastify({ ...options, https: tlsFiles(config.tls) }) : Fastify(options)) as unknown as FastifyInstance;
+  const app = (config.tls ? Fastify({ ...options, https: { ...tlsFiles(config.tls), ...deadlines.server } }) : Fastify(options)) as unknown as FastifyInstance;
   const metrics = createMetrics(async () => {
     const [counts, workers] = await Promise.all([
       producer.guard(producer.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'), 'counting jobs'),
@@ -102,6 +109,9 @@ export function buildApp(deps: ApiDeps): ApiApp {
   app.addHook('onClose', async () => catalog.close());
 
   installErrorHandlers(app, DEFAULT_BODY_LIMIT, hostPathScrub({ [config.dataDir]: '<data>' }));
+  // Before authentication: a client over its connection cap costs no token lookup.
+  capConnectionsPerClient(app, config.maxConnectionsPerClient);
+  drainRefusedBodies(app, { drainBytes: config.refusedBodyDrainBytes });
   app.addHook('onSend', async (request, reply) => void reply.header(REQUEST_ID_HEADER, request.id));
   // Before every route: who is asking, and may they.
   const guard = <T>(work: Promise<T>, what: string) => producer.guard(work, what);

@@ -40,6 +40,7 @@ export const kernelInfo = {
     createdAt: str,
     bootable: { type: 'boolean' },
     bootImage: { type: 'object', properties: { sha256: str, size: int } },
+    answersForRelease: { type: 'boolean' },
   },
 } as const;
 

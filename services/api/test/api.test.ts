@@ -10,7 +10,8 @@ import { startHarness, type Harness } from './support/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  // /metrics read without a token (LBC_METRICS_ACCESS=tenant): the default needs an admin.
+  h = await startHarness({ config: { metricsAccess: 'tenant' } });
 });
 afterAll(async () => {
   await h?.close();

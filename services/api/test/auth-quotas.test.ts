@@ -11,7 +11,7 @@ describe('per-tenant rate limit', () => {
   let a: AuthHarness;
   let b: AuthHarness;
   beforeAll(async () => {
-    a = await startAuthHarness({ authMode: 'loopback', rateLimitPerMinute: 3 });
+    a = await startAuthHarness({ authMode: 'loopback', rateLimitPerMinute: 3, metricsAccess: 'tenant' });
     // A second API node on the same Redis: one budget per tenant across the farm.
     b = await startAuthHarness({ authMode: 'loopback', rateLimitPerMinute: 3 }, a.redis);
   });
@@ -93,7 +93,7 @@ describe('per-tenant bound on queued compiles', () => {
     expect((await compile(alice, 'int e;')).statusCode).toBe(202);
   });
 
-  it('the request id travels into the job: generated, or the caller’s X-Request-Id kept', async () => {
+  it('the request id travels into the job: generated, or the caller’s X-Request-Id kept behind a tag of the caller (an admin’s as given)', async () => {
     const carol = h.tokens.create({ tenant: 'carol' }).token;
     const generated = await compile(carol, 'int rid1;');
     expect(generated.statusCode).toBe(202);
@@ -103,9 +103,12 @@ describe('per-tenant bound on queued compiles', () => {
     expect(job?.data).toMatchObject({ requestId, tenant: 'carol' });
 
     const given = await compile(carol, 'int rid2;', { 'x-request-id': 'gateway-1234abcd' });
-    expect(given.headers['x-request-id']).toBe('gateway-1234abcd');
+    expect(given.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-gateway-1234abcd$/);
     const job2 = await h.producer.getJob((given.json() as { jobId: string }).jobId);
-    expect(job2?.data.requestId).toBe('gateway-1234abcd');
+    expect(job2?.data.requestId).toBe(given.headers['x-request-id']);
+    const ops = h.tokens.create({ tenant: 'ops', admin: true }).token;
+    const fromAdmin = await h.app.inject({ url: '/v1/limits', headers: { ...bearer(ops), 'x-request-id': 'gateway-5678abcd' } });
+    expect(fromAdmin.headers['x-request-id']).toBe('gateway-5678abcd');
     // A malformed one is replaced, not logged as given.
     const bad = await h.app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\u0000' } });
     expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

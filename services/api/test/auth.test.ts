@@ -28,10 +28,12 @@ describe('loopback mode (the single-machine default)', () => {
   });
   afterAll(async () => h?.close());
 
-  it('a loopback client needs no token, even for admin routes', async () => {
+  it('a loopback client needs no token to read; administering takes an admin token (hostile-loopback.test.ts)', async () => {
     expect((await h.app.inject({ url: '/v1/kernels' })).statusCode).toBe(200);
-    expect((await h.app.inject({ url: '/metrics' })).statusCode).toBe(200);
-    expect((await h.app.inject({ url: '/v1/tokens' })).statusCode).toBe(200);
+    expect((await h.app.inject({ url: '/v1/tokens' })).statusCode).toBe(401);
+    const admin = h.tokens.create({ tenant: 'ops', admin: true }).token;
+    expect((await h.app.inject({ url: '/v1/tokens', headers: bearer(admin) })).statusCode).toBe(200);
+    expect((await h.app.inject({ url: '/metrics', headers: bearer(admin) })).statusCode).toBe(200);
   });
 
   it('a remote client without a token gets 401 LBC_ERR_AUTH_REQUIRED with a Bearer challenge; with a token it is served', async () => {

@@ -14,7 +14,8 @@ import { startFarm, type Farm } from './support/farm.ts';
 
 let farm: Farm;
 beforeAll(async () => {
-  farm = await startFarm();
+  // The suite reads /metrics without a token (LBC_METRICS_ACCESS=tenant; the default needs an admin).
+  farm = await startFarm({ config: { metricsAccess: 'tenant' } });
 });
 afterAll(async () => {
   await farm?.close();

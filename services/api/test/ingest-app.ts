@@ -24,7 +24,9 @@ export async function startIngestApp(settings: Partial<IngestSettings> = {}, opt
   const docker = new Dockerode();
   const compileWorker = opts.compile ? await startWorker({ redisUrl: h.privateRedis.url, dataDir: h.dataDir, concurrency: 1, docker }) : undefined;
   const toolchain = opts.compile ? await toolchainIdentity(docker, DEFAULT_IMAGE) : 'test-toolchain';
-  const config = loadConfig({}, { dataDir: h.dataDir, redisUrl: h.privateRedis.url, ...opts.config });
+  // Ingestion suites post anonymously from loopback as an operator would have before loopback callers
+  // stopped being admins; ingest-cli.test.ts runs with the default (lbc-admin mints its own token).
+  const config = loadConfig({}, { dataDir: h.dataDir, redisUrl: h.privateRedis.url, loopbackAdmin: true, ...opts.config });
   const tokens = new TokenStore(h.db);
   const producer = new CompileProducer({ redisUrl: h.privateRedis.url, timeoutMs: 5000, maxQueuedJobs: 100, failureTtlSeconds: 60 });
   await producer.ready(5000);

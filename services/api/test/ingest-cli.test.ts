@@ -19,7 +19,8 @@ const dir = mkdtempSync(join(tmpdir(), 'lbc-ingest-cli-'));
 
 beforeAll(async () => {
   fx = new FixtureBuilder(dir);
-  running = await startIngestApp();
+  // The default: loopback callers are not admins; lbc-admin mints a token from the data directory.
+  running = await startIngestApp({}, { config: { loopbackAdmin: false } });
   server = await running.app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 const admin = (...args: string[]) =>
-  run(process.execPath, [LBC_ADMIN, 'ingest', '--server', server, ...args], { env: { ...process.env, LBC_TOKEN: '' } }).then(
+  run(process.execPath, [LBC_ADMIN, 'ingest', '--server', server, ...args], { env: { ...process.env, LBC_TOKEN: '', LBC_DATA_DIR: running.h.dataDir } }).then(
     (r) => ({ code: 0, ...r }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
   );
@@ -49,6 +50,16 @@ describe('lbc-admin ingest', () => {
     expect(lines[0]).toMatch(/already ingested 6\.1\.0-70-cloud-amd64/);
     expect(lines[1]).toMatch(/registered 6\.9\.0-lab aarch64 btf [0-9a-f]{12} \(raw\)$/);
     expect(running.h.registry.list().map((k) => k.release)).toEqual(expect.arrayContaining(['6.1.0-70-cloud-amd64', '6.9.0-lab']));
+    // Each run minted an admin token in the data directory and revoked it when it ended.
+    const runTokens = running.tokens.list().filter((t) => t.tenant === 'lbc-admin');
+    expect(runTokens.length).toBe(2);
+    expect(runTokens.every((t) => t.admin && t.revokedAt)).toBe(true);
+  });
+
+  it('from loopback without a token and without the data directory, ingestion is refused: loopback callers do not administer', async () => {
+    const res = await run(process.execPath, [LBC_ADMIN, 'ingest', '--server', server, '--data-dir', join(dir, 'no-farm-here'), fx.rawBtf('cli_anonymous'), '--release', '6.9.2-lab', '--arch', 'x86_64'], { env: { ...process.env, LBC_TOKEN: '' } }).catch((e) => e);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/LBC_ERR_AUTH_REQUIRED: .*needs an admin token/);
   });
 
   it('a bad file: its LBC_ERR code on stderr, exit status 1, the next file still ingested', async () => {

@@ -9,7 +9,7 @@ import { startHarness, type Harness } from './support/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ config: { maxQueuedJobs: 2 } });
+  h = await startHarness({ config: { maxQueuedJobs: 2, metricsAccess: 'tenant' } });
   await h.registry.register({ btf: tinyBtf('queued'), release: '6.1.0-1-amd64', arch: 'x86_64', source: 'upload' });
 });
 afterAll(async () => {

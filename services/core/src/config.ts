@@ -48,7 +48,40 @@ export interface LbcConfig {
   rateLimitPerMinute: number;
   /** Compiles one tenant may have queued or running at once (429 LBC_ERR_TENANT_QUEUE_FULL beyond). 0 = no bound. */
   maxQueuedJobsPerTenant: number;
+  /**
+   * Loopback callers in "loopback" mode may compile and read; administering (tokens, taking over a
+   * kernel release, /metrics, the dashboard) needs an admin token unless this is set
+   * (LBC_LOOPBACK_ADMIN=1: every local process is an admin, as before).
+   */
+  loopbackAdmin: boolean;
+  /** Who may read /metrics: "admin" (default), "tenant" (any caller let in) or "public" (a scraper without a token). */
+  metricsAccess: MetricsAccess;
+  /**
+   * Deadline for receiving a whole request (headers and body) from its first byte; past it the answer
+   * is 408 LBC_ERR_BODY_TIMEOUT and the connection is closed (a slow body holds nothing for long).
+   */
+  bodyTimeoutMs: number;
+  /** Deadline for a request's headers (408 LBC_ERR_HEADERS_TIMEOUT, closed). At most bodyTimeoutMs. */
+  headersTimeoutMs: number;
+  /** Open connections one client address may hold; more are answered 429 LBC_ERR_TOO_MANY_CONNECTIONS and closed. 0 = no cap. */
+  maxConnectionsPerClient: number;
+  /**
+   * A body refused before it was read (413 over the limit) is still read and thrown away up to this many
+   * bytes, so the client, still sending, reads the answer instead of a reset connection.
+   */
+  refusedBodyDrainBytes: number;
+  /**
+   * "shared" (default): one cache for every tenant (a tenant who compiles the same request as another
+   * gets the cached object). "tenant": each tenant's compiles are cached apart (keys carry the tenant).
+   */
+  cacheScope: CacheScope;
+  /** Bounds of each tool run over a kernel's (uploaded) BTF when a worker builds its kernel set; unset: the worker's defaults. */
+  kernelSetTimeoutMs: number | undefined;
+  kernelSetCpuSeconds: number | undefined;
 }
+
+export type MetricsAccess = 'admin' | 'tenant' | 'public';
+export type CacheScope = 'shared' | 'tenant';
 
 export type AuthMode = 'loopback' | 'required' | 'off';
 export const AUTH_MODES: readonly AuthMode[] = ['loopback', 'required', 'off'];
@@ -67,6 +100,20 @@ function authModeFrom(env: Env, host: string): AuthMode {
 }
 
 type Env = Record<string, string | undefined>;
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`${name} must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
 
 function int(env: Env, name: string, fallback: number): number {
   const raw = env[name];
@@ -116,6 +163,15 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig>
     authMode: 'loopback',
     rateLimitPerMinute: int(env, 'LBC_RATE_LIMIT_PER_MINUTE', 600),
     maxQueuedJobsPerTenant: int(env, 'LBC_MAX_QUEUED_JOBS_PER_TENANT', 20),
+    loopbackAdmin: flag(env, 'LBC_LOOPBACK_ADMIN'),
+    metricsAccess: oneOf(env, 'LBC_METRICS_ACCESS', ['admin', 'tenant', 'public'] as const, 'admin'),
+    bodyTimeoutMs: int(env, 'LBC_BODY_TIMEOUT_MS', 60_000),
+    headersTimeoutMs: int(env, 'LBC_HEADERS_TIMEOUT_MS', 10_000),
+    maxConnectionsPerClient: int(env, 'LBC_MAX_CONNECTIONS_PER_CLIENT', 128),
+    refusedBodyDrainBytes: int(env, 'LBC_REFUSED_BODY_DRAIN_BYTES', 8 * 1024 * 1024),
+    cacheScope: oneOf(env, 'LBC_CACHE_SCOPE', ['shared', 'tenant'] as const, 'shared'),
+    kernelSetTimeoutMs: env.LBC_KERNEL_SET_TIMEOUT_MS ? int(env, 'LBC_KERNEL_SET_TIMEOUT_MS', 0) : undefined,
+    kernelSetCpuSeconds: env.LBC_KERNEL_SET_CPU_SECONDS ? int(env, 'LBC_KERNEL_SET_CPU_SECONDS', 0) : undefined,
   };
   const merged = { ...config, ...overrides, ...(overrides.dataDir ? { dataDir: resolve(overrides.dataDir) } : {}) };
   // The default depends on the address finally listened on (a --host flag counts).

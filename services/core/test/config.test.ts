@@ -22,4 +22,13 @@ describe('config', () => {
     expect(() => loadConfig({ LBC_PORT: 'eighty' })).toThrow(/LBC_PORT/);
     expect(() => loadConfig({ LBC_LIMIT_MAX_BTF_BYTES: '-1' })).toThrow(/LBC_LIMIT_MAX_BTF_BYTES/);
   });
+
+  it('reads the security settings, with safe defaults, and names a bad value', () => {
+    expect(loadConfig({})).toMatchObject({ loopbackAdmin: false, metricsAccess: 'admin', cacheScope: 'shared', bodyTimeoutMs: 60_000, headersTimeoutMs: 10_000, maxConnectionsPerClient: 128 });
+    const c = loadConfig({ LBC_LOOPBACK_ADMIN: '1', LBC_METRICS_ACCESS: 'public', LBC_CACHE_SCOPE: 'tenant', LBC_BODY_TIMEOUT_MS: '2000', LBC_MAX_CONNECTIONS_PER_CLIENT: '0', LBC_KERNEL_SET_CPU_SECONDS: '5' });
+    expect(c).toMatchObject({ loopbackAdmin: true, metricsAccess: 'public', cacheScope: 'tenant', bodyTimeoutMs: 2000, maxConnectionsPerClient: 0, kernelSetCpuSeconds: 5 });
+    expect(() => loadConfig({ LBC_METRICS_ACCESS: 'everyone' })).toThrow(/LBC_METRICS_ACCESS must be one of admin, tenant, public/);
+    expect(() => loadConfig({ LBC_CACHE_SCOPE: 'private' })).toThrow(/LBC_CACHE_SCOPE/);
+    expect(() => loadConfig({ LBC_LOOPBACK_ADMIN: 'yes' })).toThrow(/LBC_LOOPBACK_ADMIN must be 1 or 0/);
+  });
 });

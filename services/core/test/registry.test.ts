@@ -58,11 +58,32 @@ describe('kernel registry', () => {
 
   it('resolves by hash exactly, else the newest kernel of that release and arch', async () => {
     const a = (await registry.register({ btf: tinyBtf('a'), release: '6.1.0-50-cloud-amd64', arch: 'x86_64', distro: 'debian', source: 'upload' })).kernel;
-    const b = (await registry.register({ btf: tinyBtf('b'), release: '6.1.0-50-cloud-amd64', arch: 'x86_64', distro: 'debian', source: 'upload' })).kernel;
+    const b = (await registry.register({ btf: tinyBtf('b'), release: '6.1.0-50-cloud-amd64', arch: 'x86_64', distro: 'debian', source: 'upload', byAdmin: true })).kernel;
     expect(registry.resolve({ release: 'ignored', arch: 'x86_64', btfSha256: a.btfSha256 }).btfSha256).toBe(a.btfSha256);
     // The later registration wins, even within the same millisecond.
     expect(registry.resolve({ release: '6.1.0-50-cloud-amd64', arch: 'x86_64' }).btfSha256).toBe(b.btfSha256);
     expect((await caught(() => registry.resolve({ release: '6.1.0-50-cloud-amd64', arch: 'aarch64' }))).code).toBe('LBC_ERR_KERNEL_UNKNOWN');
+  });
+
+  it('a release is never taken over by a non-admin upload: kept by its sha256, it does not answer for the release; host, package and admin kernels do', async () => {
+    const host = (await registry.register({ btf: tinyBtf('host_k'), release: '6.18.0-takeover', arch: 'aarch64', distro: 'debian', source: 'host' })).kernel;
+    const upload = await registry.register({ btf: tinyBtf('evil_k'), release: '6.18.0-takeover', arch: 'aarch64', distro: 'debian', source: 'upload' });
+    expect(upload.created).toBe(true);
+    expect(upload.kernel.answersForRelease).toBe(false);
+    expect(registry.resolve({ release: '6.18.0-takeover', arch: 'aarch64' }).btfSha256).toBe(host.btfSha256);
+    expect(registry.resolve({ release: 'x', arch: 'aarch64', btfSha256: upload.kernel.btfSha256 }).btfSha256).toBe(upload.kernel.btfSha256);
+    // The same upload again changes nothing; a package of that release wins as the host did.
+    expect((await registry.register({ btf: tinyBtf('evil_k'), release: '6.18.0-takeover', arch: 'aarch64', source: 'upload' })).kernel.answersForRelease).toBe(false);
+    const pkg = (await registry.register({ btf: tinyBtf('pkg_k'), release: '6.18.0-takeover', arch: 'aarch64', distro: 'debian', source: 'package' })).kernel;
+    expect(registry.resolve({ release: '6.18.0-takeover', arch: 'aarch64' }).btfSha256).toBe(pkg.btfSha256);
+    // An admin vouching for the kept upload makes it answer.
+    const vouched = await registry.register({ btf: tinyBtf('evil_k'), release: '6.18.0-takeover', arch: 'aarch64', source: 'upload', byAdmin: true });
+    expect(vouched.kernel.answersForRelease).toBe(true);
+    expect(registry.resolve({ release: '6.18.0-takeover', arch: 'aarch64' }).btfSha256).toBe(upload.kernel.btfSha256);
+    // A release nobody holds is the first uploader's.
+    const fresh = (await registry.register({ btf: tinyBtf('fresh_k'), release: '6.18.0-unclaimed', arch: 'aarch64', source: 'upload' })).kernel;
+    expect(fresh.answersForRelease).toBe(true);
+    expect(registry.resolve({ release: '6.18.0-unclaimed', arch: 'aarch64' }).btfSha256).toBe(fresh.btfSha256);
   });
 
   it('an unknown kernel lists the nearest releases of every arch', async () => {

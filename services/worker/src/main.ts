@@ -1,7 +1,8 @@
 /**
  * A standalone worker process: `node --import tsx services/worker/src/main.ts`. Configured by env:
  * REDIS_URL, LBC_DATA_DIR, LBC_IMAGE, LBC_WORKER_CONCURRENCY, LBC_LOCK_DURATION_MS,
- * LBC_STALLED_INTERVAL_MS, LBC_WARM_CONTAINERS, LBC_COMPILE_TIMEOUT_MS.
+ * LBC_STALLED_INTERVAL_MS, LBC_WARM_CONTAINERS, LBC_COMPILE_TIMEOUT_MS, LBC_KERNEL_SET_TIMEOUT_MS,
+ * LBC_KERNEL_SET_CPU_SECONDS.
  */
 import { resolve } from 'node:path';
 import { fallbackLogger, RedisConnectionLog } from '@lbc/core';
@@ -28,6 +29,8 @@ const worker = await startWorker({
   stalledIntervalMs: intEnv('LBC_STALLED_INTERVAL_MS'),
   warmContainers: intEnv('LBC_WARM_CONTAINERS'),
   compileTimeoutMs: intEnv('LBC_COMPILE_TIMEOUT_MS'),
+  kernelSetTimeoutMs: intEnv('LBC_KERNEL_SET_TIMEOUT_MS'),
+  kernelSetCpuSeconds: intEnv('LBC_KERNEL_SET_CPU_SECONDS'),
   redisLog,
 });
 // Kernel package ingestion, one at a time; packages come from this LBC_DATA_DIR or, on another host, from the API node that received them.

@@ -36,6 +36,9 @@ export interface WorkerOptions {
   warmContainers?: number;
   /** Wall-clock bound of one clang run. */
   compileTimeoutMs?: number;
+  /** Bounds of each tool run that builds a kernel set from uploaded BTF (kernel-set.ts has the defaults). */
+  kernelSetTimeoutMs?: number;
+  kernelSetCpuSeconds?: number;
   maxArtifactBytes?: number;
   queueName?: string;
   /** How often containers of dead workers on this host are swept (also once at start). */
@@ -64,6 +67,7 @@ export interface RunningWorker {
 const PERMANENT = new Set([
   'LBC_ERR_BTF_INVALID',
   'LBC_ERR_BTF_HASH_MISMATCH',
+  'LBC_ERR_KERNEL_SET_FAILED',
   'LBC_ERR_BAD_REQUEST',
   'LBC_ERR_CFLAG_FORBIDDEN',
   'LBC_ERR_INCLUDE_FORBIDDEN',
@@ -87,7 +91,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
   const connLog = opts.redisLog ?? new RedisConnectionLog(opts.log ?? fallbackLogger('lbc-worker'), opts.redisUrl);
   const redis = createBlockingRedis(opts.redisUrl, connLog);
-  const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits });
+  const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits, buildTimeoutMs: opts.kernelSetTimeoutMs, buildCpuSeconds: opts.kernelSetCpuSeconds });
   const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1, headerDir: publishHeaderDir(opts.dataDir) });
   // A request a dead worker sent just before dying can still create a container afterwards: sweep again now and then.
   const sweep = setInterval(() => void removeLeftovers(docker, jobsDir).catch(() => {}), opts.leftoverSweepMs ?? 60_000);

@@ -7,28 +7,35 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LbcError } from '@lbc/contract';
 import { isLoopbackAddress, type AuthMode, type Principal } from '@lbc/core';
-import { accessFor, type Access } from './access-policy.ts';
+import { accessFor, type Access, type AccessSettings } from './access-policy.ts';
 import { readCredentials } from './credentials.ts';
 import type { RequestPrincipal } from './principal.ts';
+import { callerRequestId } from '../request-id.ts';
 
 export interface AuthenticationOptions {
   mode: AuthMode;
+  /** LBC_LOOPBACK_ADMIN: loopback callers without a token administer too (loopback mode). */
+  loopbackAdmin?: boolean;
+  access?: AccessSettings;
   /** The principal of a live token, else null (auth/token-verifier.ts). */
   verify: (token: string) => Promise<Principal | null>;
   onDenied?: (reason: 'missing' | 'invalid' | 'forbidden') => void;
 }
 
-export const accessOf = (request: FastifyRequest): Access => accessFor(request.method, request.routeOptions.url ?? request.url);
-
 export function installAuthentication(app: FastifyInstance, options: AuthenticationOptions): void {
   app.decorateRequest('principal', null as unknown as RequestPrincipal);
+  app.decorateRequest('access', 'tenant' as Access);
   app.addHook('onRequest', async (request, reply) => {
-    const access = accessOf(request);
+    const access = accessFor(request.method, request.routeOptions.url ?? request.url, options.access);
+    request.access = access;
     const deny = (reason: 'missing' | 'invalid' | 'forbidden', err: LbcError) => {
       options.onDenied?.(reason);
       // Browsers show a login prompt for Basic; the token goes in the password field.
       if (err.status === 401) reply.header('WWW-Authenticate', access === 'admin' && isPage(request) ? 'Basic realm="lbc", charset="UTF-8"' : 'Bearer realm="lbc"');
-      throw err;
+      // Answered here, not thrown: plugins with their own error handler (the queue board) would
+      // turn a thrown refusal into a 500 without the challenge.
+      request.log.info({ code: err.code }, err.message);
+      return reply.status(err.status).type('application/json').send(err.toBody());
     };
 
     // Probes and the API description answer without looking at credentials (a probe must not wait on Redis).
@@ -39,9 +46,15 @@ export function installAuthentication(app: FastifyInstance, options: Authenticat
     const credentials = readCredentials(request.headers.authorization);
     const anonymousAllowed = options.mode === 'off' || (options.mode === 'loopback' && isLoopbackAddress(request.ip));
     if (credentials.kind === 'none') {
-      request.principal = { tenant: options.mode === 'off' ? 'anonymous' : 'local', admin: anonymousAllowed, anonymous: true };
-      if (anonymousAllowed) return;
-      return deny('missing', new LbcError('LBC_ERR_AUTH_REQUIRED', `${request.method} ${request.url.split('?')[0]} from ${request.ip}`));
+      // Behind a gateway (off) the gateway decides; on loopback, local processes compile and read.
+      const admin = anonymousAllowed && (options.mode === 'off' || options.loopbackAdmin === true);
+      request.principal = { tenant: options.mode === 'off' ? 'anonymous' : 'local', admin, anonymous: true };
+      const what = `${request.method} ${request.url.split('?')[0]} from ${request.ip}`;
+      if (!anonymousAllowed) return deny('missing', new LbcError('LBC_ERR_AUTH_REQUIRED', what));
+      if (access === 'admin' && !admin) {
+        return deny('missing', new LbcError('LBC_ERR_AUTH_REQUIRED', `${what} needs an admin token: loopback callers compile and read, they do not administer (unless the service runs with LBC_LOOPBACK_ADMIN=1)`));
+      }
+      return;
     }
     if (credentials.kind === 'malformed') {
       return deny('invalid', new LbcError('LBC_ERR_AUTH_INVALID', credentials.reason));
@@ -49,8 +62,11 @@ export function installAuthentication(app: FastifyInstance, options: Authenticat
     const found = await options.verify(credentials.token);
     if (!found) return deny('invalid', new LbcError('LBC_ERR_AUTH_INVALID', 'unknown or revoked token'));
     request.principal = { tenant: found.tenant, admin: found.admin, anonymous: false, tokenId: found.tokenId };
-    request.log = request.log.child({ tenant: found.tenant });
-    if (access === 'admin' && !found.admin) {
+    // An admin (a gateway's token) keeps the id it chose; everyone else keeps it behind their tag.
+    const adopted = found.admin ? callerRequestId(request.raw) : null;
+    if (adopted) request.id = adopted;
+    request.log = adopted ? app.log.child({ reqId: adopted, tenant: found.tenant }) : request.log.child({ tenant: found.tenant });
+    if ((access === 'admin' || access === 'register') && !found.admin) {
       return deny('forbidden', new LbcError('LBC_ERR_FORBIDDEN', `${request.method} ${request.url.split('?')[0]} (tenant ${found.tenant} has no admin token)`));
     }
   });

@@ -19,7 +19,7 @@ export interface AuthDeps {
 }
 
 export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
-  installAuthentication(app, { mode: deps.config.authMode, verify: (token) => deps.tokens.verify(token), onDenied: (reason) => deps.metrics.authDenied.inc({ reason }) });
+  installAuthentication(app, { mode: deps.config.authMode, loopbackAdmin: deps.config.loopbackAdmin, access: { metrics: deps.config.metricsAccess }, verify: (token) => deps.tokens.verify(token), onDenied: (reason) => deps.metrics.authDenied.inc({ reason }) });
   registerTenantRateLimit(app, {
     perMinute: deps.config.rateLimitPerMinute,
     redis: deps.redis,

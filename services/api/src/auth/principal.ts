@@ -11,5 +11,7 @@ export interface RequestPrincipal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: RequestPrincipal;
+    /** What the route needs (auth/access-policy.ts), decided with the principal. */
+    access: import('./access-policy.ts').Access;
   }
 }

@@ -8,7 +8,6 @@ import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
-import { accessOf } from './authenticate.ts';
 
 export interface TenantRateLimitOptions {
   perMinute: number;
@@ -29,7 +28,7 @@ export function registerTenantRateLimit(app: FastifyInstance, options: TenantRat
     ...(options.redis ? { redis: options.redis } : {}),
     skipOnError: true,
     keyGenerator: (request) => request.principal?.tenant ?? request.ip,
-    allowList: (request) => !request.principal || request.principal.anonymous || accessOf(request) === 'public',
+    allowList: (request) => !request.principal || request.principal.anonymous || request.access === 'public',
     errorResponseBuilder: (request, context) => {
       const retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000));
       options.onLimited?.(request.principal.tenant);

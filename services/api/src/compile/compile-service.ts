@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LbcError, cacheKey as computeCacheKey, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { hostPathScrub, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
+import { addJobReader, failedJobError, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner } from './validate-request.ts';
 import { assertWorkersCanCompile } from './worker-check.ts';
@@ -60,6 +60,7 @@ export class CompileService {
     const input = validateCompileRequest(req, config.limits, this.deps.scanSource);
     const kernel = registry.resolve(req.target);
     const key = computeCacheKey({
+      name: input.name,
       source: input.source,
       includes: input.includes,
       cflags: input.cflags,
@@ -68,6 +69,8 @@ export class CompileService {
       lbcHeaderSha256: this.deps.lbcHeaderSha256,
       toolchain: this.deps.toolchain,
       ...(req.minBtf ? { minBtf: true } : {}),
+      // Tenants' caches kept apart: a hit never tells one tenant what another compiled.
+      ...(config.cacheScope === 'tenant' ? { scope: context.tenant ?? 'anonymous' } : {}),
     });
     const hit = cache.lookup(key);
     if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
@@ -79,9 +82,14 @@ export class CompileService {
     const failure = await producer.recentFailure(key);
     if (failure) throw compileError(failure);
 
+    // A kernel whose set could not be built fails again the same way: say so without a job.
+    const unbuildable = await producer.guard(kernelSetFailure(producer.redis, kernel.btfSha256, this.deps.toolchain), 'reading kernel-set failures');
+    if (unbuildable) throw unbuildable;
     await assertWorkersCanCompile(producer, this.deps.toolchain);
     await registry.ensureShared(kernel.btfSha256);
     if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobIdFor(key));
+    // Before the job exists: whoever is told its id may read it, and no one else.
+    await producer.guard(addJobReader(producer.redis, jobIdFor(key), context.tenant ?? 'anonymous'), 'recording the job reader');
     const job = await producer.submit({
       cacheKey: key,
       ...input,
@@ -109,7 +117,12 @@ export class CompileService {
     this.draining.abort();
   }
 
-  async jobStatus(jobId: string): Promise<JobStatus> {
+  /** reader: the tenant asking (null: an admin, who reads every job). Others' jobs do not exist for them. */
+  async jobStatus(jobId: string, reader: string | null = null): Promise<JobStatus> {
+    const { producer } = this.deps;
+    if (reader !== null && !(await producer.guard(isJobReader(producer.redis, jobId, reader), 'reading job readers'))) {
+      throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
+    }
     let job = await this.deps.producer.getJob(jobId);
     if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     const state = await this.deps.producer.guard(job.getState(), 'reading job state');
@@ -129,7 +142,7 @@ export class CompileService {
       }
       status.progress = { stage: 'done', percent: 100 };
     } else if (state === 'failed') {
-      status.error = new LbcError('LBC_ERR_SANDBOX', this.scrub(job.failedReason || 'the compile job failed'), { attempts: job.attemptsMade }).toBody().error;
+      status.error = scrubStrings(failedJobError(job.failedReason, { attempts: job.attemptsMade }).toBody().error, this.scrub);
     }
     return status;
   }

@@ -12,6 +12,7 @@ export function jobRoutes(app: FastifyInstance, service: CompileService): void {
         response: { 200: jobStatus, ...errorResponses(400, 404, 500, 503) },
       },
     },
-    async (request) => service.jobStatus(request.params.id),
+    // A job is its submitters' (and admins'): another tenant learns nothing, not even that it exists.
+    async (request) => service.jobStatus(request.params.id, request.principal?.admin ? null : (request.principal?.tenant ?? 'anonymous')),
   );
 }

@@ -58,6 +58,7 @@ export function kernelRoutes(app: FastifyInstance, registry: KernelRegistry, lim
           arch: request.query.arch as Arch,
           distro: request.query.distro ?? '',
           source: 'upload',
+          byAdmin: request.principal?.admin === true,
         });
         return reply.status(created ? 201 : 200).send(kernel);
       },

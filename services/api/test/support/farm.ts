@@ -6,6 +6,7 @@ import Dockerode from 'dockerode';
 import type { KernelInfo } from '@lbc/contract';
 import { DEFAULT_IMAGE, registerHostKernel, toolchainIdentity, type LbcConfig } from '@lbc/core';
 import { startWorker, type RunningWorker } from '@lbc/worker';
+import type { ApiDeps } from '@lbc/api';
 import { startHarness, type Harness } from './harness.ts';
 import type { PrivateRedis } from '../../../../test/support/redis.ts';
 
@@ -15,10 +16,10 @@ export interface Farm extends Harness {
   workerDataDir: string;
 }
 
-export async function startFarm(options: { config?: Partial<LbcConfig>; redis?: PrivateRedis } = {}): Promise<Farm> {
+export async function startFarm(options: { config?: Partial<LbcConfig>; redis?: PrivateRedis; deps?: Partial<ApiDeps> } = {}): Promise<Farm> {
   const docker = new Dockerode();
   const toolchain = await toolchainIdentity(docker, DEFAULT_IMAGE);
-  const h = await startHarness({ config: options.config, deps: { toolchain, docker }, redis: options.redis });
+  const h = await startHarness({ config: options.config, deps: { toolchain, docker, ...options.deps }, redis: options.redis });
   const host = (await registerHostKernel(h.registry))!;
   const workerDataDir = mkdtempSync(join(tmpdir(), 'lbc-farm-worker-'));
   const worker = await startWorker({ redisUrl: h.redis.url, dataDir: workerDataDir, concurrency: 2, docker });

@@ -70,7 +70,8 @@ export class KernelCatalog {
     const byPrefix = SHA256_PREFIX.test(wanted) ? kernels.filter((k) => k.btfSha256.startsWith(wanted)) : [];
     if (byPrefix.length === 1) return byPrefix[0]!;
     if (byPrefix.length > 1) throw ambiguous(wanted, byPrefix, 'a longer prefix of the BTF sha256');
-    const byRelease = kernels.filter((k) => k.release === wanted);
+    // A release names the kernels that answer for it (an upload kept by hash only does not).
+    const byRelease = kernels.filter((k) => k.release === wanted && k.answersForRelease !== false);
     // The registry lists newest first: of several uploads of one release and arch, the newest wins (as in compiles).
     if (byRelease.length > 0 && new Set(byRelease.map((k) => k.arch)).size === 1) return byRelease[0]!;
     if (byRelease.length > 1) throw ambiguous(wanted, byRelease, 'the BTF sha256 of the one you mean');

@@ -20,6 +20,11 @@ export interface RegisterKernelInput {
   source: 'host' | 'upload' | 'package';
   /** The hash the uploader claims; a mismatch is LBC_ERR_BTF_HASH_MISMATCH. */
   expectedSha256?: string;
+  /**
+   * An upload by an admin may take over a release another kernel holds (and promotes an upload
+   * kept by hash only); a non-admin's upload under a taken release is kept by hash only.
+   */
+  byAdmin?: boolean;
 }
 
 interface Row {
@@ -32,6 +37,7 @@ interface Row {
   created_at: string;
   boot_image_sha256: string;
   boot_image_size: number;
+  answers_release: number;
 }
 
 const suggestion = (k: KernelInfo) => ({ btfSha256: k.btfSha256, release: k.release, arch: k.arch, distro: k.distro });
@@ -44,6 +50,7 @@ const toInfo = (r: Row): KernelInfo => ({
   source: r.source,
   btfSize: r.btf_size,
   createdAt: r.created_at,
+  answersForRelease: r.answers_release !== 0,
   bootable: r.boot_image_sha256 !== '',
   ...(r.boot_image_sha256 ? { bootImage: { sha256: r.boot_image_sha256, size: r.boot_image_size } } : {}),
 });
@@ -85,10 +92,16 @@ export class KernelRegistry {
     if (!existing) await this.validate(input.btf);
     this.blobs.put(input.btf);
     await this.guard(putSharedBtf(this.redis, sha256, input.btf), 'publishing BTF');
-    if (existing) return { kernel: existing, created: false };
+    if (existing) {
+      if (existing.answersForRelease || (input.source === 'upload' && !input.byAdmin)) return { kernel: existing, created: false };
+      // An admin (or the host, or a package) vouches for an upload kept by hash only: it now answers for its release.
+      this.db.prepare('UPDATE kernels SET answers_release = 1, created_at = ? WHERE btf_sha256 = ?').run(new Date().toISOString(), sha256);
+      return { kernel: this.get(sha256)!, created: false };
+    }
+    const answersRelease = input.source !== 'upload' || input.byAdmin === true || !this.releaseTaken(input.release, input.arch);
     this.db
-      .prepare('INSERT OR IGNORE INTO kernels (btf_sha256, release, arch, distro, source, btf_size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(sha256, input.release, input.arch, input.distro ?? '', input.source, input.btf.length, new Date().toISOString());
+      .prepare('INSERT OR IGNORE INTO kernels (btf_sha256, release, arch, distro, source, btf_size, created_at, answers_release) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(sha256, input.release, input.arch, input.distro ?? '', input.source, input.btf.length, new Date().toISOString(), answersRelease ? 1 : 0);
     const kernel = this.get(sha256)!;
     for (const listener of this.registeredListeners) listener(kernel);
     return { kernel, created: true };
@@ -217,12 +230,17 @@ export class KernelRegistry {
     return count;
   }
 
-  /** Kernels of the target's release (and distro when given), newest first, on every arch. */
+  /** A release someone already answers for: an upload by a non-admin may not take it over. */
+  private releaseTaken(release: string, arch: string): boolean {
+    return this.db.prepare('SELECT 1 FROM kernels WHERE release = ? AND arch = ? AND answers_release = 1 LIMIT 1').get(release, arch) !== undefined;
+  }
+
+  /** Kernels answering for the target's release (and distro when given), newest first, on every arch. */
   private byRelease(target: CompileTarget): KernelInfo[] {
     const rows = (
       target.distro
-        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND distro = ? ORDER BY created_at DESC, rowid DESC').all(target.release, target.distro)
-        : this.db.prepare('SELECT * FROM kernels WHERE release = ? ORDER BY created_at DESC, rowid DESC').all(target.release)
+        ? this.db.prepare('SELECT * FROM kernels WHERE release = ? AND distro = ? AND answers_release = 1 ORDER BY created_at DESC, rowid DESC').all(target.release, target.distro)
+        : this.db.prepare('SELECT * FROM kernels WHERE release = ? AND answers_release = 1 ORDER BY created_at DESC, rowid DESC').all(target.release)
     ) as Row[];
     return rows.map(toInfo);
   }

@@ -6,7 +6,7 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { LbcError, jobIdFor } from '@lbc/contract';
+import { LbcError, jobIdFor, type ErrorCode } from '@lbc/contract';
 import { COMPILE_QUEUE, REDIS_PREFIX, type CompileJobData, type CompileJobResult } from './jobs.ts';
 import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
 import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
@@ -31,6 +31,21 @@ export interface CompileProducerOptions {
 }
 
 const failureKey = (cacheKey: string) => `${REDIS_PREFIX}:failure:${cacheKey}`;
+
+/** Failures a worker gives up on at once because they are the input's (worker.ts PERMANENT): reported with their own code. */
+const INPUT_FAULTS = new Set<ErrorCode>(['LBC_ERR_BTF_INVALID', 'LBC_ERR_BTF_HASH_MISMATCH', 'LBC_ERR_KERNEL_SET_FAILED']);
+
+/** A failed job's error: the worker's own code when it named an input fault ("CODE: message"), else a sandbox fault. */
+export function failedJobError(reason: string | undefined, details: Record<string, unknown>): LbcError {
+  const m = /^(LBC_ERR_[A-Z_]+): ([\s\S]*)$/.exec(reason ?? '');
+  if (m && INPUT_FAULTS.has(m[1] as ErrorCode)) {
+    const err = new LbcError(m[1] as ErrorCode, undefined, details);
+    // The reason carries the worker's whole message (catalogue text included).
+    err.message = m[2]!;
+    return err;
+  }
+  return new LbcError('LBC_ERR_SANDBOX', reason || 'the compile job failed', details);
+}
 
 export class CompileProducer {
   readonly redis: Redis;
@@ -140,7 +155,7 @@ export class CompileProducer {
     if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     const state = await this.guard(job.getState(), 'reading job state');
     if (state === 'completed') return { done: true, result: job.returnvalue };
-    if (state === 'failed') throw new LbcError('LBC_ERR_SANDBOX', job.failedReason || 'the compile job failed', { jobId, attempts: job.attemptsMade });
+    if (state === 'failed') throw failedJobError(job.failedReason, { jobId, attempts: job.attemptsMade });
     return { done: false };
   }
 

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ARCHES, LbcError, type ErrorBody, type IngestStatus } from '@lbc/contract';
+import { mintRunToken } from './local-admin-token.ts';
 
 interface IngestFlags {
   server: string;
@@ -120,12 +121,12 @@ function describe(file: string, s: IngestStatus): string {
   return `${file}: ${s.duplicate ? 'already ingested' : 'registered'} ${k.release} ${k.arch}${k.distro ? ` ${k.distro}` : ''} btf ${k.btfSha256.slice(0, 12)} (${s.btfSource ?? 'btf'}${k.bootable ? ', bootable' : ''})`;
 }
 
-export function ingestCommand(): Command {
+export function ingestCommand(dataDir: () => string | undefined): Command {
   return new Command('ingest')
     .description('ingest kernel packages (debuginfo/image RPMs, image/-dbg DEBs, ddebs, BTFHub .btf.tar.xz, raw BTF) through the API')
     .argument('<files...>', 'package files (or, with --path, paths under the service\'s LBC_INGEST_PATH_ROOT)')
     .addOption(new Option('--server <url>', 'lbc service').env('LBC_SERVER').default('http://127.0.0.1:8080'))
-    .addOption(new Option('--token <token>', 'admin token (not needed from the service host in loopback auth mode)').env('LBC_TOKEN'))
+    .addOption(new Option('--token <token>', 'admin token (not needed on the service host: lbc-admin mints one for the run from the data directory)').env('LBC_TOKEN'))
     .option('--release <release>', 'kernel release, for raw BTF and files without metadata')
     .option('--arch <arch>', `architecture (${ARCHES.join(', ')}), for raw BTF`, (v) => {
       if (!(ARCHES as readonly string[]).includes(v)) throw new InvalidArgumentError(`one of ${ARCHES.join(', ')}`);
@@ -137,20 +138,30 @@ export function ingestCommand(): Command {
     .option('--timeout <seconds>', 'how long to follow one ingestion', (v) => Number(v), 1800)
     .action(async (files: string[], flags: IngestFlags) => {
       let failed = 0;
-      for (const file of files) {
-        const view = new ProgressView(basename(file));
-        try {
-          const status = await follow(await submit(file, flags, view), flags, view);
-          view.stop();
-          process.stdout.write(flags.json ? `${JSON.stringify({ file, ...status })}\n` : `${describe(file, status)}\n`);
-        } catch (err) {
-          view.stop();
-          failed++;
-          const e = err instanceof LbcError ? err : new LbcError('LBC_ERR_INTERNAL', (err as Error).message);
-          if (flags.json) process.stdout.write(`${JSON.stringify({ file, error: e.toBody().error })}\n`);
-          process.stderr.write(`${file}: ${e.format()}\n`);
-        }
+      const run = flags.token ? null : mintRunToken(dataDir());
+      if (run) flags.token = run.token;
+      try {
+        await ingestAll(files, flags, () => failed++);
+      } finally {
+        run?.revoke();
       }
       if (failed) process.exitCode = 1;
     });
+}
+
+async function ingestAll(files: string[], flags: IngestFlags, onFailure: () => void): Promise<void> {
+  for (const file of files) {
+    const view = new ProgressView(basename(file));
+    try {
+      const status = await follow(await submit(file, flags, view), flags, view);
+      view.stop();
+      process.stdout.write(flags.json ? `${JSON.stringify({ file, ...status })}\n` : `${describe(file, status)}\n`);
+    } catch (err) {
+      view.stop();
+      onFailure();
+      const e = err instanceof LbcError ? err : new LbcError('LBC_ERR_INTERNAL', (err as Error).message);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ file, error: e.toBody().error })}\n`);
+      process.stderr.write(`${file}: ${e.format()}\n`);
+    }
+  }
 }

@@ -13,7 +13,7 @@ const program = new Command('lbc-admin')
   .showHelpAfterError();
 
 program.addCommand(tokenCommand(() => program.opts<{ dataDir?: string }>().dataDir));
-program.addCommand(ingestCommand());
+program.addCommand(ingestCommand(() => program.opts<{ dataDir?: string }>().dataDir));
 
 try {
   await program.parseAsync(process.argv);

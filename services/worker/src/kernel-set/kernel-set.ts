@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
-import { getSharedBtf, toolchainShort } from '@lbc/core';
+import { getSharedBtf, kernelSetFailure, rememberKernelSetFailure, toolchainShort } from '@lbc/core';
 import { SandboxContainer } from '../sandbox/sandbox-container.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { ownerLabels, SANDBOX_KERNEL } from '../sandbox/warm-pool.ts';
@@ -30,8 +30,15 @@ export interface KernelSetStoreOptions {
   toolchain: string;
   dataDir: string;
   limits: SandboxLimits;
+  /** Wall-clock bound on each tool run over the BTF (bpftool's dump, clang's PCH). */
   buildTimeoutMs?: number;
+  /** CPU bound on each such run: a 53-byte BTF with a typedef loop makes bpftool spin until it. */
+  buildCpuSeconds?: number;
 }
+
+/** A real kernel's BTF dumps in about a second and its header precompiles in a few. */
+export const KERNEL_SET_CPU_SECONDS = 60;
+export const KERNEL_SET_TIMEOUT_MS = 120_000;
 
 const SANDBOX_UID = 65534;
 
@@ -41,6 +48,14 @@ export class KernelSetStore {
 
   constructor(private readonly options: KernelSetStoreOptions) {
     this.root = join(options.dataDir, 'kernelsets');
+  }
+
+  private get cpuSeconds(): number {
+    return this.options.buildCpuSeconds ?? KERNEL_SET_CPU_SECONDS;
+  }
+
+  private get timeoutMs(): number {
+    return this.options.buildTimeoutMs ?? KERNEL_SET_TIMEOUT_MS;
   }
 
   dirFor(btfSha256: string): string {
@@ -68,6 +83,9 @@ export class KernelSetStore {
   async ensure(btfSha256: string): Promise<KernelSet> {
     const done = this.ready(btfSha256);
     if (done) return done;
+    // The same BTF fails the same way: refuse at once rather than spin the tool again.
+    const failed = await kernelSetFailure(this.options.redis, btfSha256, this.options.toolchain);
+    if (failed) throw failed;
     let pending = this.building.get(btfSha256);
     if (!pending) {
       pending = (async () => {
@@ -98,8 +116,19 @@ export class KernelSetStore {
       const dump = await this.runInSandbox(tmp, `bpftool btf dump file ${SANDBOX_KERNEL}/vmlinux.btf format c > ${SANDBOX_KERNEL}/${KERNEL_HEADER}`);
       // Killed by the engine or another process: the BTF is not to blame, and the job runs again.
       if (dump.killedOutside) throw new LbcError('LBC_ERR_SANDBOX', `the vmlinux.h dump of BTF ${btfSha256} was killed from outside after ${Math.round(dump.ms)} ms`, { btfSha256 });
-      if (dump.exitCode !== 0) {
-        throw new LbcError('LBC_ERR_BTF_INVALID', `bpftool could not dump BTF ${btfSha256}: ${dump.stderr.slice(0, 500)}`, { btfSha256 });
+      if (dump.exitCode !== 0 || dump.timedOut) {
+        const why = dump.cpuLimited
+          ? `used its ${this.cpuSeconds} s of CPU`
+          : dump.timedOut
+            ? `did not finish within ${Math.round(this.timeoutMs / 1000)} s`
+            : dump.oomKilled
+              ? 'ran out of memory'
+              : `exited with status ${dump.exitCode}${dump.stderr.trim() ? `: ${dump.stderr.trim().slice(0, 300)}` : ''}`;
+        const message = `bpftool btf dump of kernel ${btfSha256} ${why}`;
+        // bpftool refusing the BTF says it is invalid; a limit hit says the tool could not finish on it.
+        const code = dump.cpuLimited || dump.timedOut || dump.oomKilled ? 'LBC_ERR_KERNEL_SET_FAILED' : 'LBC_ERR_BTF_INVALID';
+        await rememberKernelSetFailure(this.options.redis, btfSha256, this.options.toolchain, message, code);
+        throw new LbcError(code, message, { btfSha256 });
       }
       // The PCH is built against /k/vmlinux.h, the very path compiles see it at.
       const pch = await this.runInSandbox(
@@ -127,10 +156,10 @@ export class KernelSetStore {
       workingDir: SANDBOX_KERNEL,
       mounts: [{ host: dir, container: SANDBOX_KERNEL, writable: true }],
       labels: ownerLabels('kernel-set'),
-      limits: { ...this.options.limits, maxFileBytes: 1024 * 1024 * 1024, cpuSeconds: 300 },
+      limits: { ...this.options.limits, maxFileBytes: 1024 * 1024 * 1024, cpuSeconds: this.cpuSeconds },
     });
     try {
-      return await container.run('\n', this.options.buildTimeoutMs ?? 300_000);
+      return await container.run('\n', this.timeoutMs);
     } finally {
       await container.destroy();
     }
