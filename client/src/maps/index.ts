@@ -3,13 +3,15 @@ import { parseBtf, type Btf } from '@lbc/btf';
 import type { NativeAddon, NativeObject } from '../native/types.ts';
 import { codecFor } from '../values/index.ts';
 import { LbcMap } from './lbc-map.ts';
-import { mapCodec, recordedEventType } from './map-codecs.ts';
+import { mapCodec, recordedEventType, recordedHistScale } from './map-codecs.ts';
 import { isPerCpu } from './map-types.ts';
 import type { MapContext } from './map-context.ts';
 
 export { LbcMap } from './lbc-map.ts';
 export { MAP_TYPE, mapTypeName } from './map-types.ts';
 export { formatLog2Hist, log2Slots } from './log2-hist.ts';
+export { formatLog10Hist } from './log10-hist.ts';
+export type { HistScale } from './map-codecs.ts';
 export type { StackFrame } from './stack-trace.ts';
 export type { EventCallback, LostCallback, EventSubscription, BatchCallback } from './event-stream.ts';
 export { RecordBatch, type RecordVisitor } from './record-batch.ts';
@@ -62,7 +64,7 @@ export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf
     };
     contexts.push(ctx);
     const eventType = recordedEventType(btf, info.name);
-    maps[info.name] = new LbcMap(ctx, eventType !== undefined && btf ? codecFor(btf, eventType) : undefined);
+    maps[info.name] = new LbcMap(ctx, eventType !== undefined && btf ? codecFor(btf, eventType) : undefined, recordedHistScale(btf, info.name));
   }
   Object.defineProperty(maps, 'close', {
     enumerable: false,

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ARCHES, DEFAULT_LIMITS, INCLUDE_PATH_PATTERN, isLbcError, NAME_PATTERN, LbcError, validateCflags } from '@lbc/contract';
-import { normaliseSource, scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
+import { scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import type { KernelSet } from '../kernel-set/kernel-set.ts';
 import type { WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunOutcome, RunOutput } from '../sandbox/sandbox-container.ts';
@@ -13,6 +13,7 @@ import { readObject, writeJobFiles, type JobDir } from '../sandbox/job-dir.ts';
 import { compileArgs, mainFileName, objectFileName, pchAllowedForFlags, responseFile } from './clang-args.ts';
 import { cleanDiagnostics } from './diagnostics.ts';
 import { isBpfObject } from './elf-check.ts';
+import { needsImplicitLbcHeader, startsWithKernelHeader } from './kernel-header-use.ts';
 
 export interface CompileSettings {
   pool: WarmPool;
@@ -26,12 +27,6 @@ export interface CompileSettings {
 type Failure = Extract<CompileJobResult, { ok: false }>;
 
 const failure = (code: Failure['code'], diagnostics: string): Failure => ({ ok: false, code, diagnostics });
-
-/** The precompiled vmlinux.h stands in for the program's own first line only when that line includes it. */
-export function startsWithKernelHeader(source: string): boolean {
-  const first = normaliseSource(source).split('\n').find((l) => l.trim() !== '');
-  return first !== undefined && /^\s*#\s*include\s*["<](vmlinux\.h|lbc\.h)[">]\s*$/.test(first);
-}
 
 function validate(data: CompileJobData): Failure | undefined {
   try {
@@ -110,14 +105,15 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
   const maxBytes = settings.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes;
   const mainFile = mainFileName(data.name);
   const userFiles = new Set([mainFile, ...Object.keys(data.includes)]);
-  const usePch = kernelSet.hasPch && pchAllowedForFlags(data.cflags) && startsWithKernelHeader(data.source);
+  const implicitLbcHeader = needsImplicitLbcHeader(data.source, data.includes);
+  const usePch = kernelSet.hasPch && pchAllowedForFlags(data.cflags) && (implicitLbcHeader || startsWithKernelHeader(data.source));
 
   const ctx = { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs };
   const attempt = async (pch: boolean): Promise<{ stderr: string; result: CompileJobResult }> => {
     const slot = await settings.pool.acquire(kernelSet.dir);
     try {
       await writeJobFiles(slot.job, mainFile, data.source, data.includes);
-      const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch });
+      const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch, implicitLbcHeader });
       await settings.onClangRun?.();
       const run = slot.container.launch(responseFile(args), settings.timeoutMs);
       // clang leaves its object only when it succeeds: with one there, the exit status adds nothing.
