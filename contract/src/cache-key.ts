@@ -17,9 +17,11 @@ export interface CacheKeyInput {
 /**
  * sha256 over a canonical encoding: every field length-prefixed in a fixed order, includes sorted
  * by path, cflags kept in order (their order is meaningful to clang). Changing this encoding
- * changes every key: bump CACHE_KEY_VERSION.
+ * changes every key: bump CACHE_KEY_VERSION. Bump it too when the worker's recipe changes what
+ * the same inputs produce (flags, post-processing): cached objects of the old recipe must not
+ * answer for the new one. v2: objects are stripped of DWARF (llvm-strip -g).
  */
-export const CACHE_KEY_VERSION = 1;
+export const CACHE_KEY_VERSION = 2;
 
 export function cacheKey(input: CacheKeyInput): string {
   const hash = new CanonicalHash(`lbc-cache-key-v${CACHE_KEY_VERSION}`)

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { ARCHES, DEFAULT_LIMITS, INCLUDE_PATH_PATTERN, isLbcError, NAME_PATTERN, LbcError, validateCflags } from '@lbc/contract';
 import { scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import type { KernelSet } from '../kernel-set/kernel-set.ts';
-import type { WarmPool } from '../sandbox/warm-pool.ts';
+import { STRIP_FAILED, STRIP_FAILED_STATUS, type WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunOutcome, RunOutput } from '../sandbox/sandbox-container.ts';
 import { readObject, writeJobFiles, type JobDir } from '../sandbox/job-dir.ts';
 import { compileArgs, mainFileName, objectFileName, pchAllowedForFlags, responseFile } from './clang-args.ts';
@@ -51,6 +51,10 @@ function limitFailure(run: RunOutcome, timeoutMs: number): Failure | undefined {
   // Not the program's fault, and not to be remembered as its result: thrown, so the job runs again.
   if (run.killedOutside) {
     throw new LbcError('LBC_ERR_SANDBOX', `the compile container was killed from outside after ${Math.round(run.ms)} ms (not by its time, memory or CPU limit: the engine restarted, or another process removed it)`);
+  }
+  // clang exits 1 on errors, so a program's own #error cannot pass for this.
+  if (run.exitCode === STRIP_FAILED_STATUS && run.stderr.trimEnd().endsWith(STRIP_FAILED)) {
+    throw new LbcError('LBC_ERR_SANDBOX', `stripping the object's DWARF failed in the sandbox: ${run.stderr.slice(-500)}`);
   }
   if (/File too large|file size limit/i.test(run.stderr)) return failure('LBC_ERR_COMPILE_LIMIT', 'the object exceeded the size limit');
   return undefined;
