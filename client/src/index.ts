@@ -20,3 +20,4 @@ export {
   type EventBufferChoice,
   type EventBufferNames,
 } from './programs/index.ts';
+export { PERF_TYPE, HW_BREAKPOINT, type PerfEventAttr, type PylccPerfEventAttr, type PerfEventScope } from './attach/index.ts';

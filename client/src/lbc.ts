@@ -269,12 +269,12 @@ export class Lbc {
     return this.keep(attach.attachTrace(this.loaded(), prog));
   }
 
-  attachPerfEvent(prog: string, attr: attach.PerfEventAttr, scope: attach.PerfEventScope = {}): NativeLink {
+  attachPerfEvent(prog: string, attr: attach.PerfEventAttr | attach.PylccPerfEventAttr, scope: attach.PerfEventScope = {}): NativeLink {
     return this.keep(attach.attachPerfEvent(this.loaded(), prog, attr, scope));
   }
 
   /** One perf event per online CPU (pylcc's attach_all_cpu form). */
-  attachPerfEventAllCpus(prog: string, attr: attach.PerfEventAttr, scope: { pid?: number } = {}): NativeLink[] {
+  attachPerfEventAllCpus(prog: string, attr: attach.PerfEventAttr | attach.PylccPerfEventAttr, scope: { pid?: number } = {}): NativeLink[] {
     const links = attach.attachPerfEventAllCpus(this.loaded(), prog, attr, scope);
     for (const l of links) this.keep(l);
     return links;
