@@ -154,6 +154,7 @@ describe('pylcc programs on lbc', () => {
       }
       expect(lbc.maps.hist2.histScale).toBe('log2');
       expect(lbc.maps.hist10.histScale).toBe('log10');
+      expect(lbc.maps.checks.histScale).toBeUndefined();
       const hist2 = lbc.maps.hist2.hist();
       expect(hist2.length).toBe(64);
       expect(Object.fromEntries(hist2.map((n, i) => [i, n]).filter(([, n]) => n))).toEqual({ 0: 2, 2: 1, 6: 1, 9: 1, 16: 1, 39: 1 });

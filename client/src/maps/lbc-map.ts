@@ -39,10 +39,10 @@ export class LbcMap {
   private readonly subscriptions = new Set<EventSubscription>();
   private readonly decodeEvent: EventDecoder;
 
-  /** How showHist() labels slots: 'log10' for lbc.h's LBC_HIST10 maps, else 'log2'. */
-  readonly histScale: HistScale;
+  /** 'log2' / 'log10' for lbc.h's LBC_HIST2 / LBC_HIST10 maps; undefined for others (showHist() reads them as log2). */
+  readonly histScale: HistScale | undefined;
 
-  constructor(private readonly ctx: MapContext, eventCodec?: Codec, histScale: HistScale = 'log2') {
+  constructor(private readonly ctx: MapContext, eventCodec?: Codec, histScale?: HistScale) {
     this.histScale = histScale;
     const { info } = ctx;
     this.name = info.name;

@@ -73,7 +73,8 @@ export function recordedEventType(btf: Btf | null, mapName: string): number | un
 
 export type HistScale = 'log2' | 'log10';
 
-/** The scale lbc.h's LBC_HIST2 / LBC_HIST10 recorded ("lbc.hist=log2|log10"); log2 for any other map. */
-export function recordedHistScale(btf: Btf | null, mapName: string): HistScale {
-  return mapDeclTag(btf, mapName, HIST_TAG) === 'log10' ? 'log10' : 'log2';
+/** The scale lbc.h's LBC_HIST2 / LBC_HIST10 recorded ("lbc.hist=log2|log10"); undefined for any other map. */
+export function recordedHistScale(btf: Btf | null, mapName: string): HistScale | undefined {
+  const scale = mapDeclTag(btf, mapName, HIST_TAG);
+  return scale === 'log2' || scale === 'log10' ? scale : undefined;
 }
