@@ -23,7 +23,8 @@ const RECORDS = Number(n);
 const native = loadNative();
 const object = native.openObject(readFileSync(objectFile), 'ringbuf_bench');
 object.load();
-const maps = createMaps(native, object, object.btf());
+const mapSet = createMaps(native, object, object.btf());
+const maps = mapSet.maps;
 const link = object.attach('bench_rb_emit');
 const u32 = (v: number) => {
   const b = Buffer.alloc(4);
@@ -129,6 +130,6 @@ try {
   }
 } finally {
   link.destroy();
-  maps.close();
+  mapSet.close();
   object.close();
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useServiceFixture } from './support/service-fixture.ts';
@@ -35,9 +35,46 @@ function lines(child: ChildProcessWithoutNullStreams): { out: string[]; err: () 
   return { out, err: () => err };
 }
 
+/** pylcc's cpudist shape: histograms only, no events; a program named `map`. */
+const HISTOGRAMS = `
+#include "lbc.h"
+LBC_HIST2(h2);
+LBC_HIST10(h10);
+SEC("tracepoint/sched/sched_process_exec")
+int map(void *ctx) { hist2_push(&h2, 1000); hist10_push(&h10, 1000); return 0; }
+char _license[] SEC("license") = "GPL";
+`;
+
 describe('lbc run / lbc inspect (CLI, real service and kernel)', () => {
   const env = useServiceFixture('lbc-cli-run-', (dir) => {
     copyFileSync(join(FIXTURES, 'execcount.bpf.c'), join(dir, 'execcount.bpf.c'));
+    writeFileSync(join(dir, 'histograms.bpf.c'), HISTOGRAMS);
+  });
+
+  it('run prints LBC_HIST2/LBC_HIST10 maps as histograms when stopped, log10 ranges for the log10 one', async () => {
+    const child = spawn(process.execPath, [LBC_BIN, 'run', 'histograms.bpf.c', '--server', env.service.url, '--cache-dir', join(env.dir, 'cache')], { cwd: env.dir });
+    const io = lines(child);
+    try {
+      for (let i = 0; i < 600 && !io.err().includes('Ctrl-C'); i++) {
+        if (child.exitCode !== null) throw new Error(`lbc run exited early:\n${io.err()}`);
+        await sleep(50);
+      }
+      expect(io.err()).toContain('programs: map; no perf or ring buffer maps to print; histograms h2, h10 printed at exit');
+      // Nothing to poll, and still running until Ctrl-C.
+      await sleep(500);
+      expect(child.exitCode).toBeNull();
+      const t = spawn('/bin/true');
+      await new Promise((r) => t.once('exit', r));
+      child.kill('SIGINT');
+      // 'close': after the output, which may still arrive once the process has exited.
+      expect(await new Promise((r) => child.once('close', (c) => r(c)))).toBe(0);
+      const text = io.out.join('\n');
+      expect(text).toMatch(/^h2:\n\s+value\s+: count\s+distribution\n/m);
+      expect(text).toMatch(/^\s+512 -> 1023\s+: [1-9]\d*\s+\|\*{40}\|$/m);
+      expect(text).toMatch(/^h10:\n[^]*^\s+1000 -> 9999\s+: [1-9]\d*\s+\|\*{40}\|$/m);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('run --json prints a decoded event line for /bin/true; inspect sees it; Ctrl-C exits and unloads', async () => {

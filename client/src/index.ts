@@ -6,7 +6,7 @@ export { resolveServer } from './transport/server-url.ts';
 export { detectTarget, type DetectedTarget } from './target/index.ts';
 export { resolveCacheDir } from './cache/cache-dir.ts';
 export { ObjectCache } from './cache/object-cache.ts';
-export { LbcMap, RecordBatch, formatLog2Hist, type LbcMaps, type StackFrame, type EventCallback, type EventSubscription, type BatchCallback, type RecordVisitor } from './maps/index.ts';
+export { LbcMap, RecordBatch, formatLog2Hist, formatLog10Hist, type HistScale, type LbcMaps, type StackFrame, type EventCallback, type EventSubscription, type BatchCallback, type RecordVisitor } from './maps/index.ts';
 export type { GlobalVars } from './globals/index.ts';
 export {
   LbcProgram,
@@ -20,3 +20,4 @@ export {
   type EventBufferChoice,
   type EventBufferNames,
 } from './programs/index.ts';
+export { PERF_TYPE, HW_BREAKPOINT, type PerfEventAttr, type PylccPerfEventAttr, type PerfEventScope } from './attach/index.ts';

@@ -1,7 +1,7 @@
 import { LbcError, validateCflags } from '@lbc/contract';
 import type { NativeAddon, NativeLink, NativeObject } from './native/types.ts';
 import { loadNative } from './native/index.ts';
-import { createMaps, type LbcMaps, type OpenedMaps } from './maps/index.ts';
+import { createMaps, type LbcMaps, type MapSet } from './maps/index.ts';
 import { Globals, type GlobalVars } from './globals/index.ts';
 import {
   LbcProgram,
@@ -48,8 +48,10 @@ export class Lbc {
 
   private object: NativeObject | undefined;
   private native: NativeAddon | undefined;
-  private mapSet: OpenedMaps | undefined;
+  private mapSet: MapSet | undefined;
   private globalSet: Globals | undefined;
+  /** The programs for lbc's own use; `programSet` is the same list as users reach it, by C name first. */
+  private programArray: LbcProgram[] = [];
   private programSet: LbcPrograms | undefined;
   private readonly isLoaded = { value: false };
   private readonly links: NativeLink[] = [];
@@ -90,10 +92,11 @@ export class Lbc {
     try {
       const raw = object.btf();
       const btf = raw ? parseObjectBtf(raw, this.name) : null;
-      this.mapSet = createMaps(native, object, btf, { loaded: false });
+      this.mapSet = createMaps(native, object, btf, { loaded: false, objectName: this.name });
       this.globalSet = new Globals(object, btf, this.name);
       const state = { object, objectName: this.name, loaded: this.isLoaded };
-      this.programSet = programList(object.programs().map((info) => new LbcProgram(state, info)));
+      this.programArray = object.programs().map((info) => new LbcProgram(state, info));
+      this.programSet = programList(this.programArray, this.name);
       if (options.fallbacks !== false) this.turnOffTwins(native, options.twins);
       if (options.load === false) return this;
       this.loadNow();
@@ -108,7 +111,7 @@ export class Lbc {
   /** Typed maps by their C names (see client/src/maps); before load, `maxEntries`, `valueSize`, `pinPath`, `reuseFd()`. */
   get maps(): LbcMaps {
     if (!this.mapSet) throw this.notReady();
-    return this.mapSet;
+    return this.mapSet.maps;
   }
 
   /** Every program, as an array and by C name: `lbc.programs.on_exec.autoload = false` (before load). */
@@ -117,9 +120,10 @@ export class Lbc {
     return this.programSet;
   }
 
-  /** One program by C name (also those named like an array member, e.g. `map`). */
+  /** One program by C name (also those named `length` or `constructor`). */
   program(name: string): LbcProgram {
-    return findProgram(this.programs, name, this.name);
+    if (!this.programSet || this.closed) throw this.notReady();
+    return findProgram(this.programArray, name, this.name);
   }
 
   /** `const volatile` globals: set before load, readable after (frozen). */
@@ -202,7 +206,7 @@ export class Lbc {
     this.mapSet!.afterLoad();
     this.globalSet!.afterLoad(this.native!, maps);
     const infos = object.programs();
-    for (const p of this.programSet!) {
+    for (const p of this.programArray) {
       const info = infos.find((i) => i.name === p.name);
       if (info) p.refresh(info);
     }
@@ -215,7 +219,7 @@ export class Lbc {
   }
 
   private turnOffTwins(native: NativeAddon, twins: Record<string, string> | undefined): void {
-    const programs = this.programSet!;
+    const programs = this.programArray;
     const decisions = planFallbacks(programs, probeKernelFeatures(native), twins);
     for (const d of decisions) findProgram(programs, d.prog, this.name).autoload = false;
     this.fallbacks = decisions;
@@ -265,12 +269,12 @@ export class Lbc {
     return this.keep(attach.attachTrace(this.loaded(), prog));
   }
 
-  attachPerfEvent(prog: string, attr: attach.PerfEventAttr, scope: attach.PerfEventScope = {}): NativeLink {
+  attachPerfEvent(prog: string, attr: attach.PerfEventAttr | attach.PylccPerfEventAttr, scope: attach.PerfEventScope = {}): NativeLink {
     return this.keep(attach.attachPerfEvent(this.loaded(), prog, attr, scope));
   }
 
   /** One perf event per online CPU (pylcc's attach_all_cpu form). */
-  attachPerfEventAllCpus(prog: string, attr: attach.PerfEventAttr, scope: { pid?: number } = {}): NativeLink[] {
+  attachPerfEventAllCpus(prog: string, attr: attach.PerfEventAttr | attach.PylccPerfEventAttr, scope: { pid?: number } = {}): NativeLink[] {
     const links = attach.attachPerfEventAllCpus(this.loaded(), prog, attr, scope);
     for (const l of links) this.keep(l);
     return links;
@@ -305,7 +309,7 @@ export class Lbc {
 
   private notReady(): LbcError {
     if (this.closed) return new LbcError('LBC_ERR_CLOSED', this.name);
-    return new LbcError('LBC_ERR_CLOSED', `${this.name} is not loaded yet: await lbc.ready first`);
+    return new LbcError('LBC_ERR_NOT_READY', `${this.name} is not ready yet (still compiling, fetching or loading): await lbc.ready first`, { object: this.name });
   }
 
   /** Detaches every link, closes buffers and maps, and unloads the object. Idempotent. */

@@ -10,17 +10,17 @@ import { privateTrue } from './fixtures/private-true.ts';
 
 const LBC_H_DIR = fileURLToPath(new URL('../../services/core/include', import.meta.url));
 
-function withUprobeObject(run: (obj: ReturnType<ReturnType<typeof loadNative>['openObject']>, maps: ReturnType<typeof createMaps>) => void): void {
+function withUprobeObject(run: (obj: ReturnType<ReturnType<typeof loadNative>['openObject']>, maps: ReturnType<typeof createMaps>['maps']) => void): void {
   const native = loadNative();
   const source = readFileSync(new URL('./fixtures/maps-uprobe.bpf.c', import.meta.url), 'utf8');
   const obj = native.openObject(compileBpf('maps-uprobe', source, { includeDirs: [LBC_H_DIR] }), 'maps_uprobe');
   try {
     obj.load();
-    const maps = createMaps(native, obj, obj.btf());
+    const mapSet = createMaps(native, obj, obj.btf());
     try {
-      run(obj, maps);
+      run(obj, mapSet.maps);
     } finally {
-      maps.close();
+      mapSet.close();
     }
   } finally {
     obj.close();

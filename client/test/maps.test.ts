@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
 import { loadNative } from '../src/native/index.ts';
 import type { NativeAddon } from '../src/native/types.ts';
-import { formatLog2Hist } from '../src/maps/index.ts';
+import { formatLog10Hist, formatLog2Hist } from '../src/maps/index.ts';
 import { loadKernelFixture, type LoadedFixture } from './fixtures/maps-kernel.ts';
 import { privateTrue } from './fixtures/private-true.ts';
 
@@ -143,5 +143,21 @@ describe('log2 histograms', () => {
     const text = formatLog2Hist(slots, 'bytes');
     expect(text.split('\n')[0]).toBe(`${' '.repeat(15)}${'bytes'.padEnd(29)} : count     distribution`);
     expect(text).toContain('549755813888 -> 1099511627775');
+  });
+});
+
+describe('log10 histograms', () => {
+  it('print one row per decade, slot 0 holding 0 to 9', () => {
+    expect(formatLog10Hist([2, 0, 4], 'ns')).toBe(
+      [
+        '     ns                  : count     distribution',
+        '         0 -> 9          : 2        |********************                    |',
+        '        10 -> 99         : 0        |                                        |',
+        '       100 -> 999        : 4        |****************************************|',
+        '',
+      ].join('\n'),
+    );
+    expect(formatLog10Hist(Array(20).fill(0))).toBe('');
+    expect(formatLog10Hist([...Array(19).fill(0), 1])).toContain('10000000000000000000 -> 99999999999999999999');
   });
 });

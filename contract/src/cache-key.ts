@@ -25,7 +25,9 @@ export interface CacheKeyInput {
  * sha256 over a canonical encoding: every field length-prefixed in a fixed order, includes sorted
  * by path, cflags kept in order (their order is meaningful to clang). Changing this encoding
  * changes every key: bump CACHE_KEY_VERSION. Everything the object (or its diagnostics) depends on
- * is in the key: version 2 added the program's name, which clang writes into the object.
+ * is in the key, and the version is bumped too when the worker's recipe changes what the same
+ * inputs produce (flags, post-processing): cached objects of the old recipe must not answer for the
+ * new one. v2: the program's name (clang writes it into the object) and objects stripped of DWARF.
  */
 export const CACHE_KEY_VERSION = 2;
 

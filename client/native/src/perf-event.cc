@@ -23,6 +23,14 @@ static uint64_t U64Field(const Napi::Object& attr, const char* name) {
   return 0;
 }
 
+static bool Has(const Napi::Object& attr, const char* name) {
+  return !attr.Get(name).IsUndefined();
+}
+
+static uint64_t Flag(const Napi::Object& attr, const char* name) {
+  return attr.Get(name).ToBoolean().Value() ? 1 : 0;
+}
+
 Napi::Value PerfEventOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "perfEventOpen(attr, pid, cpu)");
@@ -42,6 +50,27 @@ Napi::Value PerfEventOpen(const Napi::CallbackInfo& info) {
   } else {
     attr.sample_period = U64Field(spec, "samplePeriod");
   }
+  attr.sample_type = U64Field(spec, "sampleType");
+  attr.wakeup_events = static_cast<uint32_t>(U64Field(spec, "wakeupEvents"));
+  // Attaching enables the event (libbpf's PERF_EVENT_IOC_ENABLE), so a disabled one starts with the program.
+  attr.disabled = Flag(spec, "disabled");
+  attr.inherit = Flag(spec, "inherit");
+  attr.exclude_user = Flag(spec, "excludeUser");
+  attr.exclude_kernel = Flag(spec, "excludeKernel");
+  attr.exclude_hv = Flag(spec, "excludeHv");
+  attr.exclude_idle = Flag(spec, "excludeIdle");
+  attr.exclude_host = Flag(spec, "excludeHost");
+  attr.exclude_guest = Flag(spec, "excludeGuest");
+  attr.exclude_callchain_kernel = Flag(spec, "excludeCallchainKernel");
+  attr.exclude_callchain_user = Flag(spec, "excludeCallchainUser");
+  attr.precise_ip = static_cast<uint64_t>(U64Field(spec, "preciseIp") & 3);
+  // Hardware breakpoints (PERF_TYPE_BREAKPOINT): bp_addr and bp_len share their place with
+  // config1 and config2, which other PMUs read instead.
+  attr.bp_type = static_cast<uint32_t>(U64Field(spec, "bpType"));
+  attr.config1 = U64Field(spec, "config1");
+  attr.config2 = U64Field(spec, "config2");
+  if (Has(spec, "bpAddr")) attr.bp_addr = U64Field(spec, "bpAddr");
+  if (Has(spec, "bpLen")) attr.bp_len = U64Field(spec, "bpLen");
   long fd = syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0) {
     throw ErrnoError(env, errno,

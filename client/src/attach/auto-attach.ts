@@ -1,9 +1,11 @@
 /** Attaching by ELF section name, the way libbpf's bpf_program__attach reads it. */
-import { isLbcError } from '@lbc/contract';
+import { ERRORS, LbcError, isLbcError } from '@lbc/contract';
 import type { NativeLink, NativeObject } from '../native/types.ts';
 import { noKprobesError, translateAttach } from './attach-errors.ts';
 import { requireProgram } from './program-lookup.ts';
 import { isKprobeSection, kprobesAvailable } from './kernel-support.ts';
+import { uprobeAtOffset, uprobeLocation } from './probes.ts';
+import { noBinaryError, parseUprobeSection, resolveSectionBinary } from './uprobe-section.ts';
 
 const EOPNOTSUPP = 95;
 
@@ -12,7 +14,28 @@ export function attachBySection(object: NativeObject, prog: string): NativeLink 
   const target = { prog, kind: 'section' as const, target: `SEC("${info.section}")`, section: info.section };
   // Say it before libbpf tries its tracefs fallback and prints about it.
   if (isKprobeSection(info.section) && !kprobesAvailable()) throw noKprobesError(target);
+  const uprobe = parseUprobeSection(info.section);
+  if (uprobe) {
+    if (uprobe.binary === undefined) throw noBinaryError(prog, info.section, uprobe);
+    const path = resolveSectionBinary(uprobe.binary, prog, info.section);
+    const location = withSection(() => uprobeLocation(path, uprobe.func), prog, info.section);
+    return uprobeAtOffset(object, prog, -1, location, uprobe.retprobe);
+  }
   return translateAttach(target, () => object.attach(prog));
+}
+
+/** An ELF lookup's error (symbol not in the binary) with the section that asked for it in front. */
+function withSection<T>(lookup: () => T, prog: string, section: string): T {
+  try {
+    return lookup();
+  } catch (err) {
+    if (isLbcError(err)) {
+      const prefix = `${ERRORS[err.code].message}: `;
+      const detail = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+      throw new LbcError(err.code, `${prog} → SEC("${section}"): ${detail}`, { ...err.details, prog, section }, { cause: err });
+    }
+    throw err;
+  }
 }
 
 export interface AutoAttachResult {
@@ -31,6 +54,12 @@ export function autoAttach(object: NativeObject): AutoAttachResult {
     for (const program of object.programs()) {
       // Set up not to load (autoload = false, or a twin turned off): nothing to attach.
       if (program.autoload === false) continue;
+      // SEC("uretprobe/readline"): libbpf-tools attach these by hand, to a binary of their choice.
+      const uprobe = parseUprobeSection(program.section);
+      if (uprobe && uprobe.binary === undefined) {
+        result.skipped.push({ prog: program.name, section: program.section });
+        continue;
+      }
       try {
         result.links.push(attachBySection(object, program.name));
       } catch (err) {

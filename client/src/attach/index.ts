@@ -6,7 +6,7 @@ export { loadObject, loadError } from './load-object.ts';
 export { attachBySection, autoAttach, type AutoAttachResult } from './auto-attach.ts';
 export { attachKprobe, attachKretprobe, attachUprobe, attachUretprobe, uprobeLocation, type UprobeLocation } from './probes.ts';
 export { attachTracepoint, attachRawTracepoint, attachTrace } from './tracepoints.ts';
-export { attachPerfEvent, attachPerfEventAllCpus, onlineCpus, type PerfEventAttr, type PerfEventScope } from './perf-events.ts';
+export { attachPerfEvent, attachPerfEventAllCpus, onlineCpus, normalizeAttr, PERF_TYPE, HW_BREAKPOINT, type PerfEventAttr, type PylccPerfEventAttr, type PerfEventScope } from './perf-events.ts';
 export { attachXdp, attachCgroup, attachNetns } from './network.ts';
 export { kprobesAvailable } from './kernel-support.ts';
 export { verifierLog, logTail } from './verifier-log.ts';

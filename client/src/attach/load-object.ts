@@ -4,7 +4,8 @@
  * above all) → LBC_ERR_LOAD with the verifier log's tail in the message and the whole log in details.
  */
 import { LbcError } from '@lbc/contract';
-import type { NativeObject, NativeProgramInfo } from '../native/types.ts';
+import type { NativeMapInfo, NativeObject, NativeProgramInfo } from '../native/types.ts';
+import { failedMapName, mapCreateError } from './map-create-error.ts';
 import { asNativeError, errnoName } from './native-error.ts';
 import { logTail, verifierLog } from './verifier-log.ts';
 
@@ -21,13 +22,18 @@ export function loadObject(object: NativeObject, name: string): void {
   try {
     object.load();
   } catch (err) {
-    throw loadError(err, object.programs(), name);
+    throw loadError(err, object.programs(), name, object.maps());
   }
 }
 
-export function loadError(err: unknown, programs: NativeProgramInfo[], objectName: string): LbcError {
+export function loadError(err: unknown, programs: NativeProgramInfo[], objectName: string, maps: NativeMapInfo[] = []): LbcError {
   const native = asNativeError(err);
   const output = native.log ?? '';
+  const mapName = failedMapName(output);
+  const map = mapName === undefined ? undefined : maps.find((m) => m.name === mapName);
+  if (map) return mapCreateError(map, native.errno, objectName, output, err);
+  const missing = missingTarget(output, programs);
+  if (missing) return missingTargetError(missing.prog, missing.target, native.errno, objectName, output, err);
   const failed = failedProgram(output, programs);
   const log = verifierLog(output);
 
@@ -49,6 +55,25 @@ export function loadError(err: unknown, programs: NativeProgramInfo[], objectNam
     `${who}: ${errnoName(native.errno)}${log ? ' (the verifier rejected it)' : ''}${tail ? `\n${tail}` : ''}`,
     { object: objectName, prog: failed?.name, errno: native.errno, errnoName: errnoName(native.errno), verifierLog: log || undefined, libbpfLog: output || undefined },
     { cause: err },
+  );
+}
+
+/** libbpf, before the kernel sees the program: "prog 'NAME': failed to find kernel BTF type ID of 'FUNC': -3" (ESRCH). */
+function missingTarget(output: string, programs: NativeProgramInfo[]): { prog: NativeProgramInfo; target: string } | undefined {
+  const m = /prog '([^']+)': failed to find kernel BTF type ID of '([^']+)'/.exec(output);
+  const prog = m ? programs.find((p) => p.name === m[1]) : undefined;
+  return prog ? { prog, target: m![2]! } : undefined;
+}
+
+function missingTargetError(prog: NativeProgramInfo, target: string, errno: number | undefined, objectName: string, output: string, cause: unknown): LbcError {
+  const kind = prog.section.split('/')[0]!;
+  const what = kind.startsWith('tp_btf') ? 'a BTF tracepoint' : 'a function';
+  return new LbcError(
+    'LBC_ERR_KERNEL_FUNCTION_MISSING',
+    `${objectName}: program ${prog.name} (SEC("${prog.section}")): ${target} is not ${what} of this kernel (its BTF has no ${target}; libbpf: ${errnoName(errno)}). ` +
+      `Check the name with \`lbc func ${target}\`, or set lbc.programs.${prog.name}.attachTarget to one this kernel has before load.`,
+    { object: objectName, prog: prog.name, section: prog.section, function: target, errno, errnoName: errnoName(errno), libbpfLog: output || undefined },
+    { cause },
   );
 }
 

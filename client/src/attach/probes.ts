@@ -35,7 +35,10 @@ export function attachUretprobe(object: NativeObject, prog: string, pid: number,
 
 function uprobe(object: NativeObject, prog: string, pid: number, binary: string, symbolOrOffset: string | number | undefined, retprobe: boolean): NativeLink {
   requireProgram(object, prog);
-  const location = uprobeLocation(binary, symbolOrOffset);
+  return uprobeAtOffset(object, prog, pid, uprobeLocation(binary, symbolOrOffset), retprobe);
+}
+
+export function uprobeAtOffset(object: NativeObject, prog: string, pid: number, location: UprobeLocation, retprobe: boolean): NativeLink {
   const target = { prog, kind: retprobe ? ('uretprobe' as const) : ('uprobe' as const), target: `${location.path}:${location.label}${pid >= 0 ? ` (pid ${pid})` : ''}` };
   return translateAttach(target, () => object.attachUprobe(prog, retprobe, pid, location.path, location.offset));
 }

@@ -62,20 +62,34 @@ async function run(file: string, flags: RunFlags): Promise<void> {
       buffers.push(mapName);
     }
   }
-  const programs = lbc.programs.map((p) => p.name).join(', ');
+  // Spread: a program may be named `map`, and lbc.programs.map is then that program.
+  const programs = [...lbc.programs].map((p) => p.name).join(', ');
+  const histograms = Object.entries(lbc.maps).filter(([, map]) => map.histScale !== undefined);
   process.stderr.write(
     `lbc: ${name} loaded (${lbc.origin === 'cache' ? 'cached object' : 'compiled'}), programs: ${programs}; ` +
-      `${buffers.length ? `printing events from ${buffers.join(', ')}` : 'no perf or ring buffer maps to print'}; Ctrl-C to stop\n`,
+      `${buffers.length ? `printing events from ${buffers.join(', ')}` : 'no perf or ring buffer maps to print'}` +
+      `${histograms.length ? `; histograms ${histograms.map(([n]) => n).join(', ')} printed at exit` : ''}; Ctrl-C to stop\n`,
   );
 
   await new Promise<void>((done) => {
+    // Signal listeners do not keep Node running: a program with no buffers to poll (histograms,
+    // counters) would otherwise end here, at once.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    let stopped = false;
     const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      if (stopped) return;
+      stopped = true;
+      clearInterval(keepAlive);
+      // pylcc's tools print their LBC_HIST2/LBC_HIST10 maps with showHist(): so does lbc run, once, at the end.
+      for (const [mapName, map] of histograms) {
+        process.stdout.write(flags.json ? `${JSON.stringify({ map: mapName, scale: map.histScale, hist: map.hist() })}\n` : `${map.showHist(`${mapName}:`)}\n`);
+      }
       lbc.close();
       done();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    // First, while the maps are still open: the exit hooks (lifecycle/exit-cleanup.ts) close them on
+    // the same signal. Left registered, so those hooks see the signal handled and do not re-raise it.
+    process.prependListener('SIGINT', stop);
+    process.prependListener('SIGTERM', stop);
   });
 }

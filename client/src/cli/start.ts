@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import type { Command } from 'commander';
 import { warmUpForSnapshot } from './snapshot-warmup.ts';
+import { endQuietlyOnClosedPipe } from './closed-pipe.ts';
 
 declare global {
   /** Where the CLI runs from when it starts from its snapshot (which has no import.meta of its own). */
@@ -16,6 +17,7 @@ declare global {
  */
 export function startCli(program: Command): void {
   if (!v8.startupSnapshot.isBuildingSnapshot()) {
+    endQuietlyOnClosedPipe();
     void program.parseAsync(process.argv);
     return;
   }
@@ -23,6 +25,7 @@ export function startCli(program: Command): void {
   v8.startupSnapshot.setDeserializeMainFunction(() => {
     // `node --snapshot-blob lbc.blob dist/cli.js ARGS`: argv[1] names the build the snapshot belongs to.
     globalThis.__lbcModuleUrl = pathToFileURL(resolve(process.argv[1]!)).href;
+    endQuietlyOnClosedPipe();
     void program.parseAsync(process.argv);
   });
 }

@@ -1,26 +1,37 @@
-/** Typed maps of a loaded object: `createMaps(native, obj, btf)` → { [map name]: LbcMap }. */
+/** Typed maps of a loaded object: `createMaps(native, obj, btf).maps` → { [map name]: LbcMap }. */
+import { LbcError } from '@lbc/contract';
 import type { Btf } from '@lbc/btf';
 import { parseObjectBtf } from '../elf/object-btf.ts';
+import { strictNames } from '../names/strict-names.ts';
 import type { NativeAddon, NativeObject } from '../native/types.ts';
 import { codecFor } from '../values/index.ts';
 import { LbcMap } from './lbc-map.ts';
-import { mapCodec, recordedEventType } from './map-codecs.ts';
+import { mapCodec, recordedEventType, recordedHistScale } from './map-codecs.ts';
 import { isPerCpu } from './map-types.ts';
 import type { MapContext } from './map-context.ts';
 
 export { LbcMap } from './lbc-map.ts';
 export { MAP_TYPE, mapTypeName } from './map-types.ts';
 export { formatLog2Hist, log2Slots } from './log2-hist.ts';
+export { formatLog10Hist } from './log10-hist.ts';
+export type { HistScale } from './map-codecs.ts';
 export type { StackFrame } from './stack-trace.ts';
 export type { EventCallback, LostCallback, EventSubscription, BatchCallback } from './event-stream.ts';
 export { RecordBatch, type RecordVisitor } from './record-batch.ts';
 export type { MapEntry, UpdateFlag } from './key-value-ops.ts';
 
-/** Map names → maps, plus a non-enumerable `close()` that closes every map's buffers and marks them closed. */
-export type LbcMaps = Record<string, LbcMap> & { close(): void };
+/**
+ * Map names → maps, and nothing else: a C map may be named `close` or `constructor`. An unknown
+ * name is LBC_ERR_MAP_NOT_FOUND listing the maps.
+ */
+export type LbcMaps = Record<string, LbcMap>;
 
-/** createMaps' result for an object not loaded yet: `afterLoad()` re-reads fds and sizes. */
-export type OpenedMaps = LbcMaps & { afterLoad(): void };
+/** createMaps' result: the maps, `close()` for their buffers, and `afterLoad()` to re-read fds and sizes. */
+export interface MapSet {
+  maps: LbcMaps;
+  close(): void;
+  afterLoad(): void;
+}
 
 /** Maps libbpf creates for globals (.bss, .data, .rodata, .kconfig) are skipped: they are not user maps. */
 function isInternalMap(name: string): boolean {
@@ -31,12 +42,12 @@ function isInternalMap(name: string): boolean {
  * The maps of `obj`. Of a loaded object by default; with `{ loaded: false }` of an opened one,
  * whose maps take set-up (maxEntries, valueSize, pinPath, reuseFd) until `afterLoad()`.
  */
-export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf | Buffer | null, opts?: { loaded: boolean }): OpenedMaps {
-  const btf = btfOrRaw === null ? null : Buffer.isBuffer(btfOrRaw) ? parseObjectBtf(btfOrRaw, 'object') : btfOrRaw;
+export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf | Buffer | null, opts?: { loaded: boolean; objectName?: string }): MapSet {
+  const btf = btfOrRaw === null ? null : Buffer.isBuffer(btfOrRaw) ? parseObjectBtf(btfOrRaw, opts?.objectName ?? 'object') : btfOrRaw;
   const closed = { value: false };
   const loaded = { value: opts?.loaded ?? true };
   let cpus: number | undefined;
-  const maps: Record<string, LbcMap> = {};
+  const maps = new Map<string, LbcMap>();
   const contexts: MapContext[] = [];
   for (const info of obj.maps()) {
     if (isInternalMap(info.name)) continue;
@@ -63,21 +74,22 @@ export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf
     };
     contexts.push(ctx);
     const eventType = recordedEventType(btf, info.name);
-    maps[info.name] = new LbcMap(ctx, eventType !== undefined && btf ? codecFor(btf, eventType) : undefined);
+    maps.set(info.name, new LbcMap(ctx, eventType !== undefined && btf ? codecFor(btf, eventType) : undefined, recordedHistScale(btf, info.name)));
   }
-  Object.defineProperty(maps, 'close', {
-    enumerable: false,
-    value: () => {
-      for (const m of Object.values(maps)) m.close();
+  const record: LbcMaps = {};
+  for (const [name, map] of maps) Object.defineProperty(record, name, { value: map, enumerable: true });
+  const names = [...maps.keys()];
+  const missing = (name: string) =>
+    new LbcError('LBC_ERR_MAP_NOT_FOUND', `${opts?.objectName ?? 'the object'} has no map ${JSON.stringify(name)}; it has: ${names.join(', ') || 'none'}`, { map: name, maps: names });
+  return {
+    maps: strictNames(record, maps, missing),
+    close: () => {
+      for (const m of maps.values()) m.close();
       closed.value = true;
     },
-  });
-  Object.defineProperty(maps, 'afterLoad', {
-    enumerable: false,
-    value: () => {
+    afterLoad: () => {
       loaded.value = true;
       for (const ctx of contexts) ctx.refresh();
     },
-  });
-  return maps as OpenedMaps;
+  };
 }

@@ -6,6 +6,8 @@ import { LbcError } from '@lbc/contract';
 import type { Codec } from '../values/index.ts';
 import { KeyValueOps, type MapEntry, type UpdateFlag } from './key-value-ops.ts';
 import { formatLog2Hist, log2Slots } from './log2-hist.ts';
+import { formatLog10Hist } from './log10-hist.ts';
+import type { HistScale } from './map-codecs.ts';
 import { readStack, type StackFrame } from './stack-trace.ts';
 import {
   eventDecoder,
@@ -37,7 +39,11 @@ export class LbcMap {
   private readonly subscriptions = new Set<EventSubscription>();
   private readonly decodeEvent: EventDecoder;
 
-  constructor(private readonly ctx: MapContext, eventCodec?: Codec) {
+  /** 'log2' / 'log10' for lbc.h's LBC_HIST2 / LBC_HIST10 maps; undefined for others (showHist() reads them as log2). */
+  readonly histScale: HistScale | undefined;
+
+  constructor(private readonly ctx: MapContext, eventCodec?: Codec, histScale?: HistScale) {
+    this.histScale = histScale;
     const { info } = ctx;
     this.name = info.name;
     this.type = info.type;
@@ -148,14 +154,20 @@ export class LbcMap {
     this.kv.clear();
   }
 
-  /** Log2 slot counts (see log2-hist.ts for the conventions accepted). */
+  /** Slot counts, log2 or log10 by the map's histScale (see log2-hist.ts for the conventions accepted). */
   hist(keyField?: string): number[] {
     return log2Slots(this.kv.getAll(), keyField, this.ctx.perCpu);
   }
 
-  /** The histogram as bcc's print_log2_hist lays it out (pylcc's showHist); '' when empty. */
-  showHist(opts: { label?: string; keyField?: string } = {}): string {
-    return formatLog2Hist(this.hist(opts.keyField), opts.label);
+  /**
+   * The histogram as bcc's print_log2_hist lays it out, with log10 ranges for LBC_HIST10 maps; ''
+   * when empty. pylcc's `showHist(head)` form (a heading line) is accepted too.
+   */
+  showHist(opts: string | { label?: string; keyField?: string; head?: string } = {}): string {
+    const { label, keyField, head } = typeof opts === 'string' ? { head: opts } : opts;
+    const slots = this.hist(keyField);
+    const text = this.histScale === 'log10' ? formatLog10Hist(slots, label) : formatLog2Hist(slots, label);
+    return head === undefined ? text : `${head}\n${text}`;
   }
 
   /** Frames of a stack id from bpf_get_stackid; user frames need the process's `pid`. */

@@ -54,7 +54,8 @@ export function log2Slots(entries: readonly MapEntry[], keyField?: string, perCp
   return slots;
 }
 
-function stars(val: number, valMax: number, width: number): string {
+/** The bar of one row: `width` stars for the largest count. */
+export function stars(val: number, valMax: number, width: number): string {
   const n = Math.min(width, Math.floor((width * val) / valMax));
   return '*'.repeat(n);
 }

@@ -47,19 +47,34 @@ export function mapCodec(btf: Btf | null, typeId: number, size: number, what: 'k
 }
 
 const EVENT_TAG = 'lbc.event=';
+const HIST_TAG = 'lbc.hist=';
+
+/** The value of the first decl tag `prefix…` on the map's variable in the .maps section. */
+function mapDeclTag(btf: Btf | null, mapName: string, prefix: string): string | undefined {
+  if (!btf) return undefined;
+  const mapsSec = btf.findByName('.maps', 'datasec')[0];
+  const varIds = new Set(mapsSec?.vars.map((v) => v.type) ?? []);
+  for (const v of btf.findByName(mapName, 'var')) {
+    if (mapsSec && !varIds.has(v.id)) continue;
+    const tag = btf.declTags(v.id).find((t) => t.startsWith(prefix));
+    if (tag) return tag.slice(prefix.length);
+  }
+  return undefined;
+}
 
 /**
  * The event type lbc.h recorded for a perf/ring buffer map: a BTF decl tag "lbc.event=<C type>"
  * on the map's variable in the .maps section. Undefined when absent or not found.
  */
 export function recordedEventType(btf: Btf | null, mapName: string): number | undefined {
-  if (!btf) return undefined;
-  const mapsSec = btf.findByName('.maps', 'datasec')[0];
-  const varIds = new Set(mapsSec?.vars.map((v) => v.type) ?? []);
-  for (const v of btf.findByName(mapName, 'var')) {
-    if (mapsSec && !varIds.has(v.id)) continue;
-    const tag = btf.declTags(v.id).find((t) => t.startsWith(EVENT_TAG));
-    if (tag) return btf.lookupCType(tag.slice(EVENT_TAG.length));
-  }
-  return undefined;
+  const cType = mapDeclTag(btf, mapName, EVENT_TAG);
+  return cType === undefined ? undefined : btf!.lookupCType(cType);
+}
+
+export type HistScale = 'log2' | 'log10';
+
+/** The scale lbc.h's LBC_HIST2 / LBC_HIST10 recorded ("lbc.hist=log2|log10"); undefined for any other map. */
+export function recordedHistScale(btf: Btf | null, mapName: string): HistScale | undefined {
+  const scale = mapDeclTag(btf, mapName, HIST_TAG);
+  return scale === 'log2' || scale === 'log10' ? scale : undefined;
 }

@@ -167,7 +167,7 @@ export interface NativeAddon {
   ): NativeBuffer;
 
   /** perf_event_open(2) wrapper; returns the fd. attr fields per the perf_event_attr struct. */
-  perfEventOpen(attr: { type: number; config: number; samplePeriod?: number; sampleFreq?: number }, pid: number, cpu: number): number;
+  perfEventOpen(attr: PerfEventAttrFields, pid: number, cpu: number): number;
   closeFd(fd: number): void;
   /** Number of possible CPUs (libbpf_num_possible_cpus), for per-CPU map values. */
   numPossibleCpus(): number;
@@ -233,4 +233,37 @@ export interface KernelLinkInfo {
   target?: string;
   targetBtfId?: number;
   targetObjId?: number;
+}
+
+/** perf_event_attr as the addon reads it (camelCase; see client/src/attach/perf-events.ts for each field). */
+export interface PerfEventAttrFields {
+  type: number;
+  config?: number | bigint;
+  samplePeriod?: number | bigint;
+  sampleFreq?: number | bigint;
+  /** PERF_SAMPLE_* bits. */
+  sampleType?: number | bigint;
+  wakeupEvents?: number;
+  /** Start disabled; attaching enables it. */
+  disabled?: boolean;
+  /** Count in the children the process forks from now on too. */
+  inherit?: boolean;
+  excludeUser?: boolean;
+  excludeKernel?: boolean;
+  excludeHv?: boolean;
+  excludeIdle?: boolean;
+  excludeHost?: boolean;
+  excludeGuest?: boolean;
+  excludeCallchainKernel?: boolean;
+  excludeCallchainUser?: boolean;
+  /** Skid constraint, 0-3. */
+  preciseIp?: number;
+  /** PERF_TYPE_BREAKPOINT: HW_BREAKPOINT_R 1, W 2, RW 3, X 4. */
+  bpType?: number;
+  /** PERF_TYPE_BREAKPOINT: the watched address. */
+  bpAddr?: number | bigint;
+  /** PERF_TYPE_BREAKPOINT: 1, 2, 4 or 8 bytes (X: sizeof(long)). */
+  bpLen?: number | bigint;
+  config1?: number | bigint;
+  config2?: number | bigint;
 }

@@ -1,6 +1,7 @@
 export { startWorker, type WorkerOptions, type RunningWorker } from './worker.ts';
 export { COMPILES_COUNTER } from './stats.ts';
-export { compileProgram, startsWithKernelHeader, type CompileSettings } from './compile/compile-program.ts';
+export { compileProgram, type CompileSettings } from './compile/compile-program.ts';
+export { startsWithKernelHeader, needsImplicitLbcHeader } from './compile/kernel-header-use.ts';
 export { cleanDiagnostics } from './compile/diagnostics.ts';
 export { KernelSetStore, type KernelSet } from './kernel-set/kernel-set.ts';
 export { WarmPool } from './sandbox/warm-pool.ts';

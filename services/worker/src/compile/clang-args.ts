@@ -33,7 +33,8 @@ export function pchAllowedForFlags(cflags: readonly string[]): boolean {
   return cflags.every((f) => !PCH_SENSITIVE_MACROS.has(f.slice(2).split('=')[0]!));
 }
 
-export function compileArgs(opts: { name: string; arch: string; cflags: readonly string[]; usePch: boolean }): string[] {
+/** `implicitLbcHeader`: the program includes no header of the toolchain, so lbc.h is included for it. */
+export function compileArgs(opts: { name: string; arch: string; cflags: readonly string[]; usePch: boolean; implicitLbcHeader?: boolean }): string[] {
   const arch = archFlags(opts.arch);
   return [
     ...PCH_FLAGS,
@@ -48,6 +49,7 @@ export function compileArgs(opts: { name: string; arch: string; cflags: readonly
     `-I/usr/include/${arch.multiarch}`,
     ...opts.cflags,
     ...(opts.usePch ? ['-include-pch', `${SANDBOX_KERNEL}/${KERNEL_PCH}`] : []),
+    ...(opts.implicitLbcHeader ? ['-include', 'lbc.h'] : []),
     '-c',
     mainFileName(opts.name),
     '-o',

@@ -5,14 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { ARCHES, DEFAULT_LIMITS, isLbcError, NAME_PATTERN, LbcError, validateCflags, validateIncludePaths } from '@lbc/contract';
-import { normaliseSource, scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
+import { scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import type { KernelSet } from '../kernel-set/kernel-set.ts';
-import type { WarmPool } from '../sandbox/warm-pool.ts';
+import { STRIP_FAILED, STRIP_FAILED_STATUS, type WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunOutcome, RunOutput } from '../sandbox/sandbox-container.ts';
 import { readObject, writeJobFiles, type JobDir } from '../sandbox/job-dir.ts';
 import { compileArgs, mainFileName, objectFileName, pchAllowedForFlags, responseFile } from './clang-args.ts';
 import { cleanDiagnostics } from './diagnostics.ts';
 import { isBpfObject } from './elf-check.ts';
+import { needsImplicitLbcHeader, startsWithKernelHeader } from './kernel-header-use.ts';
 
 export interface CompileSettings {
   pool: WarmPool;
@@ -26,12 +27,6 @@ export interface CompileSettings {
 type Failure = Extract<CompileJobResult, { ok: false }>;
 
 const failure = (code: Failure['code'], diagnostics: string): Failure => ({ ok: false, code, diagnostics });
-
-/** The precompiled vmlinux.h stands in for the program's own first line only when that line includes it. */
-export function startsWithKernelHeader(source: string): boolean {
-  const first = normaliseSource(source).split('\n').find((l) => l.trim() !== '');
-  return first !== undefined && /^\s*#\s*include\s*["<](vmlinux\.h|lbc\.h)[">]\s*$/.test(first);
-}
 
 /** A user's mistake found on the way (a bad name, a bad flag) is a result, not a fault to retry. */
 function userFailure(err: unknown): Failure | undefined {
@@ -60,6 +55,10 @@ function limitFailure(run: RunOutcome, timeoutMs: number): Failure | undefined {
   // Not the program's fault, and not to be remembered as its result: thrown, so the job runs again.
   if (run.killedOutside) {
     throw new LbcError('LBC_ERR_SANDBOX', `the compile container was killed from outside after ${Math.round(run.ms)} ms (not by its time, memory or CPU limit: the engine restarted, or another process removed it)`);
+  }
+  // clang exits 1 on errors, so a program's own #error cannot pass for this.
+  if (run.exitCode === STRIP_FAILED_STATUS && run.stderr.trimEnd().endsWith(STRIP_FAILED)) {
+    throw new LbcError('LBC_ERR_SANDBOX', `stripping the object's DWARF failed in the sandbox: ${run.stderr.slice(-500)}`);
   }
   if (/File too large|file size limit/i.test(run.stderr)) return failure('LBC_ERR_COMPILE_LIMIT', 'the object exceeded the size limit');
   return undefined;
@@ -114,7 +113,8 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
   const maxBytes = settings.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes;
   const mainFile = mainFileName(data.name);
   const userFiles = new Set([mainFile, ...Object.keys(data.includes)]);
-  const usePch = kernelSet.hasPch && pchAllowedForFlags(data.cflags) && startsWithKernelHeader(data.source);
+  const implicitLbcHeader = needsImplicitLbcHeader(data.source, data.includes);
+  const usePch = kernelSet.hasPch && pchAllowedForFlags(data.cflags) && (implicitLbcHeader || startsWithKernelHeader(data.source));
 
   const ctx = { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs };
   const attempt = async (pch: boolean): Promise<{ stderr: string; result: CompileJobResult }> => {
@@ -127,7 +127,7 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
         if (failed) return { stderr: '', result: failed };
         throw err;
       }
-      const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch });
+      const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch, implicitLbcHeader });
       await settings.onClangRun?.();
       const run = slot.container.launch(responseFile(args), settings.timeoutMs);
       // clang leaves its object only when it succeeds: with one there, the exit status adds nothing.
