@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { detectTarget } from 'lbc-client';
-import { CompileProducer, liveWorkers } from '@lbc/core';
+import { CompileProducer, addJobReader, liveWorkers } from '@lbc/core';
 import { wireTarget } from '../client/src/target/detect-target.ts';
 import { useServiceFixture } from './support/service-fixture.ts';
 
@@ -93,6 +93,8 @@ describe('hostile requests against the real service', () => {
         arch: kernel.arch,
         toolchain: worker!.toolchain,
       });
+      // Submitted as an API node would for this loopback caller (tenant 'local'): a job is readable by its submitters only.
+      await addJobReader(redis, job.id!, 'local');
       await job.waitUntilFinished(producer.events, 60_000);
       const status = await call('GET', `/v1/jobs/${job.id}`);
       expect(status.json).toMatchObject({ state: 'completed', error: { code: 'LBC_ERR_COMPILE' } });

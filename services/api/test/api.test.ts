@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
-import { COMPILE_QUEUE, sha256Of } from '@lbc/core';
+import { COMPILE_QUEUE, addJobReader, sha256Of } from '@lbc/core';
 import type { ErrorBody } from '@lbc/contract';
 import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
 import { startHarness, type Harness } from './support/harness.ts';
@@ -88,6 +88,8 @@ describe('compile request validation', () => {
   it('a failed job answers without the host paths its worker quoted (GET /v1/jobs/:id)', async () => {
     const data = { cacheKey: sha256Of(Buffer.from(`scrub-${Date.now()}`)), name: 'hello', source: 'int x;', includes: {}, cflags: [], btfSha256: 'a'.repeat(64), arch: 'x86_64', toolchain: 'test-toolchain' };
     const job = await h.producer.submit(data);
+    // Submitted as the API would for this loopback caller (tenant 'local'): a job is readable by its submitters only.
+    await addJobReader(h.producer.redis, job.id!, 'local');
     const worker = new Worker(COMPILE_QUEUE, async () => {
       throw new UnrecoverableError(`EEXIST: file already exists, mkdir '${h.config.dataDir}/jobs/job-Zx81/src/q' (${h.config.dataDir}/kernel-sets)`);
     }, { connection: new Redis(h.redis.url, { maxRetriesPerRequest: null }) });
