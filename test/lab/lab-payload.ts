@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GuestRoot, GUEST_MARKER, type LabKernel } from '@lbc/core/lab';
+import { GuestRoot, GUEST_MARKER, mapBounded, type LabKernel } from '@lbc/core/lab';
 import { Lbc } from 'lbc-client';
 import { btfSha256Of } from '../../client/src/target/index.ts';
 import { addGuestClient } from './guest-client.ts';
@@ -22,13 +22,14 @@ export function labProgramNames(): string[] {
 
 /** Compiles each program for each kernel into `cacheDir` (the farm learns each kernel's BTF on the way). */
 export async function compileForLab(server: string, kernels: readonly LabKernel[], cacheDir: string, programs = labProgramNames()): Promise<void> {
-  for (const kernel of kernels) {
+  // Two kernels at once: the farm's default worker concurrency.
+  await mapBounded(kernels, 2, async (kernel) => {
     const target = { release: kernel.release, arch: kernel.arch, distro: 'debian', btfSha256: btfSha256Of(kernel.btfPath), btfPath: kernel.btfPath };
     for (const name of programs) {
       const lbc = await new Lbc(name, undefined, { cwd: LAB_PROGRAMS_DIR, server, cacheDir, target, load: false, fallbacks: false }).ready;
       lbc.close();
     }
-  }
+  });
 }
 
 /**

@@ -14,7 +14,9 @@ export interface CheckRecord {
 
 export interface KernelRun {
   kernel: LabKernel;
-  run: GuestRun;
+  /** Absent when the guest failed (error): one kernel's failure leaves the others' results. */
+  run?: GuestRun;
+  error?: Error;
   checks: Map<string, CheckRecord>;
 }
 
@@ -23,9 +25,13 @@ export const GUESTS_AT_ONCE = 2;
 export async function bootLabKernels(kernels: readonly LabKernel[], payload: string, timeoutMs = 150_000): Promise<KernelRun[]> {
   const base = baseGuestImage();
   return mapBounded(kernels, GUESTS_AT_ONCE, async (kernel) => {
-    const run = await bootGuest({ kernel, initrds: [base, payload], timeoutMs });
     const checks = new Map<string, CheckRecord>();
-    for (const r of run.records as CheckRecord[]) checks.set(r.check, r);
-    return { kernel, run, checks };
+    try {
+      const run = await bootGuest({ kernel, initrds: [base, payload], timeoutMs });
+      for (const r of run.records as CheckRecord[]) checks.set(r.check, r);
+      return { kernel, run, checks };
+    } catch (error) {
+      return { kernel, error: error as Error, checks };
+    }
   });
 }

@@ -9,10 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
-import { BUSYBOX, GuestRoot, GUEST_MARKER, baseGuestImage, bootGuest, readConsole, recordLine, requireLabKernels } from '../src/lab/index.ts';
+import { BUSYBOX, GuestRoot, GUEST_MARKER, baseGuestImage, bootGuest, labKernelSpecs, readConsole, recordLine, requireLabKernels } from '../src/lab/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lbc-lab-guest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function thrown(work: () => unknown): unknown {
+  try {
+    work();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
 
 function archive(name: string, fill: (root: GuestRoot) => void): string {
   const root = new GuestRoot();
@@ -21,6 +30,18 @@ function archive(name: string, fill: (root: GuestRoot) => void): string {
   root.writeCpio(path);
   return path;
 }
+
+describe('lab kernels', () => {
+  it('a lab directory without them: LBC_ERR_LAB_NOT_SET_UP naming each missing kernel and the setup script; an unknown id lists the known ones', () => {
+    const empty = mkdtempSync(join(dir, 'empty-lab-'));
+    const missing = thrown(() => requireLabKernels(undefined, empty));
+    expect(isLbcError(missing, 'LBC_ERR_LAB_NOT_SET_UP')).toBe(true);
+    expect((missing as Error).message).toContain(`${labKernelSpecs().map((k) => k.id).join(', ')} missing from ${empty}; run bash scripts/lab-setup.sh`);
+    const unknown = thrown(() => requireLabKernels(['sid-9.9']));
+    expect(isLbcError(unknown, 'LBC_ERR_LAB_NOT_SET_UP')).toBe(true);
+    expect((unknown as Error).message).toContain('no lab kernel sid-9.9 (the lab has bullseye-5.10, bookworm-6.1');
+  });
+});
 
 describe('guest console', () => {
   it('reads records by substring (SeaBIOS glues the first line), the exit status, and keeps malformed lines apart', () => {

@@ -2,7 +2,8 @@
 // loads a program the host compiled for this kernel through the client's own code (new Lbc, its
 // local cache, libbpf through the addon), makes the kernel run it, and prints one record line.
 // Arguments: the checks to run (names below). Environment: LBC_LAB_RECORD, the record marker.
-import { closeSync, openSync, constants } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, constants, readFileSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lbc, detectTarget } from '/lab/client/dist/index.js';
@@ -45,7 +46,7 @@ async function eventFrom(lbc, act, match, ms = 10_000) {
   }
 }
 
-const mine = (e) => e.pid === process.pid;
+const mine = (e) => e.pid === process.pid && e.ppid === process.ppid;
 
 const CHECKS = {
   target: async () => {
@@ -77,6 +78,25 @@ const CHECKS = {
       lbc.close();
     }
   },
+  // A twin whose fentry loads everywhere but attaches only where trampolines take 7+ arguments.
+  mmapTwin: async () => {
+    let lbc;
+    try {
+      lbc = await new Lbc('lab_mmap_twin', undefined, OFFLINE).ready;
+    } catch (err) {
+      return { ok: false, stage: 'load', error: { code: err.code, message: String(err.message).split('\n').slice(0, 6).join('\n') } };
+    }
+    try {
+      // An anonymous mapping from this process: a large allocation is mmap'd by malloc.
+      const keep = [];
+      const got = await eventFrom(lbc, () => keep.push(new ArrayBuffer(4 << 20)), (e) => mine(e));
+      const autoload = Object.fromEntries(lbc.programs.map((p) => [p.name, p.autoload]));
+      return { ok: got.event !== null, fallbacks: lbc.fallbacks, autoload, kind: got.event?.kind ?? null, ...got };
+    } finally {
+      lbc.close();
+    }
+  },
+  trace: traceCheck,
   // The twin fallback with its defaults: fentry where this kernel loads it, else the kprobe.
   twin: async () => {
     const lbc = await new Lbc('lab_twin', undefined, OFFLINE).ready;
@@ -92,6 +112,43 @@ const CHECKS = {
     }
   },
 };
+
+/**
+ * `lbc trace` (the bundled CLI) live on this kernel: a kprobe reading members of the new task by
+ * their BTF offsets, and a kretprobe's return value. The records carry the lines the CLI printed;
+ * a wrong offset shows as a pid that is not the child's. (S: signed, as in surftrace; unsigned is the default.)
+ */
+async function traceCheck() {
+  const args = ['/lab/client/dist/cli.js', 'trace', 'p wake_up_new_task comm=%0->comm pid=%0->pid', 'r do_sys_openat2 ret=S$retval'];
+  const cli = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  cli.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+  cli.stderr.setEncoding('utf8').on('data', (c) => (err += c));
+  const exited = new Promise((resolve) => cli.once('exit', (code, signal) => resolve(code ?? signal)));
+  const waitFor = async (cond, ms) => {
+    for (const end = Date.now() + ms; Date.now() < end && !cond(); ) await sleep(50);
+    return cond();
+  };
+  if (!(await waitFor(() => err.includes('Ctrl-C to stop') || cli.exitCode !== null, 60_000))) {
+    cli.kill('SIGKILL');
+    return { ok: false, stage: 'start', stderr: err };
+  }
+  const children = [];
+  const path = `/lab/no-such-file-trace-${process.pid}`;
+  const lines = () => out.split('\n');
+  const entry = () => lines().find((l) => / p0: /.test(l) && children.some((pid) => l.includes(` pid=${pid}`)));
+  const ret = () => lines().find((l) => / r1: /.test(l) && l.includes(`-${process.pid} `) && /ret=-2\b/.test(l));
+  await waitFor(() => {
+    children.push(spawnSync('/bin/true').pid);
+    tryOpen(path);
+    return Boolean(entry() && ret());
+  }, 15_000);
+  cli.kill('SIGINT');
+  const exit = await exited;
+  const kprobeEventsAfter = readFileSync('/sys/kernel/tracing/kprobe_events', 'utf8');
+  return { ok: Boolean(entry() && ret()) && exit === 0 && kprobeEventsAfter === '', entry: entry() ?? null, ret: ret() ?? null, exit, kprobeEventsAfter, stderr: err, sample: lines().filter((l) => l.includes(` r1: `)).slice(-4) };
+}
 
 async function entryProbe(name, kind) {
   const lbc = await new Lbc(name, undefined, OFFLINE).ready;

@@ -32,20 +32,31 @@ export function resolveLabDir(): string {
   return join(xdg && xdg.startsWith('/') ? xdg : join(os.homedir(), '.cache'), 'lbc-lab');
 }
 
-/** The ids and architectures the manifest lists, in its order. */
-export function labKernelIds(): Array<{ id: string; arch: Arch }> {
+export interface LabKernelSpec {
+  id: string;
+  arch: Arch;
+  /** Debian suites searched, the release first. */
+  suites: string[];
+  /** The package series, as a glob: linux-image-6.1.0-*-cloud-amd64 (the newest is fetched). */
+  packageSeries: string;
+}
+
+/** The kernels the manifest lists, in its order. */
+export function labKernelSpecs(): LabKernelSpec[] {
   return readFileSync(MANIFEST, 'utf8')
     .split('\n')
     .filter((line) => line.trim() && !line.startsWith('#'))
     .map((line) => {
-      const [id, arch] = line.trim().split(/\s+/);
-      return { id: id!, arch: arch as Arch };
+      const [id, arch, ...rest] = line.trim().split(/\s+/);
+      const pattern = rest.pop()!;
+      const packageSeries = pattern.replace(/^\^|\$$/g, '').replace(/\[0-9\]\+/g, '*').replace(/\\(.)/g, '$1');
+      return { id: id!, arch: arch as Arch, suites: rest, packageSeries };
     });
 }
 
 /** Every manifest kernel (or those named), or LBC_ERR_LAB_NOT_SET_UP naming what is missing and how to get it. */
 export function requireLabKernels(ids?: readonly string[], labDir = resolveLabDir()): LabKernel[] {
-  const known = labKernelIds();
+  const known = labKernelSpecs();
   const wanted = ids ?? known.map((k) => k.id);
   const unknown = wanted.filter((id) => !known.some((k) => k.id === id));
   if (unknown.length > 0) {
