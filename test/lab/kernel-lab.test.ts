@@ -5,6 +5,7 @@
  * cache, libbpf through the addon, events decoded in JS). Kernels missing from the lab fail the
  * file with the setup command (scripts/lab-setup.sh), never skip.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireLabKernels, labKernelSpecs } from '@lbc/core/lab';
 import { btfSha256Of } from '../../client/src/target/index.ts';
 import { useServiceFixture } from '../support/service-fixture.ts';
+import { runCli } from '../support/run-cli.ts';
 import { compileForLab, writeLabPayload } from './lab-payload.ts';
 import { bootLabKernels, type KernelRun } from './run-lab.ts';
 import { LAB_DOC_PATH, labDoc, labDocRow } from './lab-doc.ts';
@@ -86,6 +88,9 @@ describe('kernel lab: probes on real Debian kernels', () => {
       expect(r.autoload).toEqual({ lab_mmap_fentry: runs === 'fentry', lab_mmap_kprobe: runs === 'kprobe' });
       expect((r.fallbacks as Array<{ prog: string }>).map((f) => f.prog)).toEqual([off]);
       expect(r.kind).toBe(runs === 'fentry' ? 3 : 1);
+      // Without the fallback, both programs as written: where fentry cannot attach, the attach fails.
+      if (runs === 'fentry') expect(r.asWritten).toEqual({ attached: true });
+      else expect(r.asWritten).toEqual({ attached: false, code: 'LBC_ERR_ATTACH', message: expect.stringContaining('lab_mmap_fentry → SEC("fentry/do_mmap"): ENOTSUPP') });
     });
 
     it("lbc trace p/r, live: members read at the kernel's BTF offsets name the forked child; $retval is the open's -ENOENT; nothing left behind", () => {
@@ -94,6 +99,19 @@ describe('kernel lab: probes on real Debian kernels', () => {
       expect(r.ret).toMatch(/ r1: \(.+ <- do_sys_openat2\) ret=-2$/);
       expect(r.exit).toBe(0);
       expect(r.kprobeEventsAfter).toBe('');
+    });
+  });
+
+  describe.each(KERNEL_IDS)('%s, translated on the host', (id) => {
+    it("lbc trace -S --kernel (the farm's copy of its BTF): the offsets are pahole's for the kernel's own BTF", async () => {
+      const [kernel] = requireLabKernels([id]);
+      const r = await runCli(['trace', '--server', env.service.url, '--kernel', btfSha256Of(kernel!.btfPath), '-S', 'p wake_up_new_task comm=%0->comm pid=%0->pid']);
+      expect(r.code, r.stderr).toBe(0);
+      const layout = execFileSync('pahole', ['-F', 'btf', '-C', 'task_struct', kernel!.btfPath], { encoding: 'utf8' });
+      const hex = (member: RegExp) => Number(member.exec(layout)![1]).toString(16);
+      const comm = hex(/\schar\s+comm\[16\];\s+\/\*\s+(\d+)/);
+      const pid = hex(/\spid_t\s+pid;\s+\/\*\s+(\d+)/);
+      expect(r.stdout).toMatch(new RegExp(` wake_up_new_task comm=\\+0x${comm}\\(%di\\):string pid=\\+0x${pid}\\(%di\\):[su]32' >> `));
     });
   });
 

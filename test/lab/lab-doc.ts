@@ -52,7 +52,9 @@ it and receives its ring buffer events decoded in JavaScript.
   Linux 6.5: there the fentry program loads but its attach fails (-ENOTSUPP), and the kprobe runs.
 - \`lbc trace\`: the CLI, live, \`p wake_up_new_task comm=%0->comm pid=%0->pid\` (members at the BTF
   offsets: the pid printed is the forked child's) and \`r do_sys_openat2 ret=S$retval\` (\`-2\` for a
-  missing file); the probes are gone from \`kprobe_events\` after Ctrl-C.
+  missing file); the probes are gone from \`kprobe_events\` after Ctrl-C. On the host,
+  \`lbc trace -S --kernel SHA256\` (the farm's copy of the kernel's BTF) prints the offsets \`pahole\`
+  reads from that kernel's BTF.
 
 | kernel | arch | Debian package | ${COLUMNS.map(([h]) => h).join(' | ')} |
 |---|---|---|${COLUMNS.map(() => '---').join('|')}|

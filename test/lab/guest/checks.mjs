@@ -91,7 +91,13 @@ const CHECKS = {
       const keep = [];
       const got = await eventFrom(lbc, () => keep.push(new ArrayBuffer(4 << 20)), (e) => mine(e));
       const autoload = Object.fromEntries(lbc.programs.map((p) => [p.name, p.autoload]));
-      return { ok: got.event !== null, fallbacks: lbc.fallbacks, autoload, kind: got.event?.kind ?? null, ...got };
+      lbc.close();
+      // The same object with both programs attached as written: what the fallback spared us.
+      const asWritten = await new Lbc('lab_mmap_twin', undefined, { ...OFFLINE, fallbacks: false }).ready.then(
+        (both) => (both.close(), { attached: true }),
+        (err) => ({ attached: false, code: err.code, message: String(err.message).split('\n')[0] }),
+      );
+      return { ok: got.event !== null, fallbacks: lbc.fallbacks, autoload, kind: got.event?.kind ?? null, asWritten, ...got };
     } finally {
       lbc.close();
     }

@@ -78,7 +78,7 @@ function runQemu(binary: string, qemu: (typeof QEMU)[Arch], initrd: string, opti
   let doneMs = -1;
   let partial = '';
   let stderr = '';
-  child.stdout.setEncoding('latin1');
+  child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
     const parts = (partial + chunk).split('\n');
     partial = parts.pop()!;
