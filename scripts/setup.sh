@@ -7,6 +7,7 @@
 #  - starts dockerd when no engine answers; mounts tracefs and bpffs
 #  - npm ci (builds better-sqlite3, the libbpf addon and the client's JavaScript, client/dist)
 #  - builds the compile image when missing
+#  - sets up the kernel lab (scripts/lab-setup.sh: QEMU, busybox-static, the Debian lab kernels, cached)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,3 +41,5 @@ fi
 [ -f client/dist/cli.js ] || npm run build -w lbc-client
 
 bash containers/build-offline.sh
+
+bash scripts/lab-setup.sh

@@ -78,7 +78,7 @@ describe('on this kernel', () => {
     const lbc = await cachedLbc(env.fixtures, cacheDir, 'twins', 'twins').ready;
     try {
       expect(lbc.fallbacks).toEqual([
-        { prog: 'lbct_nap_fentry', instead: 'lbct_nap_tp', reason: 'this kernel cannot load fentry programs on do_nanosleep (no BPF trampoline)' },
+        { prog: 'lbct_nap_fentry', instead: 'lbct_nap_tp', reason: 'this kernel cannot attach fentry programs on do_nanosleep (no BPF trampoline for it)' },
       ]);
       expect(lbc.programs.lbct_nap_fentry!.autoload).toBe(false);
       const loaded = loadedProgramNames();

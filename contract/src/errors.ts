@@ -60,6 +60,10 @@ export const ERRORS = {
   LBC_ERR_HEADERS_TIMEOUT: { status: 408, message: 'The request headers did not arrive in time', hint: 'Headers must arrive within LBC_HEADERS_TIMEOUT_MS; the connection was closed.' },
   LBC_ERR_TOO_MANY_CONNECTIONS: { status: 429, message: 'This client address has too many open connections', hint: 'Close idle connections or reuse them (keep-alive); the cap per address is LBC_MAX_CONNECTIONS_PER_CLIENT.' },
   LBC_ERR_TOKEN_NOT_FOUND: { status: 404, message: 'No such token', hint: 'List tokens with lbc-admin token list (or GET /v1/tokens) and use an id from there.' },
+  // The kernel lab: real kernels booted under QEMU (services/core/src/lab).
+  LBC_ERR_LAB_NOT_SET_UP: { status: 503, message: 'The kernel lab is not set up on this host', hint: 'Run scripts/lab-setup.sh (as root; scripts/setup.sh runs it): it installs QEMU and busybox-static and downloads the lab kernels into LBC_LAB_DIR.' },
+  LBC_ERR_GUEST_FAILED: { status: 500, message: 'The lab guest did not boot or did not finish', hint: 'The console\'s last lines are in the error: a kernel panic, an init that exited, or QEMU refusing its arguments.' },
+  LBC_ERR_GUEST_TIMEOUT: { status: 504, message: 'The lab guest did not finish within its wall time limit', hint: 'A program may hang the guest, or the host is overloaded; the console\'s last lines are in the error.' },
   // Client-side (status 0: never sent by the service).
   LBC_ERR_SERVER_UNREACHABLE: { status: 0, message: 'The lbc service cannot be reached', hint: 'Start it (npm start), set LBC_SERVER, or compile once while online so the object is cached.' },
   LBC_ERR_SERVER_TLS: { status: 0, message: 'The service\'s TLS certificate is not trusted', hint: 'If the service uses a private CA, point NODE_EXTRA_CA_CERTS at its PEM file; otherwise check the server name in LBC_SERVER matches its certificate.' },

@@ -34,7 +34,9 @@ Napi::Value ProbeProgType(const Napi::CallbackInfo& info) {
 }
 
 // libbpf_probe_bpf_prog_type(TRACING) only asks whether the type exists; a kernel without BPF
-// trampolines knows the type and still refuses every fentry program at load. So load one.
+// trampolines knows the type and still refuses every fentry program at load. So load one, and
+// attach it: some kernels load it and refuse the trampoline only at attach (-ENOTSUPP), e.g. x86
+// before 6.5 for functions of more than 6 arguments, arm64 6.1 for every function.
 Napi::Value ProbeTrampoline(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "probeTrampoline(func: string, kind?: 'fentry' | 'fexit')");
@@ -65,12 +67,22 @@ Napi::Value ProbeTrampoline(const Napi::CallbackInfo& info) {
   LIBBPF_OPTS(bpf_prog_load_opts, opts);
   opts.expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY;
   opts.attach_btf_id = static_cast<uint32_t>(id);
+  const std::string kind = fexit ? "fexit" : "fentry";
   int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "lbc_probe", "GPL", insns, sizeof insns / sizeof insns[0], &opts);
-  int err = fd < 0 ? errno : 0;
-  if (fd >= 0) close(fd);
-  result.Set("ok", fd >= 0);
+  if (fd < 0) {
+    result.Set("ok", false);
+    result.Set("errno", errno);
+    result.Set("reason", "loading a " + kind + " program on " + func + " failed");
+    return result;
+  }
+  // The name-less raw tracepoint open attaches a tracing program to its BTF target (kernel 5.5+).
+  int link = bpf_raw_tracepoint_open(nullptr, fd);
+  int err = link < 0 ? errno : 0;
+  if (link >= 0) close(link);
+  close(fd);
+  result.Set("ok", link >= 0);
   result.Set("errno", err);
-  if (fd < 0) result.Set("reason", "loading a " + std::string(fexit ? "fexit" : "fentry") + " program on " + func + " failed");
+  if (link < 0) result.Set("reason", "attaching a " + kind + " program on " + func + " failed");
   return result;
 }
 

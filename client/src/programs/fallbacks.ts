@@ -59,8 +59,8 @@ export function findTwins(programs: ProgramFacts[], explicit: Record<string, str
 }
 
 /**
- * Which programs to turn off: a trampoline program this kernel cannot load gives way to its
- * twins; one it can load turns its twins off. Programs already set not to load are left alone,
+ * Which programs to turn off: a trampoline program this kernel cannot attach gives way to its
+ * twins; one it can attach turns its twins off. Programs already set not to load are left alone,
  * and a trampoline program without a twin loads as written (its load error says what to use).
  */
 export function planFallbacks(programs: ProgramFacts[], kernel: Pick<KernelFeatures, 'trampoline'>, explicit?: Record<string, string>): FallbackDecision[] {
@@ -74,12 +74,12 @@ export function planFallbacks(programs: ProgramFacts[], kernel: Pick<KernelFeatu
     const kind = (t?.[1] ?? 'fentry') as 'fentry' | 'fexit';
     const func = t?.[2] ?? '';
     if (func && kernel.trampoline(func, kind)) {
-      for (const q of twins) decisions.push({ prog: q.name, instead: p.name, reason: `${kind} on ${func} loads on this kernel` });
+      for (const q of twins) decisions.push({ prog: q.name, instead: p.name, reason: `${kind} on ${func} attaches on this kernel` });
     } else {
       decisions.push({
         prog: p.name,
         instead: twins.map((q) => q.name).join(', '),
-        reason: func ? `this kernel cannot load ${kind} programs on ${func} (no BPF trampoline)` : 'not a trampoline program with a known target',
+        reason: func ? `this kernel cannot attach ${kind} programs on ${func} (no BPF trampoline for it)` : 'not a trampoline program with a known target',
       });
     }
   }

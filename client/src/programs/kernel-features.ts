@@ -1,6 +1,7 @@
 /**
  * What the running kernel can run, probed the way libbpf-tools does before it picks programs and
- * buffers: a no-op fentry/fexit program loaded on the very function (fentry_can_attach), and
+ * buffers: a no-op fentry/fexit program loaded and attached on the very function (libbpf-tools'
+ * fentry_can_attach only loads it; some kernels refuse only the attach), and
  * libbpf_probe_bpf_map_type for ring buffers. Answers are kept for the life of the process.
  */
 import type { NativeAddon } from '../native/types.ts';

@@ -1,0 +1,124 @@
+/**
+ * The kernel lab: what this host's kernel cannot run (kprobes, kretprobes, fentry/fexit), run for
+ * real on Debian's kernels under QEMU. The farm compiles each program for each kernel; each kernel
+ * boots once and its guest runs every check through the client's own code (new Lbc from the local
+ * cache, libbpf through the addon, events decoded in JS). Kernels missing from the lab fail the
+ * file with the setup command (scripts/lab-setup.sh), never skip.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireLabKernels, labKernelSpecs } from '@lbc/core/lab';
+import { btfSha256Of } from '../../client/src/target/index.ts';
+import { useServiceFixture } from '../support/service-fixture.ts';
+import { runCli } from '../support/run-cli.ts';
+import { compileForLab, writeLabPayload } from './lab-payload.ts';
+import { bootLabKernels, type KernelRun } from './run-lab.ts';
+import { LAB_DOC_PATH, labDoc, labDocRow } from './lab-doc.ts';
+
+const CHECKS = ['target', 'kprobe', 'kretprobe', 'fentry', 'fexit', 'twin', 'mmapTwin', 'trace'];
+// do_mmap takes 8 (5.10) or 9 arguments; x86 BPF trampolines take more than 6 since Linux 6.5, so
+// there fentry attaches; before, it loads and the attach fails (-ENOTSUPP): the kprobe twin must run.
+const MMAP_TWIN_RUNS: Record<string, 'fentry' | 'kprobe'> = { 'bullseye-5.10': 'kprobe', 'bookworm-6.1': 'kprobe', 'bookworm-6.12': 'fentry', 'trixie-6.12': 'fentry' };
+const SPECS = labKernelSpecs().filter((k) => k.arch === 'x86_64');
+// LBC_LAB_KERNELS=id,id narrows a run while working on the lab; the suite runs them all.
+const KERNEL_IDS = process.env.LBC_LAB_KERNELS?.split(',') ?? SPECS.map((k) => k.id);
+
+describe('kernel lab: probes on real Debian kernels', () => {
+  const env = useServiceFixture('lbc-kernel-lab-');
+  const runs = new Map<string, KernelRun>();
+  let scratch = '';
+
+  beforeAll(async () => {
+    const kernels = requireLabKernels(KERNEL_IDS);
+    scratch = mkdtempSync(join(tmpdir(), 'lbc-lab-run-'));
+    const cacheDir = join(scratch, 'cache');
+    await compileForLab(env.service.url, kernels, cacheDir);
+    const payload = join(scratch, 'payload.cpio');
+    await writeLabPayload(payload, cacheDir, CHECKS);
+    for (const r of await bootLabKernels(kernels, payload)) runs.set(r.kernel.id, r);
+    if (process.env.LBC_LAB_DEBUG) for (const r of runs.values()) console.log(r.kernel.id, r.error ?? [r.run!.initMs, r.run!.doneMs, r.run!.wallMs], JSON.stringify(r.run?.records, null, 1));
+  }, 420_000);
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const check = (id: string, name: string) => {
+    const r = runs.get(id)!;
+    if (r.error) throw r.error;
+    const record = r.checks.get(name);
+    expect(record, `${id}: no record for ${name}; console tail:\n${r.run!.console.slice(-30).join('\n')}`).toBeDefined();
+    expect(record!.ok, `${id} ${name}: ${JSON.stringify(record)}`).toBe(true);
+    return record!;
+  };
+
+  describe.each(KERNEL_IDS)('%s', (id) => {
+    it('the guest runs the kernel the lab names, and its BTF is the one the farm compiled for', () => {
+      const [kernel] = requireLabKernels([id]);
+      const t = check(id, 'target');
+      expect(t).toMatchObject({ release: kernel!.release, arch: 'x86_64', btfSha256: btfSha256Of(kernel!.btfPath) });
+      expect(runs.get(id)!.run!.exitCode).toBe(0);
+    });
+
+    it.each(['kprobe', 'kretprobe', 'fentry', 'fexit'])('%s: attached from the cached object, its event arrives decoded in JS', (kind) => {
+      const r = check(id, kind);
+      expect(r.origin).toBe('cache');
+      expect(r.programs).toEqual([`lab_${kind}`]);
+      const e = r.event as { pid: number; ppid: number; comm: string; kind: number; ret: number; path: string };
+      expect(e.comm).toBe('node');
+      expect(e.ppid).toBe(1); // CO-RE: task->real_parent->tgid; /lab/run exec'd node under init
+      if (kind === 'kprobe' || kind === 'fentry') expect(e.path).toMatch(new RegExp(`^/lab/no-such-file-lab_${kind}-\\d+$`));
+      if (kind === 'kretprobe') expect(e.ret).toBe(-20); // ENOTDIR
+      if (kind === 'fexit') expect([e.ret, e.path]).toEqual([-2, expect.stringMatching(/^\/lab\/no-such-file-fexit-\d+$/)]); // ENOENT
+    });
+
+    it('twins: fentry is chosen where the kernel loads it, its kprobe twin is turned off', () => {
+      const r = check(id, 'twin');
+      expect(r.fallbacks).toEqual([{ prog: 'lab_open_kprobe', instead: 'lab_open_fentry', reason: 'fentry on do_sys_openat2 attaches on this kernel' }]);
+      expect(r.autoload).toEqual({ lab_open_fentry: true, lab_open_kprobe: false });
+      expect(r.kind).toBe(3);
+    });
+
+    it('twins where fentry loads but cannot attach (do_mmap, 7+ arguments): the kprobe runs before 6.5, fentry after', () => {
+      const r = check(id, 'mmapTwin');
+      const runs = MMAP_TWIN_RUNS[id];
+      const off = runs === 'fentry' ? 'lab_mmap_kprobe' : 'lab_mmap_fentry';
+      expect(r.autoload).toEqual({ lab_mmap_fentry: runs === 'fentry', lab_mmap_kprobe: runs === 'kprobe' });
+      expect((r.fallbacks as Array<{ prog: string }>).map((f) => f.prog)).toEqual([off]);
+      expect(r.kind).toBe(runs === 'fentry' ? 3 : 1);
+      // Without the fallback, both programs as written: where fentry cannot attach, the attach fails.
+      if (runs === 'fentry') expect(r.asWritten).toEqual({ attached: true });
+      else expect(r.asWritten).toEqual({ attached: false, code: 'LBC_ERR_ATTACH', message: expect.stringContaining('lab_mmap_fentry → SEC("fentry/do_mmap"): ENOTSUPP') });
+    });
+
+    it("lbc trace p/r, live: members read at the kernel's BTF offsets name the forked child; $retval is the open's -ENOENT; nothing left behind", () => {
+      const r = check(id, 'trace');
+      expect(r.entry).toMatch(/ p0: \(wake_up_new_task\+0x[0-9a-f]+\/0x[0-9a-f]+\) comm="node" pid=\d+$/);
+      expect(r.ret).toMatch(/ r1: \(.+ <- do_sys_openat2\) ret=-2$/);
+      expect(r.exit).toBe(0);
+      expect(r.kprobeEventsAfter).toBe('');
+    });
+  });
+
+  describe.each(KERNEL_IDS)('%s, translated on the host', (id) => {
+    it("lbc trace -S --kernel (the farm's copy of its BTF): the offsets are pahole's for the kernel's own BTF", async () => {
+      const [kernel] = requireLabKernels([id]);
+      const r = await runCli(['trace', '--server', env.service.url, '--kernel', btfSha256Of(kernel!.btfPath), '-S', 'p wake_up_new_task comm=%0->comm pid=%0->pid']);
+      expect(r.code, r.stderr).toBe(0);
+      const layout = execFileSync('pahole', ['-F', 'btf', '-C', 'task_struct', kernel!.btfPath], { encoding: 'utf8' });
+      const hex = (member: RegExp) => Number(member.exec(layout)![1]).toString(16);
+      const comm = hex(/\schar\s+comm\[16\];\s+\/\*\s+(\d+)/);
+      const pid = hex(/\spid_t\s+pid;\s+\/\*\s+(\d+)/);
+      expect(r.stdout).toMatch(new RegExp(` wake_up_new_task comm=\\+0x${comm}\\(%di\\):string pid=\\+0x${pid}\\(%di\\):[su]32' >> `));
+    });
+  });
+
+  it(`${LAB_DOC_PATH} lists what each kernel verified`, () => {
+    const rows = KERNEL_IDS.map((id) => labDocRow(SPECS.find((s) => s.id === id)!, runs.get(id)!.checks));
+    if (process.env.LBC_UPDATE_DOCS === '1' && KERNEL_IDS.length === SPECS.length) writeFileSync(LAB_DOC_PATH, labDoc(rows));
+    const page = existsSync(LAB_DOC_PATH) ? readFileSync(LAB_DOC_PATH, 'utf8') : '';
+    for (const row of rows) expect(page, `${LAB_DOC_PATH} is stale: LBC_UPDATE_DOCS=1 npx vitest run test/lab/kernel-lab.test.ts`).toContain(row);
+  });
+});

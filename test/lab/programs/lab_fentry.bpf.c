@@ -1,0 +1,16 @@
+// fentry on do_sys_openat2 (a BPF trampoline): typed arguments, no pt_regs.
+#include "lbc.h"
+#include "open_event.h"
+
+LBC_RINGBUF(events, struct open_event, 1 << 16);
+
+SEC("fentry/do_sys_openat2")
+int BPF_PROG(lab_fentry, int dfd, const char *filename) {
+  struct open_event *e = open_event_start(&events, 3);
+  if (!e) return 0;
+  bpf_probe_read_user_str(e->path, sizeof(e->path), filename);
+  bpf_ringbuf_submit(e, 0);
+  return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
