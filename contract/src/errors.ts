@@ -60,7 +60,7 @@ export const ERRORS = {
   LBC_ERR_SOURCE_NOT_FOUND: { status: 0, message: 'No BPF source was given and none was found', hint: 'Pass the source text, or put NAME.bpf.c in the working directory.' },
   LBC_ERR_KERNEL_DETECT: { status: 0, message: 'The running kernel could not be identified', hint: 'Pass target { release, arch } explicitly.' },
   LBC_ERR_KERNEL_BTF_UNREADABLE: { status: 0, message: "This machine's kernel BTF cannot be read", hint: 'lbc struct/func/type identify this kernel by its BTF (/sys/kernel/btf/vmlinux, or the file LBC_KERNEL_BTF names): check the path exists and is readable, or pass --kernel with a kernel the service knows (lbc kernels).' },
-  LBC_ERR_NATIVE: { status: 0, message: 'The native libbpf shim is not available', hint: 'Install libbpf-dev and rebuild: npm rebuild lbc-client.' },
+  LBC_ERR_NATIVE: { status: 0, message: 'The native libbpf shim is not available', hint: 'Install what the message names: the prebuilt addon (linux-x64, linux-arm64) needs glibc >= 2.28, libelf1 and zlib1g; elsewhere the message says how to build it from source.' },
   LBC_ERR_LOAD: { status: 0, message: 'The kernel refused to load the program', hint: 'Read the verifier log tail in the error; run as root (CAP_BPF + CAP_PERFMON).' },
   LBC_ERR_ATTACH: { status: 0, message: 'Attaching the program failed', hint: 'Check the attach target (function, tracepoint, binary, pid) exists.' },
   LBC_ERR_ATTACH_UNSUPPORTED: { status: 0, message: 'This kernel cannot attach this program type', hint: 'Use a tracepoint, raw_tp or tp_btf program instead.' },
