@@ -58,7 +58,8 @@ fetch_source() {
     echo "deb-src $(mirror) $LIBBPF_SUITE main" >"$apt/sources.list"
     log "fetching libbpf $LIBBPF_VERSION source ($LIBBPF_SUITE)"
     private_apt "$apt" update -qq >&2
-    (cd "$apt" && private_apt "$apt" source --download-only "$LIBBPF_SOURCE_PACKAGE" >&2)
+    (cd "$apt" && private_apt "$apt" source --download-only "$LIBBPF_SOURCE_PACKAGE" >"$apt/source.log" 2>&1) ||
+      { cat "$apt/source.log" >&2; exit 1; }
     [ -f "$apt/libbpf_$LIBBPF_VERSION.orig.tar.gz" ] || { log "the archive has no libbpf_$LIBBPF_VERSION.orig.tar.gz"; exit 1; }
     mv "$apt/libbpf_$LIBBPF_VERSION.orig.tar.gz" "$tarball.part"
     mv "$tarball.part" "$tarball"
@@ -90,7 +91,8 @@ arm64_sysroot() {
     private_apt "$apt" "${arm[@]}" update -qq >&2
     rm -rf "$apt/debs" "$root"
     mkdir -p "$apt/debs" "$root"
-    (cd "$apt/debs" && private_apt "$apt" "${arm[@]}" download "${SYSROOT_PACKAGES[@]/%/:arm64}" >&2)
+    (cd "$apt/debs" && private_apt "$apt" "${arm[@]}" download "${SYSROOT_PACKAGES[@]/%/:arm64}" >"$apt/download.log" 2>&1) ||
+      { cat "$apt/download.log" >&2; exit 1; }
     for deb in "$apt"/debs/*.deb; do dpkg-deb -x "$deb" "$root"; done
     # Absolute links (usr/lib/.../libz.so -> /lib/.../libz.so.1.2.13) would point at the build
     # host's own files: re-pointed into the sysroot, or the linker would quietly take libz.a.
@@ -122,7 +124,7 @@ build() {
   make -s -C "$top/src/src" -j"$(nproc)" BUILD_STATIC_ONLY=1 NO_PKG_CONFIG=1 \
     OBJDIR="$top/obj-$arch" DESTDIR="$out" PREFIX= LIBDIR=/lib INCLUDEDIR=/include \
     CC="$cc" CFLAGS="-O2 -g0 -fPIC -fvisibility=hidden ${extra[*]}" \
-    install_headers install >&2
+    install_headers install >"$top/build-$arch.log" 2>&1 || { tail -30 "$top/build-$arch.log" >&2; exit 1; }
   rm -rf "$top/obj-$arch"
   touch "$out/.complete"
   echo "$out"
