@@ -27,9 +27,9 @@ console.log(JSON.stringify({ arch: process.arch, node: process.version, programs
 describe('the arm64 prebuilt addon under qemu-aarch64', () => {
   let fixtures: FixtureBuilder;
   let root: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     fixtures = fixtureBuilder();
-    root = arm64NodeRoot();
+    root = await arm64NodeRoot();
   }, 300_000);
   afterAll(() => fixtures?.cleanup());
 

@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { useServiceFixture } from './support/service-fixture.ts';
 import { signalGroup, startBareTarget, type BareTarget } from './support/bare-target.ts';
 
@@ -55,6 +56,9 @@ async function execUntil(done: () => boolean, timeoutMs: number, child: ChildPro
   }
 }
 
+/** Long steps run asynchronously: a worker blocked for minutes misses vitest's own calls. */
+const run = promisify(execFile);
+
 function neededLibraries(file: string): string[] {
   return [...execFileSync('readelf', ['-d', file], { encoding: 'utf8' }).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]!);
 }
@@ -84,12 +88,13 @@ describe('lbc-client packed, installed with npm on a bare target, against a real
   let tarball: string;
   let target: BareTarget;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // prepack builds dist/ for the package and the prebuilt addons (cached); postpack restores the
     // repository's build.
-    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', env.dir], { cwd: CLIENT, env: userEnv, encoding: 'utf8' }).trim().split('\n').pop()!;
+    const packed = await run('npm', ['pack', '--silent', '--pack-destination', env.dir], { cwd: CLIENT, env: userEnv, encoding: 'utf8' });
+    const name = packed.stdout.trim().split('\n').pop()!;
     tarball = join(env.dir, name);
-    target = startBareTarget();
+    target = await startBareTarget();
     copyFileSync(tarball, join(target.root, 'tmp', name));
   }, 600_000);
   afterAll(() => target?.stop());
@@ -163,7 +168,7 @@ describe('lbc-client packed, installed with npm on a bare target, against a real
     }
   }, 240_000);
 
-  it('the installed type declarations type-check a TypeScript user of the README example, and catch a misuse', () => {
+  it('the installed type declarations type-check a TypeScript user of the README example, and catch a misuse', async () => {
     const app = join(target.root, 'app');
     writeFileSync(join(app, 'use.ts'), `import { Lbc, LbcError, isLbcError } from 'lbc-client';\nconst lbc: Lbc = new Lbc('hello', 'int x;', { server: 'http://127.0.0.1:8080' });\nawait lbc.ready;\nconst e: LbcError | undefined = undefined;\nexport const ok: boolean = isLbcError(e) && lbc.maps !== undefined;\n`);
     writeFileSync(join(app, 'misuse.ts'), `import { Lbc } from 'lbc-client';\nexport const n: number = new Lbc('hello');\n`);
@@ -173,12 +178,12 @@ describe('lbc-client packed, installed with npm on a bare target, against a real
     writeFileSync(join(app, 'package.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')), type: 'module' }));
     let out = '';
     try {
-      execFileSync(process.execPath, [resolve(CLIENT, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app, encoding: 'utf8' });
+      await run(process.execPath, [resolve(CLIENT, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app, encoding: 'utf8' });
     } catch (error) {
       out = String((error as { stdout?: string }).stdout);
     }
     expect(out.trim().split('\n')).toEqual([expect.stringMatching(/^misuse\.ts\(2,14\): error TS2322: Type 'Lbc' is not assignable to type 'number'/)]);
-  });
+  }, 180_000);
 
   it('npx lbc run prints events and npx lbc --help works; the first start makes the startup snapshot in the user cache, which later starts use', async () => {
     writeFileSync(join(target.root, 'app', 'hello.bpf.c'), bpfSource);
@@ -212,6 +217,25 @@ describe('lbc-client packed, installed with npm on a bare target, against a real
     // npx's own start is most of the above: the launcher npm linked, as a shell or PATH finds it.
     await run('from the snapshot', 'node_modules/.bin/lbc');
   }, 180_000);
+
+  it('elsewhere, the build from source that the README and LBC_ERR_NATIVE name works where a toolchain and libbpf-dev are (this host)', async () => {
+    const app = join(env.dir, 'from-source');
+    mkdirSync(app);
+    const sh = async (command: string) => (await run('sh', ['-c', command], { cwd: app, env: userEnv, encoding: 'utf8' })).stdout;
+    await sh(`npm init -y >/dev/null && npm install --no-audit --no-fund ${tarball}`);
+    const steps = /`(npm install node-addon-api && npx node-gyp rebuild --directory node_modules\/lbc-client\/native)`/.exec(README.replace(/\s*\n\s*/g, ' '))?.[1];
+    expect(steps, 'the build-from-source command in client/README.md').toBeDefined();
+    // node-gyp from the repository rather than npx's download: the step under test is the package's.
+    await sh(steps!.replace('npx node-gyp', `node ${resolve(CLIENT, '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')}`) + ' >/dev/null 2>&1');
+    const built = join(app, 'node_modules/lbc-client/native/build/Release/lbc_native.node');
+    expect(neededLibraries(built)).toContain('libbpf.so.1');
+    // It takes precedence over the prebuilt addon, and the CLI runs with it.
+    const out = await sh('LD_DEBUG=files LD_DEBUG_OUTPUT=loads node_modules/.bin/lbc inspect maps --json');
+    expect(Array.isArray(JSON.parse(out))).toBe(true);
+    const loads = readdirSync(app).filter((f) => f.startsWith('loads.')).map((f) => readFileSync(join(app, f), 'utf8')).join('');
+    expect(loads).toContain(`file=${built} [0];  dynamically loaded`);
+    expect(loads).not.toContain('lbc_native.napi.glibc.node');
+  }, 300_000);
 
   it('LBC_ERR_NATIVE names the package to install when libelf is missing', async () => {
     const hidden = await target.sh('mv /usr/lib/x86_64-linux-gnu/libelf.so.1 /usr/lib/x86_64-linux-gnu/libelf.so.1.hidden');

@@ -4,9 +4,10 @@
  * through a private apt configuration (the system's sources are never touched) into a root that
  * `qemu-aarch64 -L ROOT` resolves libraries in. Built once, cached beside the native build's cache.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { debianMirror, nativeCacheDir } from './bare-target.ts';
 
 const SUITE = 'trixie';
@@ -19,7 +20,7 @@ const PACKAGES = [
 ];
 
 /** The cached root: ROOT/usr/bin/node is arm64 node 20. */
-export function arm64NodeRoot(): string {
+export async function arm64NodeRoot(): Promise<string> {
   const root = join(nativeCacheDir(), `arm64-node-${SUITE}`);
   if (existsSync(join(root, '.complete'))) return root;
   const apt = join(nativeCacheDir(), `apt-arm64-${SUITE}`);
@@ -31,11 +32,12 @@ export function arm64NodeRoot(): string {
     '-o', `Dir::Cache=${join(apt, 'cache')}`, '-o', 'APT::Architecture=arm64', '-o', 'APT::Architectures::=arm64',
     '-o', `Dir::State::status=${join(apt, 'status')}`, '-o', 'APT::Sandbox::User=root',
   ];
-  execFileSync('apt-get', [...options, 'update', '-qq'], { stdio: 'ignore' });
+  const run = promisify(execFile);
+  await run('apt-get', [...options, 'update', '-qq']);
   const debs = join(apt, 'debs');
   rmSync(debs, { recursive: true, force: true });
   mkdirSync(debs);
-  execFileSync('apt-get', [...options, 'download', ...PACKAGES.map((p) => `${p}:arm64`)], { cwd: debs, stdio: 'ignore' });
+  await run('apt-get', [...options, 'download', ...PACKAGES.map((p) => `${p}:arm64`)], { cwd: debs });
   const partial = `${root}.${process.pid}.tmp`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });

@@ -5,10 +5,11 @@
  * installs; /proc, /sys, /dev, bpffs and tracefs are bind-mounted in, and the network is the
  * host's (the npm registry and a service on 127.0.0.1 are reachable from inside).
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 
 const SUITE = 'bookworm';
 
@@ -30,13 +31,14 @@ export function debianMirror(): string {
 }
 
 /** The cached minbase root with libelf1, made on first use (about a minute). */
-export function bareRoot(): string {
+export async function bareRoot(): Promise<string> {
   const root = join(nativeCacheDir(), `bare-${SUITE}`);
   if (existsSync(join(root, '.complete'))) return root;
   const partial = `${root}.${process.pid}.tmp`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(dirname(root), { recursive: true });
-  execFileSync('debootstrap', ['--variant=minbase', '--include=libelf1', SUITE, partial, debianMirror()], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Asynchronous: a test worker blocked for a minute misses vitest's own calls.
+  await promisify(execFile)('debootstrap', ['--variant=minbase', '--include=libelf1', SUITE, partial, debianMirror()]);
   writeFileSync(join(partial, '.complete'), '');
   rmSync(root, { recursive: true, force: true });
   renameSync(partial, root);
@@ -71,8 +73,8 @@ export async function signalGroup(child: ChildProcessWithoutNullStreams, signal:
 const BIND_MOUNTS = ['/proc', '/sys', '/dev', '/sys/fs/bpf', '/sys/kernel/tracing'];
 
 /** A fresh overlay on the cached root with node and npm in /usr/local, mounted and ready. */
-export function startBareTarget(): BareTarget {
-  const lower = bareRoot();
+export async function startBareTarget(): Promise<BareTarget> {
+  const lower = await bareRoot();
   const dir = mkdtempSync(join(tmpdir(), 'lbc-bare-'));
   const [upper, work, root] = ['upper', 'work', 'root'].map((d) => join(dir, d)) as [string, string, string];
   for (const d of [upper, work, root]) mkdirSync(d);
