@@ -187,6 +187,8 @@ describe('lbc-client packed, installed with npm on a bare target, against a real
 
   it('npx lbc run prints events and npx lbc --help works; the first start makes the startup snapshot in the user cache, which later starts use', async () => {
     writeFileSync(join(target.root, 'app', 'hello.bpf.c'), bpfSource);
+    // Another version's snapshot, not remade for a month: the new one's maker removes it.
+    await target.sh("mkdir -p /root/.cache/lbc-client/snapshot-0ld && touch -d '40 days ago' /root/.cache/lbc-client/snapshot-0ld");
     const help = await target.sh('cd /app && npx lbc --help');
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toContain('Usage: lbc');
@@ -208,8 +210,10 @@ describe('lbc-client packed, installed with npm on a bare target, against a real
     // The first starts made the snapshot in the background, for this node.
     const key = readFileSync(join(target.root, 'app/node_modules/lbc-client/dist/snapshot.key'), 'utf8').trim();
     const snapshot = `/root/.cache/lbc-client/snapshot-${key}`;
-    for (let i = 0; i < 600 && (await target.sh(`test -f ${snapshot}/lbc.blob`)).code !== 0; i++) await sleep(100);
+    // Done when the blob is there and its maker has let go of its lock (pruning comes last).
+    for (let i = 0; i < 600 && (await target.sh(`test -f ${snapshot}/lbc.blob && ! test -e ${snapshot}/.building`)).code !== 0; i++) await sleep(100);
     expect((await target.sh(`test -f ${snapshot}/lbc.blob && test -L ${snapshot}/lbc.node`)).code).toBe(0);
+    expect((await target.sh('ls /root/.cache/lbc-client')).stdout.trim().split('\n')).toEqual([`snapshot-${key}`]);
     const traced = await target.sh('cd /app && sh -x node_modules/.bin/lbc --help');
     expect(traced.stdout).toContain('Usage: lbc');
     expect(traced.stderr).toContain(`exec ${snapshot}/lbc.node --snapshot-blob ${snapshot}/lbc.blob`);

@@ -10,7 +10,7 @@
  *     the next start of bin/lbc runs from there.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,8 +90,27 @@ function buildIntoCache() {
   try {
     const error = makeSnapshotBlob(join(dist, 'cli-snapshot.cjs'), dir);
     if (error) writeFileSync(failed, nodeId);
+    pruneOldSnapshots(dir);
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Each package version makes its own snapshot (~5 MB): those of other versions not remade for a
+ * month (an upgraded or removed install) are removed. Another install still in use remakes its own.
+ */
+function pruneOldSnapshots(current) {
+  const parent = dirname(current);
+  const monthAgo = Date.now() - 30 * 24 * 3600 * 1000;
+  for (const name of readdirSync(parent)) {
+    const dir = join(parent, name);
+    if (!name.startsWith('snapshot-') || dir === current) continue;
+    try {
+      if (statSync(dir).mtimeMs < monthAgo) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // removed by another process meanwhile
+    }
   }
 }
 
