@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { createMaps, RecordBatch, type RecordVisitor } from '../client/src/maps/index.ts';
+import { addonPath } from '../client/src/native/addon-path.ts';
 import { loadNative } from '../client/src/native/index.ts';
 import type { RawAddon } from '../client/src/native/raw-addon.ts';
 import { producedRate, type Delivery, type Path } from './ringbuf-delivery.ts';
@@ -46,7 +47,7 @@ async function runWorkload(args: string[]): Promise<number | undefined> {
 }
 
 // The addon as built, before loadNative() slices each batch into per-record Buffers.
-const rawAddon = createRequire(import.meta.url)(resolve(import.meta.dirname, '..', 'client', 'native', 'build', 'Release', 'lbc_native.node')) as RawAddon;
+const rawAddon = createRequire(import.meta.url)(addonPath(resolve(import.meta.dirname, '..', 'client'))) as RawAddon;
 
 /** Subscribes through `path` with a callback per record, given its seq. */
 function subscribe(onRecord: (seq: number) => void): { close(): void } {

@@ -5,7 +5,10 @@
 #    chromium (dashboard tests, driven by playwright-core), rpm/dpkg-dev/dwarves/zstd/xz-utils (the kernel
 #    packages the ingestion tests build: rpmbuild, dpkg-deb, pahole)
 #  - starts dockerd when no engine answers; mounts tracefs and bpffs
-#  - npm ci (builds better-sqlite3, the libbpf addon and the client's JavaScript, client/dist)
+#  - npm ci (builds better-sqlite3), the client's JavaScript (client/dist) and its prebuilt addons
+#    (client/prebuilds: libbpf 1.5 from Debian's source package, built static; x64 and, cross-built
+#    with gcc-aarch64-linux-gnu, arm64), cached in ~/.cache/lbc-native; file, binutils and
+#    debootstrap for the packaged client's bare-target test (test/client-package.test.ts)
 #  - builds the compile image when missing
 #  - sets up the kernel lab (scripts/lab-setup.sh: QEMU, busybox-static, the Debian lab kernels, cached)
 set -euo pipefail
@@ -14,7 +17,8 @@ cd "$(dirname "$0")/.."
 packages=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool dwarves redis-server docker.io debootstrap
   bpftrace hyperfine iproute2 ca-certificates chromium
   qemu-system-arm
-  rpm dpkg-dev zstd xz-utils lz4)
+  rpm dpkg-dev zstd xz-utils lz4
+  gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user file binutils)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -39,6 +43,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 # A checkout installed before the client shipped as built JavaScript has no client/dist yet.
 [ -f client/dist/cli.js ] || npm run build -w lbc-client
+# The addon the client loads when no development build (client/native/build) is there, and the
+# ones `npm pack` ships. Rebuilt only when its inputs changed.
+bash client/native/scripts/prebuild.sh
 
 bash containers/build-offline.sh
 

@@ -1,4 +1,13 @@
 {
+  "variables": {
+    # A directory holding include/bpf/*.h and lib/libbpf.a (scripts/libbpf.sh prints one): libbpf
+    # is then linked into the addon with its symbols hidden, and the addon needs only glibc, libelf
+    # and zlib at run time. Empty: the system's libbpf (libbpf-dev) is linked dynamically, as a
+    # build from source on a platform without a prebuilt addon does.
+    "libbpf_static%": "",
+    # Extra library directory for a cross build (the arm64 libelf and zlib of scripts/libbpf.sh).
+    "sysroot_libdir%": ""
+  },
   "targets": [
     {
       "target_name": "lbc_native",
@@ -20,9 +29,24 @@
         "src/kernel-probe.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "libraries": ["-lbpf", "-lelf", "-lz"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter"],
-      "defines": ["NAPI_VERSION=8"]
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["libbpf_static==''", {
+          "libraries": ["-lbpf", "-lelf", "-lz"]
+        }, {
+          "include_dirs": ["<(libbpf_static)/include"],
+          "libraries": ["<(libbpf_static)/lib/libbpf.a", "-lelf", "-lz"],
+          "sources": ["src/glibcxx-compat.cc"],
+          # --exclude-libs keeps libbpf's symbols out of the addon's dynamic symbol table, so they
+          # never bind to another libbpf in the process; -fvisibility=hidden does so for ours.
+          "cflags_cc": ["-fvisibility=hidden"],
+          "ldflags": ["-Wl,--exclude-libs,ALL", "-Wl,--as-needed"]
+        }],
+        ["sysroot_libdir!=''", {
+          "ldflags": ["-L<(sysroot_libdir)", "-Wl,-rpath-link,<(sysroot_libdir)"]
+        }]
+      ]
     }
   ]
 }

@@ -5,13 +5,20 @@
  * The workspace packages (@lbc/contract, @lbc/btf) are TypeScript, so they are bundled in both.
  * Code splitting keeps the dynamic imports lazy: the HTTP stack (undici) is its own chunk, loaded
  * on a cache miss only.
- *   node client/scripts/build.mjs
+ *   node client/scripts/build.mjs             the repository's build: source maps, and the CLI's
+ *                                             startup snapshot made here for this node
+ *   node client/scripts/build.mjs --package   what `npm pack` ships (prepack): no source maps, type
+ *                                             declarations, and the snapshot's bundle only, with its
+ *                                             key: an installed package makes the snapshot itself
  */
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
-import { buildCliSnapshot } from './snapshot.mjs';
+import { buildCliSnapshot, bundleCliSnapshot } from './snapshot.mjs';
+import { emitDeclarations } from './declarations.mjs';
 
+const forPackage = process.argv.includes('--package');
 const root = resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 const dist = resolve(root, 'dist');
@@ -28,7 +35,7 @@ const common = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  sourcemap: true,
+  sourcemap: !forPackage,
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 };
@@ -41,6 +48,12 @@ try {
   // The CLI is an application: commander, ora and their dozens of small modules bundled in start
   // measurably faster than resolved one file at a time (node dist/cli.js --help: ~127 vs ~177 ms).
   await build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, chunkNames: 'cli-chunks/[name]-[hash]', banner: { js: CJS_REQUIRE } });
+  if (forPackage) {
+    const bundle = await bundleCliSnapshot(root, outdir);
+    // bin/lbc finds an installed package's snapshot in the user's cache under this key.
+    writeFileSync(resolve(outdir, 'snapshot.key'), createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 16) + '\n');
+    emitDeclarations(resolve(root, '..'), resolve(outdir, 'types'));
+  }
 } catch (error) {
   rmSync(outdir, { recursive: true, force: true });
   throw error;
@@ -55,4 +68,4 @@ renameSync(outdir, dist);
 rmSync(retired, { recursive: true, force: true });
 // bin/lbc starts the CLI from a V8 startup snapshot of it when this node can (see snapshot.mjs).
 // Made in place, as its stack traces name the files it was built from.
-await buildCliSnapshot(root, dist);
+if (!forPackage) await buildCliSnapshot(root, dist);

@@ -2,16 +2,16 @@
  * The CLI as a V8 startup snapshot (`node --build-snapshot`): a process started from it finds every
  * module already compiled and evaluated, which saves most of what `lbc run` spends before its first
  * event besides node's own start. bin/lbc starts it with the node that built it while that node is
- * unchanged (see recordNode) and falls back to dist/cli.js.
+ * unchanged (see snapshot-blob.mjs) and falls back to dist/cli.js.
  *
  * A snapshot captures the heap at build time, so what it holds must not depend on the machine's
  * state then: the CLI reads its environment only when a command runs (client/src/cli/start.ts
  * defers the parse), and undici, only needed on a cache miss, stays out and is required at run time.
  */
 import * as childProcess from 'node:child_process';
-import { realpathSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
+import { makeSnapshotBlob } from './snapshot-blob.mjs';
 
 const RUNTIME_ONLY = /^undici$/;
 
@@ -58,7 +58,8 @@ const lazyBuiltins = {
   },
 };
 
-export async function buildCliSnapshot(root, outdir) {
+/** Writes dist/cli-snapshot.cjs, the CLI bundled for a snapshot, which snapshot-blob.mjs turns into one. */
+export async function bundleCliSnapshot(root, outdir) {
   const bundle = resolve(outdir, 'cli-snapshot.cjs');
   await build({
     absWorkingDir: root,
@@ -79,40 +80,13 @@ export async function buildCliSnapshot(root, outdir) {
     plugins: [runtimeRequire, lazyBuiltins],
     footer: { js: EAGER_BUILTINS.map((name) => `require(${JSON.stringify(name)});`).join('') },
   });
-  // Written beside and renamed in: bin/lbc never starts from a half-written blob.
-  const blob = resolve(outdir, 'lbc.blob');
-  const partial = resolve(outdir, `.lbc.blob.${process.pid}.tmp`);
-  const made = childProcess.spawnSync(process.execPath, ['--snapshot-blob', partial, '--build-snapshot', bundle], { cwd: outdir, encoding: 'utf8' });
-  if (made.status !== 0) {
-    // Not fatal: bin/lbc runs dist/cli.js without it.
-    process.stderr.write(`lbc-client: no CLI startup snapshot (node --build-snapshot exited ${made.status}):\n${made.stderr}\n`);
-    rmSync(partial, { force: true });
-    return;
-  }
-  // The old blob goes first: no start pairs it with the new node's record.
-  rmSync(blob, { force: true });
-  try {
-    recordNode(outdir);
-  } catch (error) {
-    process.stderr.write(`lbc-client: no CLI startup snapshot: ${error.message}\n`);
-    rmSync(partial, { force: true });
-    return;
-  }
-  renameSync(partial, blob);
+  return bundle;
 }
 
-/**
- * Ties the snapshot to the node that made it, in a form bin/lbc checks with shell built-ins alone
- * (a `stat` process cost 1.4 ms of every start): dist/lbc.node links to that node, and
- * dist/lbc.node.mtime carries its modification time (`touch -r`, to the nanosecond). A node
- * replaced or upgraded in place has another time, and bin/lbc then runs dist/cli.js instead.
- */
-function recordNode(outdir) {
-  const node = realpathSync(process.execPath);
-  const link = resolve(outdir, 'lbc.node');
-  const stamp = resolve(outdir, 'lbc.node.mtime');
-  rmSync(link, { force: true });
-  symlinkSync(node, link);
-  const touched = childProcess.spawnSync('touch', ['-r', node, stamp], { encoding: 'utf8' });
-  if (touched.status !== 0) throw new Error(`touch -r ${node} ${stamp}: ${touched.stderr || touched.error}`);
+/** The bundle and its snapshot in dist/, for bin/lbc in the repository (made in place). */
+export async function buildCliSnapshot(root, outdir) {
+  const bundle = await bundleCliSnapshot(root, outdir);
+  const error = makeSnapshotBlob(bundle, outdir);
+  // Not fatal: bin/lbc runs dist/cli.js without it.
+  if (error) process.stderr.write(`lbc-client: no CLI startup snapshot: ${error}\n`);
 }

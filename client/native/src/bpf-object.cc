@@ -144,9 +144,12 @@ Napi::Value BpfObject::Maps(const Napi::CallbackInfo& info) {
     entry.Set("type", static_cast<double>(bpf_map__type(map)));
     const char* typeName = libbpf_bpf_map_type_str(bpf_map__type(map));
     entry.Set("typeName", typeName ? typeName : "unknown");
+    // libbpf >= 1.3 hands every map a placeholder fd at open, kept by a map left uncreated
+    // (autocreate off): only an fd the kernel knows as a map is one.
     int fd = bpf_map__fd(map);
-    entry.Set("fd", fd < 0 ? -1 : fd);
-    entry.Set("id", KernelId(fd));
+    uint32_t id = KernelId(fd);
+    entry.Set("fd", id == 0 ? -1 : fd);
+    entry.Set("id", id);
     entry.Set("keySize", static_cast<double>(bpf_map__key_size(map)));
     entry.Set("valueSize", static_cast<double>(bpf_map__value_size(map)));
     entry.Set("maxEntries", static_cast<double>(bpf_map__max_entries(map)));

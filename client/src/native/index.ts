@@ -1,24 +1,23 @@
 /**
- * Loads the native libbpf shim (client/native, built by `npm install`) and presents it as the
- * NativeAddon interface of types.ts.
+ * Loads the native libbpf shim (client/native: prebuilt in the package, or built from source) and
+ * presents it as the NativeAddon interface of types.ts.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LbcError } from '@lbc/contract';
+import { addonPath, explainLoadFailure } from './addon-path.ts';
 import { sliceRecords, type RawAddon } from './raw-addon.ts';
 import type { NativeAddon } from './types.ts';
 
 export type * from './types.ts';
 
-// Relative to the package root, not to this file: it runs from src/native/ and, bundled, from dist/.
-const ADDON_IN_PACKAGE = join('native', 'build', 'Release', 'lbc_native.node');
-
 let cached: NativeAddon | undefined;
 
 export function loadNative(): NativeAddon {
   if (cached) return cached;
-  const path = join(packageRoot(dirname(fileURLToPath(import.meta.url))), ADDON_IN_PACKAGE);
+  // From the package root, not from this file: it runs from src/native/ and, bundled, from dist/.
+  const path = addonPath(packageRoot(dirname(fileURLToPath(import.meta.url))));
   // process.dlopen, not require(): the addon's path is known, and the module resolver's package
   // lookups and realpath calls cost more than the dlopen itself (~2 ms against ~0.7 ms on `lbc run`).
   const addon = { exports: {} as RawAddon };
@@ -26,7 +25,7 @@ export function loadNative(): NativeAddon {
     process.dlopen(addon, path);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-    throw new LbcError('LBC_ERR_NATIVE', reason, { path }, { cause });
+    throw new LbcError('LBC_ERR_NATIVE', explainLoadFailure(path, reason), { path }, { cause });
   }
   cached = adapt(addon.exports);
   return cached;
