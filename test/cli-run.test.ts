@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useServiceFixture } from './support/service-fixture.ts';
 import { LBC_BIN, runCli } from './support/run-cli.ts';
+import { childLines } from './support/child-lines.ts';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 
@@ -18,21 +19,6 @@ async function inspect<T>(what: string): Promise<T[]> {
   const r = await runCli(['inspect', what, '--json']);
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout) as T[];
-}
-
-/** Collects a child's output line by line. */
-function lines(child: ChildProcessWithoutNullStreams): { out: string[]; err: () => string } {
-  const out: string[] = [];
-  let buf = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    out.push(...parts);
-  });
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { out, err: () => err };
 }
 
 /** pylcc's cpudist shape: histograms only, no events; a program named `map`. */
@@ -53,7 +39,7 @@ describe('lbc run / lbc inspect (CLI, real service and kernel)', () => {
 
   it('run prints LBC_HIST2/LBC_HIST10 maps as histograms when stopped, log10 ranges for the log10 one', async () => {
     const child = spawn(process.execPath, [LBC_BIN, 'run', 'histograms.bpf.c', '--server', env.service.url, '--cache-dir', join(env.dir, 'cache')], { cwd: env.dir });
-    const io = lines(child);
+    const io = childLines(child);
     try {
       for (let i = 0; i < 600 && !io.err().includes('Ctrl-C'); i++) {
         if (child.exitCode !== null) throw new Error(`lbc run exited early:\n${io.err()}`);
@@ -82,7 +68,7 @@ describe('lbc run / lbc inspect (CLI, real service and kernel)', () => {
     const child = spawn(process.execPath, [LBC_BIN, 'run', 'execcount.bpf.c', '--json', '--server', env.service.url, '--cache-dir', join(env.dir, 'cache')], {
       cwd: env.dir,
     });
-    const io = lines(child);
+    const io = childLines(child);
     try {
       for (let i = 0; i < 600 && !io.err().includes('Ctrl-C'); i++) {
         if (child.exitCode !== null) throw new Error(`lbc run exited early:\n${io.err()}`);

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { useServiceFixture } from './support/service-fixture.ts';
 import { signalGroup, startBareTarget, type BareTarget } from './support/bare-target.ts';
+import { childLines } from './support/child-lines.ts';
 
 /**
  * lbc-client as users get it: the tarball `npm pack` makes, installed with npm on a bare Debian
@@ -28,21 +29,6 @@ const bpfSource = /const bpf = `([\s\S]*?)`;/.exec(example)![1]!;
 
 function figure(name: string, value: string): void {
   process.stdout.write(`client package: ${name} ${value}\n`);
-}
-
-/** Lines of a child's stdout as they come, and its stderr. */
-function collect(child: ChildProcessWithoutNullStreams): { lines: string[]; err: () => string } {
-  const lines: string[] = [];
-  let buf = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { lines, err: () => err };
 }
 
 /** Runs /bin/true on the host until `done` (exec events are system-wide: the target's programs see them). */
@@ -158,9 +144,9 @@ describe('lbc-client packed, installed with npm on a bare target, against a real
       const started = Date.now();
       const child = target.spawn('cd /app && exec node hello.mjs', { LBC_SERVER: env.service.url });
       child.stdin.end();
-      const io = collect(child);
+      const io = childLines(child);
       try {
-        await execUntil(() => io.lines.some((l) => /^\d+ true$/.test(l)), 120_000, child, io.err);
+        await execUntil(() => io.out.some((l) => /^\d+ true$/.test(l)), 120_000, child, io.err);
         figure(`first event (README example, ${start})`, `${Date.now() - started} ms`);
       } finally {
         await signalGroup(child, 'SIGKILL');
@@ -197,9 +183,9 @@ describe('lbc-client packed, installed with npm on a bare target, against a real
       const started = Date.now();
       const child = target.spawn(`cd /app && exec ${lbc} run hello.bpf.c --json --server ${env.service.url}`);
       child.stdin.end();
-      const io = collect(child);
+      const io = childLines(child);
       try {
-        await execUntil(() => io.lines.some((l) => l.startsWith('{') && JSON.parse(l).event?.comm === 'true'), 60_000, child, io.err);
+        await execUntil(() => io.out.some((l) => l.startsWith('{') && JSON.parse(l).event?.comm === 'true'), 60_000, child, io.err);
         figure(`first event (${lbc} run, ${label})`, `${Date.now() - started} ms`);
       } finally {
         await signalGroup(child, 'SIGINT');

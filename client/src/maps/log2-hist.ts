@@ -60,7 +60,14 @@ export function stars(val: number, valMax: number, width: number): string {
   return '*'.repeat(n);
 }
 
-export function formatLog2Hist(slots: readonly number[], label = 'value'): string {
+/** How a histogram of `idxMax + 1` slots is laid out: wide columns, and the bar's width. */
+export interface HistLayout {
+  wide: boolean;
+  barWidth: number;
+}
+
+/** bcc's print_log2_hist layout for any slot ranges: one row per slot up to the last non-empty one. */
+export function formatHistRows(slots: readonly number[], label: string, range: (slot: number) => [bigint, bigint], layout: (idxMax: number) => HistLayout): string {
   let idxMax = -1;
   let valMax = 0;
   slots.forEach((v, i) => {
@@ -68,16 +75,26 @@ export function formatLog2Hist(slots: readonly number[], label = 'value'): strin
     if (v > valMax) valMax = v;
   });
   if (idxMax < 0) return '';
-  const wide = idxMax > 32;
+  const { wide, barWidth } = layout(idxMax);
   const w = wide ? 20 : 10;
-  const width = wide ? STARS_MAX / 2 : STARS_MAX;
   const lines = [`${' '.repeat(wide ? 15 : 5)}${label.padEnd(wide ? 29 : 19)} : count     distribution`];
   for (let i = 0; i <= idxMax; i++) {
-    let low = (1n << BigInt(i + 1)) >> 1n;
-    const high = (1n << BigInt(i + 1)) - 1n;
-    if (low === high) low -= 1n;
+    const [low, high] = range(i);
     const v = slots[i] ?? 0;
-    lines.push(`${String(low).padStart(w)} -> ${String(high).padEnd(w)} : ${String(v).padEnd(8)} |${stars(v, valMax, width).padEnd(width)}|`);
+    lines.push(`${String(low).padStart(w)} -> ${String(high).padEnd(w)} : ${String(v).padEnd(8)} |${stars(v, valMax, barWidth).padEnd(barWidth)}|`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+export function formatLog2Hist(slots: readonly number[], label = 'value'): string {
+  return formatHistRows(
+    slots,
+    label,
+    (i) => {
+      const high = (1n << BigInt(i + 1)) - 1n;
+      const low = (1n << BigInt(i + 1)) >> 1n;
+      return [low === high ? low - 1n : low, high];
+    },
+    (idxMax) => (idxMax > 32 ? { wide: true, barWidth: STARS_MAX / 2 } : { wide: false, barWidth: STARS_MAX }),
+  );
 }
