@@ -17,7 +17,9 @@
         "src/kernel-inventory.cc",
         "src/object-setup.cc",
         "src/global-data.cc",
-        "src/kernel-probe.cc"
+        "src/kernel-probe.cc",
+        "src/program-attach.cc",
+        "src/fd-attach.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "libraries": ["-lbpf", "-lelf", "-lz"],

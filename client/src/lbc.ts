@@ -92,7 +92,7 @@ export class Lbc {
       const btf = raw ? parseBtf(raw) : null;
       this.mapSet = createMaps(native, object, btf, { loaded: false });
       this.globalSet = new Globals(object, btf, this.name);
-      const state = { object, objectName: this.name, loaded: this.isLoaded };
+      const state = { object, objectName: this.name, loaded: this.isLoaded, use: () => this.loaded(), keep: <T extends NativeLink>(link: T) => this.keep(link) };
       this.programSet = programList(object.programs().map((info) => new LbcProgram(state, info)));
       if (options.fallbacks !== false) this.turnOffTwins(native, options.twins);
       if (options.load === false) return this;
@@ -291,7 +291,7 @@ export class Lbc {
     return this.keep(attach.attachNetns(this.loaded(), prog, netns));
   }
 
-  private keep(link: NativeLink): NativeLink {
+  private keep<T extends NativeLink>(link: T): T {
     this.links.push(link);
     return link;
   }

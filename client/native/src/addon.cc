@@ -5,6 +5,7 @@
 #include "addon-data.h"
 #include "bpf-link.h"
 #include "bpf-object.h"
+#include "fd-attach.h"
 #include "global-data.h"
 #include "kernel-probe.h"
 #include "kernel-inventory.h"
@@ -48,6 +49,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeMapType", Napi::Function::New<ProbeMapType>(env, "probeMapType"));
   exports.Set("probeProgType", Napi::Function::New<ProbeProgType>(env, "probeProgType"));
   exports.Set("probeTrampoline", Napi::Function::New<ProbeTrampoline>(env, "probeTrampoline"));
+  exports.Set("readIterator", Napi::Function::New<ReadIterator>(env, "readIterator"));
+  exports.Set("attachSocketFilter", Napi::Function::New<AttachSocketFilter>(env, "attachSocketFilter"));
+  exports.Set("detachSocketFilter", Napi::Function::New<DetachSocketFilter>(env, "detachSocketFilter"));
+  exports.Set("detachTcHook", Napi::Function::New<DetachTcHook>(env, "detachTcHook"));
   return exports;
 }
 

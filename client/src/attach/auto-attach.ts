@@ -4,6 +4,7 @@ import type { NativeLink, NativeObject } from '../native/types.ts';
 import { noKprobesError, translateAttach } from './attach-errors.ts';
 import { requireProgram } from './program-lookup.ts';
 import { isKprobeSection, kprobesAvailable } from './kernel-support.ts';
+import { ITER_SECTION } from './iterators.ts';
 
 const EOPNOTSUPP = 95;
 
@@ -17,7 +18,11 @@ export function attachBySection(object: NativeObject, prog: string): NativeLink 
 
 export interface AutoAttachResult {
   links: NativeLink[];
-  /** Programs whose section names no target (SEC("uprobe"), SEC("xdp"), ...): attach them by hand. */
+  /**
+   * Programs whose section names no target (SEC("uprobe"), SEC("xdp"), ...): attach them by hand.
+   * Iterators are listed here too: they run when read (attachIter().read()), and some need a map
+   * or task to walk.
+   */
   skipped: Array<{ prog: string; section: string }>;
 }
 
@@ -31,6 +36,10 @@ export function autoAttach(object: NativeObject): AutoAttachResult {
     for (const program of object.programs()) {
       // Set up not to load (autoload = false, or a twin turned off): nothing to attach.
       if (program.autoload === false) continue;
+      if (ITER_SECTION.test(program.section)) {
+        result.skipped.push({ prog: program.name, section: program.section });
+        continue;
+      }
       try {
         result.links.push(attachBySection(object, program.name));
       } catch (err) {

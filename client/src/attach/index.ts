@@ -8,5 +8,7 @@ export { attachKprobe, attachKretprobe, attachUprobe, attachUretprobe, uprobeLoc
 export { attachTracepoint, attachRawTracepoint, attachTrace } from './tracepoints.ts';
 export { attachPerfEvent, attachPerfEventAllCpus, onlineCpus, type PerfEventAttr, type PerfEventScope } from './perf-events.ts';
 export { attachXdp, attachCgroup, attachNetns } from './network.ts';
+export { attachIter, iterLink, ITER_SECTION, type IterOptions, type IterLink } from './iterators.ts';
+export { methodFor, requireKind } from './program-kind.ts';
 export { kprobesAvailable } from './kernel-support.ts';
 export { verifierLog, logTail } from './verifier-log.ts';

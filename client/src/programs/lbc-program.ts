@@ -4,13 +4,18 @@
  * program); after load it carries its fd and kernel id.
  */
 import { LbcError } from '@lbc/contract';
-import type { NativeObject, NativeProgramInfo } from '../native/types.ts';
+import type { NativeLink, NativeObject, NativeProgramInfo } from '../native/types.ts';
 import { asNativeError, errnoName } from '../attach/native-error.ts';
+import * as attach from '../attach/index.ts';
 
 export interface ProgramState {
   object: NativeObject;
   objectName: string;
   loaded: { value: boolean };
+  /** The loaded object (throws when it is not loaded yet, or closed). */
+  use(): NativeObject;
+  /** Hands a link to the object, which detaches it on close. */
+  keep<T extends NativeLink>(link: T): T;
 }
 
 export class LbcProgram implements NativeProgramInfo {
@@ -64,6 +69,14 @@ export class LbcProgram implements NativeProgramInfo {
     if (typeof func !== 'string' || func === '') throw new TypeError(`${this.name}.attachTarget: expected a kernel function name`);
     this.configure('attachTarget', () => this.state.object.setAttachTarget(this.name, func));
     this.target = func;
+  }
+
+  /**
+   * SEC("iter/..."): attaches the iterator; `read()`/`text()` on the link run it and return its
+   * output. Options select what iterators with parameters walk (a map, one task, a cgroup).
+   */
+  attachIter(opts?: attach.IterOptions): attach.IterLink {
+    return this.state.keep(attach.attachIter(this.state.use(), this.name, opts));
   }
 
   /** Facts after load (fd, id). */
