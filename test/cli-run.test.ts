@@ -82,7 +82,7 @@ describe('lbc run / lbc inspect (CLI, real service and kernel)', () => {
     }
   });
 
-  it('run prints a BPF iterator\'s output (the CLI's own node process among the tasks) and exits when iterators are all there is', async () => {
+  it("run prints a BPF iterator's output (the CLI's own node process among the tasks) and exits when iterators are all there is", async () => {
     const r = await runCli(['run', 'tasklist.bpf.c', '--server', env.service.url, '--cache-dir', join(env.dir, 'cache')], { cwd: env.dir });
     expect(r.stderr).not.toContain('Ctrl-C');
     expect(r.code).toBe(0);
