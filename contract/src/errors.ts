@@ -66,6 +66,7 @@ export const ERRORS = {
   LBC_ERR_ATTACH: { status: 0, message: 'Attaching the program failed', hint: 'Check the attach target (function, tracepoint, binary, pid) exists.' },
   LBC_ERR_ATTACH_UNSUPPORTED: { status: 0, message: 'This kernel cannot attach this program type', hint: 'Use a tracepoint, raw_tp or tp_btf program instead.' },
   LBC_ERR_PROGRAM_KIND: { status: 0, message: 'This program does not attach that way', hint: 'Each program kind has its own attach method (iter → attachIter, socket → attachSocket, tc/tcx → attachTc, usdt → attachUsdt, uprobe.multi/kprobe.multi → attachUprobeMulti/attachKprobeMulti): the error names the program\'s section and the method to use.' },
+  LBC_ERR_ATTACH_TARGET: { status: 0, message: 'The attach target given is not usable', hint: 'The message names what the attach method takes (an open socket, an interface name or index, a binary path); pass that.' },
   LBC_ERR_ITER_READ: { status: 0, message: 'Reading the BPF iterator failed', hint: 'The iterator program failed while running (the errno says how); the link stays attached: fix the program or its parameters and read again.' },
   LBC_ERR_LSM_UNAVAILABLE: { status: 0, message: 'This kernel does not run BPF LSM programs', hint: 'BPF LSM needs CONFIG_BPF_LSM and "bpf" in the active LSM list (boot with lsm=...,bpf; see /sys/kernel/security/lsm); use a tracepoint or tp_btf program to observe instead.' },
   LBC_ERR_PROGRAM_NOT_FOUND: { status: 0, message: 'No program of that name in the object', hint: 'Use the C function name of the program.' },

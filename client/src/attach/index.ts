@@ -9,6 +9,7 @@ export { attachTracepoint, attachRawTracepoint, attachTrace } from './tracepoint
 export { attachPerfEvent, attachPerfEventAllCpus, onlineCpus, type PerfEventAttr, type PerfEventScope } from './perf-events.ts';
 export { attachXdp, attachCgroup, attachNetns } from './network.ts';
 export { attachIter, iterLink, ITER_SECTION, type IterOptions, type IterLink } from './iterators.ts';
+export { attachSocket, type SocketTarget } from './sockets.ts';
 export { methodFor, requireKind } from './program-kind.ts';
 export { kprobesAvailable } from './kernel-support.ts';
 export { verifierLog, logTail } from './verifier-log.ts';

@@ -79,6 +79,14 @@ export class LbcProgram implements NativeProgramInfo {
     return this.state.keep(attach.attachIter(this.state.use(), this.name, opts));
   }
 
+  /**
+   * SEC("socket"): a socket filter on a socket the caller opened (an fd, or a net/dgram socket
+   * once bound or connected). The program returns how many bytes of each packet to keep; 0 drops it.
+   */
+  attachSocket(socket: attach.SocketTarget): NativeLink {
+    return this.state.keep(attach.attachSocket(this.state.use(), this.name, socket));
+  }
+
   /** Facts after load (fd, id). */
   refresh(info: NativeProgramInfo): void {
     this.info = info;
