@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 packages=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool dwarves redis-server docker.io debootstrap
   bpftrace hyperfine iproute2 ca-certificates chromium
-  rpm dpkg-dev zstd xz-utils lz4)
+  rpm dpkg-dev zstd xz-utils lz4 iputils-ping systemtap-sdt-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

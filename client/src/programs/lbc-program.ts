@@ -87,6 +87,14 @@ export class LbcProgram implements NativeProgramInfo {
     return this.state.keep(attach.attachSocket(this.state.use(), this.name, socket));
   }
 
+  /**
+   * SEC("tc") / SEC("tcx/ingress|egress") on an interface (name or ifindex): a tcx link where the
+   * kernel has tcx, else a filter on the clsact qdisc (`link.mode` says which).
+   */
+  attachTc(iface: number | string, opts?: attach.TcOptions): attach.TcLink {
+    return this.state.keep(attach.attachTc(this.state.use(), this.name, iface, opts));
+  }
+
   /** Facts after load (fd, id). */
   refresh(info: NativeProgramInfo): void {
     this.info = info;
