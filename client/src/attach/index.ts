@@ -11,6 +11,7 @@ export { attachXdp, attachCgroup, attachNetns } from './network.ts';
 export { attachIter, iterLink, ITER_SECTION, type IterOptions, type IterLink } from './iterators.ts';
 export { attachSocket, type SocketTarget } from './sockets.ts';
 export { attachTc, type TcOptions, type TcLink } from './tc.ts';
+export { attachUsdt } from './usdt.ts';
 export { methodFor, requireKind } from './program-kind.ts';
 export { kprobesAvailable } from './kernel-support.ts';
 export { verifierLog, logTail } from './verifier-log.ts';

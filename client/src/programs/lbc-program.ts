@@ -95,6 +95,14 @@ export class LbcProgram implements NativeProgramInfo {
     return this.state.keep(attach.attachTc(this.state.use(), this.name, iface, opts));
   }
 
+  /**
+   * SEC("usdt"): the USDT probe `provider:name` of `binary` (a path or a library name), in process
+   * `pid` (-1: every process running it). The C side reads the probe's arguments with BPF_USDT().
+   */
+  attachUsdt(pid: number, binary: string, provider: string, name: string): NativeLink {
+    return this.state.keep(attach.attachUsdt(this.state.use(), this.name, pid, binary, provider, name));
+  }
+
   /** Facts after load (fd, id). */
   refresh(info: NativeProgramInfo): void {
     this.info = info;
