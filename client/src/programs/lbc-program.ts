@@ -103,6 +103,11 @@ export class LbcProgram implements NativeProgramInfo {
     return this.state.keep(attach.attachUsdt(this.state.use(), this.name, pid, binary, provider, name));
   }
 
+  /** SEC("lsm/HOOK"); where BPF LSM is not active the error says so (LBC_ERR_LSM_UNAVAILABLE). */
+  attachLsm(): NativeLink {
+    return this.state.keep(attach.attachLsm(this.state.use(), this.name));
+  }
+
   /** Facts after load (fd, id). */
   refresh(info: NativeProgramInfo): void {
     this.info = info;
