@@ -31,6 +31,7 @@ Napi::Function BpfObject::Define(Napi::Env env) {
                          InstanceMethod<&BpfObject::AttachIter>("attachIter"),
                          InstanceMethod<&BpfObject::AttachUsdt>("attachUsdt"),
                          InstanceMethod<&BpfObject::AttachKprobeMulti>("attachKprobeMulti"),
+                         InstanceMethod<&BpfObject::AttachUprobeMulti>("attachUprobeMulti"),
                          InstanceMethod<&BpfObject::AttachTcx>("attachTcx"),
                          InstanceMethod<&BpfObject::AttachTcHook>("attachTcHook"),
                          InstanceMethod<&BpfObject::Close>("close"),

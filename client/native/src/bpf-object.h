@@ -35,6 +35,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value AttachIter(const Napi::CallbackInfo& info);
   Napi::Value AttachUsdt(const Napi::CallbackInfo& info);
   Napi::Value AttachKprobeMulti(const Napi::CallbackInfo& info);
+  Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info);
   Napi::Value AttachTcx(const Napi::CallbackInfo& info);
   Napi::Value AttachTcHook(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);

@@ -3,7 +3,6 @@
 // interface (a tcx link where the kernel has tcx, else a filter on the clsact qdisc).
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <net/if.h>
 
 #include <cerrno>
 #include <cstring>
@@ -82,6 +81,30 @@ Napi::Value BpfObject::AttachKprobeMulti(const Napi::CallbackInfo& info) {
     opts.retprobe = retprobe;
     return bpf_program__attach_kprobe_multi_opts(prog, pattern.c_str(), &opts);
   });
+}
+
+// uprobe.multi arrived in libbpf 1.3; an addon built against an older one says so.
+Napi::Value BpfObject::AttachUprobeMulti(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_program* prog = FindProgram(env, info[0]);
+  int pid = info[1].ToNumber().Int32Value();
+  std::string binary = info[2].ToString();
+  std::string pattern = info[3].ToString();
+  bool retprobe = info[4].ToBoolean();
+  std::string what = "bpf_program__attach_uprobe_multi(" + Quoted(bpf_program__name(prog)) + ", " + Quoted(binary + ":" + pattern) + ")";
+#if LIBBPF_MAJOR_VERSION > 1 || (LIBBPF_MAJOR_VERSION == 1 && LIBBPF_MINOR_VERSION >= 3)
+  return AttachWith(env, what, [&] {
+    LIBBPF_OPTS(bpf_uprobe_multi_opts, opts);
+    opts.retprobe = retprobe;
+    return bpf_program__attach_uprobe_multi(prog, pid, binary.c_str(), pattern.c_str(), &opts);
+  });
+#else
+  (void)pid;
+  (void)retprobe;
+  throw ErrnoError(env, ENOTSUP,
+                   what + ": this addon is built with libbpf " + std::to_string(LIBBPF_MAJOR_VERSION) + "." +
+                       std::to_string(LIBBPF_MINOR_VERSION) + ", which has no uprobe.multi (libbpf 1.3+)");
+#endif
 }
 
 // tcx: a BPF link on the interface (Linux 6.6+), detached when its fd closes. Returns the link fd.

@@ -13,6 +13,7 @@ export { attachSocket, type SocketTarget } from './sockets.ts';
 export { attachTc, type TcOptions, type TcLink } from './tc.ts';
 export { attachUsdt } from './usdt.ts';
 export { attachLsm, activeLsms, lsmRefusal } from './lsm-support.ts';
+export { attachKprobeMulti, attachUprobeMulti, type MultiProbeOptions } from './multi-probes.ts';
 export { methodFor, requireKind } from './program-kind.ts';
 export { kprobesAvailable } from './kernel-support.ts';
 export { verifierLog, logTail } from './verifier-log.ts';

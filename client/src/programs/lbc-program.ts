@@ -108,6 +108,16 @@ export class LbcProgram implements NativeProgramInfo {
     return this.state.keep(attach.attachLsm(this.state.use(), this.name));
   }
 
+  /** SEC("kprobe.multi"): every kernel function matching the glob `pattern`, in one link. */
+  attachKprobeMulti(pattern: string, opts?: attach.MultiProbeOptions): NativeLink {
+    return this.state.keep(attach.attachKprobeMulti(this.state.use(), this.name, pattern, opts));
+  }
+
+  /** SEC("uprobe.multi"): every function of `binary` matching the glob `pattern` (needs libbpf ≥ 1.3 in the addon, Linux 6.6+). */
+  attachUprobeMulti(pid: number, binary: string, pattern: string, opts?: attach.MultiProbeOptions): NativeLink {
+    return this.state.keep(attach.attachUprobeMulti(this.state.use(), this.name, pid, binary, pattern, opts));
+  }
+
   /** Facts after load (fd, id). */
   refresh(info: NativeProgramInfo): void {
     this.info = info;
