@@ -291,6 +291,14 @@ export class Lbc {
     return this.keep(attach.attachNetns(this.loaded(), prog, netns));
   }
 
+  /**
+   * Registers a struct_ops map's ops with the kernel (a TCP congestion control, ...);
+   * destroy() on the link, or close(), unregisters them.
+   */
+  registerStructOps(map: string): NativeLink {
+    return this.keep(attach.attachStructOps(this.loaded(), map));
+  }
+
   private keep<T extends NativeLink>(link: T): T {
     this.links.push(link);
     return link;

@@ -34,6 +34,7 @@ Napi::Function BpfObject::Define(Napi::Env env) {
                          InstanceMethod<&BpfObject::AttachUprobeMulti>("attachUprobeMulti"),
                          InstanceMethod<&BpfObject::AttachTcx>("attachTcx"),
                          InstanceMethod<&BpfObject::AttachTcHook>("attachTcHook"),
+                         InstanceMethod<&BpfObject::AttachStructOps>("attachStructOps"),
                          InstanceMethod<&BpfObject::Close>("close"),
                          InstanceMethod<&BpfObject::SetAutoload>("setAutoload"),
                          InstanceMethod<&BpfObject::SetAttachTarget>("setAttachTarget"),

@@ -38,6 +38,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info);
   Napi::Value AttachTcx(const Napi::CallbackInfo& info);
   Napi::Value AttachTcHook(const Napi::CallbackInfo& info);
+  Napi::Value AttachStructOps(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   // Set-up between open and load (object-setup.cc).
   Napi::Value SetAutoload(const Napi::CallbackInfo& info);

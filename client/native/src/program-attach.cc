@@ -83,6 +83,14 @@ Napi::Value BpfObject::AttachKprobeMulti(const Napi::CallbackInfo& info) {
   });
 }
 
+// A struct_ops map (SEC(".struct_ops") / ".struct_ops.link"): registers its ops with the kernel;
+// destroying the link unregisters them.
+Napi::Value BpfObject::AttachStructOps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_map* map = FindMap(env, info[0]);
+  return AttachWith(env, "bpf_map__attach_struct_ops(" + Quoted(bpf_map__name(map)) + ")", [&] { return bpf_map__attach_struct_ops(map); });
+}
+
 // uprobe.multi arrived in libbpf 1.3; an addon built against an older one says so.
 Napi::Value BpfObject::AttachUprobeMulti(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -14,6 +14,7 @@ export { attachTc, type TcOptions, type TcLink } from './tc.ts';
 export { attachUsdt } from './usdt.ts';
 export { attachLsm, activeLsms, lsmRefusal } from './lsm-support.ts';
 export { attachKprobeMulti, attachUprobeMulti, type MultiProbeOptions } from './multi-probes.ts';
+export { attachStructOps } from './struct-ops.ts';
 export { methodFor, requireKind } from './program-kind.ts';
 export { kprobesAvailable } from './kernel-support.ts';
 export { verifierLog, logTail } from './verifier-log.ts';

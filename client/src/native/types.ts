@@ -107,6 +107,8 @@ export interface NativeObject {
   attachKprobeMulti(prog: string, pattern: string, retprobe: boolean): NativeLink;
   /** bpf_program__attach_uprobe_multi (libbpf ≥ 1.3: older builds throw ENOTSUP). */
   attachUprobeMulti(prog: string, pid: number, binaryPath: string, pattern: string, retprobe: boolean): NativeLink;
+  /** bpf_map__attach_struct_ops: registers a struct_ops map's ops; destroying the link unregisters them. */
+  attachStructOps(map: string): NativeLink;
   /** A tcx link (Linux 6.6+) on the interface; returns the link fd (closing it detaches). */
   attachTcx(prog: string, ifindex: number, egress: boolean): number;
   /** A direct-action filter on the interface's clsact qdisc (created when missing): detachTcHook undoes it. */
