@@ -19,7 +19,8 @@
         "src/global-data.cc",
         "src/kernel-probe.cc",
         "src/program-attach.cc",
-        "src/fd-attach.cc"
+        "src/fd-attach.cc",
+        "src/packet-socket.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "libraries": ["-lbpf", "-lelf", "-lz"],

@@ -1,6 +1,6 @@
 // TC programs through the program object: attachTc() on the host end of a veth pair whose other
 // end lives in a private network namespace; pings from the namespace are counted, then dropped.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,48 +9,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lbc } from '../src/index.ts';
 import { useNativeFixtures } from './use-native-fixtures.ts';
 import { cachedLbc } from './object-setup-support.ts';
+import { createVethNetns, type VethNetns } from './veth-netns.ts';
 
 const env = useNativeFixtures();
-const tag = `${process.pid % 100000}`;
-const NETNS = `lbct-tc-${tag}`;
-const HOST_IF = `lbctc${tag}`;
-const PEER_IF = `lbctp${tag}`;
-const SUBNET = `10.${200 + (process.pid % 50)}.${process.pid % 250}`;
-
+let net: VethNetns;
 let cacheDir: string;
 let lbc: Lbc;
 
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: 'pipe' });
-}
-
-/** Pings the host end from the namespace: how many of `count` echo requests were answered. */
-function pingFromNamespace(count: number): number {
-  const r = spawnSync('ip', ['netns', 'exec', NETNS, 'ping', '-c', String(count), '-i', '0.2', '-W', '1', '-q', `${SUBNET}.1`], { encoding: 'utf8' });
-  const m = /(\d+) received/.exec(r.stdout);
-  if (!m) throw new Error(`ping gave no summary: ${r.stdout}${r.stderr}`);
-  return Number(m[1]);
-}
-
 function tcFilters(): string {
-  return execFileSync('tc', ['filter', 'show', 'dev', HOST_IF, 'ingress'], { encoding: 'utf8' });
+  return execFileSync('tc', ['filter', 'show', 'dev', net.hostIf, 'ingress'], { encoding: 'utf8' });
 }
 
 beforeAll(async () => {
   cacheDir = mkdtempSync(join(tmpdir(), 'lbc-tc-cache-'));
-  ip('netns', 'add', NETNS);
-  ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', PEER_IF);
-  ip('link', 'set', PEER_IF, 'netns', NETNS);
-  ip('addr', 'add', `${SUBNET}.1/24`, 'dev', HOST_IF);
-  ip('link', 'set', HOST_IF, 'up');
-  ip('-n', NETNS, 'addr', 'add', `${SUBNET}.2/24`, 'dev', PEER_IF);
-  ip('-n', NETNS, 'link', 'set', PEER_IF, 'up');
+  net = createVethNetns('tc');
   lbc = await cachedLbc(env.fixtures, cacheDir, 'tcicmp', 'tc-icmp').ready;
 });
 afterAll(() => {
   lbc?.close();
-  spawnSync('ip', ['link', 'del', HOST_IF]);
-  spawnSync('ip', ['netns', 'del', NETNS]);
+  net?.remove();
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
@@ -65,21 +42,21 @@ describe('TC programs', () => {
     it(`${mode}: counts the pings arriving on the interface, drops them when told, and detaches on destroy()`, () => {
       lbc.maps.drop_icmp.set(0, 0);
       const before = seen();
-      const link = lbc.programs.lbct_tc_icmp.attachTc(HOST_IF, { mode });
+      const link = lbc.programs.lbct_tc_icmp.attachTc(net.hostIf, { mode });
       expect(link.mode).toBe(mode);
       if (mode === 'clsact') expect(tcFilters()).toMatch(/lbct_tc_icmp.*direct-action/);
       try {
-        expect(pingFromNamespace(3)).toBe(3);
+        expect(net.ping(3)).toBe(3);
         expect(seen() - before).toBe(3);
 
         lbc.maps.drop_icmp.set(0, 1);
-        expect(pingFromNamespace(2)).toBe(0);
+        expect(net.ping(2)).toBe(0);
         expect(seen() - before).toBe(5);
       } finally {
         link.destroy();
       }
       // Detached: pings pass and nothing counts them, though the drop flag is still set.
-      expect(pingFromNamespace(2)).toBe(2);
+      expect(net.ping(2)).toBe(2);
       expect(seen() - before).toBe(5);
       if (mode === 'clsact') expect(tcFilters()).not.toMatch(/lbct_tc_icmp/);
     });
@@ -96,7 +73,7 @@ describe('TC programs', () => {
     const unknown = caught(() => lbc.programs.lbct_tc_icmp.attachTc('lbct-nosuch0'));
     expect(isLbcError(unknown, 'LBC_ERR_ATTACH_TARGET')).toBe(true);
     expect((unknown as Error).message).toContain('lbct-nosuch0');
-    const kind = caught(() => lbc.programs.lbct_not_tc.attachTc(HOST_IF));
+    const kind = caught(() => lbc.programs.lbct_not_tc.attachTc(net.hostIf));
     expect(isLbcError(kind, 'LBC_ERR_PROGRAM_KIND')).toBe(true);
     expect((kind as Error).message).toContain('attachSocket()');
   });

@@ -9,7 +9,7 @@ export { attachTracepoint, attachRawTracepoint, attachTrace } from './tracepoint
 export { attachPerfEvent, attachPerfEventAllCpus, onlineCpus, type PerfEventAttr, type PerfEventScope } from './perf-events.ts';
 export { attachXdp, attachCgroup, attachNetns } from './network.ts';
 export { attachIter, iterLink, ITER_SECTION, type IterOptions, type IterLink } from './iterators.ts';
-export { attachSocket, type SocketTarget } from './sockets.ts';
+export { attachSocket, openPacketSocket, type SocketTarget, type PacketSocket } from './sockets.ts';
 export { attachTc, type TcOptions, type TcLink } from './tc.ts';
 export { attachUsdt } from './usdt.ts';
 export { attachLsm, activeLsms, lsmRefusal } from './lsm-support.ts';

@@ -10,6 +10,7 @@ import { loadNative } from '../native/index.ts';
 import { translateAttach } from './attach-errors.ts';
 import { requireProgram } from './program-lookup.ts';
 import { requireKind } from './program-kind.ts';
+import { interfaceIndex } from './network.ts';
 
 const SOCKET_SECTION = /^socket(\/|$)/;
 
@@ -35,6 +36,28 @@ export function attachSocket(object: NativeObject, prog: string, socket: SocketT
     },
     fd: () => -1,
   };
+}
+
+export interface PacketSocket extends NativeLink {
+  /** Stops reading and closes the socket (the filter goes with it); idempotent. Same as destroy(). */
+  close(): void;
+}
+
+/**
+ * Opens a raw packet socket on `iface` (name or ifindex) with the filter attached before the
+ * first packet, and calls `onPacket` with each packet it keeps (Ethernet header first).
+ */
+export function openPacketSocket(object: NativeObject, prog: string, iface: number | string, onPacket: (packet: Buffer) => void): PacketSocket {
+  const info = requireProgram(object, prog);
+  requireKind(info, SOCKET_SECTION, 'openPacketSocket()', 'socket filter');
+  const ifindex = typeof iface === 'number' ? iface : interfaceIndex(iface);
+  const buffer = translateAttach({ prog, kind: 'socket', target: `packet socket on ${iface} (ifindex ${ifindex})` }, () =>
+    loadNative().openPacketSocket(ifindex, info.fd, (packets) => {
+      for (const packet of packets) onPacket(packet);
+    }),
+  );
+  const close = () => buffer.close();
+  return { close, destroy: close, fd: () => -1 };
 }
 
 // Node keeps a socket's fd on its libuv handle: `_handle` for net, the `state` symbol's handle for dgram.

@@ -207,6 +207,12 @@ export interface NativeAddon {
   attachSocketFilter(socketFd: number, progFd: number): void;
   /** setsockopt SO_DETACH_BPF. */
   detachSocketFilter(socketFd: number): void;
+  /**
+   * A raw AF_PACKET socket on interface `ifindex` with socket filter `progFd` attached before it
+   * receives anything; packets the filter keeps arrive on the main thread in batches (Ethernet
+   * header first; cut to the length the filter returned).
+   */
+  openPacketSocket(ifindex: number, progFd: number, onPackets: (packets: Buffer[]) => void): NativeBuffer;
   /** bpf_tc_detach of a filter from attachTcHook; with destroyHook, the clsact qdisc too. */
   detachTcHook(ifindex: number, egress: boolean, handle: number, priority: number, destroyHook: boolean): void;
   /** Number of possible CPUs (libbpf_num_possible_cpus), for per-CPU map values. */

@@ -88,6 +88,14 @@ export class LbcProgram implements NativeProgramInfo {
   }
 
   /**
+   * SEC("socket"): a raw packet socket lbc opens on `iface` (name or ifindex) with this filter on
+   * it; `onPacket` gets each packet the filter keeps (Ethernet header first). close() stops it.
+   */
+  openPacketSocket(iface: number | string, onPacket: (packet: Buffer) => void): attach.PacketSocket {
+    return this.state.keep(attach.openPacketSocket(this.state.use(), this.name, iface, onPacket));
+  }
+
+  /**
    * SEC("tc") / SEC("tcx/ingress|egress") on an interface (name or ifindex): a tcx link where the
    * kernel has tcx, else a filter on the clsact qdisc (`link.mode` says which).
    */
