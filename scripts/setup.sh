@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 packages=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool dwarves redis-server docker.io debootstrap
   bpftrace hyperfine iproute2 ca-certificates chromium
   qemu-system-arm
-  rpm dpkg-dev zstd xz-utils lz4
+  rpm dpkg-dev zstd xz-utils lz4 iputils-ping systemtap-sdt-dev
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user file binutils)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -35,6 +35,7 @@ describe('lbc run / lbc inspect (CLI, real service and kernel)', () => {
   const env = useServiceFixture('lbc-cli-run-', (dir) => {
     copyFileSync(join(FIXTURES, 'execcount.bpf.c'), join(dir, 'execcount.bpf.c'));
     writeFileSync(join(dir, 'histograms.bpf.c'), HISTOGRAMS);
+    copyFileSync(join(FIXTURES, 'tasklist.bpf.c'), join(dir, 'tasklist.bpf.c'));
   });
 
   it('run prints LBC_HIST2/LBC_HIST10 maps as histograms when stopped, log10 ranges for the log10 one', async () => {
@@ -102,6 +103,17 @@ describe('lbc run / lbc inspect (CLI, real service and kernel)', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it("run prints a BPF iterator's output (the CLI's own node process among the tasks) and exits when iterators are all there is", async () => {
+    const r = await runCli(['run', 'tasklist.bpf.c', '--server', env.service.url, '--cache-dir', join(env.dir, 'cache')], { cwd: env.dir });
+    expect(r.stderr).not.toContain('Ctrl-C');
+    expect(r.code).toBe(0);
+    const tasks = r.stdout.trim().split('\n').map((l) => l.split(' '));
+    expect(tasks.length).toBeGreaterThan(5);
+    // The CLI's node process is among the tasks the iterator walked.
+    expect(tasks.some(([, comm]) => comm === 'node')).toBe(true);
+    expect(tasks.every(([pid]) => /^\d+$/.test(pid!))).toBe(true);
   });
 
   it('inspect rejects an unknown listing', async () => {

@@ -26,7 +26,10 @@
         "src/kernel-inventory.cc",
         "src/object-setup.cc",
         "src/global-data.cc",
-        "src/kernel-probe.cc"
+        "src/kernel-probe.cc",
+        "src/program-attach.cc",
+        "src/fd-attach.cc",
+        "src/packet-socket.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter"],

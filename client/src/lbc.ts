@@ -94,7 +94,7 @@ export class Lbc {
       const btf = raw ? parseObjectBtf(raw, this.name) : null;
       this.mapSet = createMaps(native, object, btf, { loaded: false, objectName: this.name });
       this.globalSet = new Globals(object, btf, this.name);
-      const state = { object, objectName: this.name, loaded: this.isLoaded };
+      const state = { object, objectName: this.name, loaded: this.isLoaded, use: () => this.loaded(), keep: <T extends NativeLink>(link: T) => this.keep(link) };
       this.programArray = object.programs().map((info) => new LbcProgram(state, info));
       this.programSet = programList(this.programArray, this.name);
       if (options.fallbacks !== false) this.turnOffTwins(native, options.twins);
@@ -295,7 +295,15 @@ export class Lbc {
     return this.keep(attach.attachNetns(this.loaded(), prog, netns));
   }
 
-  private keep(link: NativeLink): NativeLink {
+  /**
+   * Registers a struct_ops map's ops with the kernel (a TCP congestion control, ...);
+   * destroy() on the link, or close(), unregisters them.
+   */
+  registerStructOps(map: string): NativeLink {
+    return this.keep(attach.attachStructOps(this.loaded(), map));
+  }
+
+  private keep<T extends NativeLink>(link: T): T {
     this.links.push(link);
     return link;
   }

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const MULTIARCH = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+// PT_REGS_* (bpf_tracing.h, usdt.bpf.h) need the target's register layout.
+const TARGET_ARCH = `-D__TARGET_ARCH_${process.arch === 'arm64' ? 'arm64' : 'x86'}`;
 
 export interface FixtureBuilder {
   dir: string;
@@ -35,7 +37,7 @@ export function fixtureBuilder(): FixtureBuilder {
     objectPath(name) {
       const out = join(dir, `${name}.bpf.o`);
       if (!existsSync(out)) {
-        execFileSync('clang-16', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${MULTIARCH}`, '-I', dir, '-c', join(FIXTURES, `${name}.bpf.c`), '-o', out]);
+        execFileSync('clang-16', ['-O2', '-g', '-target', 'bpf', TARGET_ARCH, `-I/usr/include/${MULTIARCH}`, '-I', dir, '-c', join(FIXTURES, `${name}.bpf.c`), '-o', out]);
       }
       return out;
     },

@@ -15,6 +15,7 @@ struct AddonData {
   // Weak: ring data areas by map id, while JS still holds them (see ring-view.cc).
   std::unordered_map<uint32_t, Napi::Reference<Napi::ArrayBuffer>> ringViews;
   Napi::FunctionReference perfBufferConstructor;
+  Napi::FunctionReference packetSocketConstructor;
 };
 
 inline AddonData& GetAddonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

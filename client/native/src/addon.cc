@@ -5,11 +5,13 @@
 #include "addon-data.h"
 #include "bpf-link.h"
 #include "bpf-object.h"
+#include "fd-attach.h"
 #include "global-data.h"
 #include "kernel-probe.h"
 #include "kernel-inventory.h"
 #include "libbpf-log.h"
 #include "map-ops.h"
+#include "packet-socket.h"
 #include "perf-buffer.h"
 #include "perf-event.h"
 #include "ring-buffer.h"
@@ -25,6 +27,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->ringBufferConstructor = Napi::Persistent(RingBuffer::Define(env));
   data->ringViewConstructor = Napi::Persistent(RingView::Define(env));
   data->perfBufferConstructor = Napi::Persistent(PerfBuffer::Define(env));
+  data->packetSocketConstructor = Napi::Persistent(PacketSocket::Define(env));
   env.SetInstanceData(data);
 
   exports.Set("openObject", Napi::Function::New<BpfObject::Open>(env, "openObject"));
@@ -48,6 +51,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeMapType", Napi::Function::New<ProbeMapType>(env, "probeMapType"));
   exports.Set("probeProgType", Napi::Function::New<ProbeProgType>(env, "probeProgType"));
   exports.Set("probeTrampoline", Napi::Function::New<ProbeTrampoline>(env, "probeTrampoline"));
+  exports.Set("readIterator", Napi::Function::New<ReadIterator>(env, "readIterator"));
+  exports.Set("attachSocketFilter", Napi::Function::New<AttachSocketFilter>(env, "attachSocketFilter"));
+  exports.Set("detachSocketFilter", Napi::Function::New<DetachSocketFilter>(env, "detachSocketFilter"));
+  exports.Set("openPacketSocket", Napi::Function::New<PacketSocket::Open>(env, "openPacketSocket"));
+  exports.Set("detachTcHook", Napi::Function::New<DetachTcHook>(env, "detachTcHook"));
   return exports;
 }
 

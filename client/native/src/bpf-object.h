@@ -31,6 +31,14 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value AttachCgroup(const Napi::CallbackInfo& info);
   Napi::Value AttachNetns(const Napi::CallbackInfo& info);
   Napi::Value AttachTrace(const Napi::CallbackInfo& info);
+  // Attach kinds with parameters (program-attach.cc).
+  Napi::Value AttachIter(const Napi::CallbackInfo& info);
+  Napi::Value AttachUsdt(const Napi::CallbackInfo& info);
+  Napi::Value AttachKprobeMulti(const Napi::CallbackInfo& info);
+  Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info);
+  Napi::Value AttachTcx(const Napi::CallbackInfo& info);
+  Napi::Value AttachTcHook(const Napi::CallbackInfo& info);
+  Napi::Value AttachStructOps(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   // Set-up between open and load (object-setup.cc).
   Napi::Value SetAutoload(const Napi::CallbackInfo& info);

@@ -7,7 +7,7 @@ import { LbcError } from '@lbc/contract';
 import { asNativeError, errnoName } from './native-error.ts';
 import { isKprobeSection, kprobesAvailable } from './kernel-support.ts';
 
-export type AttachKind = 'section' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'tracepoint' | 'raw_tp' | 'perf_event' | 'xdp' | 'cgroup' | 'netns' | 'trace';
+export type AttachKind = 'section' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'tracepoint' | 'raw_tp' | 'perf_event' | 'xdp' | 'cgroup' | 'netns' | 'trace' | 'iter' | 'socket' | 'tc' | 'usdt' | 'uprobe_multi' | 'kprobe_multi' | 'lsm' | 'struct_ops';
 
 export interface AttachTarget {
   prog: string;

@@ -6,6 +6,7 @@ import { requireProgram } from './program-lookup.ts';
 import { isKprobeSection, kprobesAvailable } from './kernel-support.ts';
 import { uprobeAtOffset, uprobeLocation } from './probes.ts';
 import { noBinaryError, parseUprobeSection, resolveSectionBinary } from './uprobe-section.ts';
+import { ITER_SECTION } from './iterators.ts';
 
 const EOPNOTSUPP = 95;
 
@@ -40,7 +41,11 @@ function withSection<T>(lookup: () => T, prog: string, section: string): T {
 
 export interface AutoAttachResult {
   links: NativeLink[];
-  /** Programs whose section names no target (SEC("uprobe"), SEC("xdp"), ...): attach them by hand. */
+  /**
+   * Programs whose section names no target (SEC("uprobe"), SEC("xdp"), ...): attach them by hand.
+   * Iterators are listed here too: they run when read (attachIter().read()), and some need a map
+   * or task to walk.
+   */
   skipped: Array<{ prog: string; section: string }>;
 }
 
@@ -54,9 +59,10 @@ export function autoAttach(object: NativeObject): AutoAttachResult {
     for (const program of object.programs()) {
       // Set up not to load (autoload = false, or a twin turned off): nothing to attach.
       if (program.autoload === false) continue;
-      // SEC("uretprobe/readline"): libbpf-tools attach these by hand, to a binary of their choice.
+      // SEC("uretprobe/readline"): libbpf-tools attach these by hand, to a binary of their choice;
+      // an iterator is created and read, not attached to an event.
       const uprobe = parseUprobeSection(program.section);
-      if (uprobe && uprobe.binary === undefined) {
+      if ((uprobe && uprobe.binary === undefined) || ITER_SECTION.test(program.section)) {
         result.skipped.push({ prog: program.name, section: program.section });
         continue;
       }

@@ -1,6 +1,7 @@
 /**
  * Loads a NativeObject, turning failures into LbcErrors: fentry/fexit refused by a kernel without
- * BPF trampolines → LBC_ERR_ATTACH_UNSUPPORTED naming tp_btf / raw_tp; anything else (the verifier
+ * BPF trampolines → LBC_ERR_ATTACH_UNSUPPORTED naming tp_btf / raw_tp; LSM programs refused →
+ * LBC_ERR_LSM_UNAVAILABLE where BPF LSM is not active (else as fentry); anything else (the verifier
  * above all) → LBC_ERR_LOAD with the verifier log's tail in the message and the whole log in details.
  */
 import { LbcError } from '@lbc/contract';
@@ -8,6 +9,7 @@ import type { NativeMapInfo, NativeObject, NativeProgramInfo } from '../native/t
 import { failedMapName, mapCreateError } from './map-create-error.ts';
 import { asNativeError, errnoName } from './native-error.ts';
 import { logTail, verifierLog } from './verifier-log.ts';
+import { activeLsms, lsmRefusal, BPF_PROG_TYPE_LSM } from './lsm-support.ts';
 
 const BPF_PROG_TYPE_TRACING = 26;
 const TRAMPOLINE_ATTACH_TYPES = new Map([
@@ -46,6 +48,10 @@ export function loadError(err: unknown, programs: NativeProgramInfo[], objectNam
       { object: objectName, prog: failed.name, section: failed.section, kind, errno: native.errno, alternatives: ['tp_btf', 'raw_tp'] },
       { cause: err },
     );
+  }
+
+  if (failed && failed.type === BPF_PROG_TYPE_LSM && !log && REFUSAL_ERRNOS.has(native.errno ?? 0)) {
+    return lsmRefusal(failed, objectName, native.errno, activeLsms(), err);
   }
 
   const tail = logTail(log || output);

@@ -24,11 +24,11 @@ export function attachNetns(object: NativeObject, prog: string, netns: number | 
   return withFd(netns, (fd) => translateAttach({ prog, kind: 'netns', target: String(netns) }, () => object.attachNetns(prog, fd)));
 }
 
-function interfaceIndex(name: string): number {
+export function interfaceIndex(name: string): number {
   try {
     return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
   } catch (cause) {
-    throw new LbcError('LBC_ERR_ATTACH', `no network interface named ${JSON.stringify(name)}`, { target: name }, { cause });
+    throw new LbcError('LBC_ERR_ATTACH_TARGET', `no network interface named ${JSON.stringify(name)} (ip link lists them)`, { target: name }, { cause });
   }
 }
 

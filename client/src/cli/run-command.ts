@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Lbc } from '../lbc.ts';
 import { MAP_TYPE, type LbcMap } from '../maps/index.ts';
+import { ITER_SECTION } from '../attach/index.ts';
+import { isLbcError } from '@lbc/contract';
 import { cflagsOf, includeDirsOf, sourceFile, sourceOptions, type SourceFlags } from './source-flags.ts';
 import { eventJson, eventLine } from './event-format.ts';
 import { reportError } from './print-error.ts';
@@ -15,7 +17,10 @@ interface RunFlags extends SourceFlags {
 
 export function registerRun(program: Command): void {
   sourceOptions(program.command('run'))
-    .description('compile (or take from the cache), load and attach a program; print its perf/ring buffer events until Ctrl-C')
+    .description(
+      'compile (or take from the cache), load and attach a program; print its BPF iterators\' output, then its perf/ring buffer events until Ctrl-C ' +
+        '(a program of iterators only exits once they are printed)',
+    )
     .argument('<file>', 'BPF C source, e.g. prog.bpf.c')
     .option('--json', 'one JSON object per event: {"map", "cpu", "event"}')
     .option('--cache-dir <dir>', 'local object cache (default: LBC_CACHE or ~/.cache/lbc)')
@@ -62,9 +67,16 @@ async function run(file: string, flags: RunFlags): Promise<void> {
       buffers.push(mapName);
     }
   }
+  const iterators = printIterators(lbc);
+  const running = [...lbc.programs].filter((p) => p.autoload && !iterators.includes(p.name));
+  const histograms = Object.entries(lbc.maps).filter(([, map]) => map.histScale !== undefined);
+  if (running.length === 0 && buffers.length === 0 && histograms.length === 0 && iterators.length > 0) {
+    lbc.close();
+    return;
+  }
+
   // Spread: a program may be named `map`, and lbc.programs.map is then that program.
   const programs = [...lbc.programs].map((p) => p.name).join(', ');
-  const histograms = Object.entries(lbc.maps).filter(([, map]) => map.histScale !== undefined);
   process.stderr.write(
     `lbc: ${name} loaded (${lbc.origin === 'cache' ? 'cached object' : 'compiled'}), programs: ${programs}; ` +
       `${buffers.length ? `printing events from ${buffers.join(', ')}` : 'no perf or ring buffer maps to print'}` +
@@ -92,4 +104,26 @@ async function run(file: string, flags: RunFlags): Promise<void> {
     process.prependListener('SIGINT', stop);
     process.prependListener('SIGTERM', stop);
   });
+}
+
+/** Runs each iterator the object holds once and prints its output (what `cat` of a pinned iterator shows). */
+function printIterators(lbc: Lbc): string[] {
+  const names: string[] = [];
+  for (const { prog, section } of lbc.unattached) {
+    if (!ITER_SECTION.test(section)) continue;
+    names.push(prog);
+    try {
+      const link = lbc.program(prog).attachIter();
+      try {
+        process.stdout.write(link.read());
+      } finally {
+        link.destroy();
+      }
+    } catch (err) {
+      // One iterator needing parameters (a map to walk) does not stop the others.
+      process.stderr.write(`lbc: iterator ${prog}: ${isLbcError(err) ? `${err.code}: ${err.message}` : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  }
+  return names;
 }

@@ -42,6 +42,7 @@ function packageRoot(dir: string): string {
 function adapt(raw: RawAddon): NativeAddon {
   return {
     ...raw,
+    openPacketSocket: (ifindex, progFd, onPackets) => raw.openPacketSocket(ifindex, progFd, (arena, ends) => onPackets(sliceRecords(arena, ends))),
     openRingBuffer: (mapFd, onBatch) => raw.openRingBuffer(mapFd, (arena, ends) => onBatch(sliceRecords(arena, ends))),
     openPerfBuffer: (mapFd, pageCount, onBatch, onLost) =>
       raw.openPerfBuffer(mapFd, pageCount, (arena, ends, cpus) => onBatch(sliceRecords(arena, ends), Array.from(cpus)), onLost),

@@ -5,7 +5,8 @@
  */
 import type { NativeAddon, NativeBuffer } from './types.ts';
 
-export interface RawAddon extends Omit<NativeAddon, 'openRingBuffer' | 'openPerfBuffer'> {
+export interface RawAddon extends Omit<NativeAddon, 'openRingBuffer' | 'openPerfBuffer' | 'openPacketSocket'> {
+  openPacketSocket(ifindex: number, progFd: number, onBatch: (arena: Buffer, ends: Uint32Array) => void): NativeBuffer;
   openRingBuffer(mapFd: number, onBatch: (arena: Buffer, ends: Uint32Array) => void): NativeBuffer;
   openPerfBuffer(
     mapFd: number,

@@ -57,6 +57,24 @@ export interface NativeLink {
   fd(): number;
 }
 
+export interface NativeIterOptions {
+  mapFd?: number;
+  tid?: number;
+  pid?: number;
+  pidFd?: number;
+  cgroupFd?: number;
+  cgroupId?: number;
+  /** enum bpf_cgroup_iter_order. */
+  order?: number;
+}
+
+export interface NativeTcFilter {
+  handle: number;
+  priority: number;
+  /** The clsact qdisc was made for this filter (and goes with it). */
+  createdHook: boolean;
+}
+
 export interface NativeObject {
   /** Loads every program and map into the kernel. Throws { errno, log } on verifier rejection. */
   load(): void;
@@ -81,6 +99,20 @@ export interface NativeObject {
   attachNetns(prog: string, netnsFd: number): NativeLink;
   /** fentry/fexit/tp_btf/lsm: libbpf bpf_program__attach_trace. */
   attachTrace(prog: string): NativeLink;
+  /** SEC("iter/..."): the iterator's parameters, for the kinds that take them (bpf_map_elem: mapFd; task: tid/pid; cgroup). */
+  attachIter(prog: string, opts?: NativeIterOptions): NativeLink;
+  /** bpf_program__attach_usdt: pid -1 = every process running `binaryPath`. */
+  attachUsdt(prog: string, pid: number, binaryPath: string, provider: string, name: string): NativeLink;
+  /** bpf_program__attach_kprobe_multi_opts with a glob pattern. */
+  attachKprobeMulti(prog: string, pattern: string, retprobe: boolean): NativeLink;
+  /** bpf_program__attach_uprobe_multi (libbpf ≥ 1.3: older builds throw ENOTSUP). */
+  attachUprobeMulti(prog: string, pid: number, binaryPath: string, pattern: string, retprobe: boolean): NativeLink;
+  /** bpf_map__attach_struct_ops: registers a struct_ops map's ops; destroying the link unregisters them. */
+  attachStructOps(map: string): NativeLink;
+  /** A tcx link (Linux 6.6+) on the interface; returns the link fd (closing it detaches). */
+  attachTcx(prog: string, ifindex: number, egress: boolean): number;
+  /** A direct-action filter on the interface's clsact qdisc (created when missing): detachTcHook undoes it. */
+  attachTcHook(prog: string, ifindex: number, egress: boolean): NativeTcFilter;
   /*
    * Set-up between open and load. Maps are named by their C name, or by ELF section (".bss",
    * ".data.foo") for the maps of globals. libbpf refuses each once loaded (errno EBUSY).
@@ -169,6 +201,20 @@ export interface NativeAddon {
   /** perf_event_open(2) wrapper; returns the fd. attr fields per the perf_event_attr struct. */
   perfEventOpen(attr: PerfEventAttrFields, pid: number, cpu: number): number;
   closeFd(fd: number): void;
+  /** bpf_iter_create on an iterator link, read to EOF: the iterator's output. */
+  readIterator(linkFd: number): Buffer;
+  /** setsockopt SO_ATTACH_BPF: a socket filter program on a socket. */
+  attachSocketFilter(socketFd: number, progFd: number): void;
+  /** setsockopt SO_DETACH_BPF. */
+  detachSocketFilter(socketFd: number): void;
+  /**
+   * A raw AF_PACKET socket on interface `ifindex` with socket filter `progFd` attached before it
+   * receives anything; packets the filter keeps arrive on the main thread in batches (Ethernet
+   * header first; cut to the length the filter returned).
+   */
+  openPacketSocket(ifindex: number, progFd: number, onPackets: (packets: Buffer[]) => void): NativeBuffer;
+  /** bpf_tc_detach of a filter from attachTcHook; with destroyHook, the clsact qdisc too. */
+  detachTcHook(ifindex: number, egress: boolean, handle: number, priority: number, destroyHook: boolean): void;
   /** Number of possible CPUs (libbpf_num_possible_cpus), for per-CPU map values. */
   numPossibleCpus(): number;
 

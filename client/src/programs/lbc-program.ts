@@ -4,13 +4,18 @@
  * program); after load it carries its fd and kernel id.
  */
 import { LbcError } from '@lbc/contract';
-import type { NativeObject, NativeProgramInfo } from '../native/types.ts';
+import type { NativeLink, NativeObject, NativeProgramInfo } from '../native/types.ts';
 import { asNativeError, errnoName } from '../attach/native-error.ts';
+import * as attach from '../attach/index.ts';
 
 export interface ProgramState {
   object: NativeObject;
   objectName: string;
   loaded: { value: boolean };
+  /** The loaded object (throws when it is not loaded yet, or closed). */
+  use(): NativeObject;
+  /** Hands a link to the object, which detaches it on close. */
+  keep<T extends NativeLink>(link: T): T;
 }
 
 export class LbcProgram implements NativeProgramInfo {
@@ -64,6 +69,61 @@ export class LbcProgram implements NativeProgramInfo {
     if (typeof func !== 'string' || func === '') throw new TypeError(`${this.name}.attachTarget: expected a kernel function name`);
     this.configure('attachTarget', () => this.state.object.setAttachTarget(this.name, func));
     this.target = func;
+  }
+
+  /**
+   * SEC("iter/..."): attaches the iterator; `read()`/`text()` on the link run it and return its
+   * output. Options select what iterators with parameters walk (a map, one task, a cgroup).
+   */
+  attachIter(opts?: attach.IterOptions): attach.IterLink {
+    return this.state.keep(attach.attachIter(this.state.use(), this.name, opts));
+  }
+
+  /**
+   * SEC("socket"): a socket filter on a socket the caller opened (an fd, or a net/dgram socket
+   * once bound or connected). The program returns how many bytes of each packet to keep; 0 drops it.
+   */
+  attachSocket(socket: attach.SocketTarget): NativeLink {
+    return this.state.keep(attach.attachSocket(this.state.use(), this.name, socket));
+  }
+
+  /**
+   * SEC("socket"): a raw packet socket lbc opens on `iface` (name or ifindex) with this filter on
+   * it; `onPacket` gets each packet the filter keeps (Ethernet header first). close() stops it.
+   */
+  openPacketSocket(iface: number | string, onPacket: (packet: Buffer) => void): attach.PacketSocket {
+    return this.state.keep(attach.openPacketSocket(this.state.use(), this.name, iface, onPacket));
+  }
+
+  /**
+   * SEC("tc") / SEC("tcx/ingress|egress") on an interface (name or ifindex): a tcx link where the
+   * kernel has tcx, else a filter on the clsact qdisc (`link.mode` says which).
+   */
+  attachTc(iface: number | string, opts?: attach.TcOptions): attach.TcLink {
+    return this.state.keep(attach.attachTc(this.state.use(), this.name, iface, opts));
+  }
+
+  /**
+   * SEC("usdt"): the USDT probe `provider:name` of `binary` (a path or a library name), in process
+   * `pid` (-1: every process running it). The C side reads the probe's arguments with BPF_USDT().
+   */
+  attachUsdt(pid: number, binary: string, provider: string, name: string): NativeLink {
+    return this.state.keep(attach.attachUsdt(this.state.use(), this.name, pid, binary, provider, name));
+  }
+
+  /** SEC("lsm/HOOK"); where BPF LSM is not active the error says so (LBC_ERR_LSM_UNAVAILABLE). */
+  attachLsm(): NativeLink {
+    return this.state.keep(attach.attachLsm(this.state.use(), this.name));
+  }
+
+  /** SEC("kprobe.multi"): every kernel function matching the glob `pattern`, in one link. */
+  attachKprobeMulti(pattern: string, opts?: attach.MultiProbeOptions): NativeLink {
+    return this.state.keep(attach.attachKprobeMulti(this.state.use(), this.name, pattern, opts));
+  }
+
+  /** SEC("uprobe.multi"): every function of `binary` matching the glob `pattern` (needs libbpf ≥ 1.3 in the addon, Linux 6.6+). */
+  attachUprobeMulti(pid: number, binary: string, pattern: string, opts?: attach.MultiProbeOptions): NativeLink {
+    return this.state.keep(attach.attachUprobeMulti(this.state.use(), this.name, pid, binary, pattern, opts));
   }
 
   /** Facts after load (fd, id). */

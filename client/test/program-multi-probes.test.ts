@@ -1,0 +1,46 @@
+// kprobe.multi with a pattern, attached through the program object: this kernel has neither kprobes
+// nor fprobe, and the error says so in words instead of a bare EOPNOTSUPP.
+import { isLbcError } from '@lbc/contract';
+import { describe, expect, it } from 'vitest';
+import { loadNative } from '../src/native/index.ts';
+import { attachKprobeMulti, kprobesAvailable, loadObject } from '../src/attach/index.ts';
+import { useNativeFixtures } from './use-native-fixtures.ts';
+
+const env = useNativeFixtures();
+
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('kprobe.multi', () => {
+  it('loads, and attaching a pattern says what this kernel lacks', () => {
+    const object = loadNative().openObject(env.fixtures.object('multi-probes'), 'multiprobes');
+    try {
+      loadObject(object, 'multiprobes');
+      const err = caught(() => attachKprobeMulti(object, 'lbct_vfs_any', 'vfs_read*'));
+      expect(isLbcError(err, 'LBC_ERR_ATTACH_UNSUPPORTED')).toBe(true);
+      const message = (err as Error).message;
+      expect(message).toContain('lbct_vfs_any → kprobe.multi vfs_read*');
+      // This machine: CONFIG_KPROBES is off (and CONFIG_FPROBE with it).
+      if (!kprobesAvailable()) expect(message).toContain('this kernel has no kprobes');
+      else expect(message).toContain('CONFIG_FPROBE');
+    } finally {
+      object.close();
+    }
+  });
+
+  it('an empty pattern is LBC_ERR_ATTACH_TARGET', () => {
+    const object = loadNative().openObject(env.fixtures.object('multi-probes'), 'multiprobes');
+    try {
+      loadObject(object, 'multiprobes');
+      expect(isLbcError(caught(() => attachKprobeMulti(object, 'lbct_vfs_any', '')), 'LBC_ERR_ATTACH_TARGET')).toBe(true);
+    } finally {
+      object.close();
+    }
+  });
+});
