@@ -4,7 +4,7 @@
  * the same kernel to its /init (busybox only), interleaved, one guest at a time; then the matrix:
  * every lab kernel, two guests at once, wall time. arm64 kernels boot with their own userland (arm64
  * busybox and node, the prebuilt linux-arm64 addon).
- * Run: node --import tsx bench/lab.ts [rounds]
+ * Run: node --import tsx bench/lab.ts [rounds] (LBC_LAB_KERNELS=id,id narrows it, as in the lab test)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ import { fmt, median, ratio, report, timeMs } from './stats.ts';
 const rounds = Number(process.argv[2] ?? 3);
 
 async function main() {
-  const kernels = requireLabKernels();
+  const kernels = requireLabKernels(process.env.LBC_LAB_KERNELS?.split(','));
   const dir = mkdtempSync(join(tmpdir(), 'lbc-bench-lab-'));
   const redis = await startPrivateRedis();
   const service = await startService({ redisUrl: redis.url });
