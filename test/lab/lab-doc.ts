@@ -24,7 +24,11 @@ function twinKind(checks: Map<string, CheckRecord>, name: string): string {
 }
 
 function mark(checks: Map<string, CheckRecord>, name: string): string {
-  return checks.get(name)?.ok ? '✓' : '✗';
+  const r = checks.get(name);
+  if (r?.ok) return '✓';
+  // Loaded, refused at attach by the kernel (no BPF trampoline): a fact about the kernel, not a failure of lbc.
+  if (r?.error?.code === 'LBC_ERR_ATTACH' && /: ENOTSUPP$/.test(r.error.message)) return 'loads; attach -524';
+  return '✗';
 }
 
 export function labDocRow(spec: LabKernelSpec, checks: Map<string, CheckRecord>): string {
@@ -50,6 +54,11 @@ it and receives its ring buffer events decoded in JavaScript.
   names the program that fired (the other one is turned off before load). On \`do_sys_openat2\`
   fentry runs everywhere; \`do_mmap\` has 8-9 arguments, more than x86 BPF trampolines took before
   Linux 6.5: there the fentry program loads but its attach fails (-ENOTSUPP), and the kprobe runs.
+- arm64 (QEMU \`virt\`, \`-cpu max\`): the guest runs Debian trixie's arm64 node and the client's
+  prebuilt linux-arm64 addon (libbpf 1.5 linked statically); the farm cross-compiled every program
+  for aarch64 (\`__TARGET_ARCH_arm64\`: the kprobe reads its arguments from arm64's registers).
+  Linux 6.1 on arm64 has no BPF trampolines: fentry/fexit programs load, the kernel refuses their
+  attach with -ENOTSUPP (-524), and both twins run their kprobe.
 - \`lbc trace\`: the CLI, live, \`p wake_up_new_task comm=%0->comm pid=%0->pid\` (members at the BTF
   offsets: the pid printed is the forked child's) and \`r do_sys_openat2 ret=S$retval\` (\`-2\` for a
   missing file); the probes are gone from \`kprobe_events\` after Ctrl-C. On the host,

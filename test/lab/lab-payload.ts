@@ -5,6 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Arch } from '@lbc/contract';
 import { GuestRoot, GUEST_MARKER, mapBounded, type LabKernel } from '@lbc/core/lab';
 import { Lbc } from 'lbc-client';
 import { btfSha256Of } from '../../client/src/target/index.ts';
@@ -34,11 +35,12 @@ export async function compileForLab(server: string, kernels: readonly LabKernel[
 
 /**
  * The run archive: /lab/run starts the checks with the cache, the programs' sources (the cache key
- * covers them) and the client. `checks`: names from guest/checks.mjs, run in order in one boot.
+ * covers them) and the client with the addon for `arch`. `checks`: names from guest/checks.mjs,
+ * run in order in one boot.
  */
-export async function writeLabPayload(path: string, cacheDir: string, checks: readonly string[]): Promise<void> {
+export async function writeLabPayload(path: string, cacheDir: string, checks: readonly string[], arch: Arch = 'x86_64'): Promise<void> {
   const root = new GuestRoot();
-  await addGuestClient(root);
+  await addGuestClient(root, arch);
   root.addHostTree(LAB_PROGRAMS_DIR, '/lab/progs');
   root.addHostTree(cacheDir, '/lab/cache');
   root.addHostFile(CHECKS_SCRIPT, '/lab/checks.mjs', 0o644);

@@ -1,8 +1,11 @@
 /**
- * Boots lab kernels with the shared base image and one run archive, at most two at once (this
- * host's two cores; each guest is one vCPU), and returns each kernel's check records by name.
+ * Boots lab kernels with the base image and run archive of their architecture, at most two at once
+ * (this host's two cores; each guest is one vCPU), and returns each kernel's check records by name.
+ * arm64 guests run Debian trixie's arm64 node (test/support/arm64-node.ts).
  */
+import type { Arch } from '@lbc/contract';
 import { baseGuestImage, bootGuest, mapBounded, type GuestRun, type LabKernel } from '@lbc/core/lab';
+import { arm64NodeRoot } from '../support/arm64-node.ts';
 
 export interface CheckRecord {
   check: string;
@@ -22,12 +25,16 @@ export interface KernelRun {
 
 export const GUESTS_AT_ONCE = 2;
 
-export async function bootLabKernels(kernels: readonly LabKernel[], payload: string, timeoutMs = 150_000): Promise<KernelRun[]> {
-  const base = baseGuestImage();
+export async function bootLabKernels(kernels: readonly LabKernel[], payloads: Partial<Record<Arch, string>>, timeoutMs = 150_000): Promise<KernelRun[]> {
+  const bases: Partial<Record<Arch, string>> = {};
+  if (kernels.some((k) => k.arch === 'x86_64')) bases.x86_64 = baseGuestImage();
+  if (kernels.some((k) => k.arch === 'aarch64')) bases.aarch64 = baseGuestImage({ arch: 'aarch64', foreignNodeRoot: await arm64NodeRoot() });
   return mapBounded(kernels, GUESTS_AT_ONCE, async (kernel) => {
     const checks = new Map<string, CheckRecord>();
     try {
-      const run = await bootGuest({ kernel, initrds: [base, payload], timeoutMs });
+      const payload = payloads[kernel.arch];
+      if (!payload) throw new Error(`no run archive for ${kernel.arch}`);
+      const run = await bootGuest({ kernel, initrds: [bases[kernel.arch]!, payload], timeoutMs });
       for (const r of run.records as CheckRecord[]) checks.set(r.check, r);
       return { kernel, run, checks };
     } catch (error) {

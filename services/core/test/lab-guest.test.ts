@@ -4,12 +4,12 @@
  * firmware's. The archives are what the kernel unpacks (busybox lists them back the same).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
-import { BUSYBOX, GuestRoot, GUEST_MARKER, baseGuestImage, bootGuest, labKernelSpecs, readConsole, recordLine, requireLabKernels } from '../src/lab/index.ts';
+import { BUSYBOX, GuestRoot, GUEST_MARKER, baseGuestImage, bootGuest, foreignBusybox, labKernelSpecs, readConsole, recordLine, requireLabKernels } from '../src/lab/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lbc-lab-guest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,6 +69,51 @@ describe('initramfs archives', () => {
     ]);
     expect(execFileSync(BUSYBOX, ['cpio', '-i', '--to-stdout', '-F', path, 'lab/deep/file.txt'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toBe('hello\n');
   });
+});
+
+describe('a foreign root (an arm64 userland)', () => {
+  it('is copied as it is: symlinks stay symlinks (a directory one too), skipped paths are left out', () => {
+    const foreign = mkdtempSync(join(dir, 'foreign-'));
+    mkdirSync(join(foreign, 'usr/lib/gconv'), { recursive: true });
+    mkdirSync(join(foreign, 'usr/bin'), { recursive: true });
+    writeFileSync(join(foreign, 'usr/bin/node'), 'not really node');
+    writeFileSync(join(foreign, 'usr/lib/libx.so.1.2'), 'lib');
+    writeFileSync(join(foreign, 'usr/lib/gconv/BIG5.so'), 'skip me');
+    symlinkSync('libx.so.1.2', join(foreign, 'usr/lib/libx.so.1'));
+    symlinkSync('usr/lib', join(foreign, 'lib'));
+    const path = archive('foreign.cpio', (root) => root.addTreeAsIs(foreign, '/', [/\/gconv\//]));
+    const listing = execFileSync(BUSYBOX, ['cpio', '-tv', '-F', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const names = listing.split('\n').filter(Boolean).map((l) => l.replace(/^.*\d\d:\d\d(:\d\d)? /, ''));
+    expect(names).toEqual(expect.arrayContaining(['lib -> usr/lib', 'usr/lib/libx.so.1 -> libx.so.1.2', 'usr/lib/libx.so.1.2', 'usr/bin/node', 'usr/lib/gconv']));
+    expect(names.filter((n) => n.includes('BIG5') || n.startsWith('lib/'))).toEqual([]);
+  });
+
+  it('an arm64 base image without the arm64 busybox, or with node but no arm64 node root: LBC_ERR_LAB_NOT_SET_UP naming the fix', () => {
+    const empty = mkdtempSync(join(dir, 'no-arm64-'));
+    const noBusybox = thrown(() => baseGuestImage({ arch: 'aarch64', node: false, labDir: empty }));
+    expect(isLbcError(noBusybox, 'LBC_ERR_LAB_NOT_SET_UP')).toBe(true);
+    expect((noBusybox as Error).message).toContain(`${foreignBusybox('aarch64', empty)} is missing (Debian's aarch64 busybox-static); run bash scripts/lab-setup.sh`);
+    mkdirSync(join(empty, 'userland/aarch64'), { recursive: true });
+    writeFileSync(join(empty, 'userland/aarch64/busybox'), 'stand-in');
+    const noNode = thrown(() => baseGuestImage({ arch: 'aarch64', labDir: empty }));
+    expect(isLbcError(noNode, 'LBC_ERR_LAB_NOT_SET_UP')).toBe(true);
+    expect((noNode as Error).message).toContain('needs foreignNodeRoot');
+  });
+});
+
+describe('booting the arm64 lab kernel (busybox only)', () => {
+  const kernel = requireLabKernels().find((k) => k.arch === 'aarch64');
+
+  it('qemu-system-aarch64 (virt, ttyAMA0) runs the arm64 busybox /lab/run: the guest is aarch64 and the lab\'s release', async () => {
+    expect(kernel, 'lab-kernels.txt lists an aarch64 kernel').toBeDefined();
+    const run = await bootGuest({
+      kernel: kernel!,
+      initrds: [baseGuestImage({ arch: 'aarch64', node: false }), archive('arm64.cpio', (root) => root.addText('lab/run', `#!/bin/sh\necho "${GUEST_MARKER.record} \\"$(uname -m) $(uname -r)\\""\n`, 0o755))],
+      timeoutMs: 90_000,
+    });
+    expect(run.records).toEqual([`aarch64 ${kernel!.release}`]);
+    expect(run.exitCode).toBe(0);
+  }, 120_000);
 });
 
 describe('booting a lab kernel (busybox only)', () => {

@@ -4,7 +4,7 @@
  * linked against the host's libbpf) run unchanged in the guest.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, writeCpio, type CpioEntry } from './cpio.ts';
 
@@ -33,6 +33,24 @@ export class GuestRoot {
       if (statSync(from).isDirectory()) this.addHostTree(from, to);
       else if (name.endsWith('.node')) this.addHostBinary(from, to);
       else this.addHostFile(from, to);
+    }
+    return this;
+  }
+
+  /**
+   * A host directory copied as it is below `guestDir`: symlinks stay symlinks, no `ldd` (a foreign
+   * architecture's root). Paths (relative to `hostDir`) matching one of `skip` are left out.
+   */
+  addTreeAsIs(hostDir: string, guestDir: string, skip: readonly RegExp[] = [], relative = ''): this {
+    for (const name of readdirSync(join(hostDir, relative))) {
+      const rel = relative ? `${relative}/${name}` : name;
+      if (skip.some((re) => re.test(rel))) continue;
+      const from = join(hostDir, rel);
+      const to = posix.join(guestDir, rel);
+      const st = lstatSync(from);
+      if (st.isSymbolicLink()) this.addSymlink(to, readlinkSync(from));
+      else if (st.isDirectory()) (this.has(to) ? this : this.addDir(to)).addTreeAsIs(hostDir, guestDir, skip, rel);
+      else if (st.isFile()) this.addHostFile(from, to, st.mode & 0o7777);
     }
     return this;
   }
