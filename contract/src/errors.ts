@@ -12,12 +12,12 @@ export interface ErrorSpec {
 }
 
 export const ERRORS = {
-  LBC_ERR_BAD_REQUEST: { status: 400, message: 'The request is malformed', hint: 'Check the request body against the OpenAPI schema served at /docs.' },
+  LBC_ERR_BAD_REQUEST: { status: 400, message: 'The request is malformed', hint: 'Check the request (its body, query string and path parameters) against the OpenAPI schema served at /docs.' },
   LBC_ERR_CFLAG_FORBIDDEN: { status: 400, message: 'A compiler flag is not allowed', hint: 'Only -DNAME[=VALUE] and -UNAME may be passed; everything else is fixed by the service.' },
   LBC_ERR_INCLUDE_FORBIDDEN: { status: 400, message: 'An #include names a path outside the program', hint: 'Include only your own files by relative path (sent in "includes") and system headers such as <bpf/bpf_helpers.h>.' },
-  LBC_ERR_INCLUDE_NAME_INVALID: { status: 400, message: 'An include name cannot be a file of the program', hint: 'Name each include by a relative path of plain segments (letters, digits, . _ + -) joined by single "/", at most 255 bytes a segment, 1024 bytes and 16 levels in all, and never both a file and a directory (x.h and x.h/y.h).' },
+  LBC_ERR_INCLUDE_NAME_INVALID: { status: 400, message: 'Invalid include name', hint: 'Name each include by a relative path of plain segments (letters, digits, . _ + -) joined by single "/", at most 255 bytes a segment, 1024 bytes and 16 levels in all, and never both a file and a directory (x.h and x.h/y.h).' },
   LBC_ERR_SOURCE_FORBIDDEN: { status: 400, message: 'The source uses a construct the service refuses', hint: 'Remove the construct named in the error (for example .incbin); BPF programs do not need it.' },
-  LBC_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large', hint: 'Sources, includes and uploaded BTF have size limits; see GET /v1/limits.' },
+  LBC_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large', hint: 'Make the part named smaller (a program: drop what it does not use; a local vmlinux.h is never sent, the kernel\'s comes from the service; an upload: send it gzip-compressed), or ask the operator to raise that limit (GET /v1/limits lists them).' },
   LBC_ERR_COMPILE: { status: 422, message: 'The program does not compile', hint: 'Fix the diagnostics shown (file:line:column refer to your own files).' },
   LBC_ERR_COMPILE_LIMIT: { status: 422, message: 'The compile exceeded a resource limit', hint: 'The program took too long, used too much memory, or produced too large an object; simplify it.' },
   LBC_ERR_KERNEL_UNKNOWN: { status: 404, message: 'The service knows no kernel set for this target', hint: 'Upload this kernel\'s BTF with PUT /v1/kernels/<sha256> (the client does it automatically), or pick one of the suggested kernels.' },

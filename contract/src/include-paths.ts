@@ -31,7 +31,10 @@ function checkOne(path: string): void {
   if (/^([/\\]|[A-Za-z]:)/.test(path)) throw forbidden(path, 'an absolute path');
   const segments = path.split('/');
   if (segments.includes('..')) throw forbidden(path, 'a ".." segment');
-  if (segments.some((s) => s === '' || s === '.')) throw invalid(path, 'an empty or "." segment (write the name as a/b.h)');
+  if (segments.some((s) => s === '' || s === '.')) {
+    const plain = segments.filter((s) => s !== '' && s !== '.').join('/');
+    throw invalid(path, `an empty or "." segment${plain ? ` (write it as ${JSON.stringify(plain)})` : ''}`);
+  }
   const bad = segments.find((s) => !SEGMENT.test(s));
   if (bad !== undefined) throw invalid(path, `segment ${JSON.stringify(bad)} holds a character other than letters, digits and . _ + -`);
   const long = segments.find((s) => Buffer.byteLength(s) > maxSegmentBytes);
