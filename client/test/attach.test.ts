@@ -3,7 +3,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, rmdirSync } from 'node:fs';
-import { isLbcError, type LbcError } from '@lbc/contract';
 import { describe, expect, it } from 'vitest';
 import { loadNative, type NativeObject } from '../src/native/index.ts';
 import { resolveLibrary, resolveSymbolOffset } from '../src/elf/index.ts';
@@ -26,6 +25,7 @@ import {
 } from '../src/attach/index.ts';
 import { lingeringPrograms } from './native-fixtures.ts';
 import { useNativeFixtures } from './use-native-fixtures.ts';
+import { caughtSync } from '../../test/support/caught.ts';
 
 const native = loadNative();
 const env = useNativeFixtures();
@@ -42,16 +42,6 @@ function slot(object: NativeObject, map: string, index: number): bigint {
   return native.mapLookup(object.maps().find((m) => m.name === map)!.fd, key, 8)!.readBigUInt64LE();
 }
 
-function caught(fn: () => unknown): LbcError {
-  try {
-    fn();
-  } catch (err) {
-    if (isLbcError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an LbcError');
-}
-
 async function runWorkload(calls: number): Promise<number> {
   const child = spawn(env.workload, [String(calls)], { stdio: 'ignore' });
   await once(child, 'exit');
@@ -62,7 +52,7 @@ describe('load errors', () => {
   it('a verifier rejection is LBC_ERR_LOAD with the verifier log tail', () => {
     const object = native.openObject(env.fixtures.object('verifier-reject'), 'verifier_reject');
     try {
-      const err = caught(() => loadObject(object, 'verifier_reject'));
+      const err = caughtSync(() => loadObject(object, 'verifier_reject'));
       expect(err.code).toBe('LBC_ERR_LOAD');
       expect(err.message).toContain('program lbct_unchecked');
       expect(err.message).toContain('EACCES');
@@ -76,7 +66,7 @@ describe('load errors', () => {
   it('fentry is LBC_ERR_ATTACH_UNSUPPORTED naming tp_btf and raw_tp', () => {
     const object = native.openObject(env.fixtures.object('fentry'), 'fentry');
     try {
-      const err = caught(() => loadObject(object, 'fentry'));
+      const err = caughtSync(() => loadObject(object, 'fentry'));
       expect(err.code).toBe('LBC_ERR_ATTACH_UNSUPPORTED');
       expect(err.message).toContain('lbct_fentry');
       expect(err.message).toContain('fentry, which this kernel refuses');
@@ -98,14 +88,14 @@ describe('kprobes on a kernel without them', () => {
         () => attachKretprobe(object, 'lbct_kprobe', 'do_nanosleep'),
         () => attachBySection(object, 'lbct_kprobe'),
       ]) {
-        const err = caught(attempt);
+        const err = caughtSync(attempt);
         expect(err.code).toBe('LBC_ERR_ATTACH_UNSUPPORTED');
         expect(err.message).toContain('this kernel has no kprobes');
         expect(err.message).toMatch(/tracepoint.*raw tracepoint.*tp_btf/);
         expect(err.details?.alternatives).toEqual(['tracepoint', 'raw_tp', 'tp_btf']);
       }
       // autoAttach skips the target-less uprobe, then fails on the kprobe and leaves nothing attached.
-      expect(caught(() => autoAttach(object)).code).toBe('LBC_ERR_ATTACH_UNSUPPORTED');
+      expect(caughtSync(() => autoAttach(object)).code).toBe('LBC_ERR_ATTACH_UNSUPPORTED');
     } finally {
       object.close();
     }
@@ -146,11 +136,11 @@ describe('tracepoints', () => {
   it('an unknown tracepoint is LBC_ERR_ATTACH with the errno name and the target', () => {
     const object = open('exec-counter');
     try {
-      const err = caught(() => attachTracepoint(object, 'lbct_tp_exec', 'sched', 'no_such_event'));
+      const err = caughtSync(() => attachTracepoint(object, 'lbct_tp_exec', 'sched', 'no_such_event'));
       expect(err.code).toBe('LBC_ERR_ATTACH');
       expect(err.message).toContain('lbct_tp_exec → sched:no_such_event: ENOENT');
       expect(err.details).toMatchObject({ errnoName: 'ENOENT', target: 'sched:no_such_event' });
-      expect(caught(() => attachTracepoint(object, 'nope', 'sched', 'sched_switch')).code).toBe('LBC_ERR_PROGRAM_NOT_FOUND');
+      expect(caughtSync(() => attachTracepoint(object, 'nope', 'sched', 'sched_switch')).code).toBe('LBC_ERR_PROGRAM_NOT_FOUND');
     } finally {
       object.close();
     }
@@ -188,8 +178,8 @@ describe('uprobes', () => {
   it('an unknown symbol names the binary; a bad binary is LBC_ERR_ATTACH', () => {
     const object = open('probes');
     try {
-      expect(caught(() => attachUprobe(object, 'lbct_uprobe', -1, 'libc:no_such_function_here')).message).toContain('no_such_function_here');
-      const err = caught(() => attachUprobe(object, 'lbct_uprobe', -1, '/nonexistent/binary', 0x1000));
+      expect(caughtSync(() => attachUprobe(object, 'lbct_uprobe', -1, 'libc:no_such_function_here')).message).toContain('no_such_function_here');
+      const err = caughtSync(() => attachUprobe(object, 'lbct_uprobe', -1, '/nonexistent/binary', 0x1000));
       expect(['LBC_ERR_ATTACH', 'LBC_ERR_LIBRARY_NOT_FOUND']).toContain(err.code);
     } finally {
       object.close();

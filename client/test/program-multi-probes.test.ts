@@ -5,24 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { loadNative } from '../src/native/index.ts';
 import { attachKprobeMulti, kprobesAvailable, loadObject } from '../src/attach/index.ts';
 import { useNativeFixtures } from './use-native-fixtures.ts';
+import { caughtSync } from '../../test/support/caught.ts';
 
 const env = useNativeFixtures();
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('kprobe.multi', () => {
   it('loads, and attaching a pattern says what this kernel lacks', () => {
     const object = loadNative().openObject(env.fixtures.object('multi-probes'), 'multiprobes');
     try {
       loadObject(object, 'multiprobes');
-      const err = caught(() => attachKprobeMulti(object, 'lbct_vfs_any', 'vfs_read*'));
+      const err = caughtSync(() => attachKprobeMulti(object, 'lbct_vfs_any', 'vfs_read*'));
       expect(isLbcError(err, 'LBC_ERR_ATTACH_UNSUPPORTED')).toBe(true);
       const message = (err as Error).message;
       expect(message).toContain('lbct_vfs_any → kprobe.multi vfs_read*');
@@ -38,7 +30,7 @@ describe('kprobe.multi', () => {
     const object = loadNative().openObject(env.fixtures.object('multi-probes'), 'multiprobes');
     try {
       loadObject(object, 'multiprobes');
-      expect(isLbcError(caught(() => attachKprobeMulti(object, 'lbct_vfs_any', '')), 'LBC_ERR_ATTACH_TARGET')).toBe(true);
+      expect(isLbcError(caughtSync(() => attachKprobeMulti(object, 'lbct_vfs_any', '')), 'LBC_ERR_ATTACH_TARGET')).toBe(true);
     } finally {
       object.close();
     }

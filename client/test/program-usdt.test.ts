@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lbc } from '../src/index.ts';
 import { useNativeFixtures } from './use-native-fixtures.ts';
 import { cachedLbc } from './object-setup-support.ts';
+import { caughtSync } from '../../test/support/caught.ts';
 
 // Waits for a line on stdin, then fires lbct:tick N times (argv[1]) with value 4242 + i and step 3.
 const SDT_PROGRAM = `
@@ -46,15 +47,6 @@ afterAll(() => {
 
 const tick = (slot: number) => Number(lbc.maps.ticks.get(slot));
 
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-
 describe('USDT probes', () => {
   it('SEC("usdt") is left to attachUsdt by auto-attach', () => {
     expect(lbc.unattached).toEqual([{ prog: 'lbct_on_tick', section: 'usdt' }]);
@@ -78,7 +70,7 @@ describe('USDT probes', () => {
   });
 
   it('a probe the binary does not have is LBC_ERR_ATTACH_TARGET naming it', () => {
-    const err = caught(() => lbc.programs.lbct_on_tick.attachUsdt(-1, binary, 'lbct', 'nosuch'));
+    const err = caughtSync(() => lbc.programs.lbct_on_tick.attachUsdt(-1, binary, 'lbct', 'nosuch'));
     expect(isLbcError(err, 'LBC_ERR_ATTACH_TARGET')).toBe(true);
     expect((err as Error).message).toContain('has no USDT probe lbct:nosuch');
   });

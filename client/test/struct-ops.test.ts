@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lbc } from '../src/index.ts';
 import { useNativeFixtures } from './use-native-fixtures.ts';
 import { cachedLbc } from './object-setup-support.ts';
+import { caughtSync } from '../../test/support/caught.ts';
 
 const AVAILABLE = '/proc/sys/net/ipv4/tcp_available_congestion_control';
 const available = () => readFileSync(AVAILABLE, 'utf8').trim().split(/\s+/);
@@ -25,22 +26,13 @@ afterAll(() => {
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-
 describe('struct_ops maps', () => {
   it('loading does not register; registerStructOps() does, once; destroy() unregisters, close() too', async () => {
     expect(available()).not.toContain('lbct_cc');
     const link = lbc.registerStructOps('lbct_cc');
     expect(available()).toContain('lbct_cc');
 
-    const again = caught(() => lbc.registerStructOps('lbct_cc'));
+    const again = caughtSync(() => lbc.registerStructOps('lbct_cc'));
     expect(isLbcError(again, 'LBC_ERR_ATTACH')).toBe(true);
     expect((again as Error).message).toContain('registers once');
 
@@ -58,10 +50,10 @@ describe('struct_ops maps', () => {
   it('a map that is not struct_ops, or no map at all, says so', async () => {
     const other = await cachedLbc(env.fixtures, cacheDir, 'structops', 'struct-ops').ready;
     try {
-      const plain = caught(() => other.registerStructOps('plain'));
+      const plain = caughtSync(() => other.registerStructOps('plain'));
       expect(isLbcError(plain, 'LBC_ERR_ATTACH_TARGET')).toBe(true);
       expect((plain as Error).message).toContain("not a struct_ops map: only maps declared in SEC(\".struct_ops\") register (this object's: lbct_cc)");
-      expect(isLbcError(caught(() => other.registerStructOps('nosuch')), 'LBC_ERR_MAP_NOT_FOUND')).toBe(true);
+      expect(isLbcError(caughtSync(() => other.registerStructOps('nosuch')), 'LBC_ERR_MAP_NOT_FOUND')).toBe(true);
     } finally {
       other.close();
     }
