@@ -3,16 +3,13 @@
  * costs at most those, is refused with an LBC_ERR_BTF_* code, and the caller's event loop keeps
  * turning throughout.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlobStore, KernelRegistry, checkBtfInThread, openDatabase, sha256Of, type Db } from '@lbc/core';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkBtfInThread, sha256Of } from '@lbc/core';
 import { parseBtf } from '@lbc/btf';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { caught } from '../../../test/support/caught.ts';
 import { nameBombBtf, typedefLoopBtf } from '../../../test/support/hostile-btf.ts';
+import { useRegistry } from './support/registry-fixture.ts';
 
 const vmlinux = readFileSync('/sys/kernel/btf/vmlinux');
 
@@ -70,32 +67,15 @@ describe('checking BTF in a thread', () => {
 });
 
 describe('the registry checks through the thread', () => {
-  let redisServer: PrivateRedis;
-  let redis: Redis;
-  let dir: string;
-  let db: Db;
-  let registry: KernelRegistry;
-  beforeAll(async () => {
-    redisServer = await startPrivateRedis();
-    redis = new Redis(redisServer.url);
-    dir = mkdtempSync(join(tmpdir(), 'lbc-btf-check-'));
-    db = openDatabase(dir);
-    registry = new KernelRegistry(db, new BlobStore(join(dir, 'blobs')), redis, { btfCheck: { heapMb: 24 } });
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    db?.close();
-    await redisServer?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const env = useRegistry('lbc-btf-check-', { btfCheck: { heapMb: 24 } });
 
   it('refused BTF (a bomb, a loop, one over the heap cap) is not registered, stored or published', async () => {
     for (const [btf, code] of [[nameBombBtf().raw, 'LBC_ERR_BTF_INVALID'], [typedefLoopBtf(), 'LBC_ERR_BTF_INVALID'], [vmlinux, 'LBC_ERR_BTF_CHECK_LIMIT']] as const) {
-      const err = await caught(() => registry.register({ btf, release: 'evil', arch: 'x86_64', source: 'upload' }));
+      const err = await caught(() => env.registry.register({ btf, release: 'evil', arch: 'x86_64', source: 'upload' }));
       expect(err.code).toBe(code);
-      expect(registry.get(sha256Of(btf))).toBeNull();
-      expect(registry.readBtf(sha256Of(btf))).toBeNull();
+      expect(env.registry.get(sha256Of(btf))).toBeNull();
+      expect(env.registry.readBtf(sha256Of(btf))).toBeNull();
     }
-    expect(registry.list()).toEqual([]);
+    expect(env.registry.list()).toEqual([]);
   });
 });
