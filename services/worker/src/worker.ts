@@ -8,7 +8,7 @@ import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
-import { createBlockingRedis, fallbackLogger, hostPathScrub, RedisConnectionLog, liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
+import { INPUT_FAULTS, createBlockingRedis, fallbackLogger, hostPathScrub, RedisConnectionLog, liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
 import { KernelSetStore } from './kernel-set/kernel-set.ts';
 import { WarmPool } from './sandbox/warm-pool.ts';
 import { publishHeaderDir } from './sandbox/header-dir.ts';
@@ -59,21 +59,6 @@ export interface RunningWorker {
   worker: Worker<CompileJobData, CompileJobResult>;
   close(): Promise<void>;
 }
-
-/**
- * Faults a retry cannot fix: the job fails at once instead of burning its attempts. A user's
- * mistake (a bad name, flag or source) is a result, never a fault; listed here should one ever throw.
- */
-const PERMANENT = new Set([
-  'LBC_ERR_BTF_INVALID',
-  'LBC_ERR_BTF_HASH_MISMATCH',
-  'LBC_ERR_KERNEL_SET_FAILED',
-  'LBC_ERR_BAD_REQUEST',
-  'LBC_ERR_CFLAG_FORBIDDEN',
-  'LBC_ERR_INCLUDE_FORBIDDEN',
-  'LBC_ERR_INCLUDE_NAME_INVALID',
-  'LBC_ERR_SOURCE_FORBIDDEN',
-]);
 
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const docker = opts.docker ?? new Dockerode();
@@ -175,7 +160,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       await progress('done', 100);
       return result;
     } catch (err) {
-      if (isLbcError(err) && PERMANENT.has(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      // The input's fault: retrying cannot fix it, and the API reports it with its own code.
+      if (isLbcError(err) && INPUT_FAULTS.has(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
       throw err;
     }
   };
