@@ -7,3 +7,4 @@ export * from './canonical-hash.ts';
 export * from './cache-key.ts';
 export * from './catalog.ts';
 export * from './ingest.ts';
+export * from './verify.ts';
