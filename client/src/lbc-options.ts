@@ -1,4 +1,4 @@
-import type { JobProgress, JobStatus } from '@lbc/contract';
+import type { HeaderRequest, JobProgress, JobStatus } from '@lbc/contract';
 import type { DetectedTarget } from './target/detect-target.ts';
 
 export interface LbcOptions {
@@ -36,6 +36,11 @@ export interface LbcOptions {
   cwd?: string;
   /** Compile for this target instead of the running kernel (tests, cross-checks). */
   target?: DetectedTarget;
+  /**
+   * The kernel header the service compiles against: 'auto' (default: a CO-RE program once per
+   * arch against the newest header, else this kernel's own), 'core', or 'kernel' (this kernel's own).
+   */
+  header?: HeaderRequest;
   onProgress?: (progress: JobProgress, state: JobStatus['state']) => void;
 }
 

@@ -77,6 +77,7 @@ export class Lbc {
       server: options.server,
       token: options.token,
       target: options.target,
+      ...(options.header ? { header: options.header } : {}),
       onProgress: options.onProgress,
     });
     this.origin = obtained.from;

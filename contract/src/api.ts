@@ -32,6 +32,32 @@ export interface CompileRequest {
    * relocations touch), for a target kernel without /sys/kernel/btf/vmlinux.
    */
   minBtf?: boolean;
+  /**
+   * Which kernel header the program is compiled against (see HeaderMode). 'auto' (the default):
+   * once per arch against the newest header when the source is CO-RE, else the target's own;
+   * 'core': the newest header whatever the source does; 'kernel': the target's own header.
+   */
+  header?: HeaderRequest;
+}
+
+export type HeaderRequest = 'auto' | 'core' | 'kernel';
+
+/**
+ * 'core': compiled once for the arch, against the newest kernel header the service trusts; the
+ * object's CO-RE relocations fit it to each kernel at load. 'kernel': compiled against the target
+ * kernel's own header (one object per kernel).
+ */
+export type HeaderMode = 'core' | 'kernel';
+
+/** The kernel header an object was built against, and why that one. */
+export interface HeaderInfo {
+  /** The BTF the vmlinux.h was dumped from (part of the cache key). */
+  btfSha256: string;
+  release: string;
+  arch: Arch;
+  mode: HeaderMode;
+  /** Why the target's own header was used (mode 'kernel'), in words. */
+  reason?: string;
 }
 
 export interface ArtifactRef {
@@ -48,8 +74,10 @@ export interface CompileResult {
   cached: boolean;
   /** Compiler warnings, as clang prints them, with the user's file names. */
   warnings: string;
-  /** The kernel set the program was compiled against. */
+  /** The target kernel the request named (with mode 'core' the object serves every kernel of its arch). */
   kernel: KernelInfo;
+  /** The header the object was built against: the target's own, or the arch's newest (CO-RE). */
+  header: HeaderInfo;
   /** Set when the service supplies BTF the client should pass to libbpf as btf_custom_path. */
   btfUrl?: string;
   /** With `minBtf` in the request: the object's minimized BTF (a small fraction of btfUrl's), for btf_custom_path. */
@@ -61,6 +89,11 @@ export interface CompileAccepted {
   jobId: string;
   url: string;
   cacheKey: string;
+  /**
+   * The header the job compiles against. A 'core' job that ends in LBC_ERR_COMPILE is asked for
+   * again: the service then compiles against the target's own header (it remembers the failure).
+   */
+  header?: HeaderInfo;
 }
 
 export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'delayed' | 'unknown';

@@ -6,6 +6,10 @@ export interface CacheKeyInput {
   source: string;
   includes: Record<string, string>;
   cflags: string[];
+  /**
+   * The kernel set whose vmlinux.h the program is compiled against: the target's own, or the
+   * arch's newest for a CO-RE compile (then every target of the arch shares the key).
+   */
   btfSha256: string;
   arch: string;
   /** sha256 of lbc.h as mounted into the compile container. */

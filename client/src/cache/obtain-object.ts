@@ -1,4 +1,4 @@
-import type { CompileResult, JobProgress, JobStatus } from '@lbc/contract';
+import type { CompileResult, HeaderRequest, JobProgress, JobStatus } from '@lbc/contract';
 import { detectTarget, type DetectedTarget } from '../target/detect-target.ts';
 import { ObjectCache, type CacheEntry } from './object-cache.ts';
 import { requestKey } from './request-key.ts';
@@ -14,6 +14,8 @@ export interface ObtainRequest {
   token?: string;
   /** Defaults to the running kernel. */
   target?: DetectedTarget;
+  /** The header to compile against (CompileRequest.header); the service's choice when absent. */
+  header?: HeaderRequest;
   onProgress?: (progress: JobProgress, state: JobStatus['state']) => void;
 }
 
@@ -33,7 +35,7 @@ export interface ObtainedObject {
  */
 export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> {
   const target = req.target ?? detectTarget({ rememberIn: req.cacheDir });
-  const key = requestKey({ name: req.name, source: req.source, includes: req.includes, cflags: req.cflags, target });
+  const key = requestKey({ name: req.name, source: req.source, includes: req.includes, cflags: req.cflags, target, ...(req.header ? { header: req.header } : {}) });
   const cache = new ObjectCache(req.cacheDir);
   const hit = cache.get(key);
   if (hit) return { ...hit, from: 'cache', uploadedBtf: false, target };
@@ -49,7 +51,7 @@ export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> 
     const { result, uploadedBtf } = await compileForTarget(
       client,
       // A kernel without its own BTF gets the object's minimized BTF (a few hundred bytes, not megabytes).
-      { name: req.name, source: req.source, includes: req.includes, cflags: req.cflags, ...(target.btfSha256 ? {} : { minBtf: true }) },
+      { name: req.name, source: req.source, includes: req.includes, cflags: req.cflags, ...(req.header ? { header: req.header } : {}), ...(target.btfSha256 ? {} : { minBtf: true }) },
       target,
       { onProgress: req.onProgress },
     );

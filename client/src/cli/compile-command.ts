@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { cflagsOf, includeDirsOf, sourceFile, sourceOptions, type SourceFlags } from './source-flags.ts';
+import type { CompileResult } from '@lbc/contract';
+import { cflagsOf, headerOf, includeDirsOf, sourceFile, sourceOptions, type SourceFlags } from './source-flags.ts';
 import { compileForTarget } from '../target/compile-for-target.ts';
 import { collectLocalIncludes } from '../source/local-includes.ts';
 import { writeFileAtomic } from '../cache/atomic-write.ts';
@@ -44,7 +45,7 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
   const client = new ServiceClient({ server: flags.server });
   const spinner = startSpinner(`${name}: compiling on ${client.server}`);
   try {
-    const { result, uploadedBtf } = await compileForTarget(client, { name, source, includes, cflags }, target, {
+    const { result, uploadedBtf } = await compileForTarget(client, { name, source, includes, cflags, ...headerOf(flags) }, target, {
       onProgress: (p, state) => {
         spinner.text = progressText(name, p, state);
       },
@@ -53,7 +54,7 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
     writeFileAtomic(output, object);
     spinner.stop();
     if (result.warnings) process.stderr.write(result.warnings.endsWith('\n') ? result.warnings : `${result.warnings}\n`);
-    const notes = [result.cached ? 'cached' : 'compiled', uploadedBtf ? 'kernel BTF uploaded' : '', `${result.kernel.release} ${result.kernel.arch}`];
+    const notes = [result.cached ? 'cached' : 'compiled', uploadedBtf ? 'kernel BTF uploaded' : '', `${result.kernel.release} ${result.kernel.arch}`, headerNote(result.header)];
     process.stderr.write(`wrote ${output} (${object.length} bytes, ${notes.filter(Boolean).join(', ')})\n`);
   } catch (err) {
     spinner.stop();
@@ -61,4 +62,11 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
   } finally {
     await client.close();
   }
+}
+
+/** "CO-RE, built against 6.12.118 (serves every x86_64 kernel)" or why the kernel's own header was used. */
+function headerNote(header: CompileResult['header'] | undefined): string {
+  if (!header) return '';
+  if (header.mode === 'core') return `CO-RE: built against the ${header.release} header, for every ${header.arch} kernel`;
+  return `built against its own header${header.reason ? ` (${header.reason})` : ''}`;
 }

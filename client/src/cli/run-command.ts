@@ -5,7 +5,7 @@ import { Lbc } from '../lbc.ts';
 import { MAP_TYPE, type LbcMap } from '../maps/index.ts';
 import { ITER_SECTION } from '../attach/index.ts';
 import { isLbcError } from '@lbc/contract';
-import { cflagsOf, includeDirsOf, sourceFile, sourceOptions, type SourceFlags } from './source-flags.ts';
+import { cflagsOf, headerOf, includeDirsOf, sourceFile, sourceOptions, type SourceFlags } from './source-flags.ts';
 import { eventJson, eventLine } from './event-format.ts';
 import { reportError } from './print-error.ts';
 import { progressText, startSpinner } from './spinner.ts';
@@ -42,6 +42,7 @@ async function run(file: string, flags: RunFlags): Promise<void> {
     cacheDir: flags.cacheDir,
     includePaths: includeDirsOf(flags),
     cflags: cflagsOf(flags),
+    ...headerOf(flags),
     onProgress: (p, state) => {
       spinner.text = progressText(name, p, state);
     },

@@ -9,6 +9,8 @@ export interface SourceFlags {
   undefine: string[];
   include: string[];
   server?: string;
+  /** --per-kernel: compile against the target kernel's own header, not the arch's newest. */
+  perKernel?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -18,7 +20,13 @@ export function sourceOptions(command: Command): Command {
     .option('-D, --define <NAME[=VALUE]>', 'define a macro (repeatable)', collect, [])
     .option('-U, --undefine <NAME>', 'undefine a macro (repeatable)', collect, [])
     .option('-I, --include <dir>', 'also look for quoted #include files here (repeatable)', collect, [])
-    .option('--server <url>', 'lbc service URL (default: LBC_SERVER or http://127.0.0.1:8080)');
+    .option('--server <url>', 'lbc service URL (default: LBC_SERVER or http://127.0.0.1:8080)')
+    .option('--per-kernel', "compile against the target kernel's own header, not once per arch against the newest (CO-RE)");
+}
+
+/** The header the service is asked to compile against: its own choice unless --per-kernel. */
+export function headerOf(flags: SourceFlags): { header?: 'kernel' } {
+  return flags.perKernel ? { header: 'kernel' } : {};
 }
 
 /** `hello.bpf.c` → program name `hello`; the service names the main file `${name}.bpf.c` in diagnostics. */

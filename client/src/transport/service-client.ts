@@ -5,6 +5,7 @@ import {
   DEFAULT_LIMITS,
   LbcError,
   SHA256_PATTERN,
+  isLbcError,
   compileSizeError,
   type ArtifactRef,
   type CompileAccepted,
@@ -30,6 +31,8 @@ export interface CompileOptions {
   onProgress?: (progress: JobProgress, state: JobStatus['state']) => void;
   /** Bound on the whole compile including queueing; LBC_ERR_SERVER_UNREACHABLE (timeout) past it. */
   timeoutMs?: number;
+  /** Set on the second request after a CO-RE job failed (compile() asks once more, never twice). */
+  coreRetried?: boolean;
 }
 
 const DEFAULT_WAIT_MS = 20_000;
@@ -68,8 +71,16 @@ export class ServiceClient {
         ),
       { deadline, unreachable: false },
     );
-    const result = status === 200 ? (data as CompileResult) : await this.waitForJob((data as CompileAccepted).jobId, deadline, options.onProgress);
-    return this.checkResult(result);
+    if (status === 200) return this.checkResult(data as CompileResult);
+    const accepted = data as CompileAccepted;
+    try {
+      return this.checkResult(await this.waitForJob(accepted.jobId, deadline, options.onProgress));
+    } catch (err) {
+      // A CO-RE compile that failed is asked for again: the service then compiles against the target's own header.
+      // Once: a second failure is the program's own.
+      if (!isLbcError(err, 'LBC_ERR_COMPILE') || accepted.header?.mode !== 'core' || req.header === 'core' || options.coreRetried) throw err;
+      return this.compile(req, { ...options, coreRetried: true, timeoutMs: Math.max(1, deadline - Date.now()) });
+    }
   }
 
   /** A result names its object by sha256 (and its minimized BTF, if any): without one nothing can be verified, so nothing is used. */

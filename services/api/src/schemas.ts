@@ -69,7 +69,13 @@ export const compileRequest = {
     target: compileTarget,
     waitMs: { type: 'integer', minimum: 0 },
     minBtf: { type: 'boolean' },
+    header: { type: 'string', enum: ['auto', 'core', 'kernel'] },
   },
+} as const;
+
+export const headerInfo = {
+  type: 'object',
+  properties: { btfSha256: str, release: str, arch: str, mode: { type: 'string', enum: ['core', 'kernel'] }, reason: str },
 } as const;
 
 export const artifactRef = {
@@ -85,6 +91,7 @@ export const compileResult = {
     cached: { type: 'boolean' },
     warnings: str,
     kernel: kernelInfo,
+    header: headerInfo,
     btfUrl: str,
     minBtf: artifactRef,
   },
@@ -92,7 +99,7 @@ export const compileResult = {
 
 export const compileAccepted = {
   type: 'object',
-  properties: { jobId: str, url: str, cacheKey: str },
+  properties: { jobId: str, url: str, cacheKey: str, header: headerInfo },
 } as const;
 
 export const jobStatus = {

@@ -75,6 +75,11 @@ export interface LbcConfig {
    * gets the cached object). "tenant": each tenant's compiles are cached apart (keys carry the tenant).
    */
   cacheScope: CacheScope;
+  /**
+   * "newest" (default): CO-RE programs compile once per arch against the newest trusted kernel's
+   * header (kernels/core-header.ts). "off": every program compiles against its target's own header.
+   */
+  coreHeader: 'newest' | 'off';
   /** Bounds of each tool run over a kernel's (uploaded) BTF when a worker builds its kernel set; unset: the worker's defaults. */
   kernelSetTimeoutMs: number | undefined;
   kernelSetCpuSeconds: number | undefined;
@@ -170,6 +175,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig>
     maxConnectionsPerClient: int(env, 'LBC_MAX_CONNECTIONS_PER_CLIENT', 128),
     refusedBodyDrainBytes: int(env, 'LBC_REFUSED_BODY_DRAIN_BYTES', 8 * 1024 * 1024),
     cacheScope: oneOf(env, 'LBC_CACHE_SCOPE', ['shared', 'tenant'] as const, 'shared'),
+    coreHeader: oneOf(env, 'LBC_CORE_HEADER', ['newest', 'off'] as const, 'newest'),
     kernelSetTimeoutMs: env.LBC_KERNEL_SET_TIMEOUT_MS ? int(env, 'LBC_KERNEL_SET_TIMEOUT_MS', 0) : undefined,
     kernelSetCpuSeconds: env.LBC_KERNEL_SET_CPU_SECONDS ? int(env, 'LBC_KERNEL_SET_CPU_SECONDS', 0) : undefined,
   };

@@ -14,6 +14,7 @@ export * from './kernels/btf-check.ts';
 export * from './kernels/registry.ts';
 export * from './kernels/registry-nearest.ts';
 export * from './kernels/registry-host.ts';
+export * from './kernels/core-header.ts';
 export * from './kernels/kernel-set-failures.ts';
 export * from './queue/producer.ts';
 export * from './toolchain.ts';

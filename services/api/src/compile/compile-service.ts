@@ -3,10 +3,11 @@
  * remembered failure, or the shared job for that key → wait → store the object → answer.
  */
 import { createHash } from 'node:crypto';
-import { LbcError, cacheKey as computeCacheKey, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type JobStatus, type KernelInfo } from '@lbc/contract';
+import { LbcError, cacheKey as computeCacheKey, isLbcError, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type HeaderInfo, type JobStatus, type KernelInfo } from '@lbc/contract';
 import { addJobReader, failedJobError, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
-import { validateCompileRequest, type SourceScanner } from './validate-request.ts';
+import { validateCompileRequest, type SourceScanner, type ValidatedCompile } from './validate-request.ts';
+import { chooseHeader, type HeaderChoice } from './header-choice.ts';
 import { assertWorkersCanCompile } from './worker-check.ts';
 
 export interface CompileServiceDeps {
@@ -55,17 +56,41 @@ export class CompileService {
     this.scrub = hostPathScrub({ [deps.config.dataDir]: '<data>' });
   }
 
+  /**
+   * The header first (header-choice.ts): a CO-RE program compiles against its arch's newest header,
+   * one object for every kernel of the arch. One that does not compile there (it names a field a
+   * newer kernel renamed) compiles against its target's own header, as every program did before.
+   */
   async compile(req: CompileRequest, context: CompileContext = {}): Promise<CompileAnswer> {
-    const { config, cache, registry, producer, metrics } = this.deps;
+    const { config, registry } = this.deps;
     const input = validateCompileRequest(req, config.limits, this.deps.scanSource);
     const kernel = registry.resolve(req.target);
+    const choice: HeaderChoice =
+      config.coreHeader === 'off' && req.header !== 'core'
+        ? { mode: 'kernel', reason: 'the service compiles every program against its target kernel (LBC_CORE_HEADER=off)' }
+        : chooseHeader({ ...input, header: req.header, minBtf: req.minBtf });
+    if (choice.mode === 'kernel') return this.compileAgainst(req, input, kernel, { ...kernel, choice }, context);
+    const newest = registry.coreHeader(kernel);
+    const core = { ...newest, choice };
+    if (newest.btfSha256 === kernel.btfSha256 || req.header === 'core') return this.compileAgainst(req, input, kernel, core, context);
+    try {
+      return await this.compileAgainst(req, input, kernel, core, context);
+    } catch (err) {
+      if (!isLbcError(err, 'LBC_ERR_COMPILE')) throw err;
+      const reason = `it does not compile against the newest ${newest.arch} header (${newest.release}): ${firstErrorLine(String(err.details?.diagnostics ?? err.message))}`;
+      return this.compileAgainst(req, input, kernel, { ...kernel, choice: { mode: 'kernel', reason } }, context);
+    }
+  }
+
+  private async compileAgainst(req: CompileRequest, input: ValidatedCompile, kernel: KernelInfo, header: ChosenHeader, context: CompileContext): Promise<CompileAnswer> {
+    const { config, cache, registry, producer, metrics } = this.deps;
     const key = computeCacheKey({
       name: input.name,
       source: input.source,
       includes: input.includes,
       cflags: input.cflags,
-      btfSha256: kernel.btfSha256,
-      arch: kernel.arch,
+      btfSha256: header.btfSha256,
+      arch: header.arch,
       lbcHeaderSha256: this.deps.lbcHeaderSha256,
       toolchain: this.deps.toolchain,
       ...(req.minBtf ? { minBtf: true } : {}),
@@ -73,28 +98,29 @@ export class CompileService {
       ...(config.cacheScope === 'tenant' ? { scope: context.tenant ?? 'anonymous' } : {}),
     });
     const hit = cache.lookup(key);
-    if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
+    if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, header, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
     const elsewhere = await this.fromOtherNodes(key);
     // The node that compiled it published the minimized BTF before the object: seen the object, the
     // BTF is there too, unless bpftool failed there (then that node answered without one as well).
-    if (elsewhere) return { status: 200, body: this.resultOf(key, elsewhere, kernel, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
+    if (elsewhere) return { status: 200, body: this.resultOf(key, elsewhere, kernel, header, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
 
     const failure = await producer.recentFailure(key);
     if (failure) throw compileError(failure);
 
     // A kernel whose set could not be built fails again the same way: say so without a job.
-    const unbuildable = await producer.guard(kernelSetFailure(producer.redis, kernel.btfSha256, this.deps.toolchain), 'reading kernel-set failures');
+    const unbuildable = await producer.guard(kernelSetFailure(producer.redis, header.btfSha256, this.deps.toolchain), 'reading kernel-set failures');
     if (unbuildable) throw unbuildable;
     await assertWorkersCanCompile(producer, this.deps.toolchain);
-    await registry.ensureShared(kernel.btfSha256);
+    await registry.ensureShared(header.btfSha256);
     if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobIdFor(key));
     // Before the job exists: whoever is told its id may read it, and no one else.
     await producer.guard(addJobReader(producer.redis, jobIdFor(key), context.tenant ?? 'anonymous'), 'recording the job reader');
     const job = await producer.submit({
       cacheKey: key,
       ...input,
-      btfSha256: kernel.btfSha256,
-      arch: kernel.arch,
+      btfSha256: header.btfSha256,
+      arch: header.arch,
+      header: { mode: header.choice.mode, ...(header.choice.reason ? { reason: header.choice.reason } : {}), target: kernel.btfSha256 },
       toolchain: this.deps.toolchain,
       ...(context.requestId ? { requestId: context.requestId } : {}),
       ...(context.tenant ? { tenant: context.tenant } : {}),
@@ -104,12 +130,12 @@ export class CompileService {
     metrics.compilesInFlight.inc();
     try {
       const outcome = await producer.wait(job, waitMs, this.draining.signal);
-      if (outcome.done) return { status: 200, body: await this.settle(key, outcome.result, kernel) };
+      if (outcome.done) return { status: 200, body: await this.settle(key, outcome.result, kernel, header) };
     } finally {
       metrics.compilesInFlight.dec();
     }
     const jobId = jobIdFor(key);
-    return { status: 202, body: { jobId, url: jobUrl(jobId), cacheKey: key } };
+    return { status: 202, body: { jobId, url: jobUrl(jobId), cacheKey: key, header: headerInfo(header) } };
   }
 
   /** On shutdown: requests waiting for a compile answer 202 now (the job goes on without them). */
@@ -132,10 +158,12 @@ export class CompileService {
     const progress = typeof job.progress === 'object' && job.progress ? (job.progress as JobStatus['progress']) : { stage: 'queued' as const, percent: 0 };
     const status: JobStatus = { id: jobId, state: publicState(state), progress };
     if (state === 'completed') {
-      const kernel = this.deps.registry.get(job.data.btfSha256);
-      if (!kernel) throw new LbcError('LBC_ERR_INTERNAL', `job ${jobId} names unknown kernel ${job.data.btfSha256}`);
+      const built = this.deps.registry.get(job.data.btfSha256);
+      const kernel = job.data.header ? this.deps.registry.get(job.data.header.target) : built;
+      if (!kernel || !built) throw new LbcError('LBC_ERR_INTERNAL', `job ${jobId} names unknown kernel ${job.data.header?.target ?? job.data.btfSha256}`);
+      const choice: HeaderChoice = job.data.header ? { mode: job.data.header.mode, ...(job.data.header.reason ? { reason: job.data.header.reason } : {}) } : { mode: 'kernel' };
       try {
-        status.result = await this.settle(job.data.cacheKey, job.returnvalue, kernel);
+        status.result = await this.settle(job.data.cacheKey, job.returnvalue, kernel, { ...built, choice });
       } catch (err) {
         if (!(err instanceof LbcError)) throw err;
         status.error = scrubStrings(err.toBody().error, this.scrub);
@@ -148,22 +176,23 @@ export class CompileService {
   }
 
   /** Turns a job result into an answer: stores the object (once) or remembers and throws the failure. */
-  private settle(key: string, result: CompileJobResult, kernel: KernelInfo): Promise<CompileResult> {
+  private settle(key: string, result: CompileJobResult, kernel: KernelInfo, header: ChosenHeader): Promise<CompileResult> {
     const running = this.settling.get(key);
-    if (running) return running;
-    const work = this.settleOnce(key, result, kernel).finally(() => this.settling.delete(key));
+    // Waiters of one job for different targets (a CO-RE job) each get their own kernel named.
+    if (running) return running.then((r) => ({ ...r, kernel, btfUrl: kernelBtfUrl(kernel.btfSha256), header: headerInfo(header) }));
+    const work = this.settleOnce(key, result, kernel, header).finally(() => this.settling.delete(key));
     this.settling.set(key, work);
     return work;
   }
 
-  private async settleOnce(key: string, result: CompileJobResult, kernel: KernelInfo): Promise<CompileResult> {
+  private async settleOnce(key: string, result: CompileJobResult, kernel: KernelInfo, header: ChosenHeader): Promise<CompileResult> {
     if (!result.ok) {
       this.deps.metrics.compileResults.inc({ outcome: 'error' });
       await this.deps.producer.rememberFailure(key, result);
       throw compileError(result);
     }
     const stored = this.deps.cache.lookup(key);
-    if (stored && stored.entry.sha256 === result.sha256) return this.resultOf(key, stored.entry, kernel, false, this.storeMinBtf(key, result)?.entry);
+    if (stored && stored.entry.sha256 === result.sha256) return this.resultOf(key, stored.entry, kernel, header, false, this.storeMinBtf(key, result)?.entry);
     const bytes = Buffer.from(result.objectBase64, 'base64');
     if (bytes.length > this.deps.config.limits.maxArtifactBytes) {
       throw new LbcError('LBC_ERR_COMPILE_LIMIT', `object of ${bytes.length} bytes exceeds ${this.deps.config.limits.maxArtifactBytes}`);
@@ -176,7 +205,7 @@ export class CompileService {
     // The minimized BTF first, so a node that sees the object finds its BTF too.
     if (minBtf) await this.publish(minBtfKey(key), minBtf.entry.sha256, minBtf.bytes, '');
     await this.publish(key, entry.sha256, bytes, entry.warnings);
-    return this.resultOf(key, entry, kernel, false, minBtf?.entry);
+    return this.resultOf(key, entry, kernel, header, false, minBtf?.entry);
   }
 
   private async publish(cacheKey: string, sha256: string, bytes: Buffer, warnings: string): Promise<void> {
@@ -211,6 +240,7 @@ export class CompileService {
     key: string,
     entry: { sha256: string; size: number; warnings: string },
     kernel: KernelInfo,
+    header: ChosenHeader,
     cached: boolean,
     minBtf?: { sha256: string; size: number },
   ): CompileResult {
@@ -220,11 +250,19 @@ export class CompileService {
       cached,
       warnings: entry.warnings,
       kernel,
+      header: headerInfo(header),
       // For targets without their own BTF: libbpf's btf_custom_path must be the kernel set's BTF.
       btfUrl: kernelBtfUrl(kernel.btfSha256),
       ...(minBtf ? { minBtf: { sha256: minBtf.sha256, size: minBtf.size, url: artifactUrl(minBtf.sha256) } } : {}),
     };
   }
+}
+
+/** A kernel set whose header a compile uses, and why that one. */
+type ChosenHeader = KernelInfo & { choice: HeaderChoice };
+
+function headerInfo(header: ChosenHeader): HeaderInfo {
+  return { btfSha256: header.btfSha256, release: header.release, arch: header.arch, mode: header.choice.mode, ...(header.choice.reason ? { reason: header.choice.reason } : {}) };
 }
 
 /** BullMQ's finer states (prioritized, waiting-children) are all "waiting" to a client. */
@@ -233,8 +271,12 @@ function publicState(state: string): JobStatus['state'] {
   return known.includes(state as JobStatus['state']) ? (state as JobStatus['state']) : 'waiting';
 }
 
+function firstErrorLine(diagnostics: string): string {
+  const lines = diagnostics.split('\n');
+  return (lines.find((l) => /\berror\b/.test(l)) ?? lines[0] ?? '').trim();
+}
+
 function compileError(failure: Extract<CompileJobResult, { ok: false }>): LbcError {
   // The first error line makes the message useful on its own; all diagnostics are in details.
-  const firstError = failure.diagnostics.split('\n').find((l) => /\berror\b/.test(l)) ?? failure.diagnostics.split('\n')[0] ?? '';
-  return new LbcError(failure.code, firstError.trim() || undefined, { diagnostics: failure.diagnostics });
+  return new LbcError(failure.code, firstErrorLine(failure.diagnostics) || undefined, { diagnostics: failure.diagnostics });
 }

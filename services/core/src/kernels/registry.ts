@@ -11,6 +11,7 @@ import { checkBtfInThread, type BtfCheckLimits } from './btf-check.ts';
 import { hasSharedBtf, putSharedBtf } from './btf-store.ts';
 import { validateBtfHeader } from './btf-validate.ts';
 import { rankByNearness } from './registry-nearest.ts';
+import { newestHeader } from './core-header.ts';
 
 export interface RegisterKernelInput {
   btf: Buffer;
@@ -160,6 +161,12 @@ export class KernelRegistry {
       });
     }
     throw this.unknown(target, `${what} (any arch)`);
+  }
+
+  /** The header a CO-RE compile for `target` uses: the newest trusted kernel of its arch (core-header.ts). */
+  coreHeader(target: KernelInfo): KernelInfo {
+    const rows = this.db.prepare("SELECT * FROM kernels WHERE arch = ? AND source IN ('host', 'package')").all(target.arch) as Row[];
+    return newestHeader(rows.map(toInfo), target.arch, target);
   }
 
   /** LBC_ERR_KERNEL_UNKNOWN with the nearest kernels of every arch as suggestions. */

@@ -2,7 +2,7 @@
  * The contract between the API (producer) and the workers (consumers): queue name, job data and
  * job result. Both sides import it from here; nothing else crosses Redis.
  */
-import type { ErrorCode, JobProgress } from '@lbc/contract';
+import type { ErrorCode, HeaderMode, JobProgress } from '@lbc/contract';
 
 export const COMPILE_QUEUE = 'lbc-compile';
 /** Redis key prefix of everything lbc stores beside BullMQ's own keys. */
@@ -17,6 +17,12 @@ export interface CompileJobData {
   cflags: string[];
   /** Kernel set to compile against; workers fetch its BTF by this hash (see kernels/btf-store.ts). */
   btfSha256: string;
+  /**
+   * The header choice the API made (absent from jobs of an older API: then the kernel set is the
+   * target's own). `target`: the BTF of the request that created the job; a CO-RE job serves every
+   * target of its arch, and its status names this first one as its kernel.
+   */
+  header?: { mode: HeaderMode; reason?: string; target: string };
   arch: string;
   /** Toolchain identity the API put in the cache key; a worker with another toolchain must not take the job. */
   toolchain: string;
