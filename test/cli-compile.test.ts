@@ -90,6 +90,19 @@ describe('lbc compile (CLI against the real service)', () => {
     expect(both.stderr).toContain('--release 6.12.0-lab-arm64 --arch x86_64 --btf-sha ');
   });
 
+  it("a CO-RE program for an older x86_64 kernel is built against the host's newer header and says so; --per-kernel builds it against that kernel's own", async () => {
+    const btf = paddedHostBtf(4);
+    const sha = createHash('sha256').update(btf).digest('hex');
+    const res = await fetch(`${env.service.url}/v1/kernels/${sha}?release=5.4.0-lab&arch=x86_64`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(btf) });
+    expect(res.status).toBe(201);
+    const core = await runCli(['compile', 'execcount.bpf.c', '-o', join(env.dir, 'old.o'), '--release', '5.4.0-lab', '--arch', 'x86_64', '--server', env.service.url], { cwd: env.dir });
+    expect(core.code, core.stderr).toBe(0);
+    expect(core.stderr).toMatch(/\n  CO-RE: built against the \S+ header, one object for every x86_64 kernel\n/);
+    const own = await runCli(['compile', 'execcount.bpf.c', '-o', join(env.dir, 'own.o'), '--release', '5.4.0-lab', '--arch', 'x86_64', '--per-kernel', '--server', env.service.url], { cwd: env.dir });
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stderr).toContain("\n  built against the kernel's own header: requested (header: kernel)\n");
+  });
+
   it('lbc kernels lists the host kernel', async () => {
     const r = await runCli(['kernels', '--server', env.service.url]);
     expect(r.code).toBe(0);

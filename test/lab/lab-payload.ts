@@ -22,12 +22,12 @@ export function labProgramNames(): string[] {
 }
 
 /** Compiles each program for each kernel into `cacheDir` (the farm learns each kernel's BTF on the way). */
-export async function compileForLab(server: string, kernels: readonly LabKernel[], cacheDir: string, programs = labProgramNames()): Promise<void> {
+export async function compileForLab(server: string, kernels: readonly LabKernel[], cacheDir: string, programs = labProgramNames(), programsDir = LAB_PROGRAMS_DIR): Promise<void> {
   // Two kernels at once: the farm's default worker concurrency.
   await mapBounded(kernels, 2, async (kernel) => {
     const target = { release: kernel.release, arch: kernel.arch, distro: 'debian', btfSha256: btfSha256Of(kernel.btfPath), btfPath: kernel.btfPath };
     for (const name of programs) {
-      const lbc = await new Lbc(name, undefined, { cwd: LAB_PROGRAMS_DIR, server, cacheDir, target, load: false, fallbacks: false }).ready;
+      const lbc = await new Lbc(name, undefined, { cwd: programsDir, server, cacheDir, target, load: false, fallbacks: false }).ready;
       lbc.close();
     }
   });
@@ -36,12 +36,12 @@ export async function compileForLab(server: string, kernels: readonly LabKernel[
 /**
  * The run archive: /lab/run starts the checks with the cache, the programs' sources (the cache key
  * covers them) and the client with the addon for `arch`. `checks`: names from guest/checks.mjs,
- * run in order in one boot.
+ * run in order in one boot. `programsDir`: where the programs' sources are (guest path /lab/progs).
  */
-export async function writeLabPayload(path: string, cacheDir: string, checks: readonly string[], arch: Arch = 'x86_64'): Promise<void> {
+export async function writeLabPayload(path: string, cacheDir: string, checks: readonly string[], arch: Arch = 'x86_64', programsDir = LAB_PROGRAMS_DIR): Promise<void> {
   const root = new GuestRoot();
   await addGuestClient(root, arch);
-  root.addHostTree(LAB_PROGRAMS_DIR, '/lab/progs');
+  root.addHostTree(programsDir, '/lab/progs');
   root.addHostTree(cacheDir, '/lab/cache');
   root.addHostFile(CHECKS_SCRIPT, '/lab/checks.mjs', 0o644);
   root.addText(

@@ -54,8 +54,10 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
     writeFileAtomic(output, object);
     spinner.stop();
     if (result.warnings) process.stderr.write(result.warnings.endsWith('\n') ? result.warnings : `${result.warnings}\n`);
-    const notes = [result.cached ? 'cached' : 'compiled', uploadedBtf ? 'kernel BTF uploaded' : '', `${result.kernel.release} ${result.kernel.arch}`, headerNote(result.header)];
+    const notes = [result.cached ? 'cached' : 'compiled', uploadedBtf ? 'kernel BTF uploaded' : '', `${result.kernel.release} ${result.kernel.arch}`];
     process.stderr.write(`wrote ${output} (${object.length} bytes, ${notes.filter(Boolean).join(', ')})\n`);
+    const header = headerNote(result);
+    if (header) process.stderr.write(`  ${header}\n`);
   } catch (err) {
     spinner.stop();
     throw err;
@@ -64,9 +66,10 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
   }
 }
 
-/** "CO-RE, built against 6.12.118 (serves every x86_64 kernel)" or why the kernel's own header was used. */
-function headerNote(header: CompileResult['header'] | undefined): string {
+/** Which header the object was built against, when it is not simply the target's own. */
+function headerNote(result: CompileResult): string {
+  const { header, kernel } = result;
   if (!header) return '';
-  if (header.mode === 'core') return `CO-RE: built against the ${header.release} header, for every ${header.arch} kernel`;
-  return `built against its own header${header.reason ? ` (${header.reason})` : ''}`;
+  if (header.mode === 'core') return header.btfSha256 === kernel.btfSha256 ? '' : `CO-RE: built against the ${header.release} header, one object for every ${header.arch} kernel`;
+  return header.reason ? `built against the kernel's own header: ${header.reason}` : '';
 }

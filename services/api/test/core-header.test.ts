@@ -12,7 +12,7 @@ import { requireLabKernels } from '@lbc/core/lab';
 import { COMPILES_COUNTER } from '@lbc/worker';
 import { startFarm, type Farm } from './support/farm.ts';
 
-const CORE_FIXES = readFileSync(resolve(import.meta.dirname, '../../../test/lab/programs/lab_core_fixes.bpf.c'), 'utf8');
+const CORE_FIXES = readFileSync(resolve(import.meta.dirname, '../../../test/lab/core-programs/lab_core_fixes.bpf.c'), 'utf8');
 // Reads a field the newest kernels renamed (task_struct.state became __state in 5.14): only a header
 // that still has it compiles it.
 const OLD_FIELD = `#include "vmlinux.h"

@@ -103,6 +103,21 @@ const CHECKS = {
     }
   },
   trace: traceCheck,
+  // One object compiled against the newest header, fitted to this kernel by its CO-RE relocations.
+  coreFixes: async () => {
+    let lbc;
+    try {
+      lbc = await new Lbc('lab_core_fixes', undefined, OFFLINE).ready;
+    } catch (err) {
+      return { ok: false, stage: 'load', error: { code: err.code, message: String(err.message).split('\n').slice(0, 8).join('\n') } };
+    }
+    try {
+      const got = await eventFrom(lbc, () => tryOpen(`/lab/no-such-file-core-${process.pid}`), (e) => mine(e));
+      return { ok: got.event !== null, origin: lbc.origin, ...got };
+    } finally {
+      lbc.close();
+    }
+  },
   // The twin fallback with its defaults: fentry where this kernel loads it, else the kprobe.
   twin: async () => {
     const lbc = await new Lbc('lab_twin', undefined, OFFLINE).ready;

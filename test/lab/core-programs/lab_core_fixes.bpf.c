@@ -8,7 +8,7 @@
 struct core_event {
   u32 pid;
   u32 ppid;
-  s64 state;
+  s32 state;
   /* Tasks queued on this task's CFS run queue (itself included while it runs). */
   u32 queued;
   /* Bit 0: task_struct has __state; bit 1: cfs_rq has nr_queued (what the kernel it loaded on has). */
@@ -26,7 +26,7 @@ struct cfs_rq___before_6_13 {
 
 LBC_RINGBUF(events, struct core_event, 1 << 16);
 
-static __always_inline s64 task_state(struct task_struct *t, u32 *fields) {
+static __always_inline s32 task_state(struct task_struct *t, u32 *fields) {
   if (bpf_core_field_exists(t->__state)) {
     *fields |= 1;
     return BPF_CORE_READ(t, __state);
