@@ -27,7 +27,11 @@ function lines(pairs: Array<[string, string | number | undefined]>): string {
   return shown.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') + '\n';
 }
 
+// An extension is jumped to from its target without the stats wrapper: its runs are the target's.
+const EXT_RUNS = ' (freplace runs count as runs of the program it replaces a function of)';
+
 function runsLine(p: InspectedProgramDetail, stats: RunStatsDelta | undefined, seconds: number | undefined): string {
+  if (p.typeName === 'ext') return `${stats?.runCount ?? p.runCount ?? 0}${EXT_RUNS}`;
   if (stats && seconds !== undefined) {
     return `${stats.runCount} in ${seconds} s with BPF stats on${stats.nsPerRun !== undefined ? `, ${stats.nsPerRun} ns/run` : ''}`;
   }
