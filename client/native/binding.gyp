@@ -24,6 +24,7 @@
         "src/perf-buffer.cc",
         "src/perf-event.cc",
         "src/kernel-inventory.cc",
+        "src/kernel-objects.cc",
         "src/object-setup.cc",
         "src/global-data.cc",
         "src/kernel-probe.cc",

@@ -21,3 +21,22 @@ export {
   type EventBufferNames,
 } from './programs/index.ts';
 export { PERF_TYPE, HW_BREAKPOINT, type PerfEventAttr, type PylccPerfEventAttr, type PerfEventScope } from './attach/index.ts';
+export {
+  inspectPrograms,
+  inspectProgram,
+  inspectMaps,
+  inspectMap,
+  dumpMap,
+  inspectLinks,
+  measureRunStats,
+  describeTarget,
+  KernelView,
+  type InspectedProgram,
+  type InspectedProgramDetail,
+  type InspectedMap,
+  type InspectedMapDetail,
+  type InspectedLink,
+  type MapDump,
+  type ProgramTarget,
+  type RunStatsDelta,
+} from './inspect/index.ts';

@@ -9,6 +9,7 @@
 #include "global-data.h"
 #include "kernel-probe.h"
 #include "kernel-inventory.h"
+#include "kernel-objects.h"
 #include "libbpf-log.h"
 #include "map-ops.h"
 #include "packet-socket.h"
@@ -46,6 +47,14 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listPrograms", Napi::Function::New<ListPrograms>(env, "listPrograms"));
   exports.Set("listMaps", Napi::Function::New<ListMaps>(env, "listMaps"));
   exports.Set("listLinks", Napi::Function::New<ListLinks>(env, "listLinks"));
+  exports.Set("objectIds", Napi::Function::New<ObjectIds>(env, "objectIds"));
+  exports.Set("programInfo", Napi::Function::New<ProgramInfo>(env, "programInfo"));
+  exports.Set("mapInfo", Napi::Function::New<MapInfo>(env, "mapInfo"));
+  exports.Set("linkInfo", Napi::Function::New<LinkInfo>(env, "linkInfo"));
+  exports.Set("btfInfo", Napi::Function::New<BtfInfo>(env, "btfInfo"));
+  exports.Set("mapFdById", Napi::Function::New<MapFdById>(env, "mapFdById"));
+  exports.Set("objGet", Napi::Function::New<ObjGet>(env, "objGet"));
+  exports.Set("enableRunTimeStats", Napi::Function::New<EnableRunTimeStats>(env, "enableRunTimeStats"));
   exports.Set("mapGlobalData", Napi::Function::New<MapGlobalData>(env, "mapGlobalData"));
   exports.Set("unmapGlobalData", Napi::Function::New<UnmapGlobalData>(env, "unmapGlobalData"));
   exports.Set("probeMapType", Napi::Function::New<ProbeMapType>(env, "probeMapType"));

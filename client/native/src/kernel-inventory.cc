@@ -198,20 +198,22 @@ static void DescribeLinkTarget(Napi::Env env, int fd, const bpf_link_info& link,
   }
 }
 
+Napi::Object DescribeLink(Napi::Env env, int fd) {
+  bpf_link_info link{};
+  uint32_t size = sizeof link;
+  if (bpf_obj_get_info_by_fd(fd, &link, &size) != 0) throw ErrnoError(env, errno, "bpf_obj_get_info_by_fd(link)");
+  Napi::Object entry = Napi::Object::New(env);
+  entry.Set("id", link.id);
+  entry.Set("type", link.type);
+  entry.Set("typeName", OrUnknown(libbpf_bpf_link_type_str(static_cast<bpf_link_type>(link.type))));
+  entry.Set("progId", link.prog_id);
+  DescribeLinkTarget(env, fd, link, entry);
+  return entry;
+}
+
 Napi::Value ListLinks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Walk(env, "bpf_link_get_fd_by_id", bpf_link_get_next_id, bpf_link_get_fd_by_id, [&](int fd) {
-    bpf_link_info link{};
-    uint32_t size = sizeof link;
-    if (bpf_obj_get_info_by_fd(fd, &link, &size) != 0) throw ErrnoError(env, errno, "bpf_obj_get_info_by_fd(link)");
-    Napi::Object entry = Napi::Object::New(env);
-    entry.Set("id", link.id);
-    entry.Set("type", link.type);
-    entry.Set("typeName", OrUnknown(libbpf_bpf_link_type_str(static_cast<bpf_link_type>(link.type))));
-    entry.Set("progId", link.prog_id);
-    DescribeLinkTarget(env, fd, link, entry);
-    return entry;
-  });
+  return Walk(env, "bpf_link_get_fd_by_id", bpf_link_get_next_id, bpf_link_get_fd_by_id, [&](int fd) { return DescribeLink(env, fd); });
 }
 
 }  // namespace lbc

@@ -9,4 +9,7 @@ Napi::Value ListPrograms(const Napi::CallbackInfo& info);
 Napi::Value ListMaps(const Napi::CallbackInfo& info);
 Napi::Value ListLinks(const Napi::CallbackInfo& info);
 
+// One link's entry as ListLinks gives it (type, program, target where the kernel tells it).
+Napi::Object DescribeLink(Napi::Env env, int fd);
+
 }  // namespace lbc

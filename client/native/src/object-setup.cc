@@ -45,12 +45,17 @@ Napi::Value BpfObject::SetAutoload(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Optional third argument: the fd of a loaded BPF program whose function `func` is the target
+// (fentry/fexit on a BPF program, freplace); without it, a kernel function.
 Napi::Value BpfObject::SetAttachTarget(const Napi::CallbackInfo& info) {
   bpf_program* prog = FindProgram(info.Env(), info[0]);
   std::string target = info[1].ToString();
+  int targetFd = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
   LibbpfLogCapture capture;
-  Check(info.Env(), bpf_program__set_attach_target(prog, 0, target.c_str()),
-        "bpf_program__set_attach_target(" + Quoted(bpf_program__name(prog)) + ", " + Quoted(target) + ")", capture);
+  Check(info.Env(), bpf_program__set_attach_target(prog, targetFd, target.c_str()),
+        "bpf_program__set_attach_target(" + Quoted(bpf_program__name(prog)) + ", " + (targetFd ? "prog fd " + std::to_string(targetFd) + ", " : "") +
+            Quoted(target) + ")",
+        capture);
   return info.Env().Undefined();
 }
 

@@ -12,6 +12,7 @@ import { logTail, verifierLog } from './verifier-log.ts';
 import { activeLsms, lsmRefusal, BPF_PROG_TYPE_LSM } from './lsm-support.ts';
 
 const BPF_PROG_TYPE_TRACING = 26;
+const BPF_PROG_TYPE_EXT = 28;
 const TRAMPOLINE_ATTACH_TYPES = new Map([
   [24, 'fentry'],
   [25, 'fexit'],
@@ -38,6 +39,16 @@ export function loadError(err: unknown, programs: NativeProgramInfo[], objectNam
   if (missing) return missingTargetError(missing.prog, missing.target, native.errno, objectName, output, err);
   const failed = failedProgram(output, programs);
   const log = verifierLog(output);
+
+  if (failed && failed.type === BPF_PROG_TYPE_EXT && !log && REFUSAL_ERRNOS.has(native.errno ?? 0)) {
+    return new LbcError(
+      'LBC_ERR_ATTACH_UNSUPPORTED',
+      `${objectName}: program ${failed.name} (SEC("${failed.section}")) is freplace, which this kernel refuses (${errnoName(native.errno)} at load: ` +
+        'no BPF trampoline support). Call the function from the program itself, or choose the code path with a constant set before load.',
+      { object: objectName, prog: failed.name, section: failed.section, kind: 'freplace', errno: native.errno },
+      { cause: err },
+    );
+  }
 
   if (failed && isTrampoline(failed) && !log && REFUSAL_ERRNOS.has(native.errno ?? 0)) {
     const kind = TRAMPOLINE_ATTACH_TYPES.get(failed.attachType);
@@ -92,6 +103,6 @@ function failedProgram(output: string, programs: NativeProgramInfo[]): NativePro
   const named = /prog '([^']+)': (?:BPF program load failed|failed to load)/.exec(output)?.[1];
   if (named) return programs.find((p) => p.name === named);
   // Some failures are not attributed; a lone trampoline program is still the likely culprit.
-  const trampolines = programs.filter(isTrampoline);
+  const trampolines = programs.filter((p) => isTrampoline(p) || p.type === BPF_PROG_TYPE_EXT);
   return trampolines.length === 1 ? trampolines[0] : undefined;
 }

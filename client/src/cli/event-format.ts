@@ -13,7 +13,8 @@ export function eventJson(map: string, cpu: number, event: unknown): string {
   return JSON.stringify({ map, ...(cpu >= 0 ? { cpu } : {}), event: jsonSafe(event) });
 }
 
-function inline(value: unknown): string {
+/** A value on one line: strings quoted, bytes in hex, structs as {a=1 b=2}. */
+export function inline(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return value.toString();
   if (Buffer.isBuffer(value)) return value.toString('hex');

@@ -49,6 +49,12 @@ export class KeyValueOps {
     return raw === null ? undefined : this.decodeValue(raw);
   }
 
+  /** The value under a key given as its raw bytes (as rawKeys() returns them), decoded. */
+  getRaw(key: Buffer): unknown {
+    const raw = nativeCall(this.ctx, 'get', () => this.ctx.native.mapLookup(this.ctx.info.fd, key, this.valueBytes));
+    return raw === null ? undefined : this.decodeValue(raw);
+  }
+
   set(key: unknown, value: unknown, flag: UpdateFlag = 'any'): void {
     const k = this.encodeKey(key);
     const v = this.encodeValue(value);

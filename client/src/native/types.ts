@@ -118,8 +118,12 @@ export interface NativeObject {
    * ".data.foo") for the maps of globals. libbpf refuses each once loaded (errno EBUSY).
    */
   setAutoload(prog: string, autoload: boolean): void;
-  /** bpf_program__set_attach_target(prog, 0, func): the kernel function a fentry/fexit/tp_btf program traces. */
-  setAttachTarget(prog: string, func: string): void;
+  /**
+   * bpf_program__set_attach_target(prog, targetProgFd ?? 0, func): the kernel function a
+   * fentry/fexit/tp_btf program traces, or with `targetProgFd` a function of that loaded BPF
+   * program (fentry/fexit on a BPF program, freplace).
+   */
+  setAttachTarget(prog: string, func: string, targetProgFd?: number): void;
   setMapMaxEntries(map: string, maxEntries: number): void;
   setMapValueSize(map: string, valueSize: number): void;
   /** null: not pinned. At load libbpf reuses a map already pinned there, else creates and pins it. */
@@ -235,6 +239,76 @@ export interface NativeAddon {
   listPrograms(): KernelProgramInfo[];
   listMaps(): KernelMapInfo[];
   listLinks(): KernelLinkInfo[];
+  /** The ids of every loaded object of a kind (the *_GET_NEXT_ID walk). */
+  objectIds(kind: 'prog' | 'map' | 'link' | 'btf'): number[];
+  /** One program's info record; throws errno ENOENT for an id nothing has. */
+  programInfo(id: number): KernelProgramDetail;
+  mapInfo(id: number): KernelMapDetail;
+  linkInfo(id: number): KernelLinkInfo;
+  /** A BTF object's info; `withData`: its raw BTF too. */
+  btfInfo(id: number, withData?: boolean): KernelBtfInfo;
+  /** An fd for the map with this id, for mapLookup/mapNextKey; close it with closeFd. */
+  mapFdById(id: number): number;
+  /** bpf_obj_get(path): an fd for a pinned object (close it with closeFd). */
+  objGet(path: string): number;
+  /** bpf_enable_stats(BPF_STATS_RUN_TIME): run counts and times are kept while the fd is open (closeFd). */
+  enableRunTimeStats(): number;
+}
+
+/**
+ * bpf_prog_info as the running kernel fills it. Fields a kernel does not have are absent
+ * (`infoLen`: how many bytes of the record it filled): verifiedInsns and attachBtf* since 5.16.
+ */
+export interface KernelProgramDetail {
+  infoLen: number;
+  id: number;
+  type: number;
+  typeName: string;
+  /** Truncated by the kernel to 15 characters. */
+  name: string;
+  tag: string;
+  jitedLen: number;
+  xlatedLen: number;
+  loadTimeNs: bigint;
+  uid: number;
+  gplCompatible: boolean;
+  btfId?: number;
+  runCount?: bigint;
+  runTimeNs?: bigint;
+  recursionMisses?: bigint;
+  verifiedInsns?: number;
+  /** For tracing/EXT/LSM programs: the BTF object (vmlinux, a module, a program's) and type id of the target. */
+  attachBtfObjId?: number;
+  attachBtfId?: number;
+  mapIds: number[];
+  /** One record per function, the program's own first: its type id in the program's BTF (a FUNC). */
+  funcInfo: Array<{ insnOff: number; typeId: number }>;
+}
+
+export interface KernelMapDetail {
+  infoLen: number;
+  id: number;
+  type: number;
+  typeName: string;
+  name: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  btfId: number;
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+}
+
+export interface KernelBtfInfo {
+  infoLen: number;
+  id: number;
+  /** Bytes of raw BTF. */
+  size: number;
+  /** "vmlinux", a module's name, or "" for a program's BTF (since 5.11). */
+  name?: string;
+  kernelBtf?: boolean;
+  data?: Buffer;
 }
 
 export interface KernelProgramInfo {

@@ -72,6 +72,27 @@ export class LbcProgram implements NativeProgramInfo {
   }
 
   /**
+   * The target as libbpf's bpf_program__set_attach_target takes it, before load: `func` alone is a
+   * kernel function (as `attachTarget`); with `program` (a loaded LbcProgram of another object, or
+   * a program fd) it is a function of that BPF program: fentry/fexit on it, or SEC("freplace/FUNC")
+   * replacing one of its global functions.
+   */
+  setAttachTarget(func: string, program?: LbcProgram | number): void {
+    if (typeof func !== 'string' || func === '') throw new TypeError(`${this.name}.setAttachTarget: expected a function name`);
+    if (program === undefined) {
+      this.attachTarget = func;
+      return;
+    }
+    const fd = typeof program === 'number' ? program : program.fd;
+    if (!Number.isInteger(fd) || fd < 0) {
+      const what = typeof program === 'number' ? `fd ${program}` : `program ${program.name} (not loaded)`;
+      throw new TypeError(`${this.name}.setAttachTarget(${JSON.stringify(func)}, …): the target must be a loaded BPF program or its fd, not ${what}`);
+    }
+    this.configure('attachTarget', () => this.state.object.setAttachTarget(this.name, func, fd));
+    this.target = func;
+  }
+
+  /**
    * SEC("iter/..."): attaches the iterator; `read()`/`text()` on the link run it and return its
    * output. Options select what iterators with parameters walk (a map, one task, a cgroup).
    */

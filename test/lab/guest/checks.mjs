@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, constants, readFileSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Lbc, detectTarget } from '/lab/client/dist/index.js';
+import { Lbc, KernelView, detectTarget, inspectProgram, inspectPrograms, measureRunStats } from '/lab/client/dist/index.js';
 
 const MARKER = process.env.LBC_LAB_RECORD;
 const PROGS = '/lab/progs';
@@ -118,6 +118,7 @@ const CHECKS = {
       lbc.close();
     }
   },
+  inspect: inspectCheck,
   // The twin fallback with its defaults: fentry where this kernel loads it, else the kprobe.
   twin: async () => {
     const lbc = await new Lbc('lab_twin', undefined, OFFLINE).ready;
@@ -169,6 +170,79 @@ async function traceCheck() {
   const exit = await exited;
   const kprobeEventsAfter = readFileSync('/sys/kernel/tracing/kprobe_events', 'utf8');
   return { ok: Boolean(entry() && ret()) && exit === 0 && kprobeEventsAfter === '', entry: entry() ?? null, ret: ret() ?? null, exit, kprobeEventsAfter, stderr: err, sample: lines().filter((l) => l.includes(` r1: `)).slice(-4) };
+}
+
+/**
+ * `lbc inspect` on BPF programs attached to a BPF program: lab_inspect_target's tracepoint program
+ * loaded and attached, then fentry on it and freplace of its global function lab_inspect_count
+ * (targets set to its fd); what the kernel reports about each (raw info and lbc's reading of it),
+ * whether both ran, run counts with stats on, and the CLI's table.
+ */
+async function inspectCheck() {
+  const stage = { at: 'target' };
+  const target = await new Lbc('lab_inspect_target', undefined, { ...OFFLINE, load: false }).ready;
+  const opened = [];
+  try {
+    target.rodata.target_pid = process.pid;
+    await target.load();
+    await target.attach();
+    const targetId = target.programs.lab_inspect_openat_target.id;
+    stage.at = 'tracer';
+    const tracer = await new Lbc('lab_inspect_tracer', undefined, { ...OFFLINE, load: false, fallbacks: false }).ready;
+    opened.push(tracer);
+    const fentry = tracer.programs.lab_inspect_fentry_on_bpf_prog;
+    const ext = tracer.programs.lab_inspect_count_replacement;
+    fentry.setAttachTarget('lab_inspect_openat_target', target.programs.lab_inspect_openat_target);
+    ext.setAttachTarget('lab_inspect_count', target.programs.lab_inspect_openat_target.fd);
+    stage.at = 'tracer load';
+    await tracer.load();
+    stage.at = 'tracer attach';
+    let attachError = null;
+    try {
+      await tracer.attach();
+    } catch (err) {
+      attachError = { code: err.code, message: String(err.message).split('\n')[0] };
+    }
+    // From here on every call of lab_inspect_count is the replacement's: 1000 each.
+    const countedAtAttach = target.bss.counted;
+    stage.at = 'inspect';
+    const ids = { target: targetId, fentry: fentry.id, ext: ext.id };
+    const openSome = (n) => { for (let i = 0; i < n; i++) tryOpen('/lab/checks.mjs'); };
+    const stats = await measureRunStats(0.5, { ids: Object.values(ids), during: () => openSome(20) });
+    const view = new KernelView();
+    const raw = Object.fromEntries(Object.entries(ids).map(([k, id]) => {
+      const p = view.program(id);
+      return [k, { infoLen: p.infoLen, attachBtfObjId: p.attachBtfObjId, attachBtfId: p.attachBtfId, btfId: p.btfId, verifiedInsns: p.verifiedInsns }];
+    }));
+    const links = view.links().filter((l) => l.progId === ids.fentry || l.progId === ids.ext);
+    const progs = inspectPrograms().filter((p) => Object.values(ids).includes(p.id));
+    const detail = inspectProgram(targetId);
+    const cli = spawnSync(process.execPath, ['/lab/client/dist/cli.js', 'inspect', 'progs'], { encoding: 'utf8' });
+    const cliJson = spawnSync(process.execPath, ['/lab/client/dist/cli.js', 'inspect', 'prog', String(ids.ext), '--json'], { encoding: 'utf8' });
+    const json = (v) => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+    return {
+      ok: attachError === null,
+      attachError,
+      ids,
+      countedSinceAttach: (target.bss.counted - countedAtAttach).toString(),
+      fentryHits: tracer.bss.fentry_hits.toString(),
+      replacedCalls: tracer.bss.replaced_calls.toString(),
+      stats: json(Object.fromEntries([...stats].map(([id, s]) => [id, s]))),
+      raw: json(raw),
+      links: json(links),
+      progs: json(progs),
+      attachedBy: json(detail.attachedBy),
+      functions: detail.functions,
+      cli: cli.stdout,
+      cliErr: cli.stderr,
+      cliExt: cliJson.stdout ? JSON.parse(cliJson.stdout) : cliJson.stderr,
+    };
+  } catch (err) {
+    return { ok: false, stage: stage.at, error: { code: err.code, message: String(err.message ?? err).split('\n').slice(0, 12).join('\n') } };
+  } finally {
+    for (const o of opened) o.close();
+    target.close();
+  }
 }
 
 async function entryProbe(name, kind) {

@@ -1,0 +1,135 @@
+/**
+ * `lbc inspect` in the kernel lab: BPF programs on a BPF program, which this host's kernel cannot
+ * load. In each x86 guest the client loads lab_inspect_target (a tracepoint program with a global
+ * function), then fentry on that program and freplace of its function (targets set to the loaded
+ * program's fd), and inspects them: full names, attach kinds, and the targets as far as each
+ * kernel reports them (Linux 5.10: not at all, and lbc says so).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labKernelSpecs, requireLabKernels } from '@lbc/core/lab';
+import { NOT_REPORTED } from '../../client/src/inspect/index.ts';
+import { useServiceFixture } from '../support/service-fixture.ts';
+import { compileForLab, writeLabPayload } from './lab-payload.ts';
+import { bootLabKernels, type CheckRecord, type KernelRun } from './run-lab.ts';
+
+const PROGRAMS = ['lab_inspect_target', 'lab_inspect_tracer'];
+const X86 = labKernelSpecs().filter((k) => k.arch === 'x86_64').map((k) => k.id);
+const KERNEL_IDS = process.env.LBC_LAB_KERNELS?.split(',') ?? X86;
+// Where the kernel reports a tracing link's target (target_obj_id/target_btf_id in bpf_link_info)
+// and a program's load-time target (attach_btf_obj_id/attach_btf_id in bpf_prog_info).
+const REPORTS_TARGETS: Record<string, boolean> = { 'bullseye-5.10': false, 'bookworm-6.1': true, 'bookworm-6.12': true, 'trixie-6.12': true };
+
+interface Prog {
+  id: number;
+  name: string;
+  kernelName: string;
+  typeName: string;
+  attach?: string;
+  targets: Array<Record<string, unknown>>;
+  targetNote?: string;
+}
+
+describe('kernel lab: lbc inspect on fentry and freplace programs attached to a BPF program', () => {
+  const env = useServiceFixture('lbc-lab-inspect-');
+  const runs = new Map<string, KernelRun>();
+  let scratch = '';
+
+  beforeAll(async () => {
+    const kernels = requireLabKernels(KERNEL_IDS);
+    scratch = mkdtempSync(join(tmpdir(), 'lbc-lab-inspect-'));
+    const cacheDir = join(scratch, 'cache');
+    await compileForLab(env.service.url, kernels, cacheDir, PROGRAMS);
+    const payload = join(scratch, 'payload-x86_64.cpio');
+    await writeLabPayload(payload, cacheDir, ['inspect'], 'x86_64');
+    for (const r of await bootLabKernels(kernels, { x86_64: payload })) runs.set(r.kernel.id, r);
+    if (process.env.LBC_LAB_DEBUG) {
+      for (const r of runs.values()) {
+        const rec = r.checks.get('inspect');
+        console.log(r.kernel.id, r.error ?? JSON.stringify({ ...rec, progs: undefined, cliExt: undefined }, null, 1));
+      }
+    }
+  }, 420_000);
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const record = (id: string): CheckRecord => {
+    const r = runs.get(id)!;
+    if (r.error) throw r.error;
+    const rec = r.checks.get('inspect');
+    expect(rec, `${id}: no inspect record; console tail:\n${r.run!.console.slice(-30).join('\n')}`).toBeDefined();
+    expect(rec!.ok, `${id}: ${JSON.stringify(rec)}`).toBe(true);
+    return rec!;
+  };
+  const progs = (rec: CheckRecord) => {
+    const ids = rec.ids as { target: number; fentry: number; ext: number };
+    const all = rec.progs as Prog[];
+    return { ids, target: all.find((p) => p.id === ids.target)!, fentry: all.find((p) => p.id === ids.fentry)!, ext: all.find((p) => p.id === ids.ext)! };
+  };
+
+  describe.each(KERNEL_IDS)('%s', (id) => {
+    it('fentry on the program and freplace of its function both run (the target counts 1000 per replaced call)', () => {
+      const rec = record(id);
+      expect(BigInt(rec.fentryHits as string)).toBeGreaterThan(0n);
+      expect(BigInt(rec.replacedCalls as string)).toBeGreaterThan(0n);
+      const since = BigInt(rec.countedSinceAttach as string);
+      expect(since).toBeGreaterThan(0n);
+      expect(since % 1000n).toBe(0n);
+    });
+
+    it('full names past 15 characters, types and attach kinds', () => {
+      const { target, fentry, ext } = progs(record(id));
+      expect(target).toMatchObject({ name: 'lab_inspect_openat_target', kernelName: 'lab_inspect_ope', typeName: 'tracepoint' });
+      expect(fentry).toMatchObject({ name: 'lab_inspect_fentry_on_bpf_prog', kernelName: 'lab_inspect_fen', typeName: 'tracing', attach: 'fentry' });
+      expect(ext).toMatchObject({ name: 'lab_inspect_count_replacement', kernelName: 'lab_inspect_cou', typeName: 'ext', attach: 'freplace' });
+    });
+
+    it('targets: the program and function each is attached to, or where the kernel does not report them, a note saying so', () => {
+      const rec = record(id);
+      const { ids, fentry, ext } = progs(rec);
+      if (!REPORTS_TARGETS[id]) {
+        expect(fentry).toMatchObject({ targets: [], targetNote: NOT_REPORTED });
+        expect(ext).toMatchObject({ targets: [], targetNote: NOT_REPORTED });
+        expect(rec.attachedBy).toEqual([]);
+        expect(rec.cli).toContain('? (not reported by this kernel)');
+        return;
+      }
+      const onTarget = { kind: 'program', progId: ids.target, progName: 'lab_inspect_openat_target', source: 'link' };
+      expect(fentry.targets).toEqual([expect.objectContaining({ ...onTarget, attach: 'fentry', func: 'lab_inspect_openat_target' })]);
+      expect(ext.targets).toEqual([expect.objectContaining({ ...onTarget, attach: 'freplace', func: 'lab_inspect_count' })]);
+      expect((rec.attachedBy as Array<{ progId: number }>).map((a) => a.progId).sort()).toEqual([ids.fentry, ids.ext].sort());
+      expect(rec.cli).toMatch(new RegExp(`^${ids.fentry}\\s+tracing\\s+lab_inspect_fentry_on_bpf_prog\\s+fentry\\s+prog ${ids.target} lab_inspect_openat_target:lab_inspect_openat_target\\(\\) \\(fentry, link \\d+\\)$`, 'm'));
+      expect(rec.cli).toMatch(new RegExp(`^${ids.ext}\\s+ext\\s+lab_inspect_count_replacement\\s+freplace\\s+prog ${ids.target} lab_inspect_openat_target:lab_inspect_count\\(\\) \\(freplace, link \\d+\\)$`, 'm'));
+    });
+
+    it("what the kernel itself tells (the raw fields lbc reads): 5.10 neither; later kernels the link's target program and BTF type, the program info only the type", () => {
+      const rec = record(id);
+      const { ids } = progs(rec);
+      const raw = rec.raw as Record<'fentry' | 'ext', { infoLen: number; attachBtfObjId?: number; attachBtfId?: number; verifiedInsns?: number }>;
+      const links = rec.links as Array<{ progId: number; targetObjId: number; targetBtfId: number }>;
+      const link = (prog: number) => links.find((l) => l.progId === prog)!;
+      if (!REPORTS_TARGETS[id]) {
+        expect(raw.fentry).toEqual({ infoLen: 208, btfId: expect.any(Number) });
+        expect([link(ids.fentry), link(ids.ext)]).toEqual([expect.objectContaining({ targetObjId: 0, targetBtfId: 0 }), expect.objectContaining({ targetObjId: 0, targetBtfId: 0 })]);
+        return;
+      }
+      for (const prog of ['fentry', 'ext'] as const) {
+        expect(link(ids[prog]).targetObjId).toBe(ids.target);
+        // For a BPF program target the kernel fills attach_btf_id but leaves attach_btf_obj_id 0.
+        expect(raw[prog]).toMatchObject({ attachBtfObjId: 0, attachBtfId: link(ids[prog]).targetBtfId, verifiedInsns: expect.any(Number) });
+      }
+    });
+
+    it('the target program lists its BTF functions; run counts move with stats on, for the target and the fentry program', () => {
+      const rec = record(id);
+      const { ids } = progs(rec);
+      expect(rec.functions).toEqual(['lab_inspect_openat_target', 'lab_inspect_count']);
+      const stats = rec.stats as Record<string, { runCount: string }>;
+      expect(Number(stats[ids.target]!.runCount)).toBeGreaterThanOrEqual(20);
+      expect(Number(stats[ids.fentry]!.runCount)).toBeGreaterThanOrEqual(20);
+    });
+  });
+});
