@@ -84,6 +84,18 @@ describe('docker-compose.yml', () => {
     expect(api!.volumes!.join(' ')).not.toMatch(/docker\.sock/);
   });
 
+  it("runs offline from images scripts/setup.sh builds: deploy/offline.env names them", () => {
+    const offline = Object.fromEntries(read('deploy/offline.env').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=') as [string, string]));
+    const base = /^image=\$\{LBC_SERVICE_BASE:-([^}]+)\}$/m.exec(read('deploy/build-service-base.sh'))![1];
+    expect(offline).toEqual({ LBC_SERVICE_BASE: base, LBC_REDIS_IMAGE: base });
+    expect(read('deploy/build-service-base.sh')).toMatch(/install .*redis-server/);
+    expect(read('scripts/setup.sh')).toMatch(/^bash deploy\/build-service-base\.sh$/m);
+    expect(read('scripts/setup.sh')).toMatch(/^bash containers\/build-offline\.sh$/m);
+    expect(read('scripts/setup.sh')).toMatch(/^packages=\(.* docker-compose /m);
+    expect(read('docker-compose.yml')).toMatch(/image: \$\{LBC_REDIS_IMAGE:-redis:7\}/);
+    expect(read('docker-compose.yml')).toMatch(/BASE: \$\{LBC_SERVICE_BASE:-node:20-bookworm\}/);
+  });
+
   it('sets only environment variables the services read', () => {
     const names = Object.values(compose.services).flatMap((s) => Object.keys(s.environment ?? {}));
     expect(names.length).toBeGreaterThan(5);
