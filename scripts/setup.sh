@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian/Ubuntu machine (as root) to run lbc and its tests. Idempotent.
 #  - Debian packages: clang/llvm (host fixtures and baselines), libbpf-dev (the client's native shim),
-#    bpftool, redis-server, docker.io, debootstrap (offline compile image), bpftrace/hyperfine (bench),
+#    bpftool, redis-server, docker.io, docker-compose (Compose v1: docker-compose.yml's test),
+#    debootstrap (offline compile and service base images), bpftrace/hyperfine (bench),
 #    chromium (dashboard tests, driven by playwright-core), rpm/dpkg-dev/dwarves/zstd/xz-utils (the kernel
 #    packages the ingestion tests build: rpmbuild, dpkg-deb, pahole)
 #  - starts dockerd when no engine answers; mounts tracefs and bpffs
@@ -9,12 +10,13 @@
 #    (client/prebuilds: libbpf 1.5 from Debian's source package, built static; x64 and, cross-built
 #    with gcc-aarch64-linux-gnu, arm64), cached in ~/.cache/lbc-native; file, binutils and
 #    debootstrap for the packaged client's bare-target test (test/client-package.test.ts)
-#  - builds the compile image when missing
+#  - builds the compile image and the api/worker base image (deploy/build-service-base.sh, which
+#    docker-compose.yml uses offline through deploy/offline.env) when missing
 #  - sets up the kernel lab (scripts/lab-setup.sh: QEMU, busybox-static, the Debian lab kernels, cached)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool dwarves redis-server docker.io debootstrap
+packages=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool dwarves redis-server docker.io docker-compose debootstrap
   bpftrace hyperfine iproute2 ca-certificates chromium
   qemu-system-arm
   rpm dpkg-dev zstd xz-utils lz4 iputils-ping systemtap-sdt-dev
@@ -48,5 +50,6 @@ fi
 bash client/native/scripts/prebuild.sh
 
 bash containers/build-offline.sh
+bash deploy/build-service-base.sh
 
 bash scripts/lab-setup.sh
