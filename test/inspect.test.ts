@@ -4,12 +4,13 @@
  * decoded by them, run counts that move while stats are on, pinned paths, and the errors for an
  * unknown id. BPF programs on BPF programs (fentry, freplace) need trampolines: test/lab/inspect.test.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lbc, dumpMap, inspectMap, inspectMaps, inspectProgram, inspectPrograms, isLbcError, measureRunStats } from 'lbc-client';
 import { useServiceFixture } from './support/service-fixture.ts';
-import { runCli } from './support/run-cli.ts';
+import { LBC_BIN, runCli } from './support/run-cli.ts';
 import { LAB_PROGRAMS_DIR } from './lab/lab-payload.ts';
 
 const TARGET = 'lab_inspect_openat_target';
@@ -170,6 +171,16 @@ describe('lbc inspect (this kernel, programs loaded by the client)', () => {
       expect(r.stdout).toMatch(new RegExp(`^\\{pid=${process.pid} comm="[^"]*"\\} => \\{opens=\\d+ first_ns=\\d+\\}$`, 'm'));
       const j = JSON.parse((await runCli(['inspect', 'map', String(id), '--dump', '--json'])).stdout);
       expect(j.entries[0].key.pid).toBe(process.pid);
+    });
+
+    it('root without capabilities (all dropped, setpriv): LBC_ERR_INSPECT_PERMISSION naming what to grant', () => {
+      const noCaps = ['--bounding-set=-all', '--inh-caps=-all', '--securebits=+noroot,+noroot_locked'];
+      for (const args of [['inspect', 'progs'], ['inspect', 'map', String(lbc.maps[MAP].id), '--dump']]) {
+        const r = spawnSync('setpriv', [...noCaps, process.execPath, LBC_BIN, ...args], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(/^LBC_ERR_INSPECT_PERMISSION: The kernel refuses to show its BPF objects to this process: .*Operation not permitted \(EPERM\)$/m);
+        expect(r.stderr).toContain('fix: Run as root, or give the process CAP_BPF and CAP_PERFMON');
+      }
     });
 
     it('an unknown id, a missing id and a stray flag are errors with codes', async () => {

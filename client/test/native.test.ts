@@ -127,11 +127,13 @@ describe('native object', () => {
     try {
       // Ids, not names: programs closed by earlier tests may linger in the list until RCU frees them.
       const ids = new Map(object.programs().map((p) => [p.name, p.id]));
-      const tp = native.listPrograms().find((p) => p.id === ids.get('lbct_tp_exec'));
+      expect(native.objectIds('prog')).toEqual(expect.arrayContaining([...ids.values()]));
+      const tp = native.programInfo(ids.get('lbct_tp_exec')!);
       expect(tp).toMatchObject({ typeName: 'tracepoint', name: 'lbct_tp_exec' });
       expect(tp!.tag).toMatch(/^[0-9a-f]{16}$/);
       const byComm = object.maps().find((m) => m.name === 'by_comm')!;
-      expect(native.listMaps().find((m) => m.id === byComm.id)).toMatchObject({ name: 'by_comm', typeName: 'hash', keySize: 16 });
+      expect(native.objectIds('map')).toContain(byComm.id);
+      expect(native.mapInfo(byComm.id)).toMatchObject({ name: 'by_comm', typeName: 'hash', keySize: 16 });
       const linked = native.listLinks().filter((l) => l.progId === ids.get('lbct_tp_exec') || l.progId === ids.get('lbct_raw_exec'));
       expect(linked.map((l) => [l.typeName, l.target]).sort()).toEqual([
         ['perf_event', 'sched_process_exec'],

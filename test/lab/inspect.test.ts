@@ -15,7 +15,7 @@ import { useServiceFixture } from '../support/service-fixture.ts';
 import { compileForLab, writeLabPayload } from './lab-payload.ts';
 import { bootLabKernels, type CheckRecord, type KernelRun } from './run-lab.ts';
 
-const PROGRAMS = ['lab_inspect_target', 'lab_inspect_tracer'];
+const PROGRAMS = ['lab_inspect_target', 'lab_inspect_tracer', 'lab_fentry'];
 const X86 = labKernelSpecs().filter((k) => k.arch === 'x86_64').map((k) => k.id);
 const KERNEL_IDS = process.env.LBC_LAB_KERNELS?.split(',') ?? X86;
 // Where the kernel reports a tracing link's target (target_obj_id/target_btf_id in bpf_link_info)
@@ -65,9 +65,10 @@ describe('kernel lab: lbc inspect on fentry and freplace programs attached to a 
     return rec!;
   };
   const progs = (rec: CheckRecord) => {
-    const ids = rec.ids as { target: number; fentry: number; ext: number };
+    const ids = rec.ids as { target: number; fentry: number; ext: number; kernelFentry: number };
     const all = rec.progs as Prog[];
-    return { ids, target: all.find((p) => p.id === ids.target)!, fentry: all.find((p) => p.id === ids.fentry)!, ext: all.find((p) => p.id === ids.ext)! };
+    const byId = (n: number) => all.find((p) => p.id === n)!;
+    return { ids, target: byId(ids.target), fentry: byId(ids.fentry), ext: byId(ids.ext), kernelFentry: byId(ids.kernelFentry) };
   };
 
   describe.each(KERNEL_IDS)('%s', (id) => {
@@ -89,14 +90,18 @@ describe('kernel lab: lbc inspect on fentry and freplace programs attached to a 
 
     it('targets: the program and function each is attached to, or where the kernel does not report them, a note saying so', () => {
       const rec = record(id);
-      const { ids, fentry, ext } = progs(rec);
+      const { ids, fentry, ext, kernelFentry } = progs(rec);
       if (!REPORTS_TARGETS[id]) {
+        expect(kernelFentry).toMatchObject({ targets: [], targetNote: NOT_REPORTED });
         expect(fentry).toMatchObject({ targets: [], targetNote: NOT_REPORTED });
         expect(ext).toMatchObject({ targets: [], targetNote: NOT_REPORTED });
         expect(rec.attachedBy).toEqual([]);
         expect(rec.cli).toContain('? (not reported by this kernel)');
         return;
       }
+      // A kernel function: target_obj_id is vmlinux's BTF object, the name comes from that BTF.
+      expect(kernelFentry.targets).toEqual([expect.objectContaining({ kind: 'kernel', btfName: 'vmlinux', func: 'do_sys_openat2', attach: 'fentry', source: 'link' })]);
+      expect(rec.cli).toMatch(new RegExp(`^${ids.kernelFentry}\\s+tracing\\s+lab_fentry\\s+fentry\\s+kernel do_sys_openat2\\(\\) \\(fentry, link \\d+\\)$`, 'm'));
       const onTarget = { kind: 'program', progId: ids.target, progName: 'lab_inspect_openat_target', source: 'link' };
       expect(fentry.targets).toEqual([expect.objectContaining({ ...onTarget, attach: 'fentry', func: 'lab_inspect_openat_target' })]);
       expect(ext.targets).toEqual([expect.objectContaining({ ...onTarget, attach: 'freplace', func: 'lab_inspect_count' })]);
@@ -108,7 +113,7 @@ describe('kernel lab: lbc inspect on fentry and freplace programs attached to a 
     it("what the kernel itself tells (the raw fields lbc reads): 5.10 neither; later kernels the link's target program and BTF type, the program info only the type", () => {
       const rec = record(id);
       const { ids } = progs(rec);
-      const raw = rec.raw as Record<'fentry' | 'ext', { infoLen: number; attachBtfObjId?: number; attachBtfId?: number; verifiedInsns?: number }>;
+      const raw = rec.raw as Record<'fentry' | 'ext' | 'kernelFentry', { infoLen: number; attachBtfObjId?: number; attachBtfId?: number; verifiedInsns?: number }>;
       const links = rec.links as Array<{ progId: number; targetObjId: number; targetBtfId: number }>;
       const link = (prog: number) => links.find((l) => l.progId === prog)!;
       if (!REPORTS_TARGETS[id]) {
@@ -121,6 +126,10 @@ describe('kernel lab: lbc inspect on fentry and freplace programs attached to a 
         // For a BPF program target the kernel fills attach_btf_id but leaves attach_btf_obj_id 0.
         expect(raw[prog]).toMatchObject({ attachBtfObjId: 0, attachBtfId: link(ids[prog]).targetBtfId, verifiedInsns: expect.any(Number) });
       }
+      // For a kernel function both name vmlinux's BTF object and the function's type id.
+      const kernelLink = link(ids.kernelFentry);
+      expect(kernelLink.targetObjId).toBeGreaterThan(0);
+      expect(raw.kernelFentry).toMatchObject({ attachBtfObjId: kernelLink.targetObjId, attachBtfId: kernelLink.targetBtfId });
     });
 
     it('the target program lists its BTF functions; run counts move with stats on, for the target and the fentry program', () => {

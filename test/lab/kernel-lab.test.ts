@@ -15,11 +15,13 @@ import { requireLabKernels, labKernelSpecs } from '@lbc/core/lab';
 import { btfSha256Of } from '../../client/src/target/index.ts';
 import { useServiceFixture } from '../support/service-fixture.ts';
 import { runCli } from '../support/run-cli.ts';
-import { compileForLab, writeLabPayload } from './lab-payload.ts';
+import { compileForLab, labProgramNames, writeLabPayload } from './lab-payload.ts';
 import { bootLabKernels, type KernelRun } from './run-lab.ts';
 import { LAB_DOC_PATH, labDoc, labDocRow } from './lab-doc.ts';
 
 const CHECKS = ['target', 'kprobe', 'kretprobe', 'fentry', 'fexit', 'twin', 'mmapTwin', 'trace'];
+// test/lab/inspect.test.ts compiles and runs the lab_inspect_* programs itself.
+const PROGRAMS = labProgramNames().filter((name) => !name.startsWith('lab_inspect_'));
 // do_mmap takes 8 (5.10) or 9 arguments; x86 BPF trampolines take more than 6 since Linux 6.5, so
 // there fentry attaches; before, it loads and the attach fails (-ENOTSUPP): the kprobe twin must run.
 // arm64 6.1 has no BPF trampolines at all (no direct calls before 6.5 there): every fentry/fexit
@@ -43,7 +45,7 @@ describe('kernel lab: probes on real Debian kernels', () => {
     const kernels = requireLabKernels(KERNEL_IDS);
     scratch = mkdtempSync(join(tmpdir(), 'lbc-lab-run-'));
     const cacheDir = join(scratch, 'cache');
-    await compileForLab(env.service.url, kernels, cacheDir);
+    await compileForLab(env.service.url, kernels, cacheDir, PROGRAMS);
     const payloads: Partial<Record<Arch, string>> = {};
     for (const arch of new Set(kernels.map((k) => k.arch))) {
       payloads[arch] = join(scratch, `payload-${arch}.cpio`);

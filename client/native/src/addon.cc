@@ -44,8 +44,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("perfEventOpen", Napi::Function::New<PerfEventOpen>(env, "perfEventOpen"));
   exports.Set("closeFd", Napi::Function::New<CloseFd>(env, "closeFd"));
   exports.Set("numPossibleCpus", Napi::Function::New<NumPossibleCpus>(env, "numPossibleCpus"));
-  exports.Set("listPrograms", Napi::Function::New<ListPrograms>(env, "listPrograms"));
-  exports.Set("listMaps", Napi::Function::New<ListMaps>(env, "listMaps"));
   exports.Set("listLinks", Napi::Function::New<ListLinks>(env, "listLinks"));
   exports.Set("objectIds", Napi::Function::New<ObjectIds>(env, "objectIds"));
   exports.Set("programInfo", Napi::Function::New<ProgramInfo>(env, "programInfo"));

@@ -82,59 +82,7 @@ static Napi::Array Walk(Napi::Env env, const char* what, GetNext getNext, GetFd 
   return list;
 }
 
-static std::string Hex(const unsigned char* bytes, size_t size) {
-  std::string out;
-  char pair[3];
-  for (size_t i = 0; i < size; i++) {
-    std::snprintf(pair, sizeof pair, "%02x", bytes[i]);
-    out += pair;
-  }
-  return out;
-}
-
 static const char* OrUnknown(const char* name) { return name ? name : "unknown"; }
-
-Napi::Value ListPrograms(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Walk(env, "bpf_prog_get_fd_by_id", bpf_prog_get_next_id, bpf_prog_get_fd_by_id, [&](int fd) {
-    bpf_prog_info prog{};
-    uint32_t size = sizeof prog;
-    if (bpf_obj_get_info_by_fd(fd, &prog, &size) != 0) throw ErrnoError(env, errno, "bpf_obj_get_info_by_fd(prog)");
-    Napi::Object entry = Napi::Object::New(env);
-    entry.Set("id", prog.id);
-    entry.Set("type", prog.type);
-    entry.Set("typeName", OrUnknown(libbpf_bpf_prog_type_str(static_cast<bpf_prog_type>(prog.type))));
-    entry.Set("name", prog.name);
-    entry.Set("tag", Hex(prog.tag, sizeof prog.tag));
-    entry.Set("loadTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(prog.load_time)));
-    entry.Set("uid", prog.created_by_uid);
-    entry.Set("btfId", prog.btf_id);
-    entry.Set("mapCount", prog.nr_map_ids);
-    entry.Set("runCount", Napi::BigInt::New(env, static_cast<uint64_t>(prog.run_cnt)));
-    entry.Set("runTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(prog.run_time_ns)));
-    return entry;
-  });
-}
-
-Napi::Value ListMaps(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Walk(env, "bpf_map_get_fd_by_id", bpf_map_get_next_id, bpf_map_get_fd_by_id, [&](int fd) {
-    bpf_map_info map{};
-    uint32_t size = sizeof map;
-    if (bpf_obj_get_info_by_fd(fd, &map, &size) != 0) throw ErrnoError(env, errno, "bpf_obj_get_info_by_fd(map)");
-    Napi::Object entry = Napi::Object::New(env);
-    entry.Set("id", map.id);
-    entry.Set("type", map.type);
-    entry.Set("typeName", OrUnknown(libbpf_bpf_map_type_str(static_cast<bpf_map_type>(map.type))));
-    entry.Set("name", map.name);
-    entry.Set("keySize", map.key_size);
-    entry.Set("valueSize", map.value_size);
-    entry.Set("maxEntries", map.max_entries);
-    entry.Set("flags", map.map_flags);
-    entry.Set("btfId", map.btf_id);
-    return entry;
-  });
-}
 
 static void DescribeLinkTarget(Napi::Env env, int fd, const bpf_link_info& link, Napi::Object entry) {
   char name[512] = {0};

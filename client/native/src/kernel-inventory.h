@@ -1,12 +1,11 @@
-// What is loaded in the kernel right now (programs, maps, links), for `lbc inspect`:
-// walks the *_GET_NEXT_ID commands and asks each object for its info.
+// The links loaded in the kernel right now, for `lbc inspect links`: walks BPF_LINK_GET_NEXT_ID
+// and asks each link for its info, the target decoded per link type (kernel-objects.cc reads
+// programs, maps and BTF objects by id).
 #pragma once
 #include <napi.h>
 
 namespace lbc {
 
-Napi::Value ListPrograms(const Napi::CallbackInfo& info);
-Napi::Value ListMaps(const Napi::CallbackInfo& info);
 Napi::Value ListLinks(const Napi::CallbackInfo& info);
 
 // One link's entry as ListLinks gives it (type, program, target where the kernel tells it).

@@ -42,6 +42,10 @@ export interface ParsedBtf {
   btf: Btf | null;
 }
 
+// Kernel BTF (vmlinux, modules) never changes under its id: parsed once per process, as vmlinux's
+// is megabytes (about 1 s on a host, far more in an emulated guest).
+const kernelBtfs = new Map<number, ParsedBtf>();
+
 export class KernelView {
   readonly native: NativeAddon;
   private readonly programs = new Map<number, KernelProgramDetail | null>();
@@ -92,6 +96,8 @@ export class KernelView {
   btf(id: number): ParsedBtf | null {
     if (id === 0) return null;
     return cachedOrNull(this.btfs, id, 'btf', () => {
+      const known = kernelBtfs.get(id);
+      if (known && this.btfInfo(id)?.size === known.info.size) return known;
       const info = this.native.btfInfo(id, true);
       let btf: Btf | null = null;
       try {
@@ -99,7 +105,9 @@ export class KernelView {
       } catch {
         btf = null;
       }
-      return { info: { ...info, data: undefined }, btf };
+      const parsed = { info: { ...info, data: undefined }, btf };
+      if (info.kernelBtf) kernelBtfs.set(id, parsed);
+      return parsed;
     });
   }
 

@@ -235,9 +235,7 @@ export interface NativeAddon {
   /** Loads a no-op fentry/fexit program on kernel function `func`: what libbpf-tools' fentry_can_attach asks. */
   probeTrampoline(func: string, kind?: 'fentry' | 'fexit'): { ok: boolean; errno: number; reason?: string };
 
-  /** Every BPF program loaded in the kernel (BPF_PROG_GET_NEXT_ID walk), for `lbc inspect`. */
-  listPrograms(): KernelProgramInfo[];
-  listMaps(): KernelMapInfo[];
+  /** Every link loaded in the kernel (BPF_LINK_GET_NEXT_ID walk) with its target, for `lbc inspect`. */
   listLinks(): KernelLinkInfo[];
   /** The ids of every loaded object of a kind (the *_GET_NEXT_ID walk). */
   objectIds(kind: 'prog' | 'map' | 'link' | 'btf'): number[];
@@ -309,36 +307,6 @@ export interface KernelBtfInfo {
   name?: string;
   kernelBtf?: boolean;
   data?: Buffer;
-}
-
-export interface KernelProgramInfo {
-  id: number;
-  type: number;
-  typeName: string;
-  /** At most 15 characters: the kernel truncates program names. */
-  name: string;
-  /** 16 hex digits (the kernel's program tag). */
-  tag: string;
-  /** Nanoseconds since boot. */
-  loadTimeNs: bigint;
-  uid: number;
-  btfId: number;
-  mapCount: number;
-  /** Only counted while kernel.bpf_stats_enabled=1. */
-  runCount: bigint;
-  runTimeNs: bigint;
-}
-
-export interface KernelMapInfo {
-  id: number;
-  type: number;
-  typeName: string;
-  name: string;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  btfId: number;
 }
 
 export interface KernelLinkInfo {

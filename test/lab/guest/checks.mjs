@@ -205,8 +205,12 @@ async function inspectCheck() {
     }
     // From here on every call of lab_inspect_count is the replacement's: 1000 each.
     const countedAtAttach = target.bss.counted;
+    // fentry on a kernel function beside them: its target is placed in vmlinux's BTF.
+    stage.at = 'kernel fentry';
+    const onKernel = await new Lbc('lab_fentry', undefined, OFFLINE).ready;
+    opened.push(onKernel);
     stage.at = 'inspect';
-    const ids = { target: targetId, fentry: fentry.id, ext: ext.id };
+    const ids = { target: targetId, fentry: fentry.id, ext: ext.id, kernelFentry: onKernel.programs.lab_fentry.id };
     const openSome = (n) => { for (let i = 0; i < n; i++) tryOpen('/lab/checks.mjs'); };
     const stats = await measureRunStats(0.5, { ids: Object.values(ids), during: () => openSome(20) });
     const view = new KernelView();
@@ -214,7 +218,7 @@ async function inspectCheck() {
       const p = view.program(id);
       return [k, { infoLen: p.infoLen, attachBtfObjId: p.attachBtfObjId, attachBtfId: p.attachBtfId, btfId: p.btfId, verifiedInsns: p.verifiedInsns }];
     }));
-    const links = view.links().filter((l) => l.progId === ids.fentry || l.progId === ids.ext);
+    const links = view.links().filter((l) => l.progId === ids.fentry || l.progId === ids.ext || l.progId === ids.kernelFentry);
     const progs = inspectPrograms().filter((p) => Object.values(ids).includes(p.id));
     const detail = inspectProgram(targetId);
     const cli = spawnSync(process.execPath, ['/lab/client/dist/cli.js', 'inspect', 'progs'], { encoding: 'utf8' });
