@@ -118,3 +118,21 @@ export interface VerifyJobStatus {
   result?: VerifyResult;
   error?: ErrorBody['error'];
 }
+
+/** 202 answer of POST /v1/verify: the job to follow (GET url). */
+export interface VerifyAccepted {
+  jobId: string;
+  url: string;
+}
+
+/** Bounds on a verify request beyond the compile limits it shares. */
+export const VERIFY_LIMITS = {
+  /** Kernels named in one request (allBootable takes every bootable one, however many). */
+  maxKernels: 32,
+  /** Names in each setup record (globals, autoload, maxEntries, twins). */
+  maxSetupEntries: 256,
+  /** Arguments of the workload command, and bytes of each. */
+  maxWorkloadArgs: 32,
+  maxWorkloadArgBytes: 4096,
+  maxRepeat: 1000,
+} as const;

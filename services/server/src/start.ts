@@ -23,6 +23,7 @@ import {
   toolchainFromWorkers,
   toolchainIdentity,
   TokenStore,
+  VerdictCache,
   isLoopbackAddress,
   type LbcConfig,
 } from '@lbc/core';
@@ -128,7 +129,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       const ingest = new IngestService({ dataDir: config.dataDir, db, registry, redisUrl, timeoutMs: config.redisTimeoutMs, settings: loadIngestSettings(process.env), redisLog });
       closers.push(() => ingest.close());
       await ingest.start(30_000);
-      const app = buildApp({ config, cache, registry, catalog, producer, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: dockerUsed ? docker : undefined, tokens, logger: { level: config.logLevel } });
+      const app = buildApp({ config, cache, registry, catalog, producer, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: dockerUsed ? docker : undefined, tokens, verdicts: new VerdictCache(db), logger: { level: config.logLevel } });
       closers.push(() => app.close());
       address = await app.listen({ port: config.port, host: config.host });
       log.info({ address, docs: `${address}/docs`, dashboard: `${address}/dashboard`, auth: config.authMode }, 'lbc API listening');

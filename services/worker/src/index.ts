@@ -8,3 +8,5 @@ export { WarmPool } from './sandbox/warm-pool.ts';
 export { hardenedContainerOptions, DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './sandbox/hardening.ts';
 export { readObject, createJobDir } from './sandbox/job-dir.ts';
 export { startIngestWorker, type IngestWorkerOptions, type RunningIngestWorker } from './ingest/ingest-worker.ts';
+export { startVerifyWorker, type VerifyWorkerOptions, type RunningVerifyWorker } from './verify-job/verify-worker.ts';
+export type { GuestLab, GuestInput, GuestVerdict } from './verify-job/guest-runner.ts';
