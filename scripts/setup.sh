@@ -11,6 +11,7 @@
 #    debootstrap for the packaged client's bare-target test (test/client-package.test.ts)
 #  - builds the compile image when missing
 #  - sets up the kernel lab (scripts/lab-setup.sh: QEMU, busybox-static, the Debian lab kernels, cached)
+#    and builds its guest runner (services/worker/lab-runner/build.sh, static, x86_64 and aarch64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,3 +51,5 @@ bash client/native/scripts/prebuild.sh
 bash containers/build-offline.sh
 
 bash scripts/lab-setup.sh
+# The verify guests' runner (static, the pinned libbpf), for both guest architectures; cached by its inputs.
+for arch in x86_64 aarch64; do bash services/worker/lab-runner/build.sh "$arch" >/dev/null; done

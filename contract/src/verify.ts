@@ -55,8 +55,13 @@ export interface ProgramVerdict {
   /** Instructions of the loaded program (xlated). */
   instructions?: number;
   attached: boolean;
-  /** Events counted while the workload ran (ring/perf buffer records, or run count). */
+  /**
+   * Events counted while the workload ran: the records of the ring/perf buffers the program writes
+   * to (a buffer two programs share counts for both), else its run count.
+   */
   events?: number;
+  /** How many times the program ran while the workload ran (BPF stats' run_cnt). */
+  runs?: number;
   /** Why load or attach failed, in the user's terms (errno name, what it means). */
   error?: string;
   /** The verifier log's last lines when load failed. */
@@ -67,8 +72,10 @@ export interface MapVerdict {
   name: string;
   type: string;
   maxEntries: number;
-  /** Entries found after the workload (hash/array-like maps). */
+  /** Entries found after the workload: keys of hash-like maps, non-zero values of arrays. */
   entries?: number;
+  /** Ring and perf buffers: the records drained while the workload ran. */
+  records?: number;
 }
 
 export interface VerifyKernelRef {

@@ -164,7 +164,7 @@ const programVerdict = {
   properties: {
     name: str, section: str, type: str, autoload: { type: 'boolean' },
     turnedOff: { type: 'object', properties: { instead: str, reason: str } },
-    loaded: { type: 'boolean' }, verifiedInstructions: int, instructions: int, attached: { type: 'boolean' }, events: int, error: str,
+    loaded: { type: 'boolean' }, verifiedInstructions: int, instructions: int, attached: { type: 'boolean' }, events: int, runs: int, error: str,
     verifierLog: { type: 'array', items: str },
   },
 } as const;
@@ -178,7 +178,7 @@ const kernelVerdict = {
     cached: { type: 'boolean' },
     bootMs: int,
     programs: { type: 'array', items: programVerdict },
-    maps: { type: 'array', items: { type: 'object', properties: { name: str, type: str, maxEntries: int, entries: int } } },
+    maps: { type: 'array', items: { type: 'object', properties: { name: str, type: str, maxEntries: int, entries: int, records: int } } },
     error: verdictError,
   },
 } as const;

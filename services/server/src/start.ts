@@ -28,7 +28,7 @@ import {
   type LbcConfig,
 } from '@lbc/core';
 import { buildApp } from '@lbc/api';
-import { startIngestWorker, startWorker } from '@lbc/worker';
+import { LAB_VERSION, startIngestWorker, startVerifyWorker, startWorker, verifyInGuest } from '@lbc/worker';
 import { IngestService, loadIngestSettings } from '@lbc/core';
 import { dockerClient } from './docker-client.ts';
 import { startOwnedRedis } from './private-redis.ts';
@@ -99,12 +99,15 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redisLog });
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redisLog, labVersion: LAB_VERSION });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
       // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).
       const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker, redisLog });
       closers.push(() => ingestWorker.close());
+      // lbc verify: kernels booted in the lab, as many at once as compiles run.
+      const verifyWorker = await startVerifyWorker({ redisUrl, dataDir: config.dataDir, lab: { run: verifyInGuest, version: LAB_VERSION }, concurrency: config.workerConcurrency, log: log.child({ component: 'verify' }), redisLog });
+      closers.push(() => verifyWorker.close());
     }
     let address: string | undefined;
     if (mode !== 'worker') {

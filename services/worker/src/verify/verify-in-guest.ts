@@ -1,0 +1,83 @@
+/**
+ * `lbc verify`'s guest side: one object, one bootable kernel, one verdict. The plan (what the
+ * client would set up) is worked out here with the client's code; the guest boots the kernel with
+ * a busybox userland and the lab runner, which loads, attaches, runs the workload and reports.
+ * Rule: whatever the program does is a verdict (failed load, refused attach, no events); only a
+ * guest that does not come back with one throws (LBC_ERR_GUEST_TIMEOUT / LBC_ERR_GUEST_FAILED,
+ * with the console's last lines).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { LbcError, type Arch, type KernelVerdict, type MapVerdict, type ProgramVerdict, type VerifySetup, type VerifyWorkload } from '@lbc/contract';
+import { bootGuest, pvhKernel, type GuestRun } from '@lbc/core/lab';
+import { guestPlan } from './guest-plan.ts';
+import { verifyInitrds } from './guest-image.ts';
+
+export type GuestStage = 'booting' | 'loading' | 'workload' | 'done';
+export type GuestVerdict = Omit<KernelVerdict, 'kernel' | 'cached' | 'objectSha256'>;
+
+export interface VerifyInGuestInput {
+  arch: Arch;
+  /** The kernel to boot: a bzImage (x86_64) or an arm64 Image. */
+  bootImage: string;
+  /** The compiled object (.bpf.o) for that kernel. */
+  object: Buffer;
+  setup?: VerifySetup;
+  workload?: VerifyWorkload;
+  /** Wall limit for the guest, ms (default 60 s). */
+  timeoutMs?: number;
+  onProgress?: (stage: GuestStage) => void;
+}
+
+export const GUEST_DEFAULTS = { timeoutMs: 60_000, memoryMb: 256, cpus: 1 } as const;
+
+/** What the runner prints as its verdict record (lab-runner/runner.cc). */
+interface RunnerVerdict {
+  programs: (ProgramVerdict & { manualAttach?: boolean })[];
+  maps: (MapVerdict & { created?: boolean; lost?: number })[];
+}
+
+export async function verifyInGuest(input: VerifyInGuestInput): Promise<GuestVerdict> {
+  const plan = guestPlan(input.object, input.setup, input.workload);
+  const scratch = mkdtempSync(join(tmpdir(), 'lbc-verify-'));
+  try {
+    const initrds = await verifyInitrds(input.arch, input.object, plan, scratch);
+    const kernel = input.arch === 'x86_64' ? await pvhKernel(input.bootImage) : input.bootImage;
+    input.onProgress?.('booting');
+    const run = await bootGuest({
+      kernel: { id: basename(input.bootImage), arch: input.arch, vmlinuz: kernel },
+      initrds,
+      timeoutMs: input.timeoutMs ?? GUEST_DEFAULTS.timeoutMs,
+      memoryMb: GUEST_DEFAULTS.memoryMb,
+      cpus: GUEST_DEFAULTS.cpus,
+      onLine: (line) => {
+        if (line.includes('"stage":"loading"')) input.onProgress?.('loading');
+        else if (line.includes('"stage":"workload"')) input.onProgress?.('workload');
+      },
+    });
+    const verdict = readVerdict(run);
+    input.onProgress?.('done');
+    return verdict;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The runner's verdict record from a finished guest, in the contract's shape. */
+export function readVerdict(run: GuestRun): GuestVerdict {
+  const at = run.records.findIndex((r) => typeof r === 'object' && r !== null && ('verdict' in r || 'fatal' in r));
+  const record = run.records[at] as { verdict?: RunnerVerdict; fatal?: string } | undefined;
+  if (!record?.verdict) {
+    const why = record?.fatal ? `the guest runner stopped: ${record.fatal}` : `the guest finished (status ${run.exitCode}) without a verdict`;
+    throw new LbcError('LBC_ERR_GUEST_FAILED', `${run.kernelId}: ${why}; console:\n${run.console.slice(-25).join('\n')}`, { kernel: run.kernelId, console: run.console.slice(-25) });
+  }
+  const programs = record.verdict.programs.map(({ manualAttach, ...p }) => ({ ...p, manual: manualAttach === true }));
+  const failed = programs.some((p) => p.autoload && (!p.loaded || (!p.attached && !p.manual)));
+  return {
+    status: failed ? 'failed' : 'passed',
+    bootMs: run.recordMs[at],
+    programs: programs.map(({ manual: _, ...p }) => p),
+    maps: record.verdict.maps.map(({ created: _c, lost: _l, ...m }) => m),
+  };
+}
