@@ -129,6 +129,8 @@ describe('lbc verify on real kernels', () => {
     const x86 = farm.kernels['bookworm-6.1']!.release;
     const arm = farm.kernels['bookworm-6.1-arm64']!.release;
     const run = await runCli(['verify', join(FIXTURES, 'rejected.bpf.c'), '--kernel', x86, '--kernel', arm], { env });
+    // What a user sees (the README shows it).
+    console.log(run.stdout);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toMatch(new RegExp(`${x86.replace(/[.+]/g, '\\$&')}\\s+x86_64\\s+failed\\s+0/1\\s+0/1`));
     expect(run.stdout).toMatch(/program count_getpid \(tracepoint\/syscalls\/sys_enter_getpid\) did not load/);
