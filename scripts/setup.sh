@@ -9,7 +9,7 @@
 #    (client/prebuilds: libbpf 1.5 from Debian's source package, built static; x64 and, cross-built
 #    with gcc-aarch64-linux-gnu, arm64), cached in ~/.cache/lbc-native; file, binutils and
 #    debootstrap for the packaged client's bare-target test (test/client-package.test.ts)
-#  - builds the compile image when missing
+#  - builds the compile image and the lab's QEMU image (lbc-lab:1) when missing
 #  - sets up the kernel lab (scripts/lab-setup.sh: QEMU, busybox-static, the Debian lab kernels, cached)
 #    and builds its guest runner (services/worker/lab-runner/build.sh, static, x86_64 and aarch64)
 set -euo pipefail
@@ -49,6 +49,8 @@ fi
 bash client/native/scripts/prebuild.sh
 
 bash containers/build-offline.sh
+# QEMU's image for the verify guests' sandbox (lbc-lab:1), built the same way.
+bash containers/build-lab-image.sh
 
 bash scripts/lab-setup.sh
 # The verify guests' runner (static, the pinned libbpf), for both guest architectures; cached by its inputs.

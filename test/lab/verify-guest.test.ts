@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
 import { labKernelSpecs, mapBounded, requireLabKernels, type LabKernel } from '@lbc/core/lab';
@@ -24,6 +25,8 @@ const KERNEL_IDS = process.env.LBC_LAB_KERNELS?.split(',') ?? labKernelSpecs().m
 const MAIN = KERNEL_IDS.includes('bookworm-6.1') ? 'bookworm-6.1' : KERNEL_IDS.find((id) => !id.endsWith('arm64'))!;
 const GUESTS_AT_ONCE = 2;
 const WORKLOAD = { command: ['cat', '/etc/os-release'], repeat: 5 };
+// Generous: other work on this 2-core host can slow TCG guests several times over.
+const GUEST_MS = 240_000;
 
 describe('verifyInGuest: verdicts from real kernels', () => {
   const env = useServiceFixture('lbc-verify-guest-');
@@ -32,7 +35,7 @@ describe('verifyInGuest: verdicts from real kernels', () => {
   let scratch = '';
   const verify = (id: string, object: Buffer, rest: Partial<Parameters<typeof verifyInGuest>[0]> = {}) => {
     const k = kernels.get(id)!;
-    return verifyInGuest({ arch: k.arch, bootImage: k.vmlinuz, object, ...rest });
+    return verifyInGuest({ arch: k.arch, bootImage: k.vmlinuz, object, timeoutMs: GUEST_MS, ...rest });
   };
   const objects = new Map<string, Buffer>();
 
@@ -72,7 +75,7 @@ describe('verifyInGuest: verdicts from real kernels', () => {
     expect(v.maps.find((m) => m.name === 'opens')!.entries).toBeGreaterThan(0);
     expect(v.bootMs).toBeGreaterThan(0);
     expect(stages).toEqual(['booting', 'loading', 'workload', 'done']);
-  }, 120_000);
+  }, GUEST_MS + 30_000);
 
   it('a .rodata global set through setup changes what fires: a pid filter no process matches gives no event', async () => {
     const v = await verify(MAIN, objects.get('verify_open')!, { workload: WORKLOAD, setup: { globals: { target_tgid: 4_000_000 } } });
@@ -82,7 +85,7 @@ describe('verifyInGuest: verdicts from real kernels', () => {
     expect(p.runs).toBeGreaterThan(0);
     expect(p.events).toBe(0);
     expect(v.maps.find((m) => m.name === 'opens')!.entries).toBe(0);
-  }, 120_000);
+  }, GUEST_MS + 30_000);
 
   it('a program the verifier rejects fails, with the verifier log tail naming the fault', async () => {
     const v = await verify(MAIN, objects.get('verify_reject')!);
@@ -91,7 +94,7 @@ describe('verifyInGuest: verdicts from real kernels', () => {
     expect(p.loaded).toBe(false);
     expect(p.error).toMatch(/^EACCES \(Permission denied\): the verifier rejected the program/);
     expect(p.verifierLog!.join('\n')).toMatch(/R0 invalid mem access 'map_value_or_null'/);
-  }, 120_000);
+  }, GUEST_MS + 30_000);
 
   it('a kprobe on a function the kernel lacks: loaded, its attach fails in words, the other program attaches', async () => {
     const v = await verify(MAIN, objects.get('verify_missing')!);
@@ -100,7 +103,7 @@ describe('verifyInGuest: verdicts from real kernels', () => {
     expect(missing).toMatchObject({ loaded: true, attached: false });
     expect(missing.error).toMatch(/^ENOENT \(No such file or directory\): the kernel has no such function.*lbc_no_such_function/);
     expect(v.programs.find((x) => x.name === 'on_openat')).toMatchObject({ loaded: true, attached: true });
-  }, 120_000);
+  }, GUEST_MS + 30_000);
 
   it('bad setup is refused before any guest boots, with the names the object has', async () => {
     await expect(verify(MAIN, objects.get('verify_open')!, { setup: { globals: { no_such_global: 1 } } })).rejects.toMatchObject({ code: 'LBC_ERR_GLOBAL_NOT_FOUND', message: expect.stringContaining('target_tgid') });
@@ -114,6 +117,47 @@ describe('verifyInGuest: verdicts from real kernels', () => {
     expect(isLbcError(err, 'LBC_ERR_GUEST_TIMEOUT'), String(err)).toBe(true);
     expect(performance.now() - started).toBeLessThan(5000);
   }, 30_000);
+
+  it('runs QEMU in a hardened container by default (no network, uid 65534, read-only root and inputs, no capabilities, limits), with the verdict a direct QEMU gives', async () => {
+    const docker = new Dockerode();
+    let inspected: Dockerode.ContainerInspectInfo | undefined;
+    let seen: Promise<void> | undefined;
+    const boxed = await verify(MAIN, objects.get('verify_open')!, {
+      workload: WORKLOAD,
+      onProgress: (stage) => {
+        if (stage !== 'loading') return;
+        // The guest is up: its container is this process's lab-guest container.
+        seen = (async () => {
+          const [c] = await docker.listContainers({ filters: { label: ['lbc.role=lab-guest', `lbc.owner.pid=${process.pid}`] } });
+          if (c) inspected = await docker.getContainer(c.Id).inspect();
+        })();
+      },
+    });
+    await seen;
+    expect(inspected, 'no lab-guest container found while the guest ran').toBeDefined();
+    const host = inspected!.HostConfig;
+    expect(inspected!.Config.User).toBe('65534:65534');
+    expect(inspected!.Config.Image).toBe('lbc-lab:1');
+    expect(inspected!.Config.Cmd![0]).toBe('qemu-system-x86_64');
+    expect(host.NetworkMode).toBe('none');
+    expect(host.ReadonlyRootfs).toBe(true);
+    expect(host.CapDrop).toEqual(['ALL']);
+    expect(host.SecurityOpt).toContain('no-new-privileges');
+    expect(host.Privileged).toBe(false);
+    expect(host.PidsLimit).toBeGreaterThan(0);
+    expect(host.Memory).toBeGreaterThan(0);
+    expect(host.NanoCpus).toBe(1e9);
+    expect(host.Ulimits).toContainEqual(expect.objectContaining({ Name: 'cpu' }));
+    expect(host.Tmpfs).toHaveProperty('/tmp');
+    expect(host.Devices ?? []).toEqual([]);
+    const mounts = inspected!.Mounts.map((m) => ({ to: m.Destination, rw: m.RW }));
+    expect(mounts.sort((a, b) => a.to.localeCompare(b.to))).toEqual([{ to: '/in/initrd', rw: false }, { to: '/in/kernel', rw: false }]);
+
+    const direct = await verify(MAIN, objects.get('verify_open')!, { workload: WORKLOAD, sandbox: false });
+    const same = (v: GuestVerdict) => ({ ...v, bootMs: undefined });
+    expect(same(boxed)).toEqual(same(direct));
+    expect(boxed.status).toBe('passed');
+  }, 2 * GUEST_MS + 30_000);
 
   describe.each(KERNEL_IDS)('%s', (id) => {
     it('the do_mmap twin runs the side the kernel can attach (the client\'s choice), and its events arrive', () => {

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { LbcError, type Arch, type KernelVerdict, type MapVerdict, type ProgramVerdict, type VerifySetup, type VerifyWorkload } from '@lbc/contract';
-import { bootGuest, pvhKernel, type GuestRun } from '@lbc/core/lab';
+import { bootGuest, launchQemuHere, mapBounded, pvhKernel, type GuestRun } from '@lbc/core/lab';
+import { sandboxedQemu, type GuestSandbox } from './guest-sandbox.ts';
 import { guestPlan } from './guest-plan.ts';
 import { verifyInitrds } from './guest-image.ts';
 
@@ -25,12 +26,17 @@ export interface VerifyInGuestInput {
   object: Buffer;
   setup?: VerifySetup;
   workload?: VerifyWorkload;
-  /** Wall limit for the guest, ms (default 60 s). */
+  /** Wall limit for the guest, ms (default 120 s: a loaded 2-core host boots slowly under TCG). */
   timeoutMs?: number;
   onProgress?: (stage: GuestStage) => void;
+  /**
+   * Where QEMU runs: in a hardened single-use container of the lab image (the default; options
+   * pick the engine, image and limits), or, with `false`, as a child process of this one.
+   */
+  sandbox?: GuestSandbox | false;
 }
 
-export const GUEST_DEFAULTS = { timeoutMs: 60_000, memoryMb: 256, cpus: 1 } as const;
+export const GUEST_DEFAULTS = { timeoutMs: 120_000, memoryMb: 256, cpus: 1 } as const;
 
 /** What the runner prints as its verdict record (lab-runner/runner.cc). */
 interface RunnerVerdict {
@@ -51,6 +57,7 @@ export async function verifyInGuest(input: VerifyInGuestInput): Promise<GuestVer
       timeoutMs: input.timeoutMs ?? GUEST_DEFAULTS.timeoutMs,
       memoryMb: GUEST_DEFAULTS.memoryMb,
       cpus: GUEST_DEFAULTS.cpus,
+      launch: input.sandbox === false ? launchQemuHere : sandboxedQemu(input.sandbox),
       onLine: (line) => {
         if (line.includes('"stage":"loading"')) input.onProgress?.('loading');
         else if (line.includes('"stage":"workload"')) input.onProgress?.('workload');
@@ -80,4 +87,14 @@ export function readVerdict(run: GuestRun): GuestVerdict {
     programs: programs.map(({ manual: _, ...p }) => p),
     maps: record.verdict.maps.map(({ created: _c, lost: _l, ...m }) => m),
   };
+}
+
+/**
+ * Several guests (kernels) at once, at most `concurrency` running (default 2: one vCPU each on a
+ * 2-core host); each result is the verdict or the error that guest ended with, in input order.
+ */
+export function verifyEachInGuest(inputs: readonly VerifyInGuestInput[], concurrency = 2): Promise<(GuestVerdict | LbcError)[]> {
+  return mapBounded(inputs, concurrency, (input) =>
+    verifyInGuest(input).catch((err: unknown) => (err instanceof LbcError ? err : new LbcError('LBC_ERR_GUEST_FAILED', (err as Error).message, undefined, { cause: err }))),
+  );
 }
