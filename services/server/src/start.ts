@@ -105,8 +105,8 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).
       const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker, redisLog });
       closers.push(() => ingestWorker.close());
-      // lbc verify: kernels booted in the lab, as many at once as compiles run.
-      const verifyWorker = await startVerifyWorker({ redisUrl, dataDir: config.dataDir, lab: { run: verifyInGuest, version: LAB_VERSION }, concurrency: config.workerConcurrency, log: log.child({ component: 'verify' }), redisLog });
+      // lbc verify: kernels booted in the lab (QEMU in a hardened container of this engine), as many at once as compiles run.
+      const verifyWorker = await startVerifyWorker({ redisUrl, dataDir: config.dataDir, lab: { run: (input) => verifyInGuest({ ...input, sandbox: { docker } }), version: LAB_VERSION }, concurrency: config.workerConcurrency, log: log.child({ component: 'verify' }), redisLog });
       closers.push(() => verifyWorker.close());
     }
     let address: string | undefined;
