@@ -148,6 +148,8 @@ export class VerifyService {
           this.deps.verdicts.put({ objectSha256: verdict.objectSha256, btfSha256: verdict.kernel.btfSha256, labVersion: result.labVersion, setupSha256 }, verdict);
         }
       }
+      // Bounded: a job settled twice only stores the same rows again.
+      if (this.settled.size >= 10_000) this.settled.clear();
       this.settled.add(jobId);
     }
     const byKernel = new Map<string, KernelVerdict>();
