@@ -3,16 +3,15 @@
  * QEMU start → the runner's verdict for a kprobe + ring buffer program, 5 runs of `cat` as the
  * workload), in the hardened container (the worker's default) and as a plain child process,
  * against bare boots of the same kernel to a busybox /init: as its package ships it (the bzImage,
- * as `qemu -kernel vmlinuz` boots it) and through the PVH entry verify uses; all interleaved, one
- * guest at a time. Then the matrix: the program on every lab kernel, N guests at once, wall time.
+ * as `qemu -kernel vmlinuz` boots it, the lab's default arguments) and the way verify boots it (PVH
+ * entry on x86, GUEST_KERNEL_ARGS); all interleaved, one guest at a time. Then the matrix: the program on every lab kernel, N guests at once, wall time.
  * Run: node --import tsx bench/lab.ts [rounds] [concurrency] (LBC_LAB_KERNELS=id,id narrows it)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GuestRoot, baseGuestImage, bootGuest, launchQemuHere, pvhKernel, requireLabKernels, type LabKernel, type QemuLauncher } from '@lbc/core/lab';
-import { GUEST_DEFAULTS, verifyEachInGuest, verifyInGuest, type GuestVerdict } from '@lbc/worker';
-import { sandboxedQemu } from '../services/worker/src/verify/guest-sandbox.ts';
+import { GUEST_DEFAULTS, GUEST_KERNEL_ARGS, verifyEachInGuest, verifyInGuest, type GuestVerdict } from '@lbc/worker';
 import { startPrivateRedis } from '../test/support/redis.ts';
 import { startService } from '../test/support/service.ts';
 import { VERIFY_PROGRAMS_DIR, compileObject } from '../test/lab/verify-objects.ts';
@@ -38,9 +37,8 @@ async function main() {
     for (const k of kernels) objects.set(k.id, await compileObject(service.url, k, 'verify_open', VERIFY_PROGRAMS_DIR, dir));
     const bareRun = join(dir, 'bare.cpio');
     new GuestRoot().addText('lab/run', '#!/bin/sh\nexit 0\n', 0o755).writeCpio(bareRun);
-    const sandboxed = sandboxedQemu();
-    const bare = async (kernel: LabKernel, vmlinuz: string, launch: QemuLauncher) =>
-      (await bootGuest({ kernel: { ...kernel, vmlinuz }, initrds: [baseGuestImage({ node: false, arch: kernel.arch }), bareRun], memoryMb: GUEST_DEFAULTS.memoryMb, cpus: GUEST_DEFAULTS.cpus, launch })).initMs;
+    const bare = async (kernel: LabKernel, vmlinuz: string, launch: QemuLauncher, append?: string) =>
+      (await bootGuest({ kernel: { ...kernel, vmlinuz }, initrds: [baseGuestImage({ node: false, arch: kernel.arch }), bareRun], memoryMb: GUEST_DEFAULTS.memoryMb, cpus: GUEST_DEFAULTS.cpus, launch, append })).initMs;
     const verify = async (kernel: LabKernel, sandbox: boolean) =>
       checked(kernel, await verifyInGuest({ arch: kernel.arch, bootImage: kernel.vmlinuz, object: objects.get(kernel.id)!, workload: WORKLOAD, ...(sandbox ? {} : { sandbox: false }) }));
 
@@ -52,16 +50,16 @@ async function main() {
       for (let i = 0; i < rounds; i++) {
         s.bareImage.push(await bare(kernel, kernel.vmlinuz, launchQemuHere));
         s.inBox.push(await verify(kernel, true));
-        if (pvh !== kernel.vmlinuz) s.barePvh.push(await bare(kernel, pvh, launchQemuHere));
+        s.barePvh.push(await bare(kernel, pvh, launchQemuHere, GUEST_KERNEL_ARGS));
         s.direct.push(await verify(kernel, false));
       }
       const [inBox, direct, bareImage] = [median(s.inBox), median(s.direct), median(s.bareImage)];
-      const barePvh = s.barePvh.length ? median(s.barePvh) : bareImage;
+      const barePvh = median(s.barePvh);
       rows.push([
         kernel.id,
         `verdict ${fmt(inBox)} sandboxed (${list(s.inBox)}), ${fmt(direct)} direct (${list(s.direct)}); bare boot to /init ${fmt(bareImage)} (${list(s.bareImage)})` +
-          (s.barePvh.length ? `, through PVH ${fmt(barePvh)} (${list(s.barePvh)})` : '') +
-          `: sandboxed ${ratio(inBox, bareImage)} of the bare boot, direct ${ratio(direct, barePvh)} of the bare boot with the same entry`,
+          `, booted as verify boots it ${fmt(barePvh)} (${list(s.barePvh)})` +
+          `: sandboxed ${ratio(inBox, bareImage)} / direct ${ratio(direct, bareImage)} of the plain boot; direct ${ratio(direct, barePvh)} of the same boot`,
       ]);
     }
     const inputs = kernels.map((k) => ({ arch: k.arch, bootImage: k.vmlinuz, object: objects.get(k.id)!, workload: WORKLOAD }));

@@ -23,6 +23,8 @@ export interface BootOptions {
   cpus?: number;
   /** Called with each complete console line as it arrives (progress, live logs). */
   onLine?: (line: string, msSinceStart: number) => void;
+  /** Kernel arguments added to the lab's own (console, panic=-1, quiet). */
+  append?: string;
   /** Starts QEMU (default: a child process of this one); a sandbox runs it in a container instead. */
   launch?: QemuLauncher;
 }
@@ -78,7 +80,7 @@ export async function bootGuest(options: BootOptions): Promise<GuestRun> {
       '-accel', 'tcg,thread=multi', ...qemu.args,
       '-m', String(options.memoryMb ?? 1024), '-smp', String(options.cpus ?? 1),
       '-nographic', '-no-reboot', '-nic', 'none',
-      '-append', `${qemu.append} panic=-1 quiet`,
+      '-append', `${qemu.append} panic=-1 quiet${options.append ? ` ${options.append}` : ''}`,
     ];
     return await runQemu({ binary: qemu.binary, args, kernel: options.kernel.vmlinuz, initrd }, options);
   } finally {

@@ -24,6 +24,7 @@ function labVersion(): string {
     ...SHARED.map((f) => join(NATIVE_SRC, f)),
     join(import.meta.dirname, 'guest-plan.ts'),
     join(import.meta.dirname, 'guest-image.ts'),
+    join(import.meta.dirname, 'verify-in-guest.ts'),
   ];
   for (const file of files) hash.update(`${file.slice(file.lastIndexOf('/') + 1)}\0`).update(readFileSync(file)).update('\0');
   hash.update(GUEST_INIT);

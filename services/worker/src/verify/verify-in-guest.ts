@@ -38,6 +38,13 @@ export interface VerifyInGuestInput {
 
 export const GUEST_DEFAULTS = { timeoutMs: 120_000, memoryMb: 256, cpus: 1 } as const;
 
+/**
+ * Boot work a verdict does not depend on, skipped: the crypto API's self-tests, the jitter entropy
+ * source's start-up health test and the soft-lockup watchdog. Under TCG these took about a quarter
+ * of a 6.12 kernel's boot to /init (initcall_debug: jent_mod_init alone ~1 s).
+ */
+export const GUEST_KERNEL_ARGS = 'cryptomgr.notests=1 initcall_blacklist=jent_mod_init nowatchdog';
+
 /** What the runner prints as its verdict record (lab-runner/runner.cc). */
 interface RunnerVerdict {
   programs: (ProgramVerdict & { manualAttach?: boolean })[];
@@ -57,6 +64,7 @@ export async function verifyInGuest(input: VerifyInGuestInput): Promise<GuestVer
       timeoutMs: input.timeoutMs ?? GUEST_DEFAULTS.timeoutMs,
       memoryMb: GUEST_DEFAULTS.memoryMb,
       cpus: GUEST_DEFAULTS.cpus,
+      append: GUEST_KERNEL_ARGS,
       launch: input.sandbox === false ? launchQemuHere : sandboxedQemu(input.sandbox),
       onLine: (line) => {
         if (line.includes('"stage":"loading"')) input.onProgress?.('loading');
