@@ -137,7 +137,7 @@ export const verifyRequest = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        globals: stringMap({ type: ['number', 'string', 'boolean'] }),
+        globals: stringMap({ anyOf: [{ type: 'number' }, { type: 'string', maxLength: 4096 }, { type: 'boolean' }] }),
         autoload: stringMap({ type: 'boolean' }),
         maxEntries: stringMap({ type: 'integer', minimum: 1, maximum: 0xffffffff }),
         fallbacks: { type: 'boolean' },
