@@ -1,24 +1,31 @@
 /**
- * The kernel lab: boot to verdict per kernel (QEMU start → the kprobe check's record: kernel boot,
- * node, the client loading the cached object, attach, an event decoded in JS) against a bare boot of
- * the same kernel to its /init (busybox only), interleaved, one guest at a time; then the matrix:
- * every lab kernel, two guests at once, wall time. arm64 kernels boot with their own userland (arm64
- * busybox and node, the prebuilt linux-arm64 addon).
- * Run: node --import tsx bench/lab.ts [rounds] (LBC_LAB_KERNELS=id,id narrows it, as in the lab test)
+ * The kernel lab's verify (`lbc verify`'s guest side), per kernel: boot to verdict (verifyInGuest:
+ * QEMU start → the runner's verdict for a kprobe + ring buffer program, 5 runs of `cat` as the
+ * workload), in the hardened container (the worker's default) and as a plain child process,
+ * against bare boots of the same kernel to a busybox /init: as its package ships it (the bzImage,
+ * as `qemu -kernel vmlinuz` boots it, the lab's default arguments) and the way verify boots it (PVH
+ * entry on x86, GUEST_KERNEL_ARGS); all interleaved, one guest at a time. Then the matrix: the program on every lab kernel, N guests at once, wall time.
+ * Run: node --import tsx bench/lab.ts [rounds] [concurrency] (LBC_LAB_KERNELS=id,id narrows it)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Arch } from '@lbc/contract';
-import { GuestRoot, baseGuestImage, bootGuest, requireLabKernels } from '@lbc/core/lab';
-import { arm64NodeRoot } from '../test/support/arm64-node.ts';
+import { GuestRoot, baseGuestImage, bootGuest, launchQemuHere, pvhKernel, requireLabKernels, type LabKernel, type QemuLauncher } from '@lbc/core/lab';
+import { GUEST_DEFAULTS, GUEST_KERNEL_ARGS, verifyEachInGuest, verifyInGuest, type GuestVerdict } from '@lbc/worker';
 import { startPrivateRedis } from '../test/support/redis.ts';
 import { startService } from '../test/support/service.ts';
-import { compileForLab, writeLabPayload } from '../test/lab/lab-payload.ts';
-import { bootLabKernels, GUESTS_AT_ONCE, type CheckRecord } from '../test/lab/run-lab.ts';
+import { VERIFY_PROGRAMS_DIR, compileObject } from '../test/lab/verify-objects.ts';
 import { fmt, median, ratio, report, timeMs } from './stats.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
+const concurrency = Number(process.argv[3] ?? 2);
+const WORKLOAD = { command: ['cat', '/etc/os-release'], repeat: 5 };
+
+function checked(kernel: LabKernel, v: GuestVerdict): number {
+  const p = v.programs.find((x) => x.name === 'on_open');
+  if (v.status !== 'passed' || !p?.events) throw new Error(`${kernel.id}: no passing verdict with events: ${JSON.stringify(v)}`);
+  return v.bootMs!;
+}
 
 async function main() {
   const kernels = requireLabKernels(process.env.LBC_LAB_KERNELS?.split(','));
@@ -26,42 +33,43 @@ async function main() {
   const redis = await startPrivateRedis();
   const service = await startService({ redisUrl: redis.url });
   try {
-    const cacheDir = join(dir, 'cache');
-    await compileForLab(service.url, kernels, cacheDir, ['lab_kprobe']);
-    const payloads: Partial<Record<Arch, string>> = {};
-    const bares: Partial<Record<Arch, string>> = {};
-    const withNodes: Partial<Record<Arch, string>> = {};
-    for (const arch of new Set(kernels.map((k) => k.arch))) {
-      payloads[arch] = join(dir, `payload-${arch}.cpio`);
-      await writeLabPayload(payloads[arch], cacheDir, ['kprobe'], arch);
-      bares[arch] = baseGuestImage({ node: false, arch });
-      withNodes[arch] = baseGuestImage({ arch, ...(arch === 'aarch64' ? { foreignNodeRoot: await arm64NodeRoot() } : {}) });
-    }
+    const objects = new Map<string, Buffer>();
+    for (const k of kernels) objects.set(k.id, await compileObject(service.url, k, 'verify_open', VERIFY_PROGRAMS_DIR, dir));
     const bareRun = join(dir, 'bare.cpio');
     new GuestRoot().addText('lab/run', '#!/bin/sh\nexit 0\n', 0o755).writeCpio(bareRun);
+    const bare = async (kernel: LabKernel, vmlinuz: string, launch: QemuLauncher, append?: string) =>
+      (await bootGuest({ kernel: { ...kernel, vmlinuz }, initrds: [baseGuestImage({ node: false, arch: kernel.arch }), bareRun], memoryMb: GUEST_DEFAULTS.memoryMb, cpus: GUEST_DEFAULTS.cpus, launch, append })).initMs;
+    const verify = async (kernel: LabKernel, sandbox: boolean) =>
+      checked(kernel, await verifyInGuest({ arch: kernel.arch, bootImage: kernel.vmlinuz, object: objects.get(kernel.id)!, workload: WORKLOAD, ...(sandbox ? {} : { sandbox: false }) }));
 
     const rows: [string, string][] = [];
+    const list = (xs: number[]) => xs.map((m) => m.toFixed(0)).join(', ');
     for (const kernel of kernels) {
-      const [bare, withNode, payload] = [bares[kernel.arch]!, withNodes[kernel.arch]!, payloads[kernel.arch]!];
-      const verdict: number[] = [];
-      const bareInit: number[] = [];
-      const nodeInit: number[] = [];
+      const pvh = kernel.arch === 'x86_64' ? await pvhKernel(kernel.vmlinuz) : kernel.vmlinuz;
+      const s = { inBox: [] as number[], direct: [] as number[], bareImage: [] as number[], barePvh: [] as number[] };
       for (let i = 0; i < rounds; i++) {
-        const b = await bootGuest({ kernel, initrds: [bare, bareRun] });
-        bareInit.push(b.initMs);
-        const v = await bootGuest({ kernel, initrds: [withNode, payload] });
-        const at = (v.records as CheckRecord[]).findIndex((r) => r.check === 'kprobe' && r.ok);
-        if (at < 0) throw new Error(`${kernel.id}: the kprobe check failed: ${JSON.stringify(v.records)}`);
-        verdict.push(v.recordMs[at]!);
-        nodeInit.push(v.initMs);
+        s.bareImage.push(await bare(kernel, kernel.vmlinuz, launchQemuHere));
+        s.inBox.push(await verify(kernel, true));
+        s.barePvh.push(await bare(kernel, pvh, launchQemuHere, GUEST_KERNEL_ARGS));
+        s.direct.push(await verify(kernel, false));
       }
-      rows.push([kernel.id, `verdict ${fmt(median(verdict))} (${verdict.map((m) => m.toFixed(0)).join(', ')}), bare boot to /init ${fmt(median(bareInit))} (${bareInit.map((m) => m.toFixed(0)).join(', ')}): ${ratio(median(verdict), median(bareInit))}; the verdict's boot reached /init at ${fmt(median(nodeInit))} (its initramfs holds node)`]);
+      const [inBox, direct, bareImage] = [median(s.inBox), median(s.direct), median(s.bareImage)];
+      const barePvh = median(s.barePvh);
+      rows.push([
+        kernel.id,
+        `verdict ${fmt(inBox)} sandboxed (${list(s.inBox)}), ${fmt(direct)} direct (${list(s.direct)}); bare boot to /init ${fmt(bareImage)} (${list(s.bareImage)})` +
+          `, booted as verify boots it ${fmt(barePvh)} (${list(s.barePvh)})` +
+          `: sandboxed ${ratio(inBox, bareImage)} / direct ${ratio(direct, bareImage)} of the plain boot; direct ${ratio(direct, barePvh)} of the same boot`,
+      ]);
     }
-    const [matrixMs, runs] = await timeMs(() => bootLabKernels(kernels, payloads));
-    const failed = runs.filter((r) => !r.checks.get('kprobe')?.ok).map((r) => `${r.kernel.id}${r.error ? ` (${r.error.message.split('\n')[0]})` : ''}`);
-    if (failed.length) throw new Error(`matrix: the kprobe check failed on ${failed.join(', ')}`);
-    rows.push([`matrix (${kernels.length} kernels, ${GUESTS_AT_ONCE} at once)`, fmt(matrixMs)]);
-    report(`kernel lab: boot to verdict (kprobe, event in JS) vs bare boot to /init, median of ${rounds}`, rows);
+    const inputs = kernels.map((k) => ({ arch: k.arch, bootImage: k.vmlinuz, object: objects.get(k.id)!, workload: WORKLOAD }));
+    const [matrixMs, verdicts] = await timeMs(() => verifyEachInGuest(inputs, concurrency));
+    verdicts.forEach((v, i) => {
+      if (v instanceof Error) throw v;
+      checked(kernels[i]!, v);
+    });
+    rows.push([`matrix (${kernels.length} kernels, ${concurrency} at once, sandboxed)`, fmt(matrixMs)]);
+    report(`kernel lab verify: boot to verdict (kprobe + ring buffer, workload) vs bare boot to /init, median of ${rounds}`, rows);
   } finally {
     await service.stop();
     await redis.stop();

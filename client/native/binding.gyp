@@ -28,6 +28,7 @@
         "src/object-setup.cc",
         "src/global-data.cc",
         "src/kernel-probe.cc",
+        "src/trampoline-probe.cc",
         "src/program-attach.cc",
         "src/fd-attach.cc",
         "src/packet-socket.cc"

@@ -55,8 +55,13 @@ export interface ProgramVerdict {
   /** Instructions of the loaded program (xlated). */
   instructions?: number;
   attached: boolean;
-  /** Events counted while the workload ran (ring/perf buffer records, or run count). */
+  /**
+   * Events counted while the workload ran: the records of the ring/perf buffers the program writes
+   * to (a buffer two programs share counts for both), else its run count.
+   */
   events?: number;
+  /** How many times the program ran while the workload ran (BPF stats' run_cnt). */
+  runs?: number;
   /** Why load or attach failed, in the user's terms (errno name, what it means). */
   error?: string;
   /** The verifier log's last lines when load failed. */
@@ -67,8 +72,10 @@ export interface MapVerdict {
   name: string;
   type: string;
   maxEntries: number;
-  /** Entries found after the workload (hash/array-like maps). */
+  /** Entries found after the workload: keys of hash-like maps, non-zero values of arrays. */
   entries?: number;
+  /** Ring and perf buffers: the records drained while the workload ran. */
+  records?: number;
 }
 
 export interface VerifyKernelRef {
@@ -118,3 +125,21 @@ export interface VerifyJobStatus {
   result?: VerifyResult;
   error?: ErrorBody['error'];
 }
+
+/** 202 answer of POST /v1/verify: the job to follow (GET url). */
+export interface VerifyAccepted {
+  jobId: string;
+  url: string;
+}
+
+/** Bounds on a verify request beyond the compile limits it shares. */
+export const VERIFY_LIMITS = {
+  /** Kernels named in one request (allBootable takes every bootable one, however many). */
+  maxKernels: 32,
+  /** Names in each setup record (globals, autoload, maxEntries, twins). */
+  maxSetupEntries: 256,
+  /** Arguments of the workload command, and bytes of each. */
+  maxWorkloadArgs: 32,
+  maxWorkloadArgBytes: 4096,
+  maxRepeat: 1000,
+} as const;

@@ -16,6 +16,11 @@ import {
   type KernelInfo,
   type KernelUploadQuery,
   type Limits,
+  type VerifyAccepted,
+  type VerifyJobStatus,
+  type VerifyProgress,
+  type VerifyRequest,
+  type VerifyResult,
 } from '@lbc/contract';
 import { HttpTransport, errorFromResponse, type HttpOptions } from './http.ts';
 import { resolveServer } from './server-url.ts';
@@ -37,6 +42,8 @@ export interface CompileOptions {
 
 const DEFAULT_WAIT_MS = 20_000;
 const DEFAULT_COMPILE_TIMEOUT_MS = 180_000;
+/** Booting kernels under emulation: minutes for a matrix on a busy farm. */
+const DEFAULT_VERIFY_TIMEOUT_MS = 600_000;
 /** What a download may weigh: the service's own limit (GET /v1/limits), never more than this. */
 const DOWNLOAD_CEILING_BYTES = 512 * 1024 * 1024;
 /** A service that does not tell its limits gets a few times the defaults. */
@@ -116,6 +123,45 @@ export class ServiceClient {
     if (!compileSizeError(req, DEFAULT_LIMITS)) return;
     const oversize = compileSizeError(req, await this.limits());
     if (oversize) throw oversize;
+  }
+
+  /**
+   * POST /v1/verify: every kernel's verdict (booted in the service's lab); a 202 is followed by
+   * polling the job, with its progress (kernels done of total), until it finishes or the timeout.
+   */
+  async verify(req: VerifyRequest, options: { onProgress?: (progress: VerifyProgress, state: VerifyJobStatus['state']) => void; timeoutMs?: number } = {}): Promise<VerifyResult> {
+    await this.assertWithinLimits({ ...req, target: { release: '' } });
+    const waitMs = req.waitMs ?? DEFAULT_WAIT_MS;
+    const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS);
+    const { status, data } = await retrying(
+      () => this.http.json<VerifyResult | VerifyAccepted>({ method: 'POST', path: '/v1/verify', json: { ...req, waitMs }, timeoutMs: waitMs + 30_000 }, [200, 202]),
+      { deadline, unreachable: false },
+    );
+    if (status === 200) return data as VerifyResult;
+    const id = (data as VerifyAccepted).jobId;
+    let delay = 100;
+    let last = '';
+    for (;;) {
+      const job = await retrying(() => this.verifyJob(id), { deadline, unreachable: true });
+      const seen = `${job.state}/${job.progress?.stage}/${job.progress?.done}`;
+      if (seen !== last) {
+        last = seen;
+        options.onProgress?.(job.progress, job.state);
+      }
+      if (job.state === 'completed' && job.result) return job.result;
+      if (job.error) throw LbcError.fromBody({ error: job.error });
+      if (job.state === 'failed') throw new LbcError('LBC_ERR_INTERNAL', `verify job ${id} failed without an error body`);
+      if (Date.now() > deadline) {
+        throw new LbcError('LBC_ERR_SERVER_UNREACHABLE', `${this.server}: verify job ${id} still ${job.state} at the client's timeout`, { server: this.server, cause: 'timeout' });
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+
+  async verifyJob(id: string): Promise<VerifyJobStatus> {
+    const { data } = await this.http.json<VerifyJobStatus>({ method: 'GET', path: `/v1/verify/${encodeURIComponent(id)}` });
+    return data;
   }
 
   async job(id: string): Promise<JobStatus> {

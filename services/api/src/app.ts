@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KernelCatalog, SharedArtifacts, hostPathScrub, SharedTokens, liveWorkers, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
+import { KernelCatalog, SharedArtifacts, VerdictCache, VerifyProducer, hostPathScrub, openDatabase, SharedTokens, liveWorkers, verifyJobIdPattern, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
 import { installAuth } from './auth/install-auth.ts';
 import { TenantJobBound } from './auth/tenant-job-bound.ts';
 import { TokenVerifier } from './auth/token-verifier.ts';
@@ -31,6 +31,8 @@ import { ingestRoutes } from './routes/ingest.ts';
 import type { IngestService } from '@lbc/core';
 import { limitRoutes } from './routes/limits.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { verifyRoutes } from './routes/verify.ts';
+import { VerifyService } from './verify/verify-service.ts';
 
 export interface ApiDeps {
   config: LbcConfig;
@@ -50,9 +52,11 @@ export interface ApiDeps {
   logger?: FastifyServerOptions['logger'];
   /** Bearer tokens; absent ⇒ no token is valid (anonymous access only, as config.authMode allows). */
   tokens?: TokenStore;
+  /** lbc verify's verdicts (SQLite); absent ⇒ kept in the data directory's database, opened here. */
+  verdicts?: VerdictCache;
 }
 
-export type ApiApp = FastifyInstance & { metrics: ApiMetrics; compileService: CompileService };
+export type ApiApp = FastifyInstance & { metrics: ApiMetrics; compileService: CompileService; verifyService: VerifyService };
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -101,8 +105,22 @@ export function buildApp(deps: ApiDeps): ApiApp {
   cache.onEvent = metrics.countCacheEvent;
   // Nodes share no disk: objects one node compiled reach the others through Redis.
   const shared = new SharedArtifacts(producer.redis, config.sharedArtifactTtlSeconds);
-  const jobBound = new TenantJobBound({ redis: producer.redis, jobKey: (id) => producer.queue.toKey(id), limit: config.maxQueuedJobsPerTenant, guard: (w, what) => producer.guard(w, what) });
+  const verifyProducer = new VerifyProducer({ redisUrl: producer.redisUrl, compile: producer, maxQueuedJobs: config.maxQueuedJobs, redisLog: producer.connectionLog });
+  app.addHook('onClose', async () => verifyProducer.close());
+  app.addHook('onReady', async () => {
+    await verifyProducer.ready().catch((err: Error) => app.log.warn({ err: err.message }, 'the verify queue is not ready yet (Redis); verify requests wait for it'));
+  });
+  // One bound per tenant over compiles and verify runs, each job probed in its own queue.
+  const jobKey = (id: string) => (verifyJobIdPattern.test(id) ? verifyProducer.queue.toKey(id) : producer.queue.toKey(id));
+  const jobBound = new TenantJobBound({ redis: producer.redis, jobKey, limit: config.maxQueuedJobsPerTenant, guard: (w, what) => producer.guard(w, what) });
   const compileService = new CompileService({ ...deps, metrics, shared, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
+  let verdicts = deps.verdicts;
+  if (!verdicts) {
+    const db = openDatabase(config.dataDir);
+    app.addHook('onClose', async () => void db.close());
+    verdicts = new VerdictCache(db);
+  }
+  const verifyService = new VerifyService({ config, registry: deps.registry, compile: compileService, producer: verifyProducer, verdicts, scanSource: deps.scanSource, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
 
   const catalog = deps.catalog ?? new KernelCatalog({ registry: deps.registry, dir: join(config.dataDir, 'catalog') });
   catalog.followRegistrations((err, kernel) => app.log.warn({ err, btfSha256: kernel.btfSha256 }, 'indexing a new kernel failed; its first catalog query retries'));
@@ -129,7 +147,10 @@ export function buildApp(deps: ApiDeps): ApiApp {
   // Before swagger, so the page and the queue board stay out of the API description.
   void app.register(async (scope) => dashboardRoutes(scope, { producer, registry: deps.registry, cache, metrics }));
   // close() waits for in-flight requests; compile waits could otherwise hold it for minutes.
-  app.addHook('preClose', async () => compileService.drain());
+  app.addHook('preClose', async () => {
+    compileService.drain();
+    verifyService.drain();
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -146,6 +167,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
   void app.register(async (api) => {
     compileRoutes(api, compileService, config.limits);
     jobRoutes(api, compileService);
+    verifyRoutes(api, verifyService, config.limits, deps.ingest?.settings.advertiseUrl);
     artifactRoutes(api, cache, shared);
     kernelRoutes(api, deps.registry, config.limits);
     ingestRoutes(api, deps.ingest);
@@ -159,5 +181,6 @@ export function buildApp(deps: ApiDeps): ApiApp {
   const decorated = app as unknown as ApiApp;
   decorated.metrics = metrics;
   decorated.compileService = compileService;
+  decorated.verifyService = verifyService;
   return decorated;
 }

@@ -125,3 +125,88 @@ export const sha256Params = {
   required: ['sha256'],
   properties: { sha256: pattern(SHA256_PATTERN) },
 } as const;
+
+const stringMap = (value: object) => ({ type: 'object', maxProperties: 256, propertyNames: { maxLength: 256 }, additionalProperties: value }) as const;
+
+/** POST /v1/verify: a compile request's program fields, the kernels, and the client's setup. */
+export const verifyRequest = {
+  type: 'object',
+  required: ['name', 'source'],
+  additionalProperties: false,
+  properties: {
+    name: pattern(NAME_PATTERN),
+    source: str,
+    includes: { type: 'object', additionalProperties: str },
+    cflags: { type: 'array', items: str },
+    kernels: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 4, maxLength: 128, pattern: '^[A-Za-z0-9._+~-]+$' } },
+    allBootable: { type: 'boolean' },
+    setup: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        globals: stringMap({ anyOf: [{ type: 'number' }, { type: 'string', maxLength: 4096 }, { type: 'boolean' }] }),
+        autoload: stringMap({ type: 'boolean' }),
+        maxEntries: stringMap({ type: 'integer', minimum: 1, maximum: 0xffffffff }),
+        fallbacks: { type: 'boolean' },
+        twins: stringMap({ type: 'string', maxLength: 256 }),
+      },
+    },
+    workload: {
+      type: 'object',
+      required: ['command'],
+      additionalProperties: false,
+      properties: {
+        command: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 4096 } },
+        repeat: { type: 'integer', minimum: 1, maximum: 1000 },
+      },
+    },
+    waitMs: { type: 'integer', minimum: 0 },
+  },
+} as const;
+
+const verdictError = errorBody.properties.error;
+
+const programVerdict = {
+  type: 'object',
+  properties: {
+    name: str, section: str, type: str, autoload: { type: 'boolean' },
+    turnedOff: { type: 'object', properties: { instead: str, reason: str } },
+    loaded: { type: 'boolean' }, verifiedInstructions: int, instructions: int, attached: { type: 'boolean' }, events: int, runs: int, error: str,
+    verifierLog: { type: 'array', items: str },
+  },
+} as const;
+
+const kernelVerdict = {
+  type: 'object',
+  properties: {
+    kernel: { type: 'object', properties: { btfSha256: str, release: str, arch: str, distro: str } },
+    status: { type: 'string', enum: ['passed', 'failed', 'error'] },
+    objectSha256: str,
+    cached: { type: 'boolean' },
+    bootMs: int,
+    programs: { type: 'array', items: programVerdict },
+    maps: { type: 'array', items: { type: 'object', properties: { name: str, type: str, maxEntries: int, entries: int, records: int } } },
+    error: verdictError,
+  },
+} as const;
+
+export const verifyResult = {
+  type: 'object',
+  properties: { ok: { type: 'boolean' }, verdicts: { type: 'array', items: kernelVerdict }, labVersion: str },
+} as const;
+
+export const verifyAccepted = {
+  type: 'object',
+  properties: { jobId: str, url: str },
+} as const;
+
+export const verifyJobStatus = {
+  type: 'object',
+  properties: {
+    id: str,
+    state: str,
+    progress: { type: 'object', properties: { stage: str, done: int, total: int, percent: { type: 'number' } } },
+    result: verifyResult,
+    error: verdictError,
+  },
+} as const;

@@ -27,3 +27,6 @@ export * from './catalog/index.ts';
 export * from './tokens/token-store.ts';
 export * from './tokens/shared-tokens.ts';
 export * from './redis-server.ts';
+export * from './queue/verify-jobs.ts';
+export * from './queue/verify-producer.ts';
+export * from './verify/index.ts';

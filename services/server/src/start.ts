@@ -23,11 +23,12 @@ import {
   toolchainFromWorkers,
   toolchainIdentity,
   TokenStore,
+  VerdictCache,
   isLoopbackAddress,
   type LbcConfig,
 } from '@lbc/core';
 import { buildApp } from '@lbc/api';
-import { startIngestWorker, startWorker } from '@lbc/worker';
+import { LAB_VERSION, startIngestWorker, startVerifyWorker, startWorker, verifyInGuest } from '@lbc/worker';
 import { IngestService, loadIngestSettings } from '@lbc/core';
 import { dockerClient } from './docker-client.ts';
 import { startOwnedRedis } from './private-redis.ts';
@@ -98,12 +99,15 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redisLog });
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redisLog, labVersion: LAB_VERSION });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
       // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).
       const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker, redisLog });
       closers.push(() => ingestWorker.close());
+      // lbc verify: kernels booted in the lab (QEMU in a hardened container of this engine), as many at once as compiles run.
+      const verifyWorker = await startVerifyWorker({ redisUrl, dataDir: config.dataDir, lab: { run: (input) => verifyInGuest({ ...input, sandbox: { docker } }), version: LAB_VERSION }, concurrency: config.workerConcurrency, log: log.child({ component: 'verify' }), redisLog });
+      closers.push(() => verifyWorker.close());
     }
     let address: string | undefined;
     if (mode !== 'worker') {
@@ -128,7 +132,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       const ingest = new IngestService({ dataDir: config.dataDir, db, registry, redisUrl, timeoutMs: config.redisTimeoutMs, settings: loadIngestSettings(process.env), redisLog });
       closers.push(() => ingest.close());
       await ingest.start(30_000);
-      const app = buildApp({ config, cache, registry, catalog, producer, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: dockerUsed ? docker : undefined, tokens, logger: { level: config.logLevel } });
+      const app = buildApp({ config, cache, registry, catalog, producer, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: dockerUsed ? docker : undefined, tokens, verdicts: new VerdictCache(db), logger: { level: config.logLevel } });
       closers.push(() => app.close());
       address = await app.listen({ port: config.port, host: config.host });
       log.info({ address, docs: `${address}/docs`, dashboard: `${address}/dashboard`, auth: config.authMode }, 'lbc API listening');

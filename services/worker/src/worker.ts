@@ -49,6 +49,8 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Where a Redis outage is reported (once per outage); absent ⇒ one of its own on `log`. */
   redisLog?: RedisConnectionLog;
+  /** The kernel lab version of this process's verify worker, announced for the API's verdict cache; absent: it runs none. */
+  labVersion?: string;
 }
 
 export interface RunningWorker {
@@ -95,7 +97,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       presence.beat();
     },
   });
-  const presence = startPresence(redis, () => ({ toolchain, image, dockerOk: health.ok, concurrency, active }), opts.heartbeatMs);
+  const presence = startPresence(redis, () => ({ toolchain, image, dockerOk: health.ok, concurrency, active, ...(opts.labVersion ? { labVersion: opts.labVersion } : {}) }), opts.heartbeatMs);
   // An idle worker notices a lost engine too, so the API can refuse compiles before one fails.
   const dockerWatch = setInterval(() => void health.check(), opts.heartbeatMs ?? 2000);
   dockerWatch.unref();

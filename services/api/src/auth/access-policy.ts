@@ -13,7 +13,7 @@ export type Access = 'public' | 'tenant' | 'register' | 'admin';
 const PUBLIC_PREFIXES = ['/healthz', '/readyz', '/docs', '/internal'];
 const ADMIN_PREFIXES = ['/dashboard', '/v1/tokens'];
 /** Writes open to every tenant; any other write is an admin's (safe default for routes added later). */
-const TENANT_WRITES = new Set(['POST /v1/compile']);
+const TENANT_WRITES = new Set(['POST /v1/compile', 'POST /v1/verify']);
 const REGISTER_WRITES = new Set(['PUT /v1/kernels/:sha256']);
 
 const under = (url: string, prefix: string) => url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);

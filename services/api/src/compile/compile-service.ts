@@ -7,7 +7,10 @@ import { LbcError, cacheKey as computeCacheKey, isLbcError, jobIdFor, type Compi
 import { addJobReader, failedJobError, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner, type ValidatedCompile } from './validate-request.ts';
+<<<<<<< HEAD
 import { chooseHeader, type HeaderChoice } from './header-choice.ts';
+=======
+>>>>>>> verify-service
 import { assertWorkersCanCompile } from './worker-check.ts';
 
 export interface CompileServiceDeps {
@@ -65,6 +68,7 @@ export class CompileService {
     const { config, registry } = this.deps;
     const input = validateCompileRequest(req, config.limits, this.deps.scanSource);
     const kernel = registry.resolve(req.target);
+<<<<<<< HEAD
     const choice: HeaderChoice =
       config.coreHeader === 'off' && req.header !== 'core'
         ? { mode: 'kernel', reason: 'the service compiles every program against its target kernel (LBC_CORE_HEADER=off)' }
@@ -97,6 +101,9 @@ export class CompileService {
       // Tenants' caches kept apart: a hit never tells one tenant what another compiled.
       ...(config.cacheScope === 'tenant' ? { scope: context.tenant ?? 'anonymous' } : {}),
     });
+=======
+    const key = this.cacheKeyFor(input, kernel, context.tenant, req.minBtf);
+>>>>>>> verify-service
     const hit = cache.lookup(key);
     if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, header, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
     const elsewhere = await this.fromOtherNodes(key);
@@ -141,6 +148,46 @@ export class CompileService {
   /** On shutdown: requests waiting for a compile answer 202 now (the job goes on without them). */
   drain(): void {
     this.draining.abort();
+  }
+
+  /** The cache key of a compile: everything the object depends on (contract/cache-key.ts). */
+  cacheKeyFor(input: ValidatedCompile, kernel: KernelInfo, tenant: string | undefined, minBtf?: boolean): string {
+    return computeCacheKey({
+      name: input.name,
+      source: input.source,
+      includes: input.includes,
+      cflags: input.cflags,
+      btfSha256: kernel.btfSha256,
+      arch: kernel.arch,
+      lbcHeaderSha256: this.deps.lbcHeaderSha256,
+      toolchain: this.deps.toolchain,
+      ...(minBtf ? { minBtf: true } : {}),
+      // Tenants' caches kept apart: a hit never tells one tenant what another compiled.
+      ...(this.deps.config.cacheScope === 'tenant' ? { scope: tenant ?? 'anonymous' } : {}),
+    });
+  }
+
+  /** The object a compile cache key holds, from this node's cache or another node's; undefined on a miss. */
+  async cachedObject(key: string): Promise<{ sha256: string; size: number } | undefined> {
+    const hit = this.deps.cache.lookup(key);
+    if (hit) return hit.entry;
+    return (await this.fromOtherNodes(key)) ?? undefined;
+  }
+
+  /**
+   * Publishes a cached object by sha256 in Redis (shared artifacts), so that a worker on any host
+   * (lbc verify's) takes it from there instead of compiling it again. False when sharing is off.
+   */
+  async shareObject(key: string): Promise<boolean> {
+    const hit = this.deps.cache.lookup(key);
+    if (!hit || !this.deps.shared?.enabled) return false;
+    await this.publish(key, hit.entry.sha256, hit.bytes, hit.entry.warnings);
+    return true;
+  }
+
+  /** The compile identity of this node (for jobs that other queues make compile: lbc verify). */
+  get toolchain(): string {
+    return this.deps.toolchain;
   }
 
   /** reader: the tenant asking (null: an admin, who reads every job). Others' jobs do not exist for them. */

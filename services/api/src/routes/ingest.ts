@@ -84,11 +84,13 @@ function hintsOf(q: { release?: unknown; arch?: unknown; distro?: unknown }): In
 }
 
 /** This node's base URL for workers on other hosts: LBC_ADVERTISE_URL, else the address the request came in on. */
-const originOf = (request: FastifyRequest, settings: IngestSettings) => {
+/** This node as workers on other hosts reach it (they fetch packages and boot images from here). */
+export const requestOrigin = (request: FastifyRequest, advertiseUrl: string | undefined) => {
   const listening = request.server.server.address();
   const listenAddress = typeof listening === 'object' && listening ? listening.address : undefined;
-  return packageOrigin(settings.advertiseUrl, request.socket.localAddress, request.socket.localPort, listenAddress, request.protocol);
+  return packageOrigin(advertiseUrl, request.socket.localAddress, request.socket.localPort, listenAddress, request.protocol);
 };
+const originOf = (request: FastifyRequest, settings: IngestSettings) => requestOrigin(request, settings.advertiseUrl);
 
 function answer(reply: { status(code: number): { send(body: unknown): unknown } }, status: IngestStatus) {
   if (status.state === 'failed' && status.error) {

@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LbcError, type KernelInfo } from '@lbc/contract';
 import type { KernelRegistry } from '../kernels/registry.ts';
-import { rankByNearness } from '../kernels/registry-nearest.ts';
 import type { Db } from '../store/database.ts';
 import { ownerTagGone } from '../owner-alive.ts';
 import type { CatalogBuildStats } from './build-catalog.ts';
@@ -43,9 +42,6 @@ export interface CatalogRecord {
   builtAt: string;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
-const SHA256_PREFIX = /^[0-9a-f]{4,63}$/;
-
 export class KernelCatalog {
   private readonly builds = new Map<string, Promise<CatalogBuildStats | null>>();
   private readonly readers = new Map<string, CatalogReader>();
@@ -61,25 +57,9 @@ export class KernelCatalog {
     this.maxOpen = options.maxOpen ?? 8;
   }
 
-  /** A kernel by full BTF sha256, a unique prefix of one (4+ hex digits), or its release. */
+  /** A kernel by full BTF sha256, a unique prefix of one (4+ hex digits), or its release (KernelRegistry.resolveId). */
   resolveKernel(id: string): KernelInfo {
-    const wanted = id.trim();
-    const exact = SHA256.test(wanted) ? this.options.registry.get(wanted) : null;
-    if (exact) return exact;
-    const kernels = this.options.registry.list();
-    const byPrefix = SHA256_PREFIX.test(wanted) ? kernels.filter((k) => k.btfSha256.startsWith(wanted)) : [];
-    if (byPrefix.length === 1) return byPrefix[0]!;
-    if (byPrefix.length > 1) throw ambiguous(wanted, byPrefix, 'a longer prefix of the BTF sha256');
-    // A release names the kernels that answer for it (an upload kept by hash only does not).
-    const byRelease = kernels.filter((k) => k.release === wanted && k.answersForRelease !== false);
-    // The registry lists newest first: of several uploads of one release and arch, the newest wins (as in compiles).
-    if (byRelease.length > 0 && new Set(byRelease.map((k) => k.arch)).size === 1) return byRelease[0]!;
-    if (byRelease.length > 1) throw ambiguous(wanted, byRelease, 'the BTF sha256 of the one you mean');
-    const suggestions = rankByNearness(wanted, kernels).slice(0, 5);
-    throw new LbcError('LBC_ERR_KERNEL_UNKNOWN', `no kernel with BTF sha256, sha256 prefix or release ${JSON.stringify(wanted)}`, {
-      id: wanted,
-      suggestions: suggestions.map((k) => ({ btfSha256: k.btfSha256, release: k.release, arch: k.arch, distro: k.distro })),
-    });
+    return this.options.registry.resolveId(id);
   }
 
   /** The catalog of a kernel (see resolveKernel for `id`), built first when it does not exist yet. */
@@ -200,9 +180,3 @@ function sweepCatalogDir(dir: string): void {
   }
 }
 
-function ambiguous(id: string, kernels: KernelInfo[], fix: string): LbcError {
-  return new LbcError('LBC_ERR_KERNEL_AMBIGUOUS', `${JSON.stringify(id)} matches ${kernels.length} kernels; give ${fix}`, {
-    id,
-    candidates: kernels.map((k) => ({ btfSha256: k.btfSha256, release: k.release, arch: k.arch, distro: k.distro })),
-  });
-}

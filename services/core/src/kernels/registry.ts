@@ -41,6 +41,16 @@ interface Row {
   answers_release: number;
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+const SHA256_PREFIX = /^[0-9a-f]{4,63}$/;
+
+function ambiguous(id: string, kernels: KernelInfo[], fix: string): LbcError {
+  return new LbcError('LBC_ERR_KERNEL_AMBIGUOUS', `${JSON.stringify(id)} matches ${kernels.length} kernels; give ${fix}`, {
+    id,
+    candidates: kernels.map(suggestion),
+  });
+}
+
 const suggestion = (k: KernelInfo) => ({ btfSha256: k.btfSha256, release: k.release, arch: k.arch, distro: k.distro });
 
 const toInfo = (r: Row): KernelInfo => ({
@@ -167,6 +177,30 @@ export class KernelRegistry {
   coreHeader(target: KernelInfo): KernelInfo {
     const rows = this.db.prepare("SELECT * FROM kernels WHERE arch = ? AND source IN ('host', 'package')").all(target.arch) as Row[];
     return newestHeader(rows.map(toInfo), target.arch, target);
+  }
+
+  /**
+   * A kernel by full BTF sha256, a unique prefix of one (4+ hex digits), or its release (as the
+   * catalog, lbc struct --kernel and lbc verify --kernel name them). A release names the kernels that
+   * answer for it (an upload kept by hash only does not); of several uploads of one release and
+   * arch the newest wins, as in compiles.
+   */
+  resolveId(id: string): KernelInfo {
+    const wanted = id.trim();
+    const exact = SHA256.test(wanted) ? this.get(wanted) : null;
+    if (exact) return exact;
+    const kernels = this.list();
+    const byPrefix = SHA256_PREFIX.test(wanted) ? kernels.filter((k) => k.btfSha256.startsWith(wanted)) : [];
+    if (byPrefix.length === 1) return byPrefix[0]!;
+    if (byPrefix.length > 1) throw ambiguous(wanted, byPrefix, 'a longer prefix of the BTF sha256');
+    const byRelease = kernels.filter((k) => k.release === wanted && k.answersForRelease !== false);
+    if (byRelease.length > 0 && new Set(byRelease.map((k) => k.arch)).size === 1) return byRelease[0]!;
+    if (byRelease.length > 1) throw ambiguous(wanted, byRelease, 'the BTF sha256 of the one you mean');
+    const suggestions = rankByNearness(wanted, kernels).slice(0, 5);
+    throw new LbcError('LBC_ERR_KERNEL_UNKNOWN', `no kernel with BTF sha256, sha256 prefix or release ${JSON.stringify(wanted)}`, {
+      id: wanted,
+      suggestions: suggestions.map(suggestion),
+    });
   }
 
   /** LBC_ERR_KERNEL_UNKNOWN with the nearest kernels of every arch as suggestions. */

@@ -23,7 +23,30 @@ export interface BootOptions {
   cpus?: number;
   /** Called with each complete console line as it arrives (progress, live logs). */
   onLine?: (line: string, msSinceStart: number) => void;
+  /** Kernel arguments added to the lab's own (console, panic=-1, quiet). */
+  append?: string;
+  /** Starts QEMU (default: a child process of this one); a sandbox runs it in a container instead. */
+  launch?: QemuLauncher;
 }
+
+/** One QEMU run: the emulator's name, its options, and the two files it boots. */
+export interface QemuCommand {
+  binary: string;
+  args: string[];
+  kernel: string;
+  initrd: string;
+}
+
+/** A started QEMU: its console (stdout), its complaints (stderr), a way to end it, and its end. */
+export interface QemuProcess {
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  kill(): void;
+  /** Resolves once it has exited and its output has ended: the exit code, or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}
+
+export type QemuLauncher = (command: QemuCommand) => QemuProcess;
 
 export interface GuestRun {
   kernelId: string;
@@ -50,28 +73,37 @@ const CONSOLE_TAIL = 25;
 
 export async function bootGuest(options: BootOptions): Promise<GuestRun> {
   const qemu = QEMU[options.kernel.arch];
-  const binary = findOnPath(qemu.binary);
-  if (!binary) throw new LbcError('LBC_ERR_LAB_NOT_SET_UP', `${qemu.binary} is not installed; run ${LAB_SETUP_COMMAND}`);
   const scratch = mkdtempSync(join(tmpdir(), 'lbc-guest-'));
   try {
     const initrd = await concatenate(options.initrds, join(scratch, 'initrd'));
-    return await runQemu(binary, qemu, initrd, options);
+    const args = [
+      '-accel', 'tcg,thread=multi', ...qemu.args,
+      '-m', String(options.memoryMb ?? 1024), '-smp', String(options.cpus ?? 1),
+      '-nographic', '-no-reboot', '-nic', 'none',
+      '-append', `${qemu.append} panic=-1 quiet${options.append ? ` ${options.append}` : ''}`,
+    ];
+    return await runQemu({ binary: qemu.binary, args, kernel: options.kernel.vmlinuz, initrd }, options);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-function runQemu(binary: string, qemu: (typeof QEMU)[Arch], initrd: string, options: BootOptions): Promise<GuestRun> {
-  const args = [
-    '-accel', 'tcg,thread=multi', ...qemu.args,
-    '-m', String(options.memoryMb ?? 1024), '-smp', String(options.cpus ?? 1),
-    '-nographic', '-no-reboot', '-nic', 'none',
-    '-kernel', options.kernel.vmlinuz, '-initrd', initrd,
-    '-append', `${qemu.append} panic=-1 quiet`,
-  ];
+/** QEMU as a child process of this one, found on PATH. */
+export const launchQemuHere: QemuLauncher = (command) => {
+  const binary = findOnPath(command.binary);
+  if (!binary) throw new LbcError('LBC_ERR_LAB_NOT_SET_UP', `${command.binary} is not installed; run ${LAB_SETUP_COMMAND}`);
+  const child = spawn(binary, [...command.args, '-kernel', command.kernel, '-initrd', command.initrd], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
+    child.once('error', (err) => reject(new LbcError('LBC_ERR_GUEST_FAILED', `${binary}: ${err.message}`, undefined, { cause: err })));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { stdout: child.stdout, stderr: child.stderr, kill: () => child.kill('SIGKILL'), exited };
+};
+
+function runQemu(command: QemuCommand, options: BootOptions): Promise<GuestRun> {
   const start = performance.now();
   const since = () => Math.round(performance.now() - start);
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = (options.launch ?? launchQemuHere)(command);
   const lines: string[] = [];
   const recordMs: number[] = [];
   let initMs = -1;
@@ -95,32 +127,36 @@ function runQemu(binary: string, qemu: (typeof QEMU)[Arch], initrd: string, opti
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => (stderr += chunk));
 
+  const tail = () => [...lines.slice(-CONSOLE_TAIL), ...stderr.trim().split('\n').filter(Boolean).map((l) => `qemu: ${l}`)];
+  const limitMs = options.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
-    let timedOut = false;
+    let settled = false;
+    // At the wall limit the guest is killed and the caller answered at once: a sandbox's
+    // container may take a while longer to go, which is no reason to keep anyone waiting.
     const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs ?? 120_000);
-    child.once('error', (err) => {
+      settled = true;
+      child.kill();
+      const t = tail();
+      reject(new LbcError('LBC_ERR_GUEST_TIMEOUT', `${options.kernel.id} still running after ${limitMs} ms; console:\n${t.join('\n')}`, { kernel: options.kernel.id, console: t }));
+    }, limitMs);
+    child.exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new LbcError('LBC_ERR_GUEST_FAILED', `${binary}: ${err.message}`, undefined, { cause: err }));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
+      if (settled) return;
       if (partial) lines.push(partial);
       const wallMs = since();
-      const tail = [...lines.slice(-CONSOLE_TAIL), ...stderr.trim().split('\n').filter(Boolean).map((l) => `qemu: ${l}`)];
-      const details = { kernel: options.kernel.id, console: tail };
+      const t = tail();
+      const details = { kernel: options.kernel.id, console: t };
       const reading = readConsole(lines);
-      if (timedOut) {
-        reject(new LbcError('LBC_ERR_GUEST_TIMEOUT', `${options.kernel.id} still running after ${options.timeoutMs ?? 120_000} ms; console:\n${tail.join('\n')}`, details));
-      } else if (reading.exitCode === undefined) {
+      if (reading.exitCode === undefined) {
         const how = signal ? `QEMU killed by ${signal}` : `QEMU exited with ${code}`;
         const stage = reading.initSeen ? '/lab/run did not finish' : 'the guest never reached /init';
-        reject(new LbcError('LBC_ERR_GUEST_FAILED', `${options.kernel.id}: ${stage} (${how}); console:\n${tail.join('\n')}`, details));
+        reject(new LbcError('LBC_ERR_GUEST_FAILED', `${options.kernel.id}: ${stage} (${how}); console:\n${t.join('\n')}`, details));
       } else {
         resolve({ kernelId: options.kernel.id, records: reading.records, exitCode: reading.exitCode, console: lines, initMs, doneMs, wallMs, recordMs });
       }
+    }, (err: unknown) => {
+      clearTimeout(timer);
+      if (!settled) reject(err);
     });
   });
 }

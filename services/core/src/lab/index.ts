@@ -5,3 +5,4 @@ export * from './guest-console.ts';
 export * from './guest-image.ts';
 export * from './boot-guest.ts';
 export * from './run-bounded.ts';
+export * from './pvh-kernel.ts';

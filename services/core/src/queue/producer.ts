@@ -90,6 +90,16 @@ export class CompileProducer {
     await withRedisTimeout(this.events.waitUntilReady(), timeoutMs, 'subscribing to queue events');
   }
 
+  /** The Redis it was made for (other queues of the same farm open theirs there). */
+  get redisUrl(): string {
+    return this.options.redisUrl;
+  }
+
+  /** Its connection log, shared with other queues of the process. */
+  get connectionLog(): RedisConnectionLog {
+    return this.connLog;
+  }
+
   guard<T>(work: Promise<T>, what: string): Promise<T> {
     return withRedisTimeout(work, this.options.timeoutMs, what);
   }

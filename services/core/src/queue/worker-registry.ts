@@ -23,6 +23,8 @@ export interface WorkerReport {
   dockerOk: boolean;
   concurrency: number;
   active: number;
+  /** The kernel lab version its verify worker runs guests with (absent: it runs none). */
+  labVersion?: string;
 }
 
 export interface WorkerSeen extends WorkerReport {

@@ -1,0 +1,54 @@
+/**
+ * The object the farm compiles for a kernel, as `lbc compile` would get it: from the API's cache
+ * (published by sha256 in Redis when the job was queued), else through the compile queue itself
+ * (its job id is the compile cache key's, so a compile of the same program for the same kernel,
+ * asked by anyone, is one job; any worker runs it, cross-compiling for arm64 as for every compile).
+ */
+import { createHash } from 'node:crypto';
+import { LbcError, jobIdFor, type ErrorBody } from '@lbc/contract';
+import type { CompileProducer, SharedArtifacts, VerifyJobData, VerifyKernelTask } from '@lbc/core';
+
+export type KernelObject = { ok: true; bytes: Buffer; sha256: string; compileJobId?: string } | { ok: false; error: ErrorBody['error'] };
+
+export interface ObjectSources {
+  compiles: CompileProducer;
+  shared: SharedArtifacts;
+  compileTimeoutMs: number;
+}
+
+export async function objectForKernel(sources: ObjectSources, data: VerifyJobData, task: VerifyKernelTask): Promise<KernelObject> {
+  if (task.objectSha256) {
+    const published = await sources.shared.bySha(task.objectSha256).catch(() => null);
+    if (published) return { ok: true, bytes: published.bytes, sha256: published.sha256 };
+  }
+  try {
+    const job = await sources.compiles.submit({
+      cacheKey: task.compileCacheKey,
+      name: data.name,
+      source: data.source,
+      includes: data.includes,
+      cflags: data.cflags,
+      btfSha256: task.kernel.btfSha256,
+      arch: task.kernel.arch,
+      toolchain: data.toolchain,
+      ...(data.requestId ? { requestId: data.requestId } : {}),
+      ...(data.tenant ? { tenant: data.tenant } : {}),
+    });
+    const outcome = await sources.compiles.wait(job, sources.compileTimeoutMs);
+    if (!outcome.done) throw new LbcError('LBC_ERR_COMPILE_LIMIT', `the compile for ${task.kernel.release} did not finish within ${sources.compileTimeoutMs} ms`);
+    const result = outcome.result;
+    if (!result.ok) {
+      const firstError = result.diagnostics.split('\n').find((l) => /\berror\b/.test(l)) ?? result.diagnostics.split('\n')[0] ?? '';
+      return { ok: false, error: new LbcError(result.code, firstError.trim() || undefined, { diagnostics: result.diagnostics }).toBody().error };
+    }
+    const bytes = Buffer.from(result.objectBase64, 'base64');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (sha256 !== result.sha256) throw new LbcError('LBC_ERR_INTERNAL', `the compile job's object hashes to ${sha256}, not ${result.sha256}`);
+    return { ok: true, bytes, sha256, compileJobId: jobIdFor(task.compileCacheKey) };
+  } catch (err) {
+    // The compile's own failure (a kernel set that cannot be built, a sandbox fault after retries) is this kernel's verdict.
+    // Redis gone is the farm's fault, not the kernel's: the verify job is tried again.
+    if (err instanceof LbcError && err.code !== 'LBC_ERR_QUEUE_UNAVAILABLE') return { ok: false, error: err.toBody().error };
+    throw err;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The verify worker: a BullMQ consumer of VERIFY_QUEUE. Per kernel of a job — several at once, up
+ * to the worker's concurrency — the object the farm compiles for it, the kernel's boot image, then
+ * the lab's guest: the verdict says what loaded and attached. A compile error or a guest that gave
+ * no verdict (a boot fault, the wall limit) is that kernel's verdict (status error), never a retry;
+ * only the farm's own faults (Redis, a lost lock) throw.
+ */
+import type { Logger } from 'pino';
+import { Worker, type Job } from 'bullmq';
+import { LbcError, type KernelVerdict, type VerifyProgress } from '@lbc/contract';
+import {
+  CompileProducer,
+  RedisConnectionLog,
+  SharedArtifacts,
+  VERIFY_QUEUE,
+  createBlockingRedis,
+  createCommandRedis,
+  fallbackLogger,
+  hostPathScrub,
+  scrubStrings,
+  type VerifyJobData,
+  type VerifyJobResult,
+  type VerifyKernelTask,
+  type WorkerVerdict,
+} from '@lbc/core';
+import { closeWorker } from '../close-worker.ts';
+import { publicError } from '../public-output.ts';
+import { BootImageFiles } from './boot-image-file.ts';
+import type { GuestLab } from './guest-runner.ts';
+import { mapConcurrently } from './map-concurrently.ts';
+import { objectForKernel } from './object-for-kernel.ts';
+
+export interface VerifyWorkerOptions {
+  redisUrl: string;
+  /** Where boot images are found (the API node's blobs on one host) or kept once fetched. */
+  dataDir: string;
+  lab: GuestLab;
+  /** Kernels booted at once (the worker's concurrency). */
+  concurrency?: number;
+  /** Wall limit of one guest, boot to verdict. */
+  guestTimeoutMs?: number;
+  /** Bound on one kernel's compile through the compile queue. */
+  compileTimeoutMs?: number;
+  queueName?: string;
+  compileQueueName?: string;
+  lockDurationMs?: number;
+  log?: Logger;
+  redisLog?: RedisConnectionLog;
+}
+
+export interface RunningVerifyWorker {
+  worker: Worker<VerifyJobData, VerifyJobResult>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_GUEST_TIMEOUT_MS = 120_000;
+
+export async function startVerifyWorker(opts: VerifyWorkerOptions): Promise<RunningVerifyWorker> {
+  const connLog = opts.redisLog ?? new RedisConnectionLog(opts.log ?? fallbackLogger('lbc-verify'), opts.redisUrl);
+  const redis = createCommandRedis(opts.redisUrl, 5000, connLog);
+  const compiles = new CompileProducer({ redisUrl: opts.redisUrl, timeoutMs: 5000, maxQueuedJobs: Number.MAX_SAFE_INTEGER, failureTtlSeconds: 600, redisLog: connLog, ...(opts.compileQueueName ? { queueName: opts.compileQueueName } : {}) });
+  // Reading only: any TTL but 0 reads what the API published.
+  const shared = new SharedArtifacts(redis, 1);
+  const bootImages = new BootImageFiles(opts.dataDir, redis);
+  const concurrency = Math.max(1, opts.concurrency ?? 2);
+  const scrub = hostPathScrub({ [opts.dataDir]: '<data>' });
+
+  const verifyKernel = async (job: Job<VerifyJobData, VerifyJobResult>, task: VerifyKernelTask, onStage: (stage: 'booting') => void): Promise<WorkerVerdict> => {
+    const data = job.data;
+    const base = { kernel: task.kernel, cached: false, programs: [], maps: [] };
+    const object = await objectForKernel({ compiles, shared, compileTimeoutMs: opts.compileTimeoutMs ?? 180_000 }, data, task);
+    if (!object.ok) return { ...base, status: 'error', error: object.error };
+    const withObject = { ...base, objectSha256: object.sha256, ...(object.compileJobId ? { compileJobId: object.compileJobId } : {}) };
+    onStage('booting');
+    try {
+      const bootImage = await bootImages.path(task.bootImage, data.origin);
+      const verdict = await opts.lab.run({
+        arch: task.kernel.arch,
+        bootImage,
+        object: object.bytes,
+        ...(data.setup ? { setup: data.setup } : {}),
+        ...(data.workload ? { workload: data.workload } : {}),
+        timeoutMs: opts.guestTimeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS,
+      });
+      return { ...withObject, ...verdict, kernel: task.kernel, cached: false, objectSha256: object.sha256 };
+    } catch (err) {
+      // The guest's own faults (no boot, a panic, the wall limit) are this kernel's answer, not a retry.
+      if (err instanceof LbcError) return { ...withObject, status: 'error', error: err.toBody().error };
+      throw err;
+    }
+  };
+
+  const processJob = async (job: Job<VerifyJobData, VerifyJobResult>): Promise<VerifyJobResult> => {
+    const data = job.data;
+    const log = opts.log?.child({ reqId: data.requestId, jobId: job.id, tenant: data.tenant, program: data.name });
+    const began = Date.now();
+    const total = data.order.length;
+    let done = data.known.length;
+    let compiling = data.kernels.length;
+    const report = () => {
+      const progress: VerifyProgress = { stage: compiling > 0 ? 'compiling' : 'booting', done, total, percent: Math.round((100 * done) / Math.max(1, total)) };
+      void job.updateProgress(progress).catch(() => {});
+    };
+    report();
+    try {
+      const verdicts = await mapConcurrently(data.kernels, concurrency, async (task) => {
+        let counted = false;
+        const compiled = () => {
+          if (counted) return;
+          counted = true;
+          compiling--;
+          report();
+        };
+        try {
+          return await verifyKernel(job, task, compiled);
+        } finally {
+          compiled();
+          done++;
+          report();
+        }
+      });
+      log?.info({ ms: Date.now() - began, kernels: verdicts.map((v) => `${v.kernel.release}:${v.status}`) }, 'verified');
+      return { labVersion: opts.lab.version, verdicts: scrubStrings(verdicts, scrub) as KernelVerdict[] };
+    } catch (err) {
+      log?.warn({ ms: Date.now() - began, err: (err as Error).message }, 'verify job failed');
+      throw publicError(err, scrub);
+    }
+  };
+
+  await compiles.ready(30_000);
+  const connection = createBlockingRedis(opts.redisUrl, connLog);
+  // One job at a time; its kernels run concurrently, so a job's guests share the worker's CPUs.
+  const worker = new Worker<VerifyJobData, VerifyJobResult>(opts.queueName ?? VERIFY_QUEUE, processJob, {
+    connection,
+    concurrency: 1,
+    lockDuration: opts.lockDurationMs ?? 60_000,
+    maxStalledCount: 2,
+  });
+  worker.on('error', connLog.onError);
+  await worker.waitUntilReady();
+  return {
+    worker,
+    async close() {
+      if (!opts.redisLog) connLog.close();
+      await closeWorker(worker, connection, connLog);
+      await compiles.close();
+      connection.disconnect();
+      redis.disconnect();
+    },
+  };
+}
