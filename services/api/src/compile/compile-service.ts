@@ -7,10 +7,7 @@ import { LbcError, cacheKey as computeCacheKey, isLbcError, jobIdFor, type Compi
 import { addJobReader, failedJobError, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner, type ValidatedCompile } from './validate-request.ts';
-<<<<<<< HEAD
 import { chooseHeader, type HeaderChoice } from './header-choice.ts';
-=======
->>>>>>> verify-service
 import { assertWorkersCanCompile } from './worker-check.ts';
 
 export interface CompileServiceDeps {
@@ -68,11 +65,7 @@ export class CompileService {
     const { config, registry } = this.deps;
     const input = validateCompileRequest(req, config.limits, this.deps.scanSource);
     const kernel = registry.resolve(req.target);
-<<<<<<< HEAD
-    const choice: HeaderChoice =
-      config.coreHeader === 'off' && req.header !== 'core'
-        ? { mode: 'kernel', reason: 'the service compiles every program against its target kernel (LBC_CORE_HEADER=off)' }
-        : chooseHeader({ ...input, header: req.header, minBtf: req.minBtf });
+    const choice = this.headerChoice(input, req);
     if (choice.mode === 'kernel') return this.compileAgainst(req, input, kernel, { ...kernel, choice }, context);
     const newest = registry.coreHeader(kernel);
     const core = { ...newest, choice };
@@ -86,24 +79,17 @@ export class CompileService {
     }
   }
 
+  /** CO-RE once per arch, or the target's own header (header-choice.ts; LBC_CORE_HEADER=off: always its own). */
+  headerChoice(input: ValidatedCompile, req: Pick<CompileRequest, 'header' | 'minBtf'>): HeaderChoice {
+    if (this.deps.config.coreHeader === 'off' && req.header !== 'core') {
+      return { mode: 'kernel', reason: 'the service compiles every program against its target kernel (LBC_CORE_HEADER=off)' };
+    }
+    return chooseHeader({ ...input, header: req.header, minBtf: req.minBtf });
+  }
+
   private async compileAgainst(req: CompileRequest, input: ValidatedCompile, kernel: KernelInfo, header: ChosenHeader, context: CompileContext): Promise<CompileAnswer> {
     const { config, cache, registry, producer, metrics } = this.deps;
-    const key = computeCacheKey({
-      name: input.name,
-      source: input.source,
-      includes: input.includes,
-      cflags: input.cflags,
-      btfSha256: header.btfSha256,
-      arch: header.arch,
-      lbcHeaderSha256: this.deps.lbcHeaderSha256,
-      toolchain: this.deps.toolchain,
-      ...(req.minBtf ? { minBtf: true } : {}),
-      // Tenants' caches kept apart: a hit never tells one tenant what another compiled.
-      ...(config.cacheScope === 'tenant' ? { scope: context.tenant ?? 'anonymous' } : {}),
-    });
-=======
-    const key = this.cacheKeyFor(input, kernel, context.tenant, req.minBtf);
->>>>>>> verify-service
+    const key = this.cacheKeyFor(input, header, context.tenant, req.minBtf);
     const hit = cache.lookup(key);
     if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, header, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
     const elsewhere = await this.fromOtherNodes(key);

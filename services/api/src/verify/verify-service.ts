@@ -72,18 +72,34 @@ export class VerifyService {
 
     const known: KernelVerdict[] = [];
     const tasks: VerifyKernelTask[] = [];
+    /** The compile cache key each task's cached object is under (the own header's after a fallback). */
+    const objectKeys = new Map<VerifyKernelTask, string>();
     for (const kernel of kernels) {
-      const compileCacheKey = compile.cacheKeyFor(input, kernel, context.tenant);
-      const object = await compile.cachedObject(compileCacheKey);
+      // The header `lbc compile` would pick: a CO-RE program's object is its arch's, one for every kernel.
+      const choice = compile.headerChoice(input, { header: req.header });
+      const header = choice.mode === 'core' ? registry.coreHeader(kernel) : kernel;
+      const compileCacheKey = compile.cacheKeyFor(input, header, context.tenant);
+      const own = header.btfSha256 === kernel.btfSha256 ? undefined : { btfSha256: kernel.btfSha256, compileCacheKey: compile.cacheKeyFor(input, kernel, context.tenant) };
+      const ownObject = own && !(await compile.cachedObject(compileCacheKey)) ? await compile.cachedObject(own.compileCacheKey) : undefined;
+      const objectKey = ownObject ? own!.compileCacheKey : compileCacheKey;
+      const object = ownObject ?? (await compile.cachedObject(compileCacheKey));
       const hit = object && labVersion ? verdicts.get({ objectSha256: object.sha256, btfSha256: kernel.btfSha256, labVersion, setupSha256 }, kernelRef(kernel)) : null;
       if (hit) known.push(hit);
-      else tasks.push({ kernel: kernelRef(kernel), bootImage: kernel.bootImage!, compileCacheKey, ...(object ? { objectSha256: object.sha256 } : {}) });
+      else {
+        await registry.ensureShared(header.btfSha256);
+        if (own) await registry.ensureShared(own.btfSha256);
+        const task: VerifyKernelTask = { kernel: kernelRef(kernel), bootImage: kernel.bootImage!, compileCacheKey, header: { btfSha256: header.btfSha256, mode: choice.mode } };
+        if (own && req.header !== 'core') task.ownHeader = own;
+        if (object) task.objectSha256 = object.sha256;
+        tasks.push(task);
+        objectKeys.set(task, objectKey);
+      }
     }
     const order = kernels.map((k) => k.btfSha256);
     if (tasks.length === 0) return { status: 200, body: { ok: known.every((v) => v.status === 'passed'), verdicts: known, labVersion: labVersion! } };
 
     // The objects the API has: workers take them by sha256 instead of compiling again.
-    for (const task of tasks) if (task.objectSha256 && !(await compile.shareObject(task.compileCacheKey))) delete task.objectSha256;
+    for (const task of tasks) if (task.objectSha256 && !(await compile.shareObject(objectKeys.get(task)!))) delete task.objectSha256;
     const jobId = verifyJobId(tasks, known, setupSha256, labVersion);
     if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobId);
     await producer.guard(addJobReader(producer.redis, jobId, context.tenant ?? 'anonymous'), 'recording the job reader');

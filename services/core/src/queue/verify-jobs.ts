@@ -4,7 +4,7 @@
  * key: the worker gets the object through the compile queue, or from the API's cache by sha256),
  * the kernel's boot image by sha256, and the setup and workload to run in the guest.
  */
-import type { BootImageRef, ErrorBody, KernelVerdict, VerifyKernelRef, VerifyProgress, VerifySetup, VerifyWorkload } from '@lbc/contract';
+import type { BootImageRef, ErrorBody, HeaderMode, KernelVerdict, VerifyKernelRef, VerifyProgress, VerifySetup, VerifyWorkload } from '@lbc/contract';
 
 export const VERIFY_QUEUE = 'lbc-verify';
 
@@ -13,6 +13,13 @@ export interface VerifyKernelTask {
   bootImage: BootImageRef;
   /** The compile cache key of the object for this kernel (the compile job's id is derived from it). */
   compileCacheKey: string;
+  /** The header that compile is against (the arch's newest for a CO-RE program) and the choice made. */
+  header: { btfSha256: string; mode: HeaderMode };
+  /**
+   * Set for a CO-RE compile against another kernel's header: the compile against this kernel's own
+   * header, tried when the newest one does not compile the program (as POST /v1/compile does).
+   */
+  ownHeader?: { btfSha256: string; compileCacheKey: string };
   /** Set when the API's cache already holds the object: published by sha256 in shared artifacts. */
   objectSha256?: string;
 }

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LbcError, jobIdFor, type ErrorBody } from '@lbc/contract';
+import type { HeaderMode } from '@lbc/contract';
 import type { CompileProducer, SharedArtifacts, VerifyJobData, VerifyKernelTask } from '@lbc/core';
 
 export type KernelObject = { ok: true; bytes: Buffer; sha256: string; compileJobId?: string } | { ok: false; error: ErrorBody['error'] };
@@ -22,33 +23,44 @@ export async function objectForKernel(sources: ObjectSources, data: VerifyJobDat
     if (published) return { ok: true, bytes: published.bytes, sha256: published.sha256 };
   }
   try {
-    const job = await sources.compiles.submit({
-      cacheKey: task.compileCacheKey,
-      name: data.name,
-      source: data.source,
-      includes: data.includes,
-      cflags: data.cflags,
-      btfSha256: task.kernel.btfSha256,
-      arch: task.kernel.arch,
-      toolchain: data.toolchain,
-      ...(data.requestId ? { requestId: data.requestId } : {}),
-      ...(data.tenant ? { tenant: data.tenant } : {}),
-    });
-    const outcome = await sources.compiles.wait(job, sources.compileTimeoutMs);
-    if (!outcome.done) throw new LbcError('LBC_ERR_COMPILE_LIMIT', `the compile for ${task.kernel.release} did not finish within ${sources.compileTimeoutMs} ms`);
-    const result = outcome.result;
-    if (!result.ok) {
-      const firstError = result.diagnostics.split('\n').find((l) => /\berror\b/.test(l)) ?? result.diagnostics.split('\n')[0] ?? '';
-      return { ok: false, error: new LbcError(result.code, firstError.trim() || undefined, { diagnostics: result.diagnostics }).toBody().error };
+    const first = await compileFor(sources, data, task, task.compileCacheKey, task.header.btfSha256, task.header.mode);
+    // A CO-RE program that names a field the newest header renamed: its own header, as POST /v1/compile does.
+    if (!first.ok && first.error.code === 'LBC_ERR_COMPILE' && task.ownHeader) {
+      return await compileFor(sources, data, task, task.ownHeader.compileCacheKey, task.ownHeader.btfSha256, 'kernel');
     }
-    const bytes = Buffer.from(result.objectBase64, 'base64');
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== result.sha256) throw new LbcError('LBC_ERR_INTERNAL', `the compile job's object hashes to ${sha256}, not ${result.sha256}`);
-    return { ok: true, bytes, sha256, compileJobId: jobIdFor(task.compileCacheKey) };
+    return first;
   } catch (err) {
     // The compile's own failure (a kernel set that cannot be built, a sandbox fault after retries) is this kernel's verdict.
     // Redis gone is the farm's fault, not the kernel's: the verify job is tried again.
     if (err instanceof LbcError && err.code !== 'LBC_ERR_QUEUE_UNAVAILABLE') return { ok: false, error: err.toBody().error };
     throw err;
   }
+}
+
+/** One compile through the compile queue: the object, or the compile's own failure. */
+async function compileFor(sources: ObjectSources, data: VerifyJobData, task: VerifyKernelTask, cacheKey: string, headerSha256: string, mode: HeaderMode): Promise<KernelObject> {
+  const job = await sources.compiles.submit({
+    cacheKey,
+    name: data.name,
+    source: data.source,
+    includes: data.includes,
+    cflags: data.cflags,
+    btfSha256: headerSha256,
+    arch: task.kernel.arch,
+    header: { mode, target: task.kernel.btfSha256 },
+    toolchain: data.toolchain,
+    ...(data.requestId ? { requestId: data.requestId } : {}),
+    ...(data.tenant ? { tenant: data.tenant } : {}),
+  });
+  const outcome = await sources.compiles.wait(job, sources.compileTimeoutMs);
+  if (!outcome.done) throw new LbcError('LBC_ERR_COMPILE_LIMIT', `the compile for ${task.kernel.release} did not finish within ${sources.compileTimeoutMs} ms`);
+  const result = outcome.result;
+  if (!result.ok) {
+    const firstError = result.diagnostics.split('\n').find((l) => /\berror\b/.test(l)) ?? result.diagnostics.split('\n')[0] ?? '';
+    return { ok: false, error: new LbcError(result.code, firstError.trim() || undefined, { diagnostics: result.diagnostics }).toBody().error };
+  }
+  const bytes = Buffer.from(result.objectBase64, 'base64');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (sha256 !== result.sha256) throw new LbcError('LBC_ERR_INTERNAL', `the compile job's object hashes to ${sha256}, not ${result.sha256}`);
+  return { ok: true, bytes, sha256, compileJobId: jobIdFor(cacheKey) };
 }
