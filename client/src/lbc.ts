@@ -6,6 +6,7 @@ import { Globals, type GlobalVars } from './globals/index.ts';
 import {
   LbcProgram,
   chooseEventBuffer,
+  perfEventArraySetup,
   findProgram,
   planFallbacks,
   probeKernelFeatures,
@@ -183,7 +184,7 @@ export class Lbc {
    * client/src/programs/event-buffer.ts for how the program declares them). Returns the map to read.
    */
   chooseEventBuffer(names: EventBufferNames = {}, probe: { ringbuf?: boolean } = {}): EventBufferChoice {
-    const object = this.opened();
+    this.opened();
     const native = this.native!;
     const maps = this.maps;
     return chooseEventBuffer(
@@ -191,7 +192,10 @@ export class Lbc {
         name: this.name,
         rodata: this.rodata,
         hasMap: (map) => map in maps,
-        setMapAutocreate: (map, on) => object.setMapAutocreate(map, on),
+        setMapAutocreate: (map, on) => {
+          maps[map]!.autocreate = on;
+        },
+        makePerfEventArray: (map) => perfEventArraySetup(maps[map]!),
       },
       probe.ringbuf ?? probeKernelFeatures(native).ringbuf(),
       names,

@@ -161,3 +161,86 @@ describe('ring buffer → perf buffer', () => {
     }
   });
 });
+
+describe("ring buffer → perf buffer, libbpf-tools' compat.bpf.h layout (one events map and a heap)", () => {
+  async function eventsFrom(lbc: Lbc, calls: number): Promise<number[]> {
+    const child = spawn(env.workload, [String(calls), 'wait'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    lbc.rodata.target_pid = child.pid!;
+    await lbc.load();
+    await lbc.attach();
+    const seqs: number[] = [];
+    const events = lbc.maps.events!;
+    const sub = events.type === 27 ? events.openRingBuffer((_e: unknown, raw: Buffer) => seqs.push(raw.readUInt32LE(4))) : events.openPerfBuffer((_e: unknown, raw: Buffer) => seqs.push(raw.readUInt32LE(4)), undefined, { pageCount: 1 });
+    const exited = once(child, 'exit');
+    child.stdin!.end('go\n');
+    await exited;
+    for (let i = 0; i < 100 && seqs.length < calls; i++) await sleep(20);
+    sub.close();
+    return seqs;
+  }
+
+  it('without ring buffers (probe answer injected): events becomes a perf event array (type, key and value size 4, as bpf_buffer__new does) and carries the events', async () => {
+    const lbc = await cachedLbc(env.fixtures, cacheDir, 'compat', 'compat-buffer', { load: false }).ready;
+    try {
+      expect(lbc.maps.events).toMatchObject({ type: 27, typeName: 'ringbuf', autocreate: true });
+      expect(lbc.chooseEventBuffer({}, { ringbuf: false })).toEqual({ map: 'events', kind: 'perf' });
+      expect(lbc.maps.events).toMatchObject({ type: 4, typeName: 'perf_event_array', keySize: 4, valueSize: 4 });
+      expect(lbc.rodata.use_ringbuf).toBe(false);
+      expect(await eventsFrom(lbc, 5)).toEqual([0, 1, 2, 3, 4]);
+      expect(lbc.maps.heap!.id).toBeGreaterThan(0);
+    } finally {
+      lbc.close();
+    }
+  });
+
+  it('with ring buffers (the real probe here): the ring carries the events, the heap is not created', async () => {
+    const lbc = await cachedLbc(env.fixtures, cacheDir, 'compat', 'compat-buffer', { load: false }).ready;
+    try {
+      expect(lbc.chooseEventBuffer()).toEqual({ map: 'events', kind: 'ringbuf' });
+      expect(lbc.maps.heap!.autocreate).toBe(false);
+      expect(await eventsFrom(lbc, 5)).toEqual([0, 1, 2, 3, 4]);
+      expect(lbc.maps.heap!.fd).toBe(-1);
+    } finally {
+      lbc.close();
+    }
+  });
+});
+
+describe("libbpf's map set-up by its skeleton names: bpf_map__set_type / set_key_size / set_autocreate", () => {
+  it('type by number or name, keySize and autocreate are set before load and read back; an unknown type and a set after load say why', async () => {
+    const lbc = await cachedLbc(env.fixtures, cacheDir, 'compat', 'compat-buffer', { load: false }).ready;
+    try {
+      const heap = lbc.maps.heap!;
+      heap.type = 'BPF_MAP_TYPE_PERCPU_HASH';
+      expect([heap.type, heap.typeName]).toEqual([5, 'percpu_hash']);
+      heap.type = 'percpu_array';
+      heap.keySize = 4;
+      expect(heap.keySize).toBe(4);
+      const bad = (() => {
+        try {
+          heap.type = 'no_such_type';
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isLbcError(bad, 'LBC_ERR_BAD_REQUEST')).toBe(true);
+      expect((bad as Error).message).toMatch(/unknown map type "no_such_type" \(a number, or one of hash, array, .*ringbuf\)/);
+      heap.autocreate = false;
+      expect(heap.autocreate).toBe(false);
+      heap.autocreate = true;
+      lbc.rodata.use_ringbuf = true;
+      await lbc.load();
+      expect(heap.id).toBeGreaterThan(0);
+      const late = (() => {
+        try {
+          heap.keySize = 8;
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isLbcError(late, 'LBC_ERR_ALREADY_LOADED')).toBe(true);
+    } finally {
+      lbc.close();
+    }
+  });
+});

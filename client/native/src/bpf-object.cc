@@ -43,6 +43,8 @@ Napi::Function BpfObject::Define(Napi::Env env) {
                          InstanceMethod<&BpfObject::SetMapPinPath>("setMapPinPath"),
                          InstanceMethod<&BpfObject::ReuseMapFd>("reuseMapFd"),
                          InstanceMethod<&BpfObject::SetMapAutocreate>("setMapAutocreate"),
+                         InstanceMethod<&BpfObject::SetMapType>("setMapType"),
+                         InstanceMethod<&BpfObject::SetMapKeySize>("setMapKeySize"),
                          InstanceMethod<&BpfObject::MapInitialValue>("mapInitialValue"),
                          InstanceMethod<&BpfObject::SetMapInitialValue>("setMapInitialValue"),
                      });
@@ -164,6 +166,7 @@ Napi::Value BpfObject::Maps(const Napi::CallbackInfo& info) {
     entry.Set("btfValueTypeId", static_cast<double>(bpf_map__btf_value_type_id(map)));
     entry.Set("mapFlags", static_cast<double>(bpf_map__map_flags(map)));
     entry.Set("internal", bpf_map__is_internal(map));
+    entry.Set("autocreate", bpf_map__autocreate(map));
     const char* pinPath = bpf_map__pin_path(map);
     if (pinPath != nullptr) entry.Set("pinPath", pinPath);
     list.Set(i++, entry);

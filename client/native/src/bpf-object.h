@@ -48,6 +48,8 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value SetMapPinPath(const Napi::CallbackInfo& info);
   Napi::Value ReuseMapFd(const Napi::CallbackInfo& info);
   Napi::Value SetMapAutocreate(const Napi::CallbackInfo& info);
+  Napi::Value SetMapType(const Napi::CallbackInfo& info);
+  Napi::Value SetMapKeySize(const Napi::CallbackInfo& info);
   Napi::Value MapInitialValue(const Napi::CallbackInfo& info);
   Napi::Value SetMapInitialValue(const Napi::CallbackInfo& info);
 

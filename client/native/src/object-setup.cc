@@ -95,6 +95,24 @@ Napi::Value BpfObject::ReuseMapFd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// libbpf-tools' bpf_buffer (compat.c) turns its ring buffer into a perf event array this way.
+Napi::Value BpfObject::SetMapType(const Napi::CallbackInfo& info) {
+  bpf_map* map = FindMap(info.Env(), info[0]);
+  uint32_t type = U32(info.Env(), info[1], "type");
+  LibbpfLogCapture capture;
+  Check(info.Env(), bpf_map__set_type(map, static_cast<bpf_map_type>(type)), "bpf_map__set_type(" + Quoted(bpf_map__name(map)) + ", " + std::to_string(type) + ")",
+        capture);
+  return info.Env().Undefined();
+}
+
+Napi::Value BpfObject::SetMapKeySize(const Napi::CallbackInfo& info) {
+  bpf_map* map = FindMap(info.Env(), info[0]);
+  uint32_t n = U32(info.Env(), info[1], "keySize");
+  LibbpfLogCapture capture;
+  Check(info.Env(), bpf_map__set_key_size(map, n), "bpf_map__set_key_size(" + Quoted(bpf_map__name(map)) + ", " + std::to_string(n) + ")", capture);
+  return info.Env().Undefined();
+}
+
 Napi::Value BpfObject::SetMapAutocreate(const Napi::CallbackInfo& info) {
   bpf_map* map = FindMap(info.Env(), info[0]);
   LibbpfLogCapture capture;

@@ -40,7 +40,7 @@ export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> 
   const hit = cache.get(key);
   if (hit) return { ...hit, from: 'cache', uploadedBtf: false, target };
 
-  // Loaded only on a miss: a warm start never pays for the HTTP stack (undici is the biggest import).
+  // Loaded only on a miss: a warm start never pays for the HTTP stack.
   const [{ ServiceClient }, { compileForTarget }, { fetchServiceBtf }] = await Promise.all([
     import('../transport/service-client.ts'),
     import('../target/compile-for-target.ts'),

@@ -1,5 +1,6 @@
 import { LbcError, ARCHES, SHA256_PATTERN, type Arch } from '@lbc/contract';
 import { detectTarget, normalizeArch, type DetectedTarget } from '../target/detect-target.ts';
+import { resolveCacheDir } from '../cache/cache-dir.ts';
 
 export interface TargetFlags {
   release?: string;
@@ -15,7 +16,9 @@ export interface TargetFlags {
  */
 export function targetFromFlags(flags: TargetFlags): DetectedTarget {
   if (!flags.release && !flags.btfSha) {
-    const t = detectTarget();
+    // The BTF hash remembered for this boot in the client cache, as `lbc run` does: hashing the
+    // kernel's 5 MB BTF at every `lbc compile` cost more than the cache hit it was asking for.
+    const t = detectTarget({ rememberIn: resolveCacheDir() });
     if (flags.distro) t.distro = flags.distro;
     if (flags.arch) t.arch = parseArch(flags.arch);
     return t;

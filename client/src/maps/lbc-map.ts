@@ -23,15 +23,12 @@ import {
   type EventSubscription,
   type LostCallback,
 } from './event-stream.ts';
-import { MAP_TYPE, mapTypeName } from './map-types.ts';
+import { MAP_TYPE, mapTypeByName, mapTypeName, mapTypeNames } from './map-types.ts';
 import { requireLoaded, type MapContext } from './map-context.ts';
 import type { RecordBatch } from './record-batch.ts';
 
 export class LbcMap {
   readonly name: string;
-  readonly type: number;
-  /** "hash", "percpu_array", "ringbuf", ... */
-  readonly typeName: string;
   /** C type of events (perf/ring buffers), for listings. */
   readonly eventType: string | undefined;
 
@@ -46,8 +43,6 @@ export class LbcMap {
     this.histScale = histScale;
     const { info } = ctx;
     this.name = info.name;
-    this.type = info.type;
-    this.typeName = mapTypeName(info.type);
     this.eventType = eventCodec?.cType;
     this.decodeEvent = eventDecoder(eventCodec);
   }
@@ -62,8 +57,41 @@ export class LbcMap {
     return this.ctx.info.id;
   }
 
+  /**
+   * enum bpf_map_type; settable before load (bpf_map__set_type) by number or name ('perf_event_array'),
+   * as libbpf-tools' bpf_buffer turns its ring buffer into a perf event array where rings are missing.
+   */
+  get type(): number {
+    return this.ctx.info.type;
+  }
+  set type(type: number | string) {
+    const value = typeof type === 'number' ? type : mapTypeByName(type);
+    if (value === undefined) throw new LbcError('LBC_ERR_BAD_REQUEST', `map ${this.name}.type: unknown map type ${JSON.stringify(type)} (a number, or one of ${mapTypeNames().join(', ')})`, { map: this.name });
+    this.configure('type', (object) => object.setMapType(this.name, value));
+  }
+
+  /** "hash", "percpu_array", "ringbuf", ... */
+  get typeName(): string {
+    return mapTypeName(this.type);
+  }
+
+  /** Settable before load (bpf_map__set_key_size). */
   get keySize(): number {
     return this.ctx.info.keySize;
+  }
+  set keySize(n: number) {
+    this.configure('keySize', (object) => object.setMapKeySize(this.name, n));
+  }
+
+  /**
+   * false before load: the map is not created (bpf_map__set_autocreate); programs may name it only
+   * on paths the verifier proves dead (a `const volatile` flag in .rodata chooses them).
+   */
+  get autocreate(): boolean {
+    return this.ctx.info.autocreate;
+  }
+  set autocreate(on: boolean) {
+    this.configure('autocreate', (object) => object.setMapAutocreate(this.name, on));
   }
 
   /** C types of key and value, for listings. */

@@ -23,6 +23,16 @@ export function mapTypeName(type: number): string {
   return NAMES.get(type) ?? `type ${type}`;
 }
 
+/** 'perf_event_array' or 'PERF_EVENT_ARRAY' (or BPF_MAP_TYPE_…) → 4; undefined for a name lbc does not know. */
+export function mapTypeByName(name: string): number | undefined {
+  const key = name.toUpperCase().replace(/^BPF_MAP_TYPE_/, '') as keyof typeof MAP_TYPE;
+  return Object.hasOwn(MAP_TYPE, key) ? MAP_TYPE[key] : undefined;
+}
+
+export function mapTypeNames(): string[] {
+  return [...NAMES.values()];
+}
+
 export function isPerCpu(type: number): boolean {
   return type === MAP_TYPE.PERCPU_HASH || type === MAP_TYPE.PERCPU_ARRAY || type === MAP_TYPE.LRU_PERCPU_HASH || type === MAP_TYPE.PERCPU_CGROUP_STORAGE;
 }

@@ -43,6 +43,8 @@ export interface NativeMapInfo {
   internal: boolean;
   /** Where the map is (or will be) pinned, when set. */
   pinPath?: string;
+  /** libbpf creates the map at load (bpf_map__autocreate); false: left out. */
+  autocreate: boolean;
 }
 
 /**
@@ -126,6 +128,9 @@ export interface NativeObject {
   setAttachTarget(prog: string, func: string, targetProgFd?: number): void;
   setMapMaxEntries(map: string, maxEntries: number): void;
   setMapValueSize(map: string, valueSize: number): void;
+  setMapKeySize(map: string, keySize: number): void;
+  /** enum bpf_map_type (bpf_map__set_type). */
+  setMapType(map: string, type: number): void;
   /** null: not pinned. At load libbpf reuses a map already pinned there, else creates and pins it. */
   setMapPinPath(map: string, path: string | null): void;
   /** Load uses this existing map (the fd is duplicated) instead of creating one. */

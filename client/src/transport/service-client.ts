@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DEFAULT_LIMITS,
@@ -230,6 +229,8 @@ export class ServiceClient {
   async uploadKernel(sha256: string, btf: Buffer, query: KernelUploadQuery): Promise<KernelInfo> {
     const params = new URLSearchParams({ release: query.release, arch: query.arch });
     if (query.distro) params.set('distro', query.distro);
+    // zlib only here: every other command (a compile on a cache hit) starts without it.
+    const { gzipSync } = await import('node:zlib');
     const { data } = await this.http.json<KernelInfo>(
       {
         method: 'PUT',

@@ -73,6 +73,10 @@ export class CompileService {
     try {
       return await this.compileAgainst(req, input, kernel, core, context);
     } catch (err) {
+      // A header whose kernel set cannot be built must not stop every CO-RE compile of its arch.
+      if (isLbcError(err, 'LBC_ERR_KERNEL_SET_FAILED')) {
+        return this.compileAgainst(req, input, kernel, { ...kernel, choice: { mode: 'kernel', reason: `the newest ${newest.arch} header (${newest.release}) could not be built: ${err.message}` } }, context);
+      }
       if (!isLbcError(err, 'LBC_ERR_COMPILE')) throw err;
       const reason = `it does not compile against the newest ${newest.arch} header (${newest.release}): ${firstErrorLine(String(err.details?.diagnostics ?? err.message))}`;
       return this.compileAgainst(req, input, kernel, { ...kernel, choice: { mode: 'kernel', reason } }, context);
