@@ -146,6 +146,7 @@ function withMapContext<T>(view: KernelView, map: KernelMapDetail, use: (ops: Du
       btfValueTypeId: map.btfValueTypeId,
       mapFlags: map.flags,
       internal: false,
+      autocreate: true,
     };
     const perCpu = isPerCpu(map.type);
     const ctx: MapContext = {
