@@ -3,8 +3,8 @@
  * Builds the client as plain JavaScript: dist/index.js (the library) and dist/cli.js (`lbc`).
  * Start-up is the point: run from source, registering tsx alone costs ~0.5 s before any lbc code.
  * The workspace packages (@lbc/contract, @lbc/btf) are TypeScript, so they are bundled in both.
- * Code splitting keeps the dynamic imports lazy: the HTTP client (node's http/https) is its own
- * chunk, loaded on a cache miss only.
+ * Code splitting keeps the dynamic imports lazy: the HTTP stack (undici) is its own chunk, loaded
+ * on a cache miss only.
  *   node client/scripts/build.mjs             the repository's build: source maps, and the CLI's
  *                                             startup snapshot made here for this node
  *   node client/scripts/build.mjs --package   what `npm pack` ships (prepack): no source maps, type
@@ -43,7 +43,7 @@ const common = {
 const CJS_REQUIRE = "import { createRequire as __lbcCreateRequire } from 'node:module'; const require = __lbcCreateRequire(import.meta.url);";
 
 try {
-  // The library leaves its npm dependencies (none today) to the user's install.
+  // The library leaves its npm dependencies to the user's install (one undici, patched by them).
   await build({ ...common, entryPoints: { index: 'src/index.ts' }, external: Object.keys(pkg.dependencies ?? {}) });
   // The CLI is an application: commander, ora and their dozens of small modules bundled in start
   // measurably faster than resolved one file at a time (node dist/cli.js --help: ~127 vs ~177 ms).

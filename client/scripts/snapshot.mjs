@@ -6,8 +6,7 @@
  *
  * A snapshot captures the heap at build time, so what it holds must not depend on the machine's
  * state then: the CLI reads its environment only when a command runs (client/src/cli/start.ts
- * defers the parse). An npm package named in RUNTIME_ONLY would stay out and be required at run time
- * (undici was, until the client moved to node's own http).
+ * defers the parse), and undici, only needed on a cache miss, stays out and is required at run time.
  */
 import * as childProcess from 'node:child_process';
 import { resolve } from 'node:path';

@@ -1,15 +1,12 @@
-import http from 'node:http';
-import https from 'node:https';
+import { Pool, type Dispatcher } from 'undici';
 import { LbcError, type ErrorBody } from '@lbc/contract';
 import { toTransportError } from './connection-error.ts';
 import { extraCaOptions } from './extra-ca.ts';
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
-
 export interface HttpOptions {
   /** Connect timeout; a dead host fails fast instead of hanging the program start. */
   connectTimeoutMs?: number;
-  /** Default bound on a silent connection, waiting for response headers or between body chunks (a compile request raises it to its waitMs). */
+  /** Default bound on waiting for response headers (a compile request raises it to its waitMs). */
   requestTimeoutMs?: number;
   /** Bearer token for a service that requires one; default LBC_TOKEN. */
   token?: string;
@@ -22,7 +19,7 @@ export interface HttpResponse {
 }
 
 export interface HttpRequest {
-  method: HttpMethod;
+  method: Dispatcher.HttpMethod;
   path: string;
   headers?: Record<string, string>;
   body?: Buffer | string;
@@ -37,79 +34,45 @@ export interface HttpRequest {
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
-/** A stalled connection, named by its phase; ETIMEDOUT makes it "unreachable" (connection-error.ts). */
-function timedOut(what: string, ms: number): Error {
-  return Object.assign(new Error(`${what} timed out after ${ms} ms`), { code: 'ETIMEDOUT' });
-}
-
-/**
- * One keep-alive agent per service: the cache-hit path is a single round trip on a warm socket.
- * Node's own http/https: they come with node, already compiled, where an HTTP library from npm is
- * read and compiled at every start of a command that talks to the service (`lbc compile` on a
- * cache hit spent most of its time and a fifth of its memory loading one).
- */
+/** One keep-alive pool per service: the cache-hit path is a single round trip on a warm socket. */
 export class HttpTransport {
   readonly server: string;
-  private readonly url: URL;
-  private readonly agent: http.Agent;
+  private readonly pool: Pool;
   private readonly basePath: string;
   private readonly requestTimeoutMs: number;
-  private readonly connectTimeoutMs: number;
   private readonly authorization: string | undefined;
 
   constructor(server: string, options: HttpOptions = {}) {
     this.server = server;
-    this.url = new URL(server);
-    this.basePath = this.url.pathname.replace(/\/+$/, '');
+    const url = new URL(server);
+    this.basePath = url.pathname.replace(/\/+$/, '');
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     const token = options.token ?? process.env.LBC_TOKEN;
     this.authorization = token ? `Bearer ${token}` : undefined;
-    this.agent = this.url.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 4, ...extraCaOptions() }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const connect = url.protocol === 'https:' ? extraCaOptions() : undefined;
+    this.pool = new Pool(url.origin, { connections: 4, connectTimeout: options.connectTimeoutMs ?? 5_000, ...(connect && { connect }) });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const timeout = req.timeoutMs ?? this.requestTimeoutMs;
-    const what = `${req.method} ${req.path} from ${this.server}`;
     try {
-      const res = await this.send(req, timeout);
-      const body = await readBounded(res, req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES, what);
-      return { status: res.statusCode ?? 0, headers: res.headers, body };
+      const res = await this.pool.request({
+        method: req.method,
+        path: this.basePath + req.path,
+        headers: this.authorization ? { authorization: this.authorization, ...req.headers } : req.headers,
+        body: req.body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const body = await readBounded(res, req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES, `${req.method} ${req.path} from ${this.server}`);
+      return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
       if (err instanceof LbcError) throw err;
       throw toTransportError(err, this.server);
     }
   }
 
-  /** Sends the request; resolves with the response once its headers are in. The timeout bounds every silence, body included. */
-  private send(req: HttpRequest, timeout: number): Promise<http.IncomingMessage> {
-    const headers: Record<string, string> = { ...(this.authorization ? { authorization: this.authorization } : {}), ...req.headers };
-    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const lib = this.url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const outgoing = lib.request({
-        protocol: this.url.protocol,
-        hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-        port: this.url.port || undefined,
-        method: req.method,
-        path: this.basePath + req.path,
-        headers,
-        agent: this.agent,
-      });
-      outgoing.setTimeout(timeout, () => outgoing.destroy(timedOut(`waiting for ${req.method} ${req.path}`, timeout)));
-      outgoing.once('socket', (socket) => {
-        if (!socket.connecting) return;
-        const timer = setTimeout(() => outgoing.destroy(timedOut(`connecting to ${this.url.host}`, this.connectTimeoutMs)), this.connectTimeoutMs);
-        socket.once(this.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(timer));
-        socket.once('close', () => clearTimeout(timer));
-      });
-      outgoing.once('error', reject);
-      outgoing.once('response', resolve);
-      outgoing.end(req.body);
-    });
-  }
-
-/** JSON in, JSON out; any non-2xx answer becomes the service's LbcError. */
+  /** JSON in, JSON out; any non-2xx answer becomes the service's LbcError. */
   async json<T>(req: HttpRequest & { json?: unknown }, accept: number[] = [200]): Promise<{ status: number; data: T }> {
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     let body = req.body;
@@ -123,21 +86,21 @@ export class HttpTransport {
   }
 
   async close(): Promise<void> {
-    this.agent.destroy();
+    await this.pool.close().catch(() => undefined);
   }
 }
 
 /** The body, read chunk by chunk: refused as soon as its announced or received length passes `maxBytes`. */
-async function readBounded(res: http.IncomingMessage, maxBytes: number, what: string): Promise<Buffer> {
+async function readBounded(res: Dispatcher.ResponseData, maxBytes: number, what: string): Promise<Buffer> {
   const tooLarge = (bytes: string) => {
-    res.destroy();
+    res.body.destroy();
     return new LbcError('LBC_ERR_RESPONSE_TOO_LARGE', `${what}: ${bytes}, more than the ${maxBytes} bytes accepted`, { limit: maxBytes });
   };
   const announced = Number(res.headers['content-length']);
   if (Number.isFinite(announced) && announced > maxBytes) throw tooLarge(`Content-Length ${announced}`);
   const chunks: Buffer[] = [];
   let received = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
     received += chunk.length;
     if (received > maxBytes) throw tooLarge(`${received} bytes received`);
     chunks.push(chunk);
