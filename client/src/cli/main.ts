@@ -9,6 +9,7 @@ import { registerTypes } from './types-command.ts';
 import { registerInspect } from './inspect-command.ts';
 import { registerRun } from './run-command.ts';
 import { registerTrace } from './trace-command.ts';
+import { registerGraph } from './graph-command.ts';
 
 const program = new Command('lbc')
   .description('lbc: compile eBPF programs on a remote farm and run them here')
@@ -23,5 +24,6 @@ registerFunc(program);
 registerTypes(program);
 registerInspect(program);
 registerTrace(program);
+registerGraph(program);
 
 startCli(program);
