@@ -154,7 +154,11 @@ export class BpfGraphSession implements GraphSession {
         if (this.closed || this.stopping) resolve();
       });
     } finally {
-      sub.close();
+      try {
+        sub.close();
+      } catch {
+        // Ctrl-C: the client's own exit hook may have closed the objects first.
+      }
       for (const b of builders.values()) b.flush();
       this.reportDrops();
     }
