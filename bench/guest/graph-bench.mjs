@@ -27,8 +27,9 @@ echo function_graph > $T/current_tracer
 cat $T/trace_pipe > /dev/null &
 reader=$!
 "$@"
-echo nop > $T/current_tracer
 kill $reader
+wait $reader
+echo nop > $T/current_tracer
 echo > $T/set_graph_function
 `;
 writeFileSync('/lab/fgraph.sh', SCRIPT);

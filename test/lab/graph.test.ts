@@ -6,7 +6,7 @@
  * showed, at the same depths; the engines must agree; --include/--exclude must hold; nothing may
  * stay behind (tracer settings, instances, the lock, BPF links), also after a run killed hard.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,7 @@ describe('lbc graph in the kernel lab', () => {
     const kernels = requireLabKernels(KERNEL_IDS);
     scratch = mkdtempSync(join(tmpdir(), 'lbc-graph-lab-'));
     const cacheDir = join(scratch, 'cache');
+    mkdirSync(cacheDir, { recursive: true });
     await compileGraphProbe(env.service.url, kernels.filter((k) => !NO_TRAMPOLINES.has(k.id)), cacheDir);
     const payloads: Partial<Record<Arch, string>> = {};
     for (const arch of new Set(kernels.map((k) => k.arch))) {
