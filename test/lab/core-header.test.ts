@@ -40,7 +40,7 @@ describe('one CO-RE object for 5.10, 6.1 and 6.12, run in each', () => {
       results.set(k.id, (await res.json()) as CompileResult);
     }
     const payload = join(scratch, 'payload.cpio');
-    await writeLabPayload(payload, cacheDir, ['target', 'coreFixes'], 'x86_64', PROGRAMS);
+    await writeLabPayload(payload, cacheDir, ['target', 'coreFixes'], 'x86_64', { programsDir: PROGRAMS });
     for (const r of await bootLabKernels(kernels, { x86_64: payload })) runs.set(r.kernel.id, r);
   }, 420_000);
   afterAll(() => {

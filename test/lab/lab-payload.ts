@@ -36,14 +36,21 @@ export async function compileForLab(server: string, kernels: readonly LabKernel[
 /**
  * The run archive: /lab/run starts the checks with the cache, the programs' sources (the cache key
  * covers them) and the client with the addon for `arch`. `checks`: names from guest/checks.mjs,
- * run in order in one boot. `programsDir`: where the programs' sources are (guest path /lab/progs).
+ * run in order in one boot. `programsDir`: where the programs' sources are (guest path /lab/progs);
+ * `script`: another checks script (test/lab/guest/*.mjs) in place of guest/checks.mjs.
  */
-export async function writeLabPayload(path: string, cacheDir: string, checks: readonly string[], arch: Arch = 'x86_64', programsDir = LAB_PROGRAMS_DIR): Promise<void> {
+export async function writeLabPayload(
+  path: string,
+  cacheDir: string,
+  checks: readonly string[],
+  arch: Arch = 'x86_64',
+  { programsDir = LAB_PROGRAMS_DIR, script = CHECKS_SCRIPT }: { programsDir?: string; script?: string } = {},
+): Promise<void> {
   const root = new GuestRoot();
   await addGuestClient(root, arch);
   root.addHostTree(programsDir, '/lab/progs');
   root.addHostTree(cacheDir, '/lab/cache');
-  root.addHostFile(CHECKS_SCRIPT, '/lab/checks.mjs', 0o644);
+  root.addHostFile(script, '/lab/checks.mjs', 0o644);
   root.addText(
     '/lab/run',
     `#!/bin/sh\ncd /lab\nexport LBC_CACHE=/lab/cache LBC_LAB_RECORD='${GUEST_MARKER.record}'\nexec node /lab/checks.mjs ${checks.join(' ')}\n`,

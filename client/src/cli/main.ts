@@ -10,6 +10,7 @@ import { registerInspect } from './inspect-command.ts';
 import { registerRun } from './run-command.ts';
 import { registerTrace } from './trace-command.ts';
 import { registerVerify } from './verify-command.ts';
+import { registerGraph } from './graph-command.ts';
 
 const program = new Command('lbc')
   .description('lbc: compile eBPF programs on a remote farm and run them here')
@@ -25,5 +26,6 @@ registerTypes(program);
 registerInspect(program);
 registerTrace(program);
 registerVerify(program);
+registerGraph(program);
 
 startCli(program);

@@ -1,0 +1,15 @@
+export { type CallNode, type GraphCall, TreeBuilder } from './call-tree.ts';
+export { filterCall, globToRegExp, type TreeFilter } from './tree-filter.ts';
+export { formatCall, callJson } from './tree-format.ts';
+export { FgraphParser, parseLine } from './fgraph-parse.ts';
+export { FgraphSession } from './fgraph-session.ts';
+export { sweepGraphLeftovers, lockPath } from './fgraph-place.ts';
+export { BpfGraphSession } from './bpf-session.ts';
+export { planAttach, traceableFunctions, type AttachPlan } from './callees.ts';
+export { KernelSymbols, KernelCore, directTargets } from './kernel-text.ts';
+export { chooseEngine, engineFacts } from './engine-choice.ts';
+export { flameSvg, flameHtml, aggregate } from './flame-picture.ts';
+export { prototypeText } from './typed-values.ts';
+export { spawnStopped } from './traced-command.ts';
+export type { GraphSession, GraphSettings, EngineName } from './graph-session.ts';
+export { GRAPH_PROBE_NAME, GRAPH_PROBE_SOURCE } from './graph-probe-source.ts';
