@@ -146,7 +146,7 @@ describe('verifyInGuest: verdicts from real kernels', () => {
     expect(host.Privileged).toBe(false);
     expect(host.PidsLimit).toBeGreaterThan(0);
     expect(host.Memory).toBeGreaterThan(0);
-    expect(host.NanoCpus).toBe(1e9);
+    expect(host.NanoCpus).toBe(2e9);
     expect(host.Ulimits).toContainEqual(expect.objectContaining({ Name: 'cpu' }));
     expect(host.Tmpfs).toHaveProperty('/tmp');
     expect(host.Devices ?? []).toEqual([]);

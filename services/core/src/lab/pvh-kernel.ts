@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveLabDir } from './lab-kernels.ts';
 
@@ -21,8 +21,21 @@ const DECOMPRESSORS: [magic: Buffer, argv: string[]][] = [
 ];
 const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 
+/** Answers by the image's path, size and mtime: hashing a 10 MB image each boot is waste. */
+const known = new Map<string, string>();
+
 /** The PVH-bootable vmlinux for `bootImage`, or `bootImage` itself when there is none. */
 export async function pvhKernel(bootImage: string, labDir = resolveLabDir()): Promise<string> {
+  const st = statSync(bootImage);
+  const key = `${labDir}\0${bootImage}\0${st.size}\0${st.mtimeMs}`;
+  const answer = known.get(key);
+  if (answer && existsSync(answer)) return answer;
+  const found = await extractPvhKernel(bootImage, labDir);
+  known.set(key, found);
+  return found;
+}
+
+async function extractPvhKernel(bootImage: string, labDir: string): Promise<string> {
   const image = readFileSync(bootImage);
   const out = join(labDir, 'pvh', `${createHash('sha256').update(image).digest('hex').slice(0, 24)}.vmlinux`);
   if (existsSync(out)) return out;

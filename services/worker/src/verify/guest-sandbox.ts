@@ -20,6 +20,8 @@ export interface GuestSandbox {
   /** The image holding qemu-system-x86_64 and qemu-system-aarch64 (default lbc-lab:1, LBC_LAB_IMAGE). */
   image?: string;
   limits?: Partial<SandboxLimits>;
+  /** CPUs the container may use (default 2). */
+  cpus?: number;
 }
 
 /** A guest of 256 MB plus QEMU's own (TCG's translation cache, device models). */
@@ -29,6 +31,12 @@ export const DEFAULT_GUEST_LIMITS: SandboxLimits = {
   memoryBytes: 1024 * 1024 * 1024,
   pids: 64,
 };
+
+/**
+ * QEMU's vCPU thread and its main loop both work through a boot: under one CPU's quota they take
+ * turns (boot to verdict 3.8-8.0 s against 3.5-4.4 s with two, measured here interleaved).
+ */
+export const DEFAULT_GUEST_CPUS = 2;
 
 const IN_KERNEL = '/in/kernel';
 const IN_INITRD = '/in/initrd';
@@ -50,19 +58,19 @@ export function sandboxedQemu(sandbox: GuestSandbox = {}): QemuLauncher {
         await docker.getImage(image).inspect().catch(() => {
           throw new LbcError('LBC_ERR_LAB_NOT_SET_UP', `the lab's guest image ${image} is missing; build it with ${LAB_IMAGE_BUILD_COMMAND}`, { image });
         });
-        container = await docker.createContainer(
-          hardenedContainerOptions({
-            image,
-            cmd: [command.binary, ...command.args, '-kernel', IN_KERNEL, '-initrd', IN_INITRD],
-            workingDir: '/tmp',
-            mounts: [
-              { host: command.kernel, container: IN_KERNEL, writable: false },
-              { host: command.initrd, container: IN_INITRD, writable: false },
-            ],
-            labels: ownerLabels(LAB_ROLE),
-            limits,
-          }),
-        );
+        const options = hardenedContainerOptions({
+          image,
+          cmd: [command.binary, ...command.args, '-kernel', IN_KERNEL, '-initrd', IN_INITRD],
+          workingDir: '/tmp',
+          mounts: [
+            { host: command.kernel, container: IN_KERNEL, writable: false },
+            { host: command.initrd, container: IN_INITRD, writable: false },
+          ],
+          labels: ownerLabels(LAB_ROLE),
+          limits,
+        });
+        options.HostConfig!.NanoCpus = Math.round((sandbox.cpus ?? DEFAULT_GUEST_CPUS) * 1e9);
+        container = await docker.createContainer(options);
         const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
         docker.modem.demuxStream(stream, stdout, stderr);
         stream.on('error', () => {});

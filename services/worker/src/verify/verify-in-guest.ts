@@ -41,9 +41,11 @@ export const GUEST_DEFAULTS = { timeoutMs: 120_000, memoryMb: 256, cpus: 1 } as 
 /**
  * Boot work a verdict does not depend on, skipped: the crypto API's self-tests, the jitter entropy
  * source's start-up health test and the soft-lockup watchdog. Under TCG these took about a quarter
- * of a 6.12 kernel's boot to /init (initcall_debug: jent_mod_init alone ~1 s).
+ * of a 6.12 kernel's boot to /init (initcall_debug: jent_mod_init alone ~1 s). loglevel=3 keeps
+ * KERN_ERR lines (an RCU stall report on a starved host) off the console, where one could land in
+ * the middle of the verdict's line; panics and oopses still show.
  */
-export const GUEST_KERNEL_ARGS = 'cryptomgr.notests=1 initcall_blacklist=jent_mod_init nowatchdog';
+export const GUEST_KERNEL_ARGS = 'cryptomgr.notests=1 initcall_blacklist=jent_mod_init nowatchdog loglevel=3';
 
 /** What the runner prints as its verdict record (lab-runner/runner.cc). */
 interface RunnerVerdict {
