@@ -4,6 +4,7 @@
  * recent compile failures are remembered by cache key so a broken program is not recompiled.
  */
 import { Queue, QueueEvents, type Job } from 'bullmq';
+import { waitForJob, type JobOutcome } from './job-wait.ts';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { LbcError, jobIdFor, type ErrorCode } from '@lbc/contract';
@@ -14,7 +15,7 @@ import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
 export type CompileJob = Job<CompileJobData, CompileJobResult>;
 export type FailedCompile = Extract<CompileJobResult, { ok: false }>;
 
-export type WaitOutcome = { done: true; result: CompileJobResult } | { done: false };
+export type WaitOutcome = JobOutcome<CompileJobResult>;
 
 export interface CompileProducerOptions {
   redisUrl: string;
@@ -147,29 +148,7 @@ export class CompileProducer {
    * a shutting-down API answers 202 rather than holding requests). Final failure throws LBC_ERR_SANDBOX.
    */
   async wait(job: CompileJob, waitMs: number, stop?: AbortSignal): Promise<WaitOutcome> {
-    if (waitMs <= 0 || stop?.aborted) return this.peek(job.id!);
-    let onStop: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    // Each ends the wait: the job's finish, the stop signal, or an outer bound that also covers
-    // waitUntilFinished's own readiness waits when Redis is gone. Only the first carries a result.
-    const giveUp = new Promise<undefined>((resolve) => {
-      onStop = () => resolve(undefined);
-      stop?.addEventListener('abort', onStop, { once: true });
-      timer = setTimeout(() => resolve(undefined), waitMs + this.options.timeoutMs);
-    });
-    const finished = job.waitUntilFinished(this.events, waitMs).then(
-      (result) => ({ result }),
-      // Timed out or failed: the job's state tells which (and a dead Redis answers 503 there).
-      () => undefined,
-    );
-    try {
-      const outcome = await Promise.race([finished, giveUp]);
-      if (outcome) return { done: true, result: outcome.result };
-      return await this.peek(job.id!);
-    } finally {
-      clearTimeout(timer);
-      if (onStop) stop?.removeEventListener('abort', onStop);
-    }
+    return waitForJob<CompileJobResult>(job, this.events, waitMs, this.options.timeoutMs, stop, (id) => this.peek(id));
   }
 
   /** Current outcome of a job without waiting. */

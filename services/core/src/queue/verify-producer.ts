@@ -4,6 +4,7 @@
  * compile producer, whose command connection it borrows for the queue.
  */
 import { Queue, QueueEvents, type Job } from 'bullmq';
+import { waitForJob, type JobOutcome } from './job-wait.ts';
 import { LbcError } from '@lbc/contract';
 import type { CompileProducer } from './producer.ts';
 import { VERIFY_QUEUE, type VerifyJobData, type VerifyJobResult } from './verify-jobs.ts';
@@ -13,7 +14,7 @@ import { RedisConnectionLog, fallbackLogger } from '../redis-log.ts';
 import type { Redis } from 'ioredis';
 
 export type VerifyJob = Job<VerifyJobData, VerifyJobResult>;
-export type VerifyWaitOutcome = { done: true; result: VerifyJobResult } | { done: false };
+export type VerifyWaitOutcome = JobOutcome<VerifyJobResult>;
 
 export interface VerifyProducerOptions {
   redisUrl: string;
@@ -86,26 +87,7 @@ export class VerifyProducer {
 
   /** Waits up to waitMs (or until `stop`); { done: false } when the run goes on. */
   async wait(job: VerifyJob, waitMs: number, stop?: AbortSignal): Promise<VerifyWaitOutcome> {
-    if (waitMs <= 0 || stop?.aborted) return this.peek(job.id!);
-    let onStop: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const giveUp = new Promise<undefined>((resolve) => {
-      onStop = () => resolve(undefined);
-      stop?.addEventListener('abort', onStop, { once: true });
-      timer = setTimeout(() => resolve(undefined), waitMs + 5000);
-    });
-    const finished = job.waitUntilFinished(this.events, waitMs).then(
-      (result: VerifyJobResult) => ({ result }),
-      () => undefined,
-    );
-    try {
-      const outcome = await Promise.race([finished, giveUp]);
-      if (outcome) return { done: true, result: outcome.result };
-      return await this.peek(job.id!);
-    } finally {
-      clearTimeout(timer);
-      if (onStop) stop?.removeEventListener('abort', onStop);
-    }
+    return waitForJob<VerifyJobResult>(job, this.events, waitMs, 5000, stop, (id) => this.peek(id));
   }
 
   async peek(jobId: string): Promise<VerifyWaitOutcome> {

@@ -27,7 +27,7 @@ import { closeWorker } from '../close-worker.ts';
 import { publicError } from '../public-output.ts';
 import { BootImageFiles } from './boot-image-file.ts';
 import type { GuestLab } from './guest-runner.ts';
-import { mapConcurrently } from './map-concurrently.ts';
+import { mapBounded } from '@lbc/core/lab';
 import { objectForKernel } from './object-for-kernel.ts';
 
 export interface VerifyWorkerOptions {
@@ -103,7 +103,7 @@ export async function startVerifyWorker(opts: VerifyWorkerOptions): Promise<Runn
     };
     report();
     try {
-      const verdicts = await mapConcurrently(data.kernels, concurrency, async (task) => {
+      const verdicts = await mapBounded(data.kernels, concurrency, async (task) => {
         let counted = false;
         const compiled = () => {
           if (counted) return;

@@ -1,0 +1,44 @@
+/**
+ * Waiting for a BullMQ job on behalf of an HTTP request, for every queue (compile, verify): the
+ * job's finish, the caller's stop signal or an outer bound, whichever comes first.
+ */
+import type { Job, QueueEvents } from 'bullmq';
+
+export type JobOutcome<R> = { done: true; result: R } | { done: false };
+
+/**
+ * Waits up to waitMs for `job`; { done: false } when it is still running (or `stop` fired: a
+ * shutting-down API answers 202 rather than holding requests). `graceMs` past waitMs also bounds
+ * waitUntilFinished's own readiness waits when Redis is gone. Whatever ended the wait, `peek` (the
+ * job's state) decides what a finish without a result means: still running, or failed.
+ */
+export async function waitForJob<R>(
+  job: Job,
+  events: QueueEvents,
+  waitMs: number,
+  graceMs: number,
+  stop: AbortSignal | undefined,
+  peek: (jobId: string) => Promise<JobOutcome<R>>,
+): Promise<JobOutcome<R>> {
+  if (waitMs <= 0 || stop?.aborted) return peek(job.id!);
+  let onStop: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<undefined>((resolve) => {
+    onStop = () => resolve(undefined);
+    stop?.addEventListener('abort', onStop, { once: true });
+    timer = setTimeout(() => resolve(undefined), waitMs + graceMs);
+  });
+  const finished = job.waitUntilFinished(events, waitMs).then(
+    (result: R) => ({ result }),
+    // Timed out or failed: the job's state tells which (and a dead Redis answers 503 there).
+    () => undefined,
+  );
+  try {
+    const outcome = await Promise.race([finished, giveUp]);
+    if (outcome) return { done: true, result: outcome.result };
+    return await peek(job.id!);
+  } finally {
+    clearTimeout(timer);
+    if (onStop) stop?.removeEventListener('abort', onStop);
+  }
+}
