@@ -10,12 +10,9 @@
 #    (client/prebuilds: libbpf 1.5 from Debian's source package, built static; x64 and, cross-built
 #    with gcc-aarch64-linux-gnu, arm64), cached in ~/.cache/lbc-native; file, binutils and
 #    debootstrap for the packaged client's bare-target test (test/client-package.test.ts)
-<<<<<<< HEAD
-#  - builds the compile image and the api/worker base image (deploy/build-service-base.sh, which
-#    docker-compose.yml uses offline through deploy/offline.env) when missing
-=======
-#  - builds the compile image and the lab's QEMU image (lbc-lab:1) when missing
->>>>>>> verify-service
+#  - builds the compile image, the lab's QEMU image (lbc-lab:1) and the api/worker base image
+#    (deploy/build-service-base.sh, which docker-compose.yml uses offline through deploy/offline.env)
+#    when missing
 #  - sets up the kernel lab (scripts/lab-setup.sh: QEMU, busybox-static, the Debian lab kernels, cached)
 #    and builds its guest runner (services/worker/lab-runner/build.sh, static, x86_64 and aarch64)
 set -euo pipefail
@@ -55,12 +52,9 @@ fi
 bash client/native/scripts/prebuild.sh
 
 bash containers/build-offline.sh
-<<<<<<< HEAD
 bash deploy/build-service-base.sh
-=======
 # QEMU's image for the verify guests' sandbox (lbc-lab:1), built the same way.
 bash containers/build-lab-image.sh
->>>>>>> verify-service
 
 bash scripts/lab-setup.sh
 # The verify guests' runner (static, the pinned libbpf), for both guest architectures; cached by its inputs.
