@@ -20,7 +20,7 @@ import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
 import { INGEST_QUEUE, ingestJobId, packagePath, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
 import { bootImageTokenValid, ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
 import { sha256Of } from '../store/blob-store.ts';
-import { fetchBootImage } from './boot-image-fetch.ts';
+import { fetchBootImageSoon } from './boot-image-fetch.ts';
 import { IngestRecords } from './ingest-records.ts';
 import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
 import type { IngestSettings } from './ingest-settings.ts';
@@ -262,7 +262,7 @@ export class IngestService {
     if (!registry.hasBlob(image.sha256) && job.data.origin) {
       try {
         const secret = this.farmSecret ?? (await this.guard(readFarmSecret(this.redis), 'reading the farm secret'));
-        if (secret) registry.putBootImage(await fetchBootImage(job.data.origin, image, secret));
+        if (secret) registry.putBootImage(await fetchBootImageSoon(job.data.origin, image, secret));
       } catch {
         // Not bootable here; the kernel's BTF is what registration is for.
       }
