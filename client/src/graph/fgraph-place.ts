@@ -12,7 +12,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LbcError } from '@lbc/contract';
-import { perform } from '../trace/tracefs.ts';
+import { perform, processAlive as alive } from '../trace/tracefs.ts';
 
 export const INSTANCE_PREFIX = 'lbc-graph-';
 /** Options lbc graph sets, saved and restored where they exist. */
@@ -36,14 +36,6 @@ export function lockPath(): string {
   return process.env.LBC_GRAPH_LOCK ?? '/run/lbc-graph.lock';
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const read = (root: string, rel: string) => readFileSync(`${root}/${rel}`, 'utf8');
 

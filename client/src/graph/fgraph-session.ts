@@ -3,10 +3,10 @@
  * fgraph-place.ts picks, its trace_pipe read as it fills and parsed into calls. Everything is put
  * back on close, on exit and on SIGINT/SIGTERM; a run killed hard is cleaned up by the next one.
  */
-import { closeSync, existsSync, openSync, read, constants } from 'node:fs';
+import { closeSync, existsSync, openSync, constants } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LbcError, isLbcError } from '@lbc/contract';
-import { perform } from '../trace/tracefs.ts';
+import { perform, readPipeChunk } from '../trace/tracefs.ts';
 import type { GraphCall } from './call-tree.ts';
 import { FgraphParser } from './fgraph-parse.ts';
 import { releaseGraphPlace, sweepGraphLeftovers, takeGraphPlace, type GraphPlace, type GraphSweep } from './fgraph-place.ts';
@@ -89,12 +89,7 @@ export class FgraphSession implements GraphSession {
     let pending = '';
     let idle = 0;
     while (!this.closed) {
-      const n = await new Promise<number>((resolve, reject) =>
-        read(this.fd!, buf, 0, buf.length, null, (err, bytes) => (err ? (err.code === 'EAGAIN' ? resolve(-1) : reject(err)) : resolve(bytes))),
-      ).catch((err) => {
-        if (this.closed) return 0;
-        throw err;
-      });
+      const n = await readPipeChunk(this.fd!, buf, () => this.closed);
       if (n <= 0) {
         // Stopped and nothing more for a while: what the kernel had is all read.
         if (this.stopping && ++idle >= 4) break;

@@ -4,16 +4,8 @@
  * (instances/lbc-<pid>, event group lbc_<pid>), so only dead runs are touched.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { perform } from './tracefs.ts';
+import { perform, processAlive as alive } from './tracefs.ts';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface SweepResult {
   instances: string[];

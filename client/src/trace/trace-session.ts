@@ -2,12 +2,12 @@
  * A running trace: probes created in a private ftrace instance, events read from its trace_pipe as
  * they come, everything removed on close, on exit and on SIGINT/SIGTERM.
  */
-import { closeSync, existsSync, openSync, read, constants } from 'node:fs';
+import { closeSync, existsSync, openSync, constants } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { trackForExit, untrackForExit } from '../lifecycle/exit-cleanup.ts';
 import { traceError } from './trace-error.ts';
 import { sweepLeftovers, type SweepResult } from './leftovers.ts';
-import { findTracefs, perform } from './tracefs.ts';
+import { findTracefs, perform, readPipeChunk } from './tracefs.ts';
 import { setupOps, teardownOps, type RunNames, type TracefsOp } from './tracefs-ops.ts';
 import type { ProbePlan } from './translate.ts';
 import { formatValue } from './value-conversions.ts';
@@ -66,12 +66,7 @@ export class TraceSession {
     const buf = Buffer.alloc(64 * 1024);
     let pending = '';
     while (!this.closed) {
-      const n = await new Promise<number>((resolve, reject) =>
-        read(this.fd!, buf, 0, buf.length, null, (err, bytes) => (err ? (err.code === 'EAGAIN' ? resolve(-1) : reject(err)) : resolve(bytes))),
-      ).catch((err) => {
-        if (this.closed) return 0;
-        throw err;
-      });
+      const n = await readPipeChunk(this.fd!, buf, () => this.closed);
       if (n <= 0) {
         await sleep(50);
         continue;

@@ -1,5 +1,5 @@
 /** Where tracefs is and how to read and write it, turning the kernel's errnos into lbc errors. */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, read, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { LbcError } from '@lbc/contract';
 import type { TracefsOp } from './tracefs-ops.ts';
 
@@ -48,4 +48,27 @@ function lastErrorLog(root: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether the process that owns a run (named in an instance, probe group or lock file) still lives. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One read of a trace_pipe opened O_NONBLOCK: the bytes read, -1 when nothing is there yet, 0 once
+ * `closed()` says the reader was closed under it (its fd gone).
+ */
+export function readPipeChunk(fd: number, buf: Buffer, closed: () => boolean): Promise<number> {
+  return new Promise<number>((resolve, reject) =>
+    read(fd, buf, 0, buf.length, null, (err, bytes) => (err ? (err.code === 'EAGAIN' ? resolve(-1) : reject(err)) : resolve(bytes))),
+  ).catch((err) => {
+    if (closed()) return 0;
+    throw err;
+  });
 }
