@@ -57,15 +57,20 @@ export const compileTarget = {
   },
 } as const;
 
+/** The program: what POST /v1/compile and POST /v1/verify both take. */
+const programProperties = {
+  name: pattern(NAME_PATTERN),
+  source: str,
+  includes: { type: 'object', additionalProperties: str },
+  cflags: { type: 'array', items: str },
+} as const;
+
 export const compileRequest = {
   type: 'object',
   required: ['name', 'source', 'target'],
   additionalProperties: false,
   properties: {
-    name: pattern(NAME_PATTERN),
-    source: str,
-    includes: { type: 'object', additionalProperties: str },
-    cflags: { type: 'array', items: str },
+    ...programProperties,
     target: compileTarget,
     waitMs: { type: 'integer', minimum: 0 },
     minBtf: { type: 'boolean' },
@@ -134,10 +139,7 @@ export const verifyRequest = {
   required: ['name', 'source'],
   additionalProperties: false,
   properties: {
-    name: pattern(NAME_PATTERN),
-    source: str,
-    includes: { type: 'object', additionalProperties: str },
-    cflags: { type: 'array', items: str },
+    ...programProperties,
     kernels: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 4, maxLength: 128, pattern: '^[A-Za-z0-9._+~-]+$' } },
     allBootable: { type: 'boolean' },
     setup: {
