@@ -7,9 +7,10 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PassThrough, type Duplex } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ERRORS, LbcError, type ErrorCode, type IngestStage } from '@lbc/contract';
+import { attachOutput } from '../sandbox/attach-output.ts';
 import { hardenedContainerOptions, type SandboxLimits } from '../sandbox/hardening.ts';
 import { createJobDir, removeJobDir, type JobDir } from '../sandbox/job-dir.ts';
 import { ownerLabels } from '../sandbox/warm-pool.ts';
@@ -111,13 +112,7 @@ export async function runIngestContainer(opts: IngestRunOptions): Promise<Ingest
           limits: opts.limits,
         }),
       );
-      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
-      opts.docker.modem.demuxStream(stream, stdout, errSink);
-      stream.on('error', () => {});
-      const ended = new Promise<void>((done) => {
-        stream.once('end', done);
-        stream.once('close', done);
-      });
+      const { stream, ended } = await attachOutput(opts.docker, container, stdout, errSink);
       await container.start();
       stream.end();
       let timedOut = false;

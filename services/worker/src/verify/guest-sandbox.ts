@@ -5,10 +5,11 @@
  * TCG needs no device: nothing of the host but those two files reaches the container, and nothing
  * but the console comes back. The worker's wall limit (bootGuest's timeout) kills the container.
  */
-import { PassThrough, type Duplex } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
 import { LbcError } from '@lbc/contract';
 import type { QemuLauncher, QemuProcess } from '@lbc/core/lab';
+import { attachOutput } from '../sandbox/attach-output.ts';
 import { hardenedContainerOptions, type SandboxLimits } from '../sandbox/hardening.ts';
 import { ownerLabels } from '../sandbox/warm-pool.ts';
 
@@ -71,13 +72,7 @@ export function sandboxedQemu(sandbox: GuestSandbox = {}): QemuLauncher {
         });
         options.HostConfig!.NanoCpus = Math.round((sandbox.cpus ?? DEFAULT_GUEST_CPUS) * 1e9);
         container = await docker.createContainer(options);
-        const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
-        docker.modem.demuxStream(stream, stdout, stderr);
-        stream.on('error', () => {});
-        const ended = new Promise<void>((done) => {
-          stream.once('end', done);
-          stream.once('close', done);
-        });
+        const { stream, ended } = await attachOutput(docker, container, stdout, stderr);
         await container.start();
         // QEMU's console reads stdin: closed, as for a child process given /dev/null.
         stream.end();
