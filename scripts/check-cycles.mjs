@@ -24,27 +24,50 @@ for (const file of files) {
   graph.set(file, deps);
 }
 
-const state = new Map();
-const stack = [];
-let cycle = null;
-const visit = (file) => {
-  if (cycle) return;
-  state.set(file, 'open');
-  stack.push(file);
-  for (const dep of graph.get(file) ?? []) {
-    if (!graph.has(dep)) continue;
-    if (state.get(dep) === 'open') {
-      cycle = stack.slice(stack.indexOf(dep)).concat(dep);
-      return;
+/** The first cycle in `edges` (node → nodes it imports), or null. */
+function findCycle(edges) {
+  const state = new Map();
+  const stack = [];
+  let cycle = null;
+  const visit = (node) => {
+    if (cycle) return;
+    state.set(node, 'open');
+    stack.push(node);
+    for (const dep of edges.get(node) ?? []) {
+      if (!edges.has(dep)) continue;
+      if (state.get(dep) === 'open') {
+        cycle = stack.slice(stack.indexOf(dep)).concat(dep);
+        return;
+      }
+      if (!state.has(dep)) visit(dep);
     }
-    if (!state.has(dep)) visit(dep);
-  }
-  stack.pop();
-  state.set(file, 'done');
-};
-for (const file of graph.keys()) if (!state.has(file)) visit(file);
-if (cycle) {
-  console.error('import cycle:\n  ' + cycle.map((f) => f.replace(process.cwd() + '/', '')).join('\n  -> '));
+    stack.pop();
+    state.set(node, 'done');
+  };
+  for (const node of edges.keys()) if (!state.has(node)) visit(node);
+  return cycle;
+}
+
+const relativeName = (f) => f.replace(process.cwd() + '/', '');
+const fileCycle = findCycle(graph);
+if (fileCycle) {
+  console.error('import cycle:\n  ' + fileCycle.map(relativeName).join('\n  -> '));
   process.exit(1);
 }
-console.log(`no import cycles in ${files.length} files`);
+
+// The client's folders are its layers (target, cache, obtain, transport, ...): files may not loop, and
+// neither may folders, or a layer can no longer be read (or lazily loaded) without the one above it.
+const clientRoot = resolve('client/src');
+const folderGraph = new Map();
+for (const [file, deps] of graph) {
+  if (!file.startsWith(clientRoot + '/')) continue;
+  const from = dirname(file);
+  if (!folderGraph.has(from)) folderGraph.set(from, new Set());
+  for (const dep of deps) if (dirname(dep) !== from && graph.has(dep)) folderGraph.get(from).add(dirname(dep));
+}
+const folderCycle = findCycle(folderGraph);
+if (folderCycle) {
+  console.error('folder import cycle in the client:\n  ' + folderCycle.map(relativeName).join('\n  -> '));
+  process.exit(1);
+}
+console.log(`no import cycles in ${files.length} files, nor between the client's ${folderGraph.size} folders`);

@@ -17,7 +17,7 @@ import {
   type LbcPrograms,
 } from './programs/index.ts';
 import * as attach from './attach/index.ts';
-import { obtainObject, type ObtainedObject } from './cache/obtain-object.ts';
+import { obtainObject, type ObtainedObject } from './obtain/obtain-object.ts';
 import { parseObjectBtf } from './elf/object-btf.ts';
 import { resolveCacheDir } from './cache/cache-dir.ts';
 import { resolveSource } from './source/resolve-source.ts';

@@ -1,4 +1,3 @@
-export { obtainObject, type ObtainRequest, type ObtainedObject } from './obtain-object.ts';
 export { ObjectCache, type CacheEntry, type CachedObject } from './object-cache.ts';
 export { requestKey, type RequestKeyInput } from './request-key.ts';
 export { resolveCacheDir } from './cache-dir.ts';

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { LbcError, isLbcError } from '@lbc/contract';
 import type { CatalogClient } from '../transport/catalog-client.ts';
-import { KERNEL_BTF_ENV, thisKernel, uploadThisKernel } from './kernel-upload.ts';
+import { KERNEL_BTF_ENV, thisKernel, uploadThisKernel } from '../obtain/kernel-upload.ts';
 import { reportError } from './print-error.ts';
 
 export interface CatalogFlags {

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CompileResult } from '@lbc/contract';
 import { cflagsOf, headerOf, includeDirsOf, sourceFile, sourceOptions, type SourceFlags } from './source-flags.ts';
-import { compileForTarget } from '../target/compile-for-target.ts';
+import { compileForTarget } from '../obtain/compile-for-target.ts';
 import { collectLocalIncludes } from '../source/local-includes.ts';
 import { writeFileAtomic } from '../cache/atomic-write.ts';
 import { targetFromFlags, type TargetFlags } from './target-flags.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isLbcError, type CompileRequest, type CompileResult } from '@lbc/contract';
 import type { CompileOptions, ServiceClient } from '../transport/service-client.ts';
-import { wireTarget, type DetectedTarget } from './detect-target.ts';
+import { wireTarget, type DetectedTarget } from '../target/detect-target.ts';
 
 export interface TargetCompileOutcome {
   result: CompileResult;

@@ -1,7 +1,12 @@
+/**
+ * client/src/obtain: compile or fetch, the object for a source and a target. target/ detects the
+ * target and cache/ stores objects; this folder joins them with the service (compile-for-target
+ * uploads an unknown kernel's BTF, service-btf fetches BTF for kernels without their own).
+ */
 import type { CompileResult, HeaderRequest, JobProgress, JobStatus } from '@lbc/contract';
 import { detectTarget, type DetectedTarget } from '../target/detect-target.ts';
-import { ObjectCache, type CacheEntry } from './object-cache.ts';
-import { requestKey } from './request-key.ts';
+import { ObjectCache, type CacheEntry } from '../cache/object-cache.ts';
+import { requestKey } from '../cache/request-key.ts';
 
 export interface ObtainRequest {
   name: string;
@@ -43,8 +48,8 @@ export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> 
   // Loaded only on a miss: a warm start never pays for the HTTP stack.
   const [{ ServiceClient }, { compileForTarget }, { fetchServiceBtf }] = await Promise.all([
     import('../transport/service-client.ts'),
-    import('../target/compile-for-target.ts'),
-    import('../target/service-btf.ts'),
+    import('./compile-for-target.ts'),
+    import('./service-btf.ts'),
   ]);
   const client = new ServiceClient({ server: req.server, token: req.token });
   try {
