@@ -58,12 +58,14 @@ describe('Lbc attach methods', () => {
     lbc = await new Lbc('byhand', undefined, { cwd: FIXTURES, server: service.url, cacheDir, attach: false }).ready;
     expect(lbc.programs.map((p) => p.name).sort()).toEqual(['count_exec_raw', 'count_exec_tp', 'count_getppid', 'count_nanosleep']);
 
-    lbc.attachUprobe('count_getppid', process.pid, 'libc', 'getppid');
+    expect(lbc.phase).toBe('loaded');
+    lbc.programs.count_getppid.attachUprobe(process.pid, 'libc', 'getppid');
+    expect(lbc.phase).toBe('attached');
     void process.ppid; // libuv's uv_os_getppid → libc getppid()
     expect(hit(0)).toBeGreaterThanOrEqual(1);
 
-    lbc.attachTracepoint('count_exec_tp', 'sched', 'sched_process_exec');
-    lbc.attachRawTracepoint('count_exec_raw', 'sched_process_exec');
+    lbc.programs.count_exec_tp.attachTracepoint('sched', 'sched_process_exec');
+    lbc.programs.count_exec_raw.attachRawTracepoint('sched_process_exec');
     const child = spawn('/bin/true');
     await new Promise((r) => child.once('exit', r));
     expect(hit(1)).toBeGreaterThanOrEqual(1);
@@ -73,7 +75,7 @@ describe('Lbc attach methods', () => {
   it('attachKprobe on a kernel without kprobes says so and names the alternatives', () => {
     const err = (() => {
       try {
-        lbc.attachKprobe('count_nanosleep', 'do_nanosleep');
+        lbc.programs.count_nanosleep.attachKprobe('do_nanosleep');
       } catch (e) {
         return e;
       }
@@ -84,8 +86,12 @@ describe('Lbc attach methods', () => {
   });
 
   it('an unknown program name is LBC_ERR_PROGRAM_NOT_FOUND; after close every attach is LBC_ERR_CLOSED', () => {
-    expect(() => lbc.attachTracepoint('nope', 'sched', 'sched_process_exec')).toThrow(/nope/);
+    expect(() => lbc.programs.nope.attachTracepoint('sched', 'sched_process_exec')).toThrow(expect.objectContaining({ code: 'LBC_ERR_PROGRAM_NOT_FOUND', message: expect.stringMatching(/nope/) }));
+    const program = lbc.programs.count_exec_tp;
     lbc.close();
+    expect(lbc.phase).toBe('closed');
     expect(() => lbc.attach('count_exec_tp')).toThrow(expect.objectContaining({ code: 'LBC_ERR_CLOSED' }));
+    // A program object kept from before close refuses too: it consults the object's one lifecycle.
+    expect(() => program.attachTracepoint('sched', 'sched_process_exec')).toThrow(expect.objectContaining({ code: 'LBC_ERR_CLOSED' }));
   });
 });

@@ -93,7 +93,7 @@ describe('errors that name the real cause', () => {
       const noBinary = thrown(() => lbc.attach('printret'));
       expect(isLbcError(noBinary, 'LBC_ERR_ATTACH')).toBe(true);
       expect(noBinary!.message).toMatch(/names the function readline but no binary/);
-      expect(noBinary!.message).toContain("lbc.attachUretprobe('printret', -1, '/bin/bash', 'readline')");
+      expect(noBinary!.message).toContain("lbc.programs.printret.attachUretprobe(-1, '/bin/bash', 'readline')");
 
       const noFile = thrown(() => lbc.attach('missing_binary'));
       expect(isLbcError(noFile, 'LBC_ERR_LIBRARY_NOT_FOUND')).toBe(true);

@@ -67,8 +67,7 @@ describe('perf-event attach: hardware breakpoints', () => {
     try {
       const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
       const [a, b] = String((await lines.next()).value).split(' ').map((hex) => BigInt(hex));
-      lbc.attachPerfEvent(
-        'on_breakpoint',
+      lbc.programs.on_breakpoint.attachPerfEvent(
         {
           type: PERF_TYPE.BREAKPOINT,
           bpType: HW_BREAKPOINT.W,
@@ -84,7 +83,7 @@ describe('perf-event attach: hardware breakpoints', () => {
         { pid: child.pid!, cpu: -1 },
       );
       // pylcc's perfBreakpoint dict, as its guide writes it.
-      lbc.attachPerfEvent('on_breakpoint', { type: 5, size: 112, sample_period: 1, disabled: 1, exclude_kernel: 1, bp_type: 3, bp_addr: b!, bp_len: 4 }, { pid: child.pid!, cpu: -1 });
+      lbc.programs.on_breakpoint.attachPerfEvent({ type: 5, size: 112, sample_period: 1, disabled: 1, exclude_kernel: 1, bp_type: 3, bp_addr: b!, bp_len: 4 }, { pid: child.pid!, cpu: -1 });
       child.stdin!.end('go\n');
       expect(String((await lines.next()).value)).toMatch(/^done/);
       await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
@@ -103,7 +102,7 @@ describe('perf-event attach: hardware breakpoints', () => {
       // x86 has no read-only breakpoints, and 3 bytes is no breakpoint length anywhere.
       let err: unknown;
       try {
-        lbc.attachPerfEvent('on_breakpoint', { type: PERF_TYPE.BREAKPOINT, bpType: HW_BREAKPOINT.RW, bpAddr: 0x1000n, bpLen: 3, samplePeriod: 1 }, { pid: process.pid, cpu: -1 });
+        lbc.programs.on_breakpoint.attachPerfEvent({ type: PERF_TYPE.BREAKPOINT, bpType: HW_BREAKPOINT.RW, bpAddr: 0x1000n, bpLen: 3, samplePeriod: 1 }, { pid: process.pid, cpu: -1 });
       } catch (e) {
         err = e;
       }

@@ -195,6 +195,7 @@ describe('pylcc programs on lbc', () => {
     const lbc = await open('pylcc_noinc', NO_INCLUDE_SOURCE);
     try {
       expect(lbc.unattached.map((u) => u.prog)).toEqual(['on_getppid']);
+      // pylcc's call shape, program name first (the alias layer in client/src/pylcc-attach.ts).
       lbc.attachUprobe('on_getppid', process.pid, 'libc', 'getppid');
       const events: Array<{ type: number; stack_id: number; pid: number }> = [];
       lbc.maps.e_out.openPerfBuffer((e) => events.push(e as (typeof events)[number]));

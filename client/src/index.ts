@@ -1,5 +1,6 @@
 export { Lbc } from './lbc.ts';
 export type { LbcOptions } from './lbc-options.ts';
+export type { Phase as LbcPhase } from './lifecycle/object-lifecycle.ts';
 export { LbcError, isLbcError, type ErrorCode } from '@lbc/contract';
 // The HTTP client (undici) is imported on a cache miss only; import ServiceClient from ./transport/index.ts directly.
 export { resolveServer } from './transport/server-url.ts';

@@ -1,4 +1,4 @@
-import { LbcError, validateCflags } from '@lbc/contract';
+import { validateCflags } from '@lbc/contract';
 import type { NativeAddon, NativeLink, NativeObject } from './native/types.ts';
 import { loadNative } from './native/index.ts';
 import { createMaps, type LbcMaps, type MapSet } from './maps/index.ts';
@@ -23,18 +23,22 @@ import { resolveCacheDir } from './cache/cache-dir.ts';
 import { resolveSource } from './source/resolve-source.ts';
 import { collectLocalIncludes } from './source/local-includes.ts';
 import { trackForExit, untrackForExit } from './lifecycle/exit-cleanup.ts';
+import { ObjectLifecycle, type Phase } from './lifecycle/object-lifecycle.ts';
 import { optionCflags, type LbcOptions } from './lbc-options.ts';
+import { PylccAttach } from './pylcc-attach.ts';
 
 /**
  * pylcc's ClbcBase for Node: `new Lbc(name, source?)` compiles through the service (or takes the
  * locally cached object), loads it, attaches every program by section name, and exposes typed maps.
- * The attach methods take the program's C function name first, like pylcc's attach_* calls.
+ * Programs attach by hand through their own objects: `lbc.programs.on_read.attachUprobe(pid, 'libc', 'read')`
+ * (pylcc's program-name-first calls, `lbc.attachUprobe('on_read', ...)`, remain as aliases: pylcc-attach.ts).
  *
- * With `{ load: false }`, `ready` hands back the object opened but not loaded: set constants
+ * One lifecycle (lifecycle/object-lifecycle.ts), as libbpf's open → load → attach → close: with
+ * `{ load: false }`, `ready` hands back the object opened but not loaded: set constants
  * (`lbc.rodata.NAME = v`), turn programs off or retarget them, size and pin maps, then
  * `await lbc.load()` and `await lbc.attach()`. One compiled object serves every such set-up.
  */
-export class Lbc {
+export class Lbc extends PylccAttach {
   readonly name: string;
   /** Resolves to this instance once loaded (and attached unless `attach: false`); with `load: false`, once opened. */
   readonly ready: Promise<this>;
@@ -47,6 +51,9 @@ export class Lbc {
   /** Programs turned off before load because this kernel runs their twin instead (see `fallbacks` option). */
   fallbacks: FallbackDecision[] = [];
 
+  /** Every part of the object (maps, programs, globals) consults this one state; see its guards. */
+  private readonly lifecycle: ObjectLifecycle;
+  // Set together when the object opens, before the lifecycle leaves 'opening'.
   private object: NativeObject | undefined;
   private native: NativeAddon | undefined;
   private mapSet: MapSet | undefined;
@@ -54,12 +61,12 @@ export class Lbc {
   /** The programs for lbc's own use; `programSet` is the same list as users reach it, by C name first. */
   private programArray: LbcProgram[] = [];
   private programSet: LbcPrograms | undefined;
-  private readonly isLoaded = { value: false };
   private readonly links: NativeLink[] = [];
-  private closed = false;
 
   constructor(name: string, source?: string, options: LbcOptions = {}) {
+    super();
     this.name = name;
+    this.lifecycle = new ObjectLifecycle(name);
     this.ready = this.start(source, options);
     // The caller sees the rejection when awaiting ready; do not also crash the process for it meanwhile.
     this.ready.catch(() => undefined);
@@ -83,7 +90,7 @@ export class Lbc {
     });
     this.origin = obtained.from;
     this.warnings = obtained.entry.warnings;
-    if (this.closed) return this;
+    if (this.lifecycle.isClosed) return this;
 
     const native = loadNative();
     const btfCustomPath = options.btfCustomPath ?? obtained.entry.btfCustomPath;
@@ -94,11 +101,13 @@ export class Lbc {
     try {
       const raw = object.btf();
       const btf = raw ? parseObjectBtf(raw, this.name) : null;
-      this.mapSet = createMaps(native, object, btf, { loaded: false, objectName: this.name });
-      this.globalSet = new Globals(object, btf, this.name);
-      const state = { object, objectName: this.name, loaded: this.isLoaded, use: () => this.loaded(), keep: <T extends NativeLink>(link: T) => this.keep(link) };
+      const lifecycle = this.lifecycle;
+      this.mapSet = createMaps(native, object, btf, { lifecycle });
+      this.globalSet = new Globals(object, btf, lifecycle);
+      const state = { object, lifecycle, keep: <T extends NativeLink>(link: T) => this.keep(link) };
       this.programArray = object.programs().map((info) => new LbcProgram(state, info));
       this.programSet = programList(this.programArray, this.name);
+      lifecycle.opened();
       if (options.fallbacks !== false) this.turnOffTwins(native, options.twins);
       if (options.load === false) return this;
       this.loadNow();
@@ -110,21 +119,29 @@ export class Lbc {
     return this;
   }
 
-  /** Typed maps by their C names (see client/src/maps); before load, `maxEntries`, `valueSize`, `pinPath`, `reuseFd()`. */
-  get maps(): LbcMaps {
-    if (!this.mapSet) throw this.notReady();
-    return this.mapSet.maps;
+  /** 'opening' (compiling, fetching), 'opened' (set-up), 'loaded', 'attached' (a link was made), 'closed'. */
+  get phase(): Phase {
+    return this.lifecycle.phase;
   }
 
-  /** Every program, as an array and by C name: `lbc.programs.on_exec.autoload = false` (before load). */
+  /** Typed maps by their C names (see client/src/maps); before load, `maxEntries`, `valueSize`, `pinPath`, `reuseFd()`. */
+  get maps(): LbcMaps {
+    this.lifecycle.require('ready');
+    return this.mapSet!.maps;
+  }
+
+  /**
+   * Every program, as an array and by C name: `lbc.programs.on_exec.autoload = false` (before
+   * load), `lbc.programs.on_read.attachUprobe(pid, 'libc', 'read')` (after).
+   */
   get programs(): LbcPrograms {
-    if (!this.programSet || this.closed) throw this.notReady();
-    return this.programSet;
+    this.lifecycle.require('ready');
+    return this.programSet!;
   }
 
   /** One program by C name (also those named `length` or `constructor`). */
   program(name: string): LbcProgram {
-    if (!this.programSet || this.closed) throw this.notReady();
+    this.lifecycle.require('ready');
     return findProgram(this.programArray, name, this.name);
   }
 
@@ -151,8 +168,7 @@ export class Lbc {
   /** Loads an object opened with `{ load: false }`, with the constants, programs and maps as set up. */
   async load(): Promise<this> {
     await this.ready;
-    if (this.closed) throw new LbcError('LBC_ERR_CLOSED', this.name);
-    if (this.isLoaded.value) throw new LbcError('LBC_ERR_ALREADY_LOADED', `${this.name} is already loaded`);
+    this.lifecycle.require('setup', { kind: 'object', op: 'load' });
     try {
       this.loadNow();
     } catch (err) {
@@ -166,12 +182,12 @@ export class Lbc {
   /**
    * Without arguments: attaches every loaded program by its section name, as `attach: true` does
    * at start (programs no section can attach are listed in `unattached`). With a program name:
-   * that program only, returning its link.
+   * that program only, returning its link (`lbc.programs[prog].attach()`).
    */
   attach(): Promise<this>;
   attach(prog: string): NativeLink;
   attach(prog?: string): NativeLink | Promise<this> {
-    if (prog !== undefined) return this.keep(attach.attachBySection(this.loaded(), prog));
+    if (prog !== undefined) return this.program(prog).attach();
     return this.ready.then(() => {
       this.attachAll();
       return this;
@@ -206,7 +222,7 @@ export class Lbc {
     const object = this.opened();
     this.globalSet!.beforeLoad(object);
     attach.loadObject(object, this.name);
-    this.isLoaded.value = true;
+    this.lifecycle.loaded();
     const maps = object.maps();
     this.mapSet!.afterLoad();
     this.globalSet!.afterLoad(this.native!, maps);
@@ -219,7 +235,7 @@ export class Lbc {
 
   private attachAll(): void {
     const { links, skipped } = attach.autoAttach(this.loaded());
-    this.links.push(...links);
+    for (const link of links) this.keep(link);
     this.unattached = skipped;
   }
 
@@ -231,73 +247,20 @@ export class Lbc {
   }
 
   private globals(): Globals {
-    if (!this.globalSet || this.closed) throw this.notReady();
-    return this.globalSet;
+    this.lifecycle.require('ready');
+    return this.globalSet!;
   }
 
   /** The object before load, for set-up. */
   private opened(): NativeObject {
-    if (this.closed) throw new LbcError('LBC_ERR_CLOSED', this.name);
-    if (!this.object) throw this.notReady();
-    if (this.isLoaded.value) throw new LbcError('LBC_ERR_ALREADY_LOADED', `${this.name}: set-up applies before load only`);
-    return this.object;
+    this.lifecycle.require('setup');
+    return this.object!;
   }
 
-  /** This kernel has no kprobes: the error says so and names tracepoint / raw_tp / tp_btf. */
-  attachKprobe(prog: string, func: string): NativeLink {
-    return this.keep(attach.attachKprobe(this.loaded(), prog, func));
-  }
-
-  attachKretprobe(prog: string, func: string): NativeLink {
-    return this.keep(attach.attachKretprobe(this.loaded(), prog, func));
-  }
-
-  /** `binary` may be a path or a library name ("libc"); a symbol is resolved from the ELF, a number is a file offset. pid -1: every process. */
-  attachUprobe(prog: string, pid: number, binary: string, symbolOrOffset?: string | number): NativeLink {
-    return this.keep(attach.attachUprobe(this.loaded(), prog, pid, binary, symbolOrOffset));
-  }
-
-  attachUretprobe(prog: string, pid: number, binary: string, symbolOrOffset?: string | number): NativeLink {
-    return this.keep(attach.attachUretprobe(this.loaded(), prog, pid, binary, symbolOrOffset));
-  }
-
-  attachTracepoint(prog: string, category: string, name: string): NativeLink {
-    return this.keep(attach.attachTracepoint(this.loaded(), prog, category, name));
-  }
-
-  attachRawTracepoint(prog: string, name: string): NativeLink {
-    return this.keep(attach.attachRawTracepoint(this.loaded(), prog, name));
-  }
-
-  /** fentry / fexit / tp_btf / lsm programs (their target is in the section name). */
-  attachTrace(prog: string): NativeLink {
-    return this.keep(attach.attachTrace(this.loaded(), prog));
-  }
-
-  attachPerfEvent(prog: string, attr: attach.PerfEventAttr | attach.PylccPerfEventAttr, scope: attach.PerfEventScope = {}): NativeLink {
-    return this.keep(attach.attachPerfEvent(this.loaded(), prog, attr, scope));
-  }
-
-  /** One perf event per online CPU (pylcc's attach_all_cpu form). */
-  attachPerfEventAllCpus(prog: string, attr: attach.PerfEventAttr | attach.PylccPerfEventAttr, scope: { pid?: number } = {}): NativeLink[] {
-    const links = attach.attachPerfEventAllCpus(this.loaded(), prog, attr, scope);
-    for (const l of links) this.keep(l);
-    return links;
-  }
-
-  /** `iface`: ifindex or interface name. */
-  attachXdp(prog: string, iface: number | string): NativeLink {
-    return this.keep(attach.attachXdp(this.loaded(), prog, iface));
-  }
-
-  /** `cgroup`: an open fd or a cgroup v2 directory path. */
-  attachCgroup(prog: string, cgroup: number | string): NativeLink {
-    return this.keep(attach.attachCgroup(this.loaded(), prog, cgroup));
-  }
-
-  /** `netns`: an open fd or a path such as /proc/self/ns/net. */
-  attachNetns(prog: string, netns: number | string): NativeLink {
-    return this.keep(attach.attachNetns(this.loaded(), prog, netns));
+  /** The loaded object, to attach with. */
+  private loaded(): NativeObject {
+    this.lifecycle.require('loaded');
+    return this.object!;
   }
 
   /**
@@ -308,27 +271,16 @@ export class Lbc {
     return this.keep(attach.attachStructOps(this.loaded(), map));
   }
 
+  /** Every link made through the object or its programs is kept here, and detached on close. */
   private keep<T extends NativeLink>(link: T): T {
     this.links.push(link);
+    this.lifecycle.attached();
     return link;
-  }
-
-  private loaded(): NativeObject {
-    if (this.closed) throw new LbcError('LBC_ERR_CLOSED', this.name);
-    if (!this.object) throw this.notReady();
-    if (!this.isLoaded.value) throw new LbcError('LBC_ERR_NOT_LOADED', `${this.name} is opened but not loaded: await lbc.load() first`);
-    return this.object;
-  }
-
-  private notReady(): LbcError {
-    if (this.closed) return new LbcError('LBC_ERR_CLOSED', this.name);
-    return new LbcError('LBC_ERR_NOT_READY', `${this.name} is not ready yet (still compiling, fetching or loading): await lbc.ready first`, { object: this.name });
   }
 
   /** Detaches every link, closes buffers and maps, and unloads the object. Idempotent. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.lifecycle.close()) return;
     untrackForExit(this);
     for (const link of this.links.splice(0).reverse()) {
       try {

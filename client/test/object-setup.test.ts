@@ -233,7 +233,8 @@ describe('what cannot be done says so', () => {
       expect(lbc.rodata.small_limit).toBe(-1);
 
       expect((await caught(() => lbc.maps.per_pid!.get(1))).code).toBe('LBC_ERR_NOT_LOADED');
-      expect((await caught(() => lbc.attachTracepoint('lbct_filter', 'syscalls', 'sys_enter_getppid'))).code).toBe('LBC_ERR_NOT_LOADED');
+      expect((await caught(() => lbc.programs.lbct_filter!.attachTracepoint('syscalls', 'sys_enter_getppid'))).code).toBe('LBC_ERR_NOT_LOADED');
+      expect(lbc.phase).toBe('opened');
 
       await lbc.load();
       err = await caught(() => (lbc.rodata.target_pid = 18));

@@ -36,7 +36,7 @@ export function noBinaryError(prog: string, section: string, spec: UprobeSection
   return new LbcError(
     'LBC_ERR_ATTACH',
     `${prog} → SEC("${section}"): the section names the function ${spec.func} but no binary, so it cannot be attached by its section ` +
-      `(libbpf: EINVAL). Name the binary in the section, SEC("${section.split('/')[0]}//bin/bash:${spec.func}"), or attach it by hand: lbc.${method}('${prog}', -1, '/bin/bash', '${spec.func}')`,
+      `(libbpf: EINVAL). Name the binary in the section, SEC("${section.split('/')[0]}//bin/bash:${spec.func}"), or attach it by hand: lbc.programs.${prog}.${method}(-1, '/bin/bash', '${spec.func}')`,
     { prog, section, kind: spec.retprobe ? 'uretprobe' : 'uprobe', func: spec.func, reason: 'no-binary' },
   );
 }

@@ -7,6 +7,7 @@
 import { LbcError } from '@lbc/contract';
 import type { Btf } from '@lbc/btf';
 import type { NativeAddon, NativeMapInfo, NativeObject } from '../native/types.ts';
+import type { ObjectLifecycle } from '../lifecycle/object-lifecycle.ts';
 import { codecFor, type Codec } from '../values/index.ts';
 
 export interface GlobalVariable {
@@ -18,15 +19,15 @@ export interface GlobalVariable {
   codec: Codec;
 }
 
-type Phase = 'open' | 'loaded' | 'closed';
 const BPF_F_MMAPABLE = 1 << 10;
 
 export class GlobalSection {
   readonly variables: ReadonlyMap<string, GlobalVariable>;
   /** Frozen at load: the kernel refuses writes (and so does this view). */
   readonly readOnly: boolean;
-  private phase: Phase = 'open';
   private bytes: Buffer;
+  /** Whether afterLoad() made the bytes the live map's (in the same step as the object's load). */
+  private live = false;
   private mapFd = -1;
   private mapped = false;
   private native: NativeAddon | undefined;
@@ -40,7 +41,7 @@ export class GlobalSection {
     readonly mapName: string,
     variables: GlobalVariable[],
     initial: Buffer,
-    private readonly objectName: string,
+    private readonly lifecycle: ObjectLifecycle,
   ) {
     this.variables = new Map(variables.map((v) => [v.name, v]));
     this.readOnly = section === '.rodata' || section.startsWith('.rodata.');
@@ -54,10 +55,10 @@ export class GlobalSection {
 
   set(name: string, value: unknown): void {
     const v = this.variable(name, 'set');
-    if (this.phase === 'loaded' && this.readOnly) {
+    if (this.lifecycle.isLoaded && this.readOnly) {
       throw new LbcError(
         'LBC_ERR_GLOBAL_READ_ONLY',
-        `${this.objectName}: ${this.section} variable ${name} (${v.cType}) was frozen at load; it cannot be set any more`,
+        `${this.lifecycle.objectName}: ${this.section} variable ${name} (${v.cType}) was frozen at load; it cannot be set any more`,
         { section: this.section, variable: name, cType: v.cType },
       );
     }
@@ -68,12 +69,12 @@ export class GlobalSection {
       if (!(err instanceof TypeError)) throw err;
       throw new LbcError(
         'LBC_ERR_GLOBAL_VALUE',
-        `${this.objectName}: ${this.section} variable ${name} is ${v.cType}: ${err.message}`,
+        `${this.lifecycle.objectName}: ${this.section} variable ${name} is ${v.cType}: ${err.message}`,
         { section: this.section, variable: name, cType: v.cType },
         { cause: err },
       );
     }
-    if (this.phase === 'loaded' && !this.mapped) this.writeThroughSyscall(v.offset, encoded);
+    if (this.live && !this.mapped) this.writeThroughSyscall(v.offset, encoded);
     else encoded.copy(this.bytes, v.offset);
   }
 
@@ -94,9 +95,9 @@ export class GlobalSection {
    * a lookup/update per access); .rodata keeps the bytes it was loaded with, for reading.
    */
   afterLoad(native: NativeAddon, info: NativeMapInfo): void {
-    this.phase = 'loaded';
     this.mapFd = info.fd;
     if (this.readOnly || info.fd < 0) return;
+    this.live = true;
     this.native = native;
     if (info.mapFlags & BPF_F_MMAPABLE) {
       this.mapping = native.mapGlobalData(info.fd, info.valueSize, true);
@@ -107,14 +108,14 @@ export class GlobalSection {
 
   /** Unmaps the live value: a mapping would keep the kernel's map alive after the object closes. */
   close(): void {
-    this.phase = 'closed';
+    this.live = false;
     if (this.mapping) this.native?.unmapGlobalData(this.mapping);
     this.mapping = undefined;
     this.bytes = Buffer.alloc(0);
   }
 
   private current(): Buffer {
-    if (this.phase === 'loaded' && !this.readOnly && !this.mapped) {
+    if (this.live && !this.mapped) {
       return this.native!.mapLookup(this.mapFd, Buffer.alloc(4), this.bytes.length) ?? this.bytes;
     }
     return this.bytes;
@@ -127,13 +128,13 @@ export class GlobalSection {
   }
 
   private variable(name: string, op: 'read' | 'set'): GlobalVariable {
-    if (this.phase === 'closed') throw new LbcError('LBC_ERR_CLOSED', `${this.objectName}: ${this.section}.${name}`);
+    this.lifecycle.require('ready', { kind: 'global', section: this.section, variable: name });
     const v = this.variables.get(name);
     if (v) return v;
     const known = [...this.variables.values()].map((x) => `${x.name} (${x.cType})`).join(', ') || 'none';
     throw new LbcError(
       'LBC_ERR_GLOBAL_NOT_FOUND',
-      `${this.objectName}: ${this.section} has no variable ${JSON.stringify(name)} to ${op}; its variables: ${known}`,
+      `${this.lifecycle.objectName}: ${this.section} has no variable ${JSON.stringify(name)} to ${op}; its variables: ${known}`,
       { section: this.section, variable: name, known: [...this.variables.keys()] },
     );
   }

@@ -5,6 +5,7 @@ import { KeyValueOps } from '../maps/key-value-ops.ts';
 import { mapCodec } from '../maps/map-codecs.ts';
 import { isPerCpu } from '../maps/map-types.ts';
 import type { MapContext } from '../maps/map-context.ts';
+import { ObjectLifecycle } from '../lifecycle/object-lifecycle.ts';
 import { mapFullName, mapTypeSpelling, programFullName } from './btf-names.ts';
 import { KernelView, inspectError } from './kernel-view.ts';
 import { pinKey, scanPins } from './pinned-paths.ts';
@@ -157,8 +158,7 @@ function withMapContext<T>(view: KernelView, map: KernelMapDetail, use: (ops: Du
       value: mapCodec(btf, map.btfValueTypeId, map.valueSize, 'value'),
       cpus: perCpu ? native.numPossibleCpus() : 1,
       perCpu,
-      closed: { value: false },
-      loaded: { value: true },
+      lifecycle: new ObjectLifecycle(`map ${map.id}`, 'loaded'),
       refresh: () => {},
     };
     const ops = new KeyValueOps(ctx);

@@ -4,6 +4,7 @@ import type { Btf } from '@lbc/btf';
 import { parseObjectBtf } from '../elf/object-btf.ts';
 import { strictNames } from '../names/strict-names.ts';
 import type { NativeAddon, NativeObject } from '../native/types.ts';
+import { ObjectLifecycle } from '../lifecycle/object-lifecycle.ts';
 import { codecFor } from '../values/index.ts';
 import { LbcMap } from './lbc-map.ts';
 import { mapCodec, recordedEventType, recordedHistScale } from './map-codecs.ts';
@@ -29,6 +30,7 @@ export type LbcMaps = Record<string, LbcMap>;
 /** createMaps' result: the maps, `close()` for their buffers, and `afterLoad()` to re-read fds and sizes. */
 export interface MapSet {
   maps: LbcMaps;
+  /** Closes the event buffers opened through the maps, and the lifecycle with them (if its owner has not yet). */
   close(): void;
   afterLoad(): void;
 }
@@ -39,13 +41,14 @@ function isInternalMap(name: string): boolean {
 }
 
 /**
- * The maps of `obj`. Of a loaded object by default; with `{ loaded: false }` of an opened one,
- * whose maps take set-up (maxEntries, valueSize, pinPath, reuseFd) until `afterLoad()`.
+ * The maps of `obj`, in the phases of `opts.lifecycle` (an Lbc's): opened, they take set-up
+ * (maxEntries, valueSize, pinPath, reuseFd); loaded, after `afterLoad()`, they read and write.
+ * Without a lifecycle, the maps of an object already loaded.
  */
-export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf | Buffer | null, opts?: { loaded: boolean; objectName?: string }): MapSet {
-  const btf = btfOrRaw === null ? null : Buffer.isBuffer(btfOrRaw) ? parseObjectBtf(btfOrRaw, opts?.objectName ?? 'object') : btfOrRaw;
-  const closed = { value: false };
-  const loaded = { value: opts?.loaded ?? true };
+export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf | Buffer | null, opts: { lifecycle?: ObjectLifecycle; objectName?: string } = {}): MapSet {
+  const objectName = opts.lifecycle?.objectName ?? opts.objectName ?? 'object';
+  const lifecycle = opts.lifecycle ?? new ObjectLifecycle(objectName, 'loaded');
+  const btf = btfOrRaw === null ? null : Buffer.isBuffer(btfOrRaw) ? parseObjectBtf(btfOrRaw, objectName) : btfOrRaw;
   let cpus: number | undefined;
   const maps = new Map<string, LbcMap>();
   const contexts: MapContext[] = [];
@@ -61,8 +64,7 @@ export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf
       value: mapCodec(btf, info.btfValueTypeId, info.valueSize, 'value'),
       cpus: perCpu ? cpus! : 1,
       perCpu,
-      closed,
-      loaded,
+      lifecycle,
       object: obj,
       refresh() {
         const now = obj.maps().find((m) => m.name === ctx.info.name);
@@ -80,15 +82,14 @@ export function createMaps(native: NativeAddon, obj: NativeObject, btfOrRaw: Btf
   for (const [name, map] of maps) Object.defineProperty(record, name, { value: map, enumerable: true });
   const names = [...maps.keys()];
   const missing = (name: string) =>
-    new LbcError('LBC_ERR_MAP_NOT_FOUND', `${opts?.objectName ?? 'the object'} has no map ${JSON.stringify(name)}; it has: ${names.join(', ') || 'none'}`, { map: name, maps: names });
+    new LbcError('LBC_ERR_MAP_NOT_FOUND', `${opts.lifecycle || opts.objectName ? objectName : 'the object'} has no map ${JSON.stringify(name)}; it has: ${names.join(', ') || 'none'}`, { map: name, maps: names });
   return {
     maps: strictNames(record, maps, missing),
     close: () => {
       for (const m of maps.values()) m.close();
-      closed.value = true;
+      lifecycle.close();
     },
     afterLoad: () => {
-      loaded.value = true;
       for (const ctx of contexts) ctx.refresh();
     },
   };

@@ -262,12 +262,10 @@ export class LbcMap {
 
   private configure(what: string, call: (object: NonNullable<MapContext['object']>) => void): void {
     const { ctx } = this;
-    if (ctx.closed.value) throw new LbcError('LBC_ERR_CLOSED', `map ${this.name}`);
-    if (ctx.loaded.value || !ctx.object) {
-      throw new LbcError('LBC_ERR_ALREADY_LOADED', `map ${this.name}.${what} can only be set before load`, { map: this.name, setting: what });
-    }
+    ctx.lifecycle.require('setup', { kind: 'map', name: this.name, op: what });
     try {
-      call(ctx.object);
+      // Only an object's own maps are ever in set-up, and they have the object.
+      call(ctx.object!);
     } catch (err) {
       if (err instanceof TypeError || err instanceof RangeError) throw err;
       const e = err as { message?: string; errno?: number };

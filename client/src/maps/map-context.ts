@@ -2,6 +2,7 @@
 import { LbcError } from '@lbc/contract';
 import type { Btf } from '@lbc/btf';
 import type { NativeAddon, NativeMapInfo, NativeObject } from '../native/types.ts';
+import type { ObjectLifecycle } from '../lifecycle/object-lifecycle.ts';
 import type { Codec } from '../values/index.ts';
 
 export interface MapContext {
@@ -13,24 +14,22 @@ export interface MapContext {
   /** CPUs a per-CPU value has slots for (1 for ordinary maps). */
   cpus: number;
   perCpu: boolean;
-  /** Set once the owning object is closed. */
-  closed: { value: boolean };
-  /** Set once the owning object is loaded: before, only set-up (sizes, pinning) is possible. */
-  loaded: { value: boolean };
-  /** The opened object, for set-up before load. */
+  /** The owning object's phase: before load only set-up (sizes, pinning) is possible, after it only use. */
+  lifecycle: ObjectLifecycle;
+  /** The opened object, for set-up before load (none for a map reached by fd, which is loaded from the start). */
   object?: NativeObject;
   /** Re-reads `info` and the codecs from the object (after a set-up, and after load). */
   refresh(): void;
 }
 
-/** Map operations need a loaded map; before load they say so instead of failing with EBADF. */
+/** Map operations need a loaded map; before load they say so instead of failing with EBADF, after close LBC_ERR_CLOSED. */
 export function requireLoaded(ctx: MapContext, op: string): void {
-  if (!ctx.loaded.value) throw new LbcError('LBC_ERR_NOT_LOADED', `map ${ctx.info.name}.${op}: the object is not loaded yet; await lbc.load() first`, { map: ctx.info.name, op });
+  ctx.lifecycle.require('loaded', { kind: 'map', name: ctx.info.name, op });
 }
 
-/** Runs a native call, turning its errno error into LBC_ERR_MAP_OP naming the map and operation. */
+/** Runs a native call on the loaded map, turning its errno error into LBC_ERR_MAP_OP naming the map and operation. */
 export function nativeCall<T>(ctx: MapContext, op: string, call: () => T): T {
-  if (ctx.closed.value) throw new LbcError('LBC_ERR_CLOSED', `map ${ctx.info.name}`);
+  requireLoaded(ctx, op);
   try {
     return call();
   } catch (err) {

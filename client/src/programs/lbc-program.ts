@@ -1,19 +1,19 @@
 /**
  * One program of an object. Before load it can be turned off (`autoload = false`: not loaded,
  * not attached) or retargeted (`attachTarget`: the kernel function of a fentry/fexit/tp_btf
- * program); after load it carries its fd and kernel id.
+ * program); after load it carries its fd and kernel id, and attaches: by its section (`attach()`)
+ * or to a target the caller names (`attachKprobe(func)`, `attachUprobe(pid, binary, sym)`, ...),
+ * as libbpf's bpf_program__attach_* do. Every link is handed to the object, which detaches it on close.
  */
 import { LbcError } from '@lbc/contract';
 import type { NativeLink, NativeObject, NativeProgramInfo } from '../native/types.ts';
+import type { ObjectLifecycle } from '../lifecycle/object-lifecycle.ts';
 import { asNativeError, errnoName } from '../attach/native-error.ts';
 import * as attach from '../attach/index.ts';
 
 export interface ProgramState {
   object: NativeObject;
-  objectName: string;
-  loaded: { value: boolean };
-  /** The loaded object (throws when it is not loaded yet, or closed). */
-  use(): NativeObject;
+  lifecycle: ObjectLifecycle;
   /** Hands a link to the object, which detaches it on close. */
   keep<T extends NativeLink>(link: T): T;
 }
@@ -93,11 +93,79 @@ export class LbcProgram implements NativeProgramInfo {
   }
 
   /**
+   * By the section name, as `attach: true` does at start (SEC("tracepoint/sched/sched_process_exec"),
+   * SEC("uprobe/libc:malloc"), ...); a failure names the section and its cause (a uprobe section
+   * without a binary says how to attach it by hand).
+   */
+  attach(): NativeLink {
+    return this.keep(attach.attachBySection(this.loadedObject(), this.name));
+  }
+
+  /** SEC("kprobe") on kernel function `func`; a kernel without kprobes says so and names tracepoint / raw_tp / tp_btf. */
+  attachKprobe(func: string): NativeLink {
+    return this.keep(attach.attachKprobe(this.loadedObject(), this.name, func));
+  }
+
+  attachKretprobe(func: string): NativeLink {
+    return this.keep(attach.attachKretprobe(this.loadedObject(), this.name, func));
+  }
+
+  /**
+   * `binary` may be a path or a library name ("libc"); a symbol is resolved from the ELF, a number
+   * is a file offset ("libc:getppid" names both at once). pid -1: every process.
+   */
+  attachUprobe(pid: number, binary: string, symbolOrOffset?: string | number): NativeLink {
+    return this.keep(attach.attachUprobe(this.loadedObject(), this.name, pid, binary, symbolOrOffset));
+  }
+
+  attachUretprobe(pid: number, binary: string, symbolOrOffset?: string | number): NativeLink {
+    return this.keep(attach.attachUretprobe(this.loadedObject(), this.name, pid, binary, symbolOrOffset));
+  }
+
+  attachTracepoint(category: string, name: string): NativeLink {
+    return this.keep(attach.attachTracepoint(this.loadedObject(), this.name, category, name));
+  }
+
+  attachRawTracepoint(name: string): NativeLink {
+    return this.keep(attach.attachRawTracepoint(this.loadedObject(), this.name, name));
+  }
+
+  /** fentry / fexit / tp_btf / lsm programs (their target is in the section name, or `attachTarget`). */
+  attachTrace(): NativeLink {
+    return this.keep(attach.attachTrace(this.loadedObject(), this.name));
+  }
+
+  /** `attr` takes perf_event_attr's fields by camelCase name, or pylcc's snake_case dict; `scope` is { pid, cpu }. */
+  attachPerfEvent(attr: attach.PerfEventAttr | attach.PylccPerfEventAttr, scope: attach.PerfEventScope = {}): NativeLink {
+    return this.keep(attach.attachPerfEvent(this.loadedObject(), this.name, attr, scope));
+  }
+
+  /** One perf event per online CPU (pylcc's attach_all_cpu form). */
+  attachPerfEventAllCpus(attr: attach.PerfEventAttr | attach.PylccPerfEventAttr, scope: { pid?: number } = {}): NativeLink[] {
+    return attach.attachPerfEventAllCpus(this.loadedObject(), this.name, attr, scope).map((link) => this.keep(link));
+  }
+
+  /** `iface`: ifindex or interface name. */
+  attachXdp(iface: number | string): NativeLink {
+    return this.keep(attach.attachXdp(this.loadedObject(), this.name, iface));
+  }
+
+  /** `cgroup`: an open fd or a cgroup v2 directory path. */
+  attachCgroup(cgroup: number | string): NativeLink {
+    return this.keep(attach.attachCgroup(this.loadedObject(), this.name, cgroup));
+  }
+
+  /** `netns`: an open fd or a path such as /proc/self/ns/net. */
+  attachNetns(netns: number | string): NativeLink {
+    return this.keep(attach.attachNetns(this.loadedObject(), this.name, netns));
+  }
+
+  /**
    * SEC("iter/..."): attaches the iterator; `read()`/`text()` on the link run it and return its
    * output. Options select what iterators with parameters walk (a map, one task, a cgroup).
    */
   attachIter(opts?: attach.IterOptions): attach.IterLink {
-    return this.state.keep(attach.attachIter(this.state.use(), this.name, opts));
+    return this.keep(attach.attachIter(this.loadedObject(), this.name, opts));
   }
 
   /**
@@ -105,7 +173,7 @@ export class LbcProgram implements NativeProgramInfo {
    * once bound or connected). The program returns how many bytes of each packet to keep; 0 drops it.
    */
   attachSocket(socket: attach.SocketTarget): NativeLink {
-    return this.state.keep(attach.attachSocket(this.state.use(), this.name, socket));
+    return this.keep(attach.attachSocket(this.loadedObject(), this.name, socket));
   }
 
   /**
@@ -113,7 +181,7 @@ export class LbcProgram implements NativeProgramInfo {
    * it; `onPacket` gets each packet the filter keeps (Ethernet header first). close() stops it.
    */
   openPacketSocket(iface: number | string, onPacket: (packet: Buffer) => void): attach.PacketSocket {
-    return this.state.keep(attach.openPacketSocket(this.state.use(), this.name, iface, onPacket));
+    return this.keep(attach.openPacketSocket(this.loadedObject(), this.name, iface, onPacket));
   }
 
   /**
@@ -121,7 +189,7 @@ export class LbcProgram implements NativeProgramInfo {
    * kernel has tcx, else a filter on the clsact qdisc (`link.mode` says which).
    */
   attachTc(iface: number | string, opts?: attach.TcOptions): attach.TcLink {
-    return this.state.keep(attach.attachTc(this.state.use(), this.name, iface, opts));
+    return this.keep(attach.attachTc(this.loadedObject(), this.name, iface, opts));
   }
 
   /**
@@ -129,22 +197,22 @@ export class LbcProgram implements NativeProgramInfo {
    * `pid` (-1: every process running it). The C side reads the probe's arguments with BPF_USDT().
    */
   attachUsdt(pid: number, binary: string, provider: string, name: string): NativeLink {
-    return this.state.keep(attach.attachUsdt(this.state.use(), this.name, pid, binary, provider, name));
+    return this.keep(attach.attachUsdt(this.loadedObject(), this.name, pid, binary, provider, name));
   }
 
   /** SEC("lsm/HOOK"); where BPF LSM is not active the error says so (LBC_ERR_LSM_UNAVAILABLE). */
   attachLsm(): NativeLink {
-    return this.state.keep(attach.attachLsm(this.state.use(), this.name));
+    return this.keep(attach.attachLsm(this.loadedObject(), this.name));
   }
 
   /** SEC("kprobe.multi"): every kernel function matching the glob `pattern`, in one link. */
   attachKprobeMulti(pattern: string, opts?: attach.MultiProbeOptions): NativeLink {
-    return this.state.keep(attach.attachKprobeMulti(this.state.use(), this.name, pattern, opts));
+    return this.keep(attach.attachKprobeMulti(this.loadedObject(), this.name, pattern, opts));
   }
 
   /** SEC("uprobe.multi"): every function of `binary` matching the glob `pattern` (needs libbpf ≥ 1.3 in the addon, Linux 6.6+). */
   attachUprobeMulti(pid: number, binary: string, pattern: string, opts?: attach.MultiProbeOptions): NativeLink {
-    return this.state.keep(attach.attachUprobeMulti(this.state.use(), this.name, pid, binary, pattern, opts));
+    return this.keep(attach.attachUprobeMulti(this.loadedObject(), this.name, pid, binary, pattern, opts));
   }
 
   /** Facts after load (fd, id). */
@@ -156,18 +224,23 @@ export class LbcProgram implements NativeProgramInfo {
     return { ...this.info, ...(this.target ? { attachTarget: this.target } : {}) };
   }
 
+  /** The loaded object to attach with (LBC_ERR_NOT_LOADED before load, LBC_ERR_CLOSED after close). */
+  private loadedObject(): NativeObject {
+    this.state.lifecycle.require('loaded', { kind: 'program', name: this.name, op: 'attach' });
+    return this.state.object;
+  }
+
+  private keep<T extends NativeLink>(link: T): T {
+    return this.state.keep(link);
+  }
+
   private configure(what: string, call: () => void): void {
-    if (this.state.loaded.value) {
-      throw new LbcError('LBC_ERR_ALREADY_LOADED', `${this.state.objectName}: program ${this.name}.${what} can only be set before load`, {
-        prog: this.name,
-        setting: what,
-      });
-    }
+    this.state.lifecycle.require('setup', { kind: 'program', name: this.name, op: what });
     try {
       call();
     } catch (err) {
       const native = asNativeError(err);
-      throw new LbcError('LBC_ERR_SETUP', `${this.state.objectName}: program ${this.name}.${what}: ${native.message} (${errnoName(native.errno)})`, {
+      throw new LbcError('LBC_ERR_SETUP', `${this.state.lifecycle.objectName}: program ${this.name}.${what}: ${native.message} (${errnoName(native.errno)})`, {
         prog: this.name,
         setting: what,
         errno: native.errno,
