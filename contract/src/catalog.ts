@@ -2,21 +2,12 @@
  * Response shapes of the kernel catalog (/v1/kernels/:id/structs|funcs|types): what a kernel's
  * BTF says about its structs, functions and types, as C would spell them.
  */
-import type { KernelInfo } from './api.ts';
+import type { Static } from '@sinclair/typebox';
+import type { KernelListSchema, KernelQuerySchema } from './api-schemas.ts';
 
-/** GET /v1/kernels?distro=&release=&arch= */
-export interface KernelQuery {
-  distro?: string;
-  /** Exact release, or a pattern with `*` / `%` wildcards. */
-  release?: string;
-  arch?: string;
-}
-
-export interface KernelList {
-  kernels: KernelInfo[];
-  /** Only when a release was asked for and none matched: the closest known releases, nearest first. */
-  nearest?: KernelInfo[];
-}
+/** GET /v1/kernels?distro=&release=&arch= (its JSON schema: api-schemas.ts) */
+export type KernelQuery = Static<typeof KernelQuerySchema>;
+export type KernelList = Static<typeof KernelListSchema>;
 
 /**
  * One member of a struct or union. Nested structs and unions are flattened after the member that
