@@ -7,3 +7,5 @@ export * from './schema-kit.ts';
 export * from './error-schema.ts';
 export * from './api-schemas.ts';
 export * from './verify-schemas.ts';
+export * from './ingest-schemas.ts';
+export * from './catalog-schemas.ts';

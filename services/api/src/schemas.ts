@@ -10,7 +10,11 @@ import {
   CompileRequestSchema,
   CompileResultSchema,
   ErrorBodySchema,
+  FuncPrototypeSchema,
+  FuncSearchResultSchema,
   ErrorDetailSchema,
+  IngestQuerySchema,
+  IngestStatusSchema,
   JobStatusSchema,
   KernelInfoSchema,
   KernelListSchema,
@@ -18,6 +22,8 @@ import {
   KernelUploadQuerySchema,
   LimitsSchema,
   Matching,
+  StructLayoutSchema,
+  TypeLookupSchema,
   VerifyAcceptedSchema,
   VerifyJobStatusSchema,
   VerifyRequestSchema,
@@ -66,6 +72,15 @@ export const verifyRequest = VerifyRequestSchema;
 export const verifyResult = answer(VerifyResultSchema);
 export const verifyAccepted = answer(VerifyAcceptedSchema);
 export const verifyJobStatus = answer(VerifyJobStatusSchema);
+
+export const ingestQuery = IngestQuerySchema;
+/** Its top-level fields were always listed as required (they are, in every state). */
+export const ingestStatus = { ...answer(IngestStatusSchema), required: IngestStatusSchema.required };
+
+export const structLayout = answer(StructLayoutSchema);
+export const funcPrototype = answer(FuncPrototypeSchema);
+export const funcSearchResult = answer(FuncSearchResultSchema);
+export const typeLookup = answer(TypeLookupSchema);
 
 export const sha256Params = Type.Object({ sha256: Matching(SHA256_PATTERN) });
 
