@@ -2,6 +2,9 @@
  * The one error catalogue of lbc. The API, the worker, the CLI and the client all throw and print
  * these codes, so a user can grep a code from any output and land here (and in docs/errors.md).
  */
+import type { Static } from '@sinclair/typebox';
+import type { ErrorBodySchema } from './error-schema.ts';
+
 export interface ErrorSpec {
   /** HTTP status when the error crosses the API. Client-only errors use 0. */
   status: number;
@@ -113,15 +116,8 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
-/** The JSON body of every error the API sends. */
-export interface ErrorBody {
-  error: {
-    code: ErrorCode;
-    message: string;
-    hint: string;
-    details?: Record<string, unknown>;
-  };
-}
+/** The JSON body of every error the API sends (the type of its JSON schema in error-schema.ts). */
+export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 export class LbcError extends Error {
   readonly code: ErrorCode;

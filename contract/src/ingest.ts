@@ -1,35 +1,12 @@
-/** Kernel package ingestion over the API: POST /v1/kernels/ingest and GET /v1/kernels/ingest/:id. */
-import type { Arch, JobState, KernelInfo } from './api.ts';
-import type { ErrorBody } from './errors.ts';
+/**
+ * Kernel package ingestion over the API: POST /v1/kernels/ingest and GET /v1/kernels/ingest/:id.
+ * The shapes are the types of their JSON schemas in ingest-schemas.ts.
+ */
+import type { Static } from '@sinclair/typebox';
+import type * as S from './ingest-schemas.ts';
 
-export type IngestStage = 'queued' | 'fetching' | 'detecting' | 'metadata' | 'unpacking' | 'converting' | 'encoding' | 'registering' | 'done';
-
-export interface IngestProgress {
-  stage: IngestStage;
-  percent: number;
-}
-
+export type IngestStage = Static<typeof S.IngestProgressSchema>['stage'];
+export type IngestProgress = Static<typeof S.IngestProgressSchema>;
 /** Query of POST /v1/kernels/ingest: the file's name (checked against its metadata) and hints for files without metadata. */
-export interface IngestQuery {
-  name: string;
-  release?: string;
-  arch?: Arch;
-  distro?: string;
-  /** How long to wait for the ingestion before answering 202 (milliseconds, as digits in the query). */
-  waitMs?: string;
-}
-
-export interface IngestStatus {
-  /** ingest-<package sha256> */
-  id: string;
-  packageSha256: string;
-  state: JobState;
-  progress: IngestProgress;
-  /** The registered kernel, once done. */
-  kernel?: KernelInfo;
-  /** The package had been ingested before: nothing was done. */
-  duplicate?: boolean;
-  /** How the BTF was obtained: section (.BTF of an ELF vmlinux), image (the blob inside a non-ELF kernel image), dwarf (pahole), raw. */
-  btfSource?: string;
-  error?: ErrorBody['error'];
-}
+export type IngestQuery = Static<typeof S.IngestQuerySchema>;
+export type IngestStatus = Static<typeof S.IngestStatusSchema>;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { KernelInfo } from '@lbc/contract';
+import type { Arch, KernelInfo } from '@lbc/contract';
 import { reportError } from './print-error.ts';
 import { formatTable } from './table.ts';
 
@@ -37,7 +37,8 @@ export function registerKernels(program: Command): void {
       const { CatalogClient } = await import('../transport/catalog-client.ts');
       const client = new CatalogClient({ server: flags.server });
       try {
-        const list = await client.kernels({ distro: flags.distro, release: flags.release, arch: flags.arch });
+        // An arch the service does not know is its LBC_ERR_BAD_REQUEST, naming the allowed ones.
+        const list = await client.kernels({ distro: flags.distro, release: flags.release, arch: flags.arch as Arch | undefined });
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(list.nearest ? list : list.kernels, null, 2)}\n`);
           return;

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { LbcError, isLbcError, type FuncSearchQuery } from '@lbc/contract';
 import { FUNC_SEARCH_MAX, type KernelCatalog } from '@lbc/core';
-import { errorResponses } from '../schemas.ts';
+import { errorResponses, funcPrototype, funcSearchResult, structLayout, typeLookup } from '../schemas.ts';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -23,39 +23,6 @@ const countOf = (text: string | undefined, min: number, max: number, field: stri
 };
 
 const idAndName = { type: 'object', required: ['id', 'name'], properties: { id: kernelId, name: cName } } as const;
-
-const structMember = {
-  type: 'object',
-  properties: {
-    name: str, path: str, depth: int, type: str, decl: str, kind: str,
-    offset: int, bitOffset: int, bitSize: int, size: int, holeAfter: int, bitHoleAfter: int,
-  },
-} as const;
-
-const structLayout = {
-  type: 'object',
-  properties: {
-    kernel: str, kind: str, name: str, size: int, memberCount: int, holes: int, holeBytes: int, padding: int, cachelines: int, truncated: { type: 'boolean' },
-    members: { type: 'array', items: structMember },
-  },
-} as const;
-
-const funcPrototype = {
-  type: 'object',
-  properties: {
-    kernel: str, name: str, linkage: str, returns: str, variadic: { type: 'boolean' }, proto: str,
-    params: { type: 'array', items: { type: 'object', properties: { name: str, type: str } } },
-  },
-} as const;
-
-const typeInfo = {
-  type: 'object',
-  properties: {
-    kind: str, name: str, c: str, size: { type: ['integer', 'null'] }, memberCount: int,
-    resolvesTo: { type: 'array', items: str },
-    values: { type: 'array', items: { type: 'object', properties: { name: str, value: str } } },
-  },
-} as const;
 
 const catalogState = {
   type: 'object',
@@ -122,7 +89,7 @@ export function catalogRoutes(app: FastifyInstance, catalog: KernelCatalog): voi
             limit: count(FUNC_SEARCH_MAX),
           },
         },
-        response: { 200: { type: 'object', properties: { kernel: str, truncated: { type: 'boolean' }, funcs: { type: 'array', items: funcPrototype } } }, ...errorResponses(400, 404, 500, 503) },
+        response: { 200: funcSearchResult, ...errorResponses(400, 404, 500, 503) },
       },
     },
     async (request, reply) => {
@@ -137,7 +104,7 @@ export function catalogRoutes(app: FastifyInstance, catalog: KernelCatalog): voi
       schema: {
         summary: 'Types of that name: typedef chains, enums with their values, structs and unions (or the enum holding an enumerator)',
         params: idAndName,
-        response: { 200: { type: 'object', properties: { kernel: str, name: str, types: { type: 'array', items: typeInfo } } }, ...errorResponses(400, 404, 500, 503) },
+        response: { 200: typeLookup, ...errorResponses(400, 404, 500, 503) },
       },
     },
     async (request, reply) => answer(reply, async () => (await catalog.reader(request.params.id)).types(request.params.name)),

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { CompileRequest, Limits } from '@lbc/contract';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Limits } from '@lbc/contract';
 import type { CompileService } from '../compile/compile-service.ts';
 import { compileAccepted, compileRequest, compileResult, errorResponses } from '../schemas.ts';
 
@@ -7,7 +8,7 @@ import { compileAccepted, compileRequest, compileResult, errorResponses } from '
 export const compileBodyLimit = (limits: Limits) => 2 * (limits.maxSourceBytes + limits.maxIncludeBytes) + 64 * 1024;
 
 export function compileRoutes(app: FastifyInstance, service: CompileService, limits: Limits): void {
-  app.post<{ Body: CompileRequest }>(
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/v1/compile',
     {
       bodyLimit: compileBodyLimit(limits),

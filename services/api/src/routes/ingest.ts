@@ -10,42 +10,9 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ARCHES, LbcError, type IngestQuery, type IngestStatus } from '@lbc/contract';
 import { MAX_BOOT_IMAGE_BYTES, PACKAGE_TOKEN_HEADER, bootImageTransferPath, isLoopbackAddress, packageFetchPath, packageOrigin, type IngestHints, type IngestService, type IngestSettings } from '@lbc/core';
-import { errorBody, errorResponses, kernelInfo, sha256Params } from '../schemas.ts';
+import { errorResponses, ingestQuery, ingestStatus, sha256Params } from '../schemas.ts';
 
 const PACKAGE_TYPES = ['application/octet-stream', 'application/x-rpm', 'application/vnd.debian.binary-package', 'application/x-xz'];
-
-const hintProperties = {
-  release: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._+~-]+$' },
-  arch: { type: 'string', enum: [...ARCHES] },
-  distro: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9._-]*$' },
-} as const;
-
-const ingestStatus = {
-  type: 'object',
-  required: ['id', 'packageSha256', 'state', 'progress'],
-  properties: {
-    id: { type: 'string' },
-    packageSha256: { type: 'string' },
-    state: { type: 'string', enum: ['waiting', 'active', 'completed', 'failed', 'delayed', 'unknown'] },
-    progress: { type: 'object', properties: { stage: { type: 'string' }, percent: { type: 'number' } } },
-    kernel: kernelInfo,
-    duplicate: { type: 'boolean' },
-    btfSource: { type: 'string' },
-    error: errorBody.properties.error,
-  },
-} as const;
-
-const uploadQuery = {
-  type: 'object',
-  required: ['name'],
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^/\\\\]+$', description: 'the file name (checked against the package metadata)' },
-    ...hintProperties,
-    // Query strings are not coerced (ajv coerceTypes: false): milliseconds as digits.
-    waitMs: { type: 'string', pattern: '^[0-9]{1,6}$' },
-  },
-} as const;
 
 /**
  * Who may ingest. The authentication hook (auth/) already refuses non-admin tokens; this is the
@@ -116,7 +83,8 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestService | undef
       {
         schema: {
           summary: 'Ingest a kernel package (RPM, DEB/ddeb, BTFHub .btf.tar.xz, raw BTF): upload it as application/octet-stream with ?name=, or send {"path"} for a file on the service host',
-          querystring: { ...uploadQuery, required: [] },
+          // name is required of uploads only (a JSON body names a path): checked by the handler.
+          querystring: { ...ingestQuery, required: [] },
           response: { 200: ingestStatus, 201: ingestStatus, 202: ingestStatus, ...errorResponses(400, 403, 413, 422, 503) },
         },
       },

@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CompileService } from '../compile/compile-service.ts';
-import { errorResponses, jobStatus } from '../schemas.ts';
+import { errorResponses, jobIdParams, jobStatus } from '../schemas.ts';
+
+const COMPILE_JOB_ID = /^compile-[0-9a-f]{64}$/;
 
 export function jobRoutes(app: FastifyInstance, service: CompileService): void {
-  app.get<{ Params: { id: string } }>(
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/jobs/:id',
     {
       schema: {
         summary: 'State, progress and result of a compile job',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^compile-[0-9a-f]{64}$' } } },
+        params: jobIdParams(COMPILE_JOB_ID),
         response: { 200: jobStatus, ...errorResponses(400, 404, 500, 503) },
       },
     },

@@ -1,24 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import { LbcError, type Arch, type KernelQuery, type KernelUploadQuery, type Limits } from '@lbc/contract';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { LbcError, type Limits } from '@lbc/contract';
 import { decompressUpload, queryKernels, type KernelRegistry } from '@lbc/core';
-import { compileTarget, errorResponses, kernelInfo, sha256Params } from '../schemas.ts';
+import { errorResponses, kernelInfo, kernelList, kernelQuery, kernelUploadQuery, sha256Params } from '../schemas.ts';
 
 const BTF_TYPES = ['application/octet-stream', 'application/gzip'];
 
-export function kernelRoutes(app: FastifyInstance, registry: KernelRegistry, limits: Limits): void {
-  app.get<{ Querystring: KernelQuery }>('/v1/kernels', {
+export function kernelRoutes(fastify: FastifyInstance, registry: KernelRegistry, limits: Limits): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get('/v1/kernels', {
     schema: {
       summary: 'Kernels the service can compile for, filtered by distro, release (* or % wildcards) and arch; nearest releases when none matches',
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { distro: compileTarget.properties.distro, release: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._+~*%-]+$' }, arch: compileTarget.properties.arch },
-      },
-      response: { 200: { type: 'object', properties: { kernels: { type: 'array', items: kernelInfo }, nearest: { type: 'array', items: kernelInfo } } }, ...errorResponses(400) },
+      querystring: kernelQuery,
+      response: { 200: kernelList, ...errorResponses(400) },
     },
   }, async (request) => queryKernels(registry.list(), request.query));
 
-  app.get<{ Params: { sha256: string } }>(
+  app.get(
     '/v1/kernels/:sha256/btf',
     {
       schema: {
@@ -35,27 +33,28 @@ export function kernelRoutes(app: FastifyInstance, registry: KernelRegistry, lim
     },
   );
 
-  app.register(async (scope) => {
+  app.register(async (plugin) => {
+    const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
     // Raw BTF (optionally gzip) as the body; the parser is scoped to this route only.
     scope.addContentTypeParser(BTF_TYPES, { parseAs: 'buffer', bodyLimit: limits.maxBtfBytes }, (_req, body, done) => done(null, body));
-    scope.put<{ Params: { sha256: string }; Querystring: KernelUploadQuery; Body: Buffer }>(
+    scope.put(
       '/v1/kernels/:sha256',
       {
         bodyLimit: limits.maxBtfBytes,
         schema: {
           summary: "Upload a kernel's raw BTF (/sys/kernel/btf/vmlinux, gzip accepted)",
           params: sha256Params,
-          querystring: { ...compileTarget, required: ['release', 'arch'], properties: { release: compileTarget.properties.release, arch: compileTarget.properties.arch, distro: compileTarget.properties.distro } },
+          querystring: kernelUploadQuery,
           response: { 200: kernelInfo, 201: kernelInfo, ...errorResponses(400, 413, 503) },
         },
       },
       async (request, reply) => {
-        const btf = await decompressUpload(request.body, limits.maxBtfBytes);
+        const btf = await decompressUpload(request.body as Buffer, limits.maxBtfBytes);
         const { kernel, created } = await registry.register({
           btf,
           expectedSha256: request.params.sha256,
           release: request.query.release,
-          arch: request.query.arch as Arch,
+          arch: request.query.arch,
           distro: request.query.distro ?? '',
           source: 'upload',
           byAdmin: request.principal?.admin === true,

@@ -5,15 +5,17 @@
  * the tenants whose requests made the job and admins only, as compile jobs.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Limits, VerifyRequest } from '@lbc/contract';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Limits } from '@lbc/contract';
 import { verifyJobIdPattern } from '@lbc/core';
 import type { VerifyService } from '../verify/verify-service.ts';
 import { compileBodyLimit } from './compile.ts';
 import { requestOrigin } from './ingest.ts';
-import { errorResponses, verifyAccepted, verifyJobStatus, verifyRequest, verifyResult } from '../schemas.ts';
+import { errorResponses, jobIdParams, verifyAccepted, verifyJobStatus, verifyRequest, verifyResult } from '../schemas.ts';
 
-export function verifyRoutes(app: FastifyInstance, service: VerifyService, limits: Limits, advertiseUrl?: string): void {
-  app.post<{ Body: VerifyRequest }>(
+export function verifyRoutes(fastify: FastifyInstance, service: VerifyService, limits: Limits, advertiseUrl?: string): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     '/v1/verify',
     {
       bodyLimit: compileBodyLimit(limits) + 64 * 1024,
@@ -36,12 +38,12 @@ export function verifyRoutes(app: FastifyInstance, service: VerifyService, limit
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/verify/:id',
     {
       schema: {
         summary: 'State, progress and verdicts of a verify job',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: verifyJobIdPattern.source } } },
+        params: jobIdParams(verifyJobIdPattern),
         response: { 200: verifyJobStatus, ...errorResponses(400, 404, 500, 503) },
       },
     },

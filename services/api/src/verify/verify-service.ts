@@ -75,8 +75,9 @@ export class VerifyService {
     /** The compile cache key each task's cached object is under (the own header's after a fallback). */
     const objectKeys = new Map<VerifyKernelTask, string>();
     for (const kernel of kernels) {
-      // The header `lbc compile` would pick: a CO-RE program's object is its arch's, one for every kernel.
-      const choice = compile.headerChoice(input, { header: req.header });
+      // The header `lbc compile` would pick by default (a verify request names none): a CO-RE
+      // program's object is its arch's, one for every kernel.
+      const choice = compile.headerChoice(input, {});
       const header = choice.mode === 'core' ? registry.coreHeader(kernel) : kernel;
       const compileCacheKey = compile.cacheKeyFor(input, header, context.tenant);
       const own = header.btfSha256 === kernel.btfSha256 ? undefined : { btfSha256: kernel.btfSha256, compileCacheKey: compile.cacheKeyFor(input, kernel, context.tenant) };
@@ -89,7 +90,7 @@ export class VerifyService {
         await registry.ensureShared(header.btfSha256);
         if (own) await registry.ensureShared(own.btfSha256);
         const task: VerifyKernelTask = { kernel: kernelRef(kernel), bootImage: kernel.bootImage!, compileCacheKey, header: { btfSha256: header.btfSha256, mode: choice.mode } };
-        if (own && req.header !== 'core') task.ownHeader = own;
+        if (own) task.ownHeader = own;
         if (object) task.objectSha256 = object.sha256;
         tasks.push(task);
         objectKeys.set(task, objectKey);
