@@ -55,13 +55,17 @@ export function lsmRefusal(prog: NativeProgramInfo, objectName: string, errno: n
   );
 }
 
-const LSM_SECTION = /^lsm(\.s)?\//;
+export const LSM_SECTION = /^lsm(\.s)?\//;
 const REFUSALS = new Set([1, 95, 524]);
 
 /** SEC("lsm/HOOK"): attaches to the hook its section names (bpf_program__attach_lsm). */
 export function attachLsm(object: NativeObject, prog: string): NativeLink {
   const info = requireProgram(object, prog);
   requireKind(info, LSM_SECTION, 'attachLsm()', 'BPF LSM program');
+  // Linux 5.10 built with CONFIG_BPF_LSM loads and attaches LSM programs while "bpf" is not among
+  // its active LSMs, and never runs them (measured in the kernel lab): refuse instead of a silent no-op.
+  const lsms = activeLsms();
+  if (lsms && !lsms.includes('bpf')) throw lsmRefusal(info, prog, undefined, lsms);
   try {
     return object.attachTrace(prog);
   } catch (err) {

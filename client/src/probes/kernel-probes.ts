@@ -24,27 +24,22 @@ export function tracepointExists(category: string, event: string): boolean {
 }
 
 /**
- * kprobe_exists: this kernel has kprobes and can put one on `func`. libbpf-tools reads
- * available_filter_functions, but that lists ftrace's functions only: kprobes also go on functions
- * ftrace leaves out (the syscall entry points __x64_sys_execve, __arm64_sys_execve on Debian's
- * kernels), so kallsyms' text symbols count too, less the kernel's kprobe blacklist (debugfs).
- * Functions the compiler renamed ("finish_task_switch.isra.0") are listed under their new name
- * only: look those up with kprobeFunctions().
+ * kprobe_exists: this kernel has kprobes and `func` is one of its traceable functions, as
+ * libbpf-tools reads them: available_filter_functions, or /proc/kallsyms' text symbols where that
+ * file is missing. Functions the compiler renamed ("finish_task_switch.isra.0") are listed under
+ * their new name only: look those up with kprobeFunctions().
  */
 export function kprobeExists(func: string): boolean {
   return kprobeFunctions(func)[0] === func;
 }
 
 /**
- * The functions a kprobe can go on named `func` or a compiler clone of it (`func.isra.0`,
- * `func.constprop.0`; `func.cold` excluded: it is not an entry point), the exact name first.
- * Empty where kprobes are missing.
+ * The traceable functions named `func` or a compiler clone of it (`func.isra.0`, `func.constprop.0`;
+ * `func.cold` excluded: it is not an entry point), the exact name first. Empty where kprobes are missing.
  */
 export function kprobeFunctions(func: string): string[] {
   if (!kprobesAvailable()) return [];
-  const blacklisted = new Set(kprobeFunctionsIn(readFirst(KPROBE_BLACKLISTS), func));
-  const found = [...kprobeFunctionsIn(readFirst(FILTER_FUNCTIONS), func), ...kprobeFunctionsIn(readFirst(['/proc/kallsyms']), func)];
-  return orderExactFirst([...new Set(found)].filter((name) => !blacklisted.has(name)), func);
+  return kprobeFunctionsIn(readFirst([...FILTER_FUNCTIONS, '/proc/kallsyms']), func);
 }
 
 /** The lookup kprobeExists/kprobeFunctions make, over the text of available_filter_functions or /proc/kallsyms. */
@@ -87,12 +82,10 @@ function isPlainName(name: string): boolean {
   return typeof name === 'string' && /^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(name);
 }
 
-// available_filter_functions: "name" or "name [module]"; kallsyms: "addr t name [\tmodule]" (text
-// only); the kprobe blacklist: "0xstart-0xend\tname".
+// available_filter_functions: "name" or "name [module]"; kallsyms: "addr t name [\tmodule]" (text only).
 function functionName(line: string): string | undefined {
   const fields = line.split(/\s+/).filter(Boolean);
   if (fields.length === 0) return undefined;
-  if (/^0x[0-9a-f]+-0x[0-9a-f]+$/i.test(fields[0]!)) return fields[1];
   if (fields.length >= 3 && /^[0-9a-f]+$/i.test(fields[0]!) && fields[1]!.length === 1) {
     return 'tTwW'.includes(fields[1]!) ? fields[2] : undefined;
   }
@@ -100,7 +93,6 @@ function functionName(line: string): string | undefined {
 }
 
 const FILTER_FUNCTIONS = TRACEFS_ROOTS.map((root) => join(root, 'available_filter_functions'));
-const KPROBE_BLACKLISTS = ['/sys/kernel/debug/kprobes/blacklist'];
 
 function readFirst(paths: readonly string[]): string {
   for (const path of paths) {
