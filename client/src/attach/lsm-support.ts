@@ -24,7 +24,7 @@ export function activeLsms(path = LSM_LIST): string[] | undefined {
 }
 
 /** Why an LSM program this kernel refused (EPERM, ENOTSUPP ...) cannot run here, in words. */
-export function lsmRefusal(prog: NativeProgramInfo, objectName: string, errno: number | undefined, lsms: string[] | undefined, cause?: unknown): LbcError {
+export function lsmRefusal(prog: NativeProgramInfo, objectName: string, errno: number | undefined, lsms: string[] | undefined, cause?: unknown, stage: 'load' | 'attach' = 'load'): LbcError {
   const who = `${objectName}: program ${prog.name} (SEC("${prog.section}"))`;
   const details = { object: objectName, prog: prog.name, section: prog.section, errno, activeLsms: lsms };
   const options = cause === undefined ? undefined : { cause };
@@ -48,7 +48,7 @@ export function lsmRefusal(prog: NativeProgramInfo, objectName: string, errno: n
   }
   return new LbcError(
     'LBC_ERR_ATTACH_UNSUPPORTED',
-    `${who}: BPF LSM is active here (${lsms.join(',')}), but this kernel refuses LSM programs at load (${errnoName(errno)}: no BPF trampoline ` +
+    `${who}: BPF LSM is active here (${lsms.join(',')}), but this kernel refuses LSM programs at ${stage} (${errnoName(errno)}: no BPF trampoline ` +
       'support, as for fentry). Observe the hook with a tracepoint or tp_btf program instead, or run it on a kernel with trampolines.',
     { ...details, alternatives: ['tp_btf', 'raw_tp'] },
     options,
@@ -70,7 +70,8 @@ export function attachLsm(object: NativeObject, prog: string): NativeLink {
     return object.attachTrace(prog);
   } catch (err) {
     const errno = asNativeError(err).errno;
-    if (REFUSALS.has(errno ?? 0)) throw lsmRefusal(info, prog, errno, activeLsms(), err);
+    // arm64 6.1 loads them and refuses the trampoline at attach (ENOTSUPP), measured in the kernel lab.
+    if (REFUSALS.has(errno ?? 0)) throw lsmRefusal(info, prog, errno, activeLsms(), err, 'attach');
     throw attachError(err, { prog, kind: 'lsm', target: `SEC("${info.section}")` });
   }
 }
