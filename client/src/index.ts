@@ -41,3 +41,5 @@ export {
   type ProgramTarget,
   type RunStatsDelta,
 } from './inspect/index.ts';
+export { ksyms, parseKsyms, type Ksym, type Ksyms } from './symbols/ksyms-api.ts';
+export { tracepointExists, kprobeExists, kprobeFunctions, fentryCanAttach, probeTpBtf } from './probes/index.ts';

@@ -4,6 +4,8 @@ import { isLbcError } from '@lbc/contract';
 import { describe, expect, it } from 'vitest';
 import { loadNative } from '../src/native/index.ts';
 import { attachKprobeMulti, kprobesAvailable, loadObject } from '../src/attach/index.ts';
+import { kprobeMultiLoadRefusal } from '../src/attach/multi-probes.ts';
+import type { NativeProgramInfo } from '../src/native/types.ts';
 import { useNativeFixtures } from './use-native-fixtures.ts';
 import { caughtSync } from '../../test/support/caught.ts';
 
@@ -34,5 +36,20 @@ describe('kprobe.multi', () => {
     } finally {
       object.close();
     }
+  });
+});
+
+describe('kprobe.multi refused at load', () => {
+  const prog: NativeProgramInfo = { name: 'lab_multi_count', section: 'kprobe.multi', type: 2, typeName: 'kprobe', attachType: 42, autoload: true, fd: -1, id: 0 };
+
+  it('before Linux 5.18 (no kprobe.multi) the error says so instead of the verifier\'s unknown helper', () => {
+    const err = kprobeMultiLoadRefusal(prog, 'lab_kprobe_multi', 22, undefined, '5.10.0-46-cloud-amd64');
+    expect(err?.code).toBe('LBC_ERR_ATTACH_UNSUPPORTED');
+    expect(err?.message).toContain('is kprobe.multi, which needs Linux 5.18 or later; this kernel is 5.10.0-46-cloud-amd64');
+  });
+
+  it('on 5.18+ or for other programs the verifier\'s words stand', () => {
+    expect(kprobeMultiLoadRefusal(prog, 'o', 22, undefined, '6.1.0-57-cloud-amd64')).toBeUndefined();
+    expect(kprobeMultiLoadRefusal({ ...prog, section: 'kprobe/vfs_read' }, 'o', 22, undefined, '5.10.0')).toBeUndefined();
   });
 });

@@ -25,7 +25,8 @@ export interface KernelRun {
 
 export const GUESTS_AT_ONCE = 2;
 
-export async function bootLabKernels(kernels: readonly LabKernel[], payloads: Partial<Record<Arch, string>>, timeoutMs = 150_000): Promise<KernelRun[]> {
+/** `append`: kernel arguments added to the lab's own for every guest of this call (e.g. an lsm= list). */
+export async function bootLabKernels(kernels: readonly LabKernel[], payloads: Partial<Record<Arch, string>>, timeoutMs = 150_000, append?: string): Promise<KernelRun[]> {
   const bases: Partial<Record<Arch, string>> = {};
   if (kernels.some((k) => k.arch === 'x86_64')) bases.x86_64 = baseGuestImage();
   if (kernels.some((k) => k.arch === 'aarch64')) bases.aarch64 = baseGuestImage({ arch: 'aarch64', foreignNodeRoot: await arm64NodeRoot() });
@@ -34,7 +35,7 @@ export async function bootLabKernels(kernels: readonly LabKernel[], payloads: Pa
     try {
       const payload = payloads[kernel.arch];
       if (!payload) throw new Error(`no run archive for ${kernel.arch}`);
-      const run = await bootGuest({ kernel, initrds: [bases[kernel.arch]!, payload], timeoutMs });
+      const run = await bootGuest({ kernel, initrds: [bases[kernel.arch]!, payload], timeoutMs, append });
       for (const r of run.records as CheckRecord[]) checks.set(r.check, r);
       return { kernel, run, checks };
     } catch (error) {

@@ -7,6 +7,7 @@ import { isKprobeSection, kprobesAvailable } from './kernel-support.ts';
 import { uprobeAtOffset, uprobeLocation } from './probes.ts';
 import { noBinaryError, parseUprobeSection, resolveSectionBinary } from './uprobe-section.ts';
 import { ITER_SECTION } from './iterators.ts';
+import { attachLsm, LSM_SECTION } from './lsm-support.ts';
 
 const EOPNOTSUPP = 95;
 
@@ -15,6 +16,8 @@ export function attachBySection(object: NativeObject, prog: string): NativeLink 
   const target = { prog, kind: 'section' as const, target: `SEC("${info.section}")`, section: info.section };
   // Say it before libbpf tries its tracefs fallback and prints about it.
   if (isKprobeSection(info.section) && !kprobesAvailable()) throw noKprobesError(target);
+  // LSM programs: where "bpf" is not an active LSM the kernel may attach them and never run them.
+  if (LSM_SECTION.test(info.section)) return attachLsm(object, prog);
   const uprobe = parseUprobeSection(info.section);
   if (uprobe) {
     if (uprobe.binary === undefined) throw noBinaryError(prog, info.section, uprobe);

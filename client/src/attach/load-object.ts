@@ -10,6 +10,7 @@ import { failedMapName, mapCreateError } from './map-create-error.ts';
 import { asNativeError, errnoName } from './native-error.ts';
 import { logTail, verifierLog } from './verifier-log.ts';
 import { activeLsms, lsmRefusal, BPF_PROG_TYPE_LSM } from './lsm-support.ts';
+import { kprobeMultiLoadRefusal } from './multi-probes.ts';
 
 const BPF_PROG_TYPE_TRACING = 26;
 const BPF_PROG_TYPE_EXT = 28;
@@ -64,6 +65,9 @@ export function loadError(err: unknown, programs: NativeProgramInfo[], objectNam
   if (failed && failed.type === BPF_PROG_TYPE_LSM && !log && REFUSAL_ERRNOS.has(native.errno ?? 0)) {
     return lsmRefusal(failed, objectName, native.errno, activeLsms(), err);
   }
+
+  const tooOld = failed && kprobeMultiLoadRefusal(failed, objectName, native.errno, err);
+  if (tooOld) return tooOld;
 
   const tail = logTail(log || output);
   const who = failed ? `program ${failed.name} (SEC("${failed.section}"))` : objectName;

@@ -24,7 +24,7 @@ export function activeLsms(path = LSM_LIST): string[] | undefined {
 }
 
 /** Why an LSM program this kernel refused (EPERM, ENOTSUPP ...) cannot run here, in words. */
-export function lsmRefusal(prog: NativeProgramInfo, objectName: string, errno: number | undefined, lsms: string[] | undefined, cause?: unknown): LbcError {
+export function lsmRefusal(prog: NativeProgramInfo, objectName: string, errno: number | undefined, lsms: string[] | undefined, cause?: unknown, stage: 'load' | 'attach' = 'load'): LbcError {
   const who = `${objectName}: program ${prog.name} (SEC("${prog.section}"))`;
   const details = { object: objectName, prog: prog.name, section: prog.section, errno, activeLsms: lsms };
   const options = cause === undefined ? undefined : { cause };
@@ -48,25 +48,30 @@ export function lsmRefusal(prog: NativeProgramInfo, objectName: string, errno: n
   }
   return new LbcError(
     'LBC_ERR_ATTACH_UNSUPPORTED',
-    `${who}: BPF LSM is active here (${lsms.join(',')}), but this kernel refuses LSM programs at load (${errnoName(errno)}: no BPF trampoline ` +
+    `${who}: BPF LSM is active here (${lsms.join(',')}), but this kernel refuses LSM programs at ${stage} (${errnoName(errno)}: no BPF trampoline ` +
       'support, as for fentry). Observe the hook with a tracepoint or tp_btf program instead, or run it on a kernel with trampolines.',
     { ...details, alternatives: ['tp_btf', 'raw_tp'] },
     options,
   );
 }
 
-const LSM_SECTION = /^lsm(\.s)?\//;
+export const LSM_SECTION = /^lsm(\.s)?\//;
 const REFUSALS = new Set([1, 95, 524]);
 
 /** SEC("lsm/HOOK"): attaches to the hook its section names (bpf_program__attach_lsm). */
 export function attachLsm(object: NativeObject, prog: string): NativeLink {
   const info = requireProgram(object, prog);
   requireKind(info, LSM_SECTION, 'attachLsm()', 'BPF LSM program');
+  // Linux 5.10 built with CONFIG_BPF_LSM loads and attaches LSM programs while "bpf" is not among
+  // its active LSMs, and never runs them (measured in the kernel lab): refuse instead of a silent no-op.
+  const lsms = activeLsms();
+  if (lsms && !lsms.includes('bpf')) throw lsmRefusal(info, prog, undefined, lsms);
   try {
     return object.attachTrace(prog);
   } catch (err) {
     const errno = asNativeError(err).errno;
-    if (REFUSALS.has(errno ?? 0)) throw lsmRefusal(info, prog, errno, activeLsms(), err);
+    // arm64 6.1 loads them and refuses the trampoline at attach (ENOTSUPP), measured in the kernel lab.
+    if (REFUSALS.has(errno ?? 0)) throw lsmRefusal(info, prog, errno, activeLsms(), err, 'attach');
     throw attachError(err, { prog, kind: 'lsm', target: `SEC("${info.section}")` });
   }
 }

@@ -3,12 +3,13 @@
  * 'vfs_*'; in a binary 'handle_*'). kprobe.multi links ride on fprobe (CONFIG_FPROBE) and stand
  * for kprobes: a kernel without either is told so in words.
  */
+import os from 'node:os';
 import { LbcError } from '@lbc/contract';
-import type { NativeLink, NativeObject } from '../native/types.ts';
+import type { NativeLink, NativeObject, NativeProgramInfo } from '../native/types.ts';
 import { resolveLibrary } from '../elf/index.ts';
 import { noKprobesError, translateAttach } from './attach-errors.ts';
 import { kprobesAvailable } from './kernel-support.ts';
-import { asNativeError } from './native-error.ts';
+import { asNativeError, errnoName } from './native-error.ts';
 import { requireProgram } from './program-lookup.ts';
 import { requireKind } from './program-kind.ts';
 
@@ -59,4 +60,23 @@ function requirePattern(prog: string, pattern: string): void {
   if (typeof pattern !== 'string' || pattern === '') {
     throw new LbcError('LBC_ERR_ATTACH_TARGET', `${prog}: a multi-probe needs a function name pattern ('tcp_*', 'vfs_read*')`, { prog });
   }
+}
+
+/**
+ * A kprobe.multi program refused at load by a kernel older than 5.18, which has no kprobe.multi
+ * links (its verifier stops at the first helper it lacks for them, bpf_get_func_ip on 5.10's
+ * kprobes: "invalid func unknown#173"). Undefined when the program is not kprobe.multi or the
+ * kernel is new enough: then the verifier's own words are the cause.
+ */
+export function kprobeMultiLoadRefusal(prog: NativeProgramInfo, objectName: string, errno: number | undefined, cause: unknown, release = os.release()): LbcError | undefined {
+  if (!KPROBE_MULTI_SECTION.test(prog.section)) return undefined;
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m || Number(m[1]) * 1000 + Number(m[2]) >= 5018) return undefined;
+  return new LbcError(
+    'LBC_ERR_ATTACH_UNSUPPORTED',
+    `${objectName}: program ${prog.name} (SEC("${prog.section}")) is kprobe.multi, which needs Linux 5.18 or later; this kernel is ${release} ` +
+      `(refused at load: ${errnoName(errno)}). Attach one function at a time with SEC("kprobe/FUNC").`,
+    { object: objectName, prog: prog.name, section: prog.section, kind: 'kprobe_multi', errno, release, alternatives: ['kprobe'] },
+    { cause },
+  );
 }

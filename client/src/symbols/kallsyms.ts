@@ -66,6 +66,14 @@ export class Kallsyms {
     return sym;
   }
 
+  /** Every symbol in address order (the first of each name is the one libbpf-tools' ksyms__get_symbol finds). */
+  *symbols(): Generator<{ name: string; address: bigint; offset: 0; module?: string }> {
+    for (let i = 0; i < this.addrs.length; i++) {
+      const module = this.modules[i];
+      yield { name: this.names[i]!, address: this.addrs[i]!, offset: 0, ...(module ? { module } : {}) };
+    }
+  }
+
   /** Address of a named symbol (first match), for tests and attach helpers. */
   address(name: string): bigint | undefined {
     const i = this.names.indexOf(name);

@@ -1,0 +1,1 @@
+export { tracepointExists, kprobeExists, kprobeFunctions, kprobeFunctionsIn, fentryCanAttach, probeTpBtf } from './kernel-probes.ts';
