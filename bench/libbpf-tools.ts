@@ -10,7 +10,7 @@
  * Run: LBC_LIBBPF_TOOLS=/path/to/bcc/libbpf-tools node --import tsx bench/libbpf-tools.ts
  * (LBC_LAB_KERNELS=id,id narrows the kernels; LBC_BENCH_VERBOSE=1 lists each tool's outcome).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLbcError, type CompileResult, type HeaderRequest } from '@lbc/contract';
@@ -21,6 +21,7 @@ import { ServiceClient } from '../client/src/transport/service-client.ts';
 import { addGuestClient } from '../test/lab/guest-client.ts';
 import { startPrivateRedis } from '../test/support/redis.ts';
 import { startService } from '../test/support/service.ts';
+import { libbpfToolsCorpus } from './fixtures/libbpf-tools-corpus.ts';
 import { report } from './stats.ts';
 
 const WAYS: HeaderRequest[] = ['auto', 'kernel', 'core'];
@@ -52,24 +53,12 @@ for (const file of readdirSync('/lab/objs')) {
 }
 `;
 
-function toolNames(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.bpf.c'))
-    .map((f) => f.slice(0, -'.bpf.c'.length))
-    .sort();
-}
-
 async function main() {
-  const toolsDir = process.env.LBC_LIBBPF_TOOLS;
-  if (!toolsDir) {
-    // `npm run bench` runs every script: this one needs a checkout nobody has by default. Said, not silent.
-    console.log('bench/libbpf-tools.ts: not run: set LBC_LIBBPF_TOOLS to a libbpf-tools checkout (bcc/libbpf-tools, the directory holding *.bpf.c)');
-    return;
-  }
-  if (!existsSync(toolsDir)) throw new Error(`LBC_LIBBPF_TOOLS=${toolsDir} does not exist`);
+  const corpus = libbpfToolsCorpus('bench/libbpf-tools.ts');
+  if (!corpus) return;
+  const { dir: toolsDir, tools } = corpus;
   const x86 = labKernelSpecs().filter((s) => s.arch === 'x86_64').map((s) => s.id);
   const kernels = requireLabKernels(process.env.LBC_LAB_KERNELS?.split(',') ?? x86);
-  const tools = toolNames(toolsDir);
   const scratch = mkdtempSync(join(tmpdir(), 'lbc-bench-tools-'));
   const redis = await startPrivateRedis();
   const service = await startService({ redisUrl: redis.url });

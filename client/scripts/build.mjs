@@ -4,7 +4,7 @@
  * Start-up is the point: run from source, registering tsx alone costs ~0.5 s before any lbc code.
  * The workspace packages (@lbc/contract, @lbc/btf) are TypeScript, so they are bundled in both.
  * Code splitting keeps the dynamic imports lazy: the HTTP stack (undici) is its own chunk, loaded
- * on a cache miss only.
+ * by commands that talk to the service only.
  *   node client/scripts/build.mjs             the repository's build: source maps, and the CLI's
  *                                             startup snapshot made here for this node
  *   node client/scripts/build.mjs --package   what `npm pack` ships (prepack): no source maps, type
@@ -17,6 +17,7 @@ import { resolve } from 'node:path';
 import { build } from 'esbuild';
 import { buildCliSnapshot, bundleCliSnapshot } from './snapshot.mjs';
 import { emitDeclarations } from './declarations.mjs';
+import { undiciCore } from './undici-core.mjs';
 
 const forPackage = process.argv.includes('--package');
 const root = resolve(import.meta.dirname, '..');
@@ -47,7 +48,8 @@ try {
   await build({ ...common, entryPoints: { index: 'src/index.ts' }, external: Object.keys(pkg.dependencies ?? {}) });
   // The CLI is an application: commander, ora and their dozens of small modules bundled in start
   // measurably faster than resolved one file at a time (node dist/cli.js --help: ~127 vs ~177 ms).
-  await build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, chunkNames: 'cli-chunks/[name]-[hash]', banner: { js: CJS_REQUIRE } });
+  // Of undici, only the dispatcher it uses (see undici-core.mjs).
+  await build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, chunkNames: 'cli-chunks/[name]-[hash]', banner: { js: CJS_REQUIRE }, plugins: [undiciCore(root)] });
   if (forPackage) {
     const bundle = await bundleCliSnapshot(root, outdir);
     // bin/lbc finds an installed package's snapshot in the user's cache under this key.

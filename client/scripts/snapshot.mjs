@@ -6,26 +6,15 @@
  *
  * A snapshot captures the heap at build time, so what it holds must not depend on the machine's
  * state then: the CLI reads its environment only when a command runs (client/src/cli/start.ts
- * defers the parse), and undici, only needed on a cache miss, stays out and is required at run time.
+ * defers the parse). undici's dispatcher (scripts/undici-core.mjs) is bundled in, unevaluated: a
+ * command that talks to the service evaluates it (~10 ms) and finds nothing else to load. It cannot be
+ * evaluated into the snapshot: it requires node:http, whose parser handles node 20 cannot serialize.
  */
 import * as childProcess from 'node:child_process';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 import { makeSnapshotBlob } from './snapshot-blob.mjs';
-
-const RUNTIME_ONLY = /^undici$/;
-
-/** Packages loaded at run time, beside the snapshot, through a require made for dist/cli.js. */
-const runtimeRequire = {
-  name: 'lbc-runtime-require',
-  setup(b) {
-    b.onResolve({ filter: RUNTIME_ONLY }, (args) => ({ path: args.path, namespace: 'runtime-require' }));
-    b.onLoad({ filter: /.*/, namespace: 'runtime-require' }, (args) => ({
-      contents: `module.exports = require('node:module').createRequire(globalThis.__lbcModuleUrl)(${JSON.stringify(args.path)});`,
-      loader: 'js',
-    }));
-  },
-};
+import { undiciCore } from './undici-core.mjs';
 
 /**
  * Node built-ins required at module level (commander requires child_process) that `lbc run` never
@@ -77,7 +66,7 @@ export async function bundleCliSnapshot(root, outdir) {
     legalComments: 'none',
     // The snapshot has no module URL: start.ts sets this global from argv[1] before the command runs.
     define: { 'import.meta.url': 'globalThis.__lbcModuleUrl' },
-    plugins: [runtimeRequire, lazyBuiltins],
+    plugins: [undiciCore(root), lazyBuiltins],
     footer: { js: EAGER_BUILTINS.map((name) => `require(${JSON.stringify(name)});`).join('') },
   });
   return bundle;

@@ -95,6 +95,18 @@ describe('a service that sends too much', () => {
     expect((err as Error).message).toMatch(/Content-Length 1500000000/);
     expect(await server!.seen()).toEqual(['GET /v1/limits', 'GET /v1/artifacts/huge']);
   });
+
+  it('an object longer than its compile result announced stops at the announced size, and the limits are not asked', async () => {
+    const sha = 'b'.repeat(64);
+    const url = await serve({ 'POST /v1/compile': { json: result(sha, 1024) }, [`GET /v1/artifacts/${sha}`]: { zeros: 1.5e9 } });
+    const client = new ServiceClient({ server: url });
+    const compiled = await client.compile({ name: 'hostile', source: SOURCE, target: { release: '6.18.0', arch: 'x86_64' } });
+    const err = await client.fetchVerified(compiled.artifact.url, sha).catch((e: unknown) => e);
+    await client.close();
+    expect(isLbcError(err, 'LBC_ERR_RESPONSE_TOO_LARGE')).toBe(true);
+    expect((err as { details: unknown }).details).toEqual({ limit: 1024 });
+    expect(await server!.seen()).toEqual(['POST /v1/compile', `GET /v1/artifacts/${sha}`]);
+  });
 });
 
 describe('a service whose answers do not verify', () => {

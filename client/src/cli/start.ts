@@ -17,6 +17,7 @@ declare global {
  */
 export function startCli(program: Command): void {
   if (!v8.startupSnapshot.isBuildingSnapshot()) {
+    globalThis.__lbcCliProcess = true;
     endQuietlyOnClosedPipe();
     void program.parseAsync(process.argv);
     return;
@@ -25,6 +26,7 @@ export function startCli(program: Command): void {
   v8.startupSnapshot.setDeserializeMainFunction(() => {
     // `node --snapshot-blob lbc.blob dist/cli.js ARGS`: argv[1] names the build the snapshot belongs to.
     globalThis.__lbcModuleUrl = pathToFileURL(resolve(process.argv[1]!)).href;
+    globalThis.__lbcCliProcess = true;
     endQuietlyOnClosedPipe();
     void program.parseAsync(process.argv);
   });

@@ -12,6 +12,7 @@ import { startSandboxFixture, type SandboxFixture } from './sandbox-fixture.ts';
 import { ALL_MACROS_PROGRAM, TRACE_PROGRAM } from './programs.ts';
 import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
+import { SandboxContainer } from '../src/sandbox/sandbox-container.ts';
 import { DEFAULT_IMAGE } from '@lbc/core';
 
 
@@ -26,6 +27,18 @@ afterAll(async () => {
   await fx?.close();
   rmSync(work, { recursive: true, force: true });
 });
+
+/**
+ * Kills a container listed as running a moment ago. A compile's container is removed in the
+ * background once its object is taken, so one listed may be gone by now (409, 404): nothing to kill.
+ */
+const killIfRunning = (id: string) =>
+  fx.docker
+    .getContainer(id)
+    .kill()
+    .catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 409 && err.statusCode !== 404) throw err;
+    });
 
 const compile = async (name: string, source: string, extra = {}) => {
   const set = await fx.kernelSets.ensure(fx.job(name, source).btfSha256);
@@ -131,7 +144,7 @@ describe('sandbox compile', () => {
     expect(spares.length).toBeGreaterThan(0);
     // The engine answers the kill before the spare's attach stream has ended (at once when idle,
     // later under load): the pool must not take the spare for alive meanwhile.
-    for (const spare of spares) await fx.docker.getContainer(spare.Id).kill();
+    for (const spare of spares) await killIfRunning(spare.Id);
     const result = await compile('hello', TRACE_PROGRAM);
     expect(result.ok).toBe(true);
   });
@@ -148,7 +161,7 @@ describe('sandbox compile', () => {
     await clangRuns;
     await new Promise((r) => setTimeout(r, 150));
     const mine = await fx.docker.listContainers({ filters: { label: [`lbc.owner.pid=${process.pid}`, 'lbc.role=compile'], status: ['running'] } });
-    for (const c of mine) await fx.docker.getContainer(c.Id).kill();
+    for (const c of mine) await killIfRunning(c.Id);
     const err = await compiling.then(
       (result) => new Error(`expected a throw, got ${JSON.stringify(result).slice(0, 300)}`),
       (e: unknown) => e,
@@ -222,5 +235,41 @@ describe('sandbox compile', () => {
     ].join('\n');
     const result = await compile('uapi', source, { arch });
     expect(result.ok ? '' : result.diagnostics).toBe('');
+  });
+});
+
+describe("a command's done marker", () => {
+  const launchScript = async (script: string) => {
+    const container = await SandboxContainer.start(fx.docker, { image: DEFAULT_IMAGE, cmd: ['sh', '-c', script], workingDir: '/', mounts: [], labels: { 'lbc.role': 'test' }, limits: DEFAULT_SANDBOX_LIMITS });
+    const started = performance.now();
+    const run = container.launch('\n', 30_000, { doneMarker: 'lbc-done-test' });
+    const output = await run.output;
+    const outputMs = performance.now() - started;
+    const exit = await run.exit;
+    await container.destroy();
+    return { output, outputMs, exit, exitMs: performance.now() - started };
+  };
+
+  it('ends the output when it is the last stderr line, before the process exits; the marker is in neither stderr', async () => {
+    const { output, outputMs, exit, exitMs } = await launchScript('read -r _; echo warning one >&2; echo lbc-done-test >&2; sleep 4');
+    expect(output.stderr).toBe('warning one\n');
+    expect(exit.stderr).toBe('warning one\n');
+    expect(exit.exitCode).toBe(0);
+    // The process sleeps 4 s after the marker: the output was taken at the marker, not at the exit.
+    expect(exitMs - outputMs).toBeGreaterThan(2000);
+    expect(exitMs).toBeGreaterThanOrEqual(4000);
+  });
+
+  it('anywhere but at the end it is only text: the output ends when the process does', async () => {
+    const { output, outputMs } = await launchScript('read -r _; echo lbc-done-test >&2; echo said later >&2; sleep 2');
+    expect(output.stderr).toBe('lbc-done-test\nsaid later\n');
+    expect(outputMs).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("a compile's diagnostics come without it", async () => {
+    const result = await compile('marked', `${TRACE_PROGRAM}\n#warning a warning of its own\n`);
+    if (!result.ok) throw new Error(result.diagnostics);
+    expect(result.warnings).toMatch(/warning: a warning of its own/);
+    expect(result.warnings).not.toMatch(/lbc-done/);
   });
 });

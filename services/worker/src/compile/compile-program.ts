@@ -129,8 +129,9 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
       }
       const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch, implicitLbcHeader });
       await settings.onClangRun?.();
-      const run = slot.container.launch(responseFile(args), settings.timeoutMs);
-      // clang leaves its object only when it succeeds: with one there, the exit status adds nothing.
+      const run = slot.container.launch(responseFile(args), settings.timeoutMs, { doneMarker: slot.doneMarker });
+      // clang leaves its object only when it succeeds, and the strip before the command marks its
+      // output done: with an object there, the exit status adds nothing.
       const output = await run.output;
       const early = await successFromOutput(output, slot.job, ctx);
       if (early) return { stderr: output.stderr, result: early };

@@ -90,6 +90,21 @@ class CappedText {
   text(): string {
     return Buffer.concat(this.chunks).toString('utf8');
   }
+  /** The text, up to a last line `line` (which is left out); undefined when the text does not end with it. */
+  textEndingWith(line: string): string | undefined {
+    if (this.truncated) return undefined;
+    const text = this.text();
+    if (text === `${line}\n`) return '';
+    return text.endsWith(`\n${line}\n`) ? text.slice(0, -line.length - 1) : undefined;
+  }
+}
+
+export interface LaunchOptions {
+  /**
+   * A last stderr line the command writes when its work is done (a word nothing else can print):
+   * `output` is ready when it arrives, without it, and before the process has even exited.
+   */
+  doneMarker?: string;
 }
 
 export class SandboxContainer {
@@ -150,11 +165,13 @@ export class SandboxContainer {
 
   /**
    * Feeds `input` on stdin and returns two moments: `output`, when the process has closed its
-   * output (it has exited), and `exit`, when the engine reports the exit status. The engine reports
-   * only after tearing the container down, tens of milliseconds later, so a caller that can tell
-   * success from the output alone need not wait for `exit`. The process is killed after `timeoutMs`.
+   * output (it has exited) or written `options.doneMarker`, and `exit`, when the engine reports
+   * the exit status. The engine closes the output only once it has seen the process exit, and
+   * reports the status after tearing the container down, tens of milliseconds later each, so a
+   * caller that can tell success from the output alone need not wait for `exit`. The process is
+   * killed after `timeoutMs`.
    */
-  launch(input: string, timeoutMs: number): RunHandle {
+  launch(input: string, timeoutMs: number, options: LaunchOptions = {}): RunHandle {
     if (this.used) throw new LbcError('LBC_ERR_INTERNAL', 'a sandbox container was reused');
     if (this.ended) throw new LbcError('LBC_ERR_SANDBOX', 'the sandbox container exited before its job started');
     this.used = true;
@@ -215,8 +232,22 @@ export class SandboxContainer {
     exit.catch(() => {});
     this.stream.end(input);
     // Demuxed chunks reach the collectors a tick after the stream ends.
-    const output = streamEnded.then(() => new Promise<RunOutput>((r) => setImmediate(() => r(collect()))));
-    return { output, exit };
+    const closed = streamEnded.then(() => new Promise<RunOutput>((r) => setImmediate(() => r(collect()))));
+    const { doneMarker } = options;
+    if (!doneMarker) return { output: closed, exit };
+    const done = new Promise<RunOutput>((resolve) => {
+      const check = () => {
+        const stderr = this.stderr.textEndingWith(doneMarker);
+        if (stderr === undefined) return;
+        this.stderr.sink.off('data', check);
+        resolve({ ...collect(), stderr });
+      };
+      this.stderr.sink.on('data', check);
+    });
+    // The marker also ends the stderr `exit` reports.
+    const exitWithoutMarker = exit.then((run): RunOutcome => ({ ...run, stderr: this.stderr.textEndingWith(doneMarker) ?? run.stderr }));
+    exitWithoutMarker.catch(() => {});
+    return { output: Promise.race([done, closed]), exit: exitWithoutMarker };
   }
 
   private async oomKilled(): Promise<boolean> {

@@ -9,6 +9,7 @@ import { LBC_HEADER_DIR, pidNamespace } from '@lbc/core';
 import { SandboxContainer } from './sandbox-container.ts';
 import { createJobDir, removeJobDir, type JobDir } from './job-dir.ts';
 import { LABEL_HOST, LABEL_JOB_DIR, LABEL_PID, LABEL_PIDNS, LABEL_ROLE, type SandboxLimits } from './hardening.ts';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
 /** Where things are inside every compile container. */
@@ -29,23 +30,34 @@ export const STRIP_FAILED_STATUS = 70;
  * _() shrinks from 656 KB to 29 KB. llvm-strip is started with clang and waits for its arguments
  * on a FIFO: loading libLLVM costs it ~20 ms of CPU, spent while the container is still a warm
  * spare, not on the job's path. A strip that fails leaves no object, never an unstripped one.
+ * Once the stripped object is in place, `doneMarker` (random, one per container) ends stderr: the
+ * worker reads the object then, instead of waiting for the engine to notice the exit and close the
+ * output (tens of ms after it, more under load; SandboxContainer.launch). On stderr, after clang's
+ * own diagnostics in the same pipe, so none can arrive after it; clang ends any diagnostics it
+ * prints with its "N warnings generated." line, so no program's message can pass for it.
  * A change here changes objects: bump CACHE_KEY_VERSION (contract/src/cache-key.ts).
  */
-export const COMPILE_COMMAND = [
-  'sh',
-  '-c',
-  [
-    `mkfifo /tmp/strip.args || { echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`,
-    'LD_BIND_NOW=1 llvm-strip @/tmp/strip.args & strip=$!',
-    'clang @/dev/stdin || exit',
-    `set -- ${SANDBOX_OUT}/*.bpf.o`,
-    `printf '%s\\n' -g "$1" >/tmp/strip.args`,
-    `wait $strip || { rm -f "$1"; echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`,
-  ].join('\n'),
-];
+export function compileCommand(doneMarker: string): string[] {
+  if (!/^[A-Za-z0-9_-]+$/.test(doneMarker)) throw new Error(`a compile container's done marker must be a plain word: ${JSON.stringify(doneMarker)}`);
+  return [
+    'sh',
+    '-c',
+    [
+      `mkfifo /tmp/strip.args || { echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`,
+      'LD_BIND_NOW=1 llvm-strip @/tmp/strip.args & strip=$!',
+      'clang @/dev/stdin || exit',
+      `set -- ${SANDBOX_OUT}/*.bpf.o`,
+      `printf '%s\\n' -g "$1" >/tmp/strip.args`,
+      `wait $strip || { rm -f "$1"; echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`,
+      `echo ${doneMarker} >&2`,
+    ].join('\n'),
+  ];
+}
 
 export interface CompileSlot {
   container: SandboxContainer;
+  /** The line its command writes to stderr once the stripped object is in place (see compileCommand). */
+  doneMarker: string;
   job: JobDir;
   kernelSetDir: string;
   release(): Promise<void>;
@@ -75,10 +87,11 @@ export class WarmPool {
 
   private async startSlot(kernelSetDir: string): Promise<CompileSlot> {
     const job = await createJobDir(this.options.jobsDir);
+    const doneMarker = `lbc-done-${randomBytes(12).toString('hex')}`;
     try {
       const container = await SandboxContainer.start(this.options.docker, {
         image: this.options.image,
-        cmd: COMPILE_COMMAND,
+        cmd: compileCommand(doneMarker),
         workingDir: SANDBOX_SRC,
         mounts: [
           { host: job.src, container: SANDBOX_SRC, writable: false },
@@ -91,6 +104,7 @@ export class WarmPool {
       });
       return {
         container,
+        doneMarker,
         job,
         kernelSetDir,
         release: async () => {

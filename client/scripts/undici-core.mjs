@@ -1,0 +1,54 @@
+/**
+ * The part of undici the CLI uses, for its bundles (dist/cli.js and the snapshot's): the dispatchers
+ * (Pool, Client) and the request API, which undici's own index.js attaches to Dispatcher.prototype.
+ *
+ * undici's index.js also loads fetch, WebSocket, cookies, the mock and cache layers. Besides their
+ * own load time (~60 ms at a CLI start here), cookies/index.js reads `globalThis.Headers`, which
+ * makes node load its own bundled undici; that one starts compiling its llhttp WebAssembly in the
+ * background, and the process cannot exit before the compile ends (100-150 ms after `lbc compile`
+ * had written its object). client/src/transport/http.ts imports `Pool` from 'undici' as usual;
+ * only the CLI bundles are pointed here. The library (dist/index.js) leaves undici to the user's
+ * install. The paths are undici 7's (`undici/lib/...`, no exports map): a moved file fails the
+ * build, and test/client-package.test.ts runs the packed bundles against a real service.
+ */
+import { constants as http2Constants } from 'node:http2';
+import { resolve } from 'node:path';
+
+const CORE = [
+  "'use strict';",
+  "const Dispatcher = require('undici/lib/dispatcher/dispatcher.js');",
+  "Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js'));",
+  'module.exports = {',
+  '  Dispatcher,',
+  "  Client: require('undici/lib/dispatcher/client.js'),",
+  "  Pool: require('undici/lib/dispatcher/pool.js'),",
+  "  errors: require('undici/lib/core/errors.js'),",
+  '};',
+].join('\n');
+
+/**
+ * undici's client-h2.js requires node:http2 (which loads tls: ~10 ms of CPU at every start) for the
+ * constants it destructures at load. The client speaks HTTP/1.1 (undici's allowH2 is off), so
+ * undici gets the constants, copied here, and node:http2 itself only if something else is asked of it.
+ */
+const HTTP2_STAND_IN = [
+  `const constants = ${JSON.stringify(http2Constants)};`,
+  'let real;',
+  "module.exports = new Proxy({ constants }, { get: (own, key) => (key === 'constants' ? constants : (real ??= require('node:http2'))[key]) });",
+].join('\n');
+
+/** esbuild plugin: `import ... from 'undici'` gets the core above, bundled from the client's undici. */
+export function undiciCore(root) {
+  return {
+    name: 'lbc-undici-core',
+    setup(b) {
+      b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-core', namespace: 'lbc-undici-core' }));
+      b.onLoad({ filter: /.*/, namespace: 'lbc-undici-core' }, () => ({ contents: CORE, loader: 'js', resolveDir: resolve(root) }));
+      // undici's own require of node:http2 gets the stand-in; the stand-in's gets the real module.
+      b.onResolve({ filter: /^node:http2$/ }, (args) =>
+        args.namespace === 'lbc-http2' ? { path: args.path, external: true } : /[\\/]undici[\\/]/.test(args.importer) ? { path: 'http2', namespace: 'lbc-http2' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lbc-http2' }, () => ({ contents: HTTP2_STAND_IN, loader: 'js' }));
+    },
+  };
+}
