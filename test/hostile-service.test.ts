@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { detectTarget } from 'lbc-client';
-import { CompileProducer, addJobReader, liveWorkers } from '@lbc/core';
+import { CompileProducer, RedisOwner, addJobReader, liveWorkers } from '@lbc/core';
 import { wireTarget } from '../client/src/target/detect-target.ts';
 import { useServiceFixture } from './support/service-fixture.ts';
 
@@ -77,7 +77,8 @@ describe('hostile requests against the real service', () => {
 
   it('a job with bad include names that reaches a worker (an older API node) is a compile error, run once, never a retried sandbox fault', async () => {
     const redis = new Redis(env.redis.url);
-    const producer = new CompileProducer({ redisUrl: env.redis.url, timeoutMs: 5000, maxQueuedJobs: 100, failureTtlSeconds: 60 });
+    const owner = new RedisOwner({ url: env.redis.url, timeoutMs: 5000 });
+    const producer = new CompileProducer({ redis: owner, maxQueuedJobs: 100, failureTtlSeconds: 60 });
     try {
       await producer.ready(5000);
       const [worker] = await liveWorkers(redis);
@@ -102,6 +103,7 @@ describe('hostile requests against the real service', () => {
       expect((await producer.getJob(job.id!))!.attemptsMade).toBe(1);
     } finally {
       await producer.close();
+      owner.close();
       redis.disconnect();
     }
   });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort, redisAnswers, REDIS_PREFIX } from '@lbc/core';
+import { freePort, redisAnswers, redisKey } from '@lbc/core';
 import { startService, type RunningService } from './support/service.ts';
 import { runCli } from './support/run-cli.ts';
 import { selfSignedCert } from './support/self-signed.ts';
@@ -59,7 +59,7 @@ describe('a farm on a TLS-only Redis (rediss://)', () => {
       const keys = await client.keys('*');
       expect(keys.some((k) => k.startsWith('bull:'))).toBe(true);
       // Other API nodes fill their caches from the object kept here.
-      expect(keys.some((k) => k.startsWith(`${REDIS_PREFIX}:artifact:`))).toBe(true);
+      expect(keys.some((k) => k.startsWith(redisKey.sharedArtifact('')))).toBe(true);
     } finally {
       client.disconnect();
     }

@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KernelCatalog, SharedArtifacts, VerdictCache, VerifyProducer, hostPathScrub, openDatabase, SharedTokens, liveWorkers, verifyJobIdPattern, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type TokenStore } from '@lbc/core';
+import { KernelCatalog, SharedArtifacts, VerdictCache, VerifyProducer, hostPathScrub, openDatabase, SharedTokens, liveWorkers, verifyJobIdPattern, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type RedisOwner, type TokenStore } from '@lbc/core';
 import { installAuth } from './auth/install-auth.ts';
 import { TenantJobBound } from './auth/tenant-job-bound.ts';
 import { TokenVerifier } from './auth/token-verifier.ts';
@@ -43,6 +43,8 @@ export interface ApiDeps {
   /** Struct/func/type catalog of the registered kernels; by default one under <dataDir>/catalog. */
   catalog?: KernelCatalog;
   producer: CompileProducer;
+  /** The process's Redis (the server creates it once): auth, tokens, job readers, bounds, the worker registry. */
+  redis: RedisOwner;
   /** Toolchain identity (compile image id + clang version) for cache keys. */
   toolchain: string;
   lbcHeaderSha256: string;
@@ -73,7 +75,7 @@ function tlsFiles(tls: NonNullable<LbcConfig['tls']>): { cert: Buffer; key: Buff
 
 /** Plugins load on app.ready() (app.inject() and app.listen() call it). */
 export function buildApp(deps: ApiDeps): ApiApp {
-  const { producer, cache, config } = deps;
+  const { producer, redis, cache, config } = deps;
   const deadlines = deadlineServerOptions(config);
   const options = {
     logger: deps.logger ?? false,
@@ -90,8 +92,8 @@ export function buildApp(deps: ApiDeps): ApiApp {
   const app = (config.tls ? Fastify({ ...options, https: { ...tlsFiles(config.tls), ...deadlines.server } }) : Fastify(options)) as unknown as FastifyInstance;
   const metrics = createMetrics(async () => {
     const [counts, workers] = await Promise.all([
-      producer.guard(producer.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'), 'counting jobs'),
-      producer.guard(liveWorkers(producer.redis), 'reading the worker registry'),
+      redis.guard(producer.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'), 'counting jobs'),
+      redis.guard(liveWorkers(redis.command), 'reading the worker registry'),
     ]);
     return {
       waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
@@ -104,15 +106,15 @@ export function buildApp(deps: ApiDeps): ApiApp {
   });
   cache.onEvent = metrics.countCacheEvent;
   // Nodes share no disk: objects one node compiled reach the others through Redis.
-  const shared = new SharedArtifacts(producer.redis, config.sharedArtifactTtlSeconds);
-  const verifyProducer = new VerifyProducer({ redisUrl: producer.redisUrl, compile: producer, maxQueuedJobs: config.maxQueuedJobs, redisLog: producer.connectionLog });
+  const shared = new SharedArtifacts(redis.command, config.sharedArtifactTtlSeconds);
+  const verifyProducer = new VerifyProducer({ redis, maxQueuedJobs: config.maxQueuedJobs });
   app.addHook('onClose', async () => verifyProducer.close());
   app.addHook('onReady', async () => {
     await verifyProducer.ready().catch((err: Error) => app.log.warn({ err: err.message }, 'the verify queue is not ready yet (Redis); verify requests wait for it'));
   });
   // One bound per tenant over compiles and verify runs, each job probed in its own queue.
   const jobKey = (id: string) => (verifyJobIdPattern.test(id) ? verifyProducer.queue.toKey(id) : producer.queue.toKey(id));
-  const jobBound = new TenantJobBound({ redis: producer.redis, jobKey, limit: config.maxQueuedJobsPerTenant, guard: (w, what) => producer.guard(w, what) });
+  const jobBound = new TenantJobBound({ redis, jobKey, limit: config.maxQueuedJobsPerTenant });
   const compileService = new CompileService({ ...deps, metrics, shared, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
   let verdicts = deps.verdicts;
   if (!verdicts) {
@@ -120,7 +122,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
     app.addHook('onClose', async () => void db.close());
     verdicts = new VerdictCache(db);
   }
-  const verifyService = new VerifyService({ config, registry: deps.registry, compile: compileService, producer: verifyProducer, verdicts, scanSource: deps.scanSource, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
+  const verifyService = new VerifyService({ config, registry: deps.registry, compile: compileService, producer: verifyProducer, redis, verdicts, scanSource: deps.scanSource, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
 
   const catalog = deps.catalog ?? new KernelCatalog({ registry: deps.registry, dir: join(config.dataDir, 'catalog') });
   catalog.followRegistrations((err, kernel) => app.log.warn({ err, btfSha256: kernel.btfSha256 }, 'indexing a new kernel failed; its first catalog query retries'));
@@ -132,10 +134,10 @@ export function buildApp(deps: ApiDeps): ApiApp {
   drainRefusedBodies(app, { drainBytes: config.refusedBodyDrainBytes });
   app.addHook('onSend', async (request, reply) => void reply.header(REQUEST_ID_HEADER, request.id));
   // Before every route: who is asking, and may they.
-  const guard = <T>(work: Promise<T>, what: string) => producer.guard(work, what);
+  const guard = <T>(work: Promise<T>, what: string) => redis.guard(work, what);
   // API nodes share no disk: tokens made on one node reach the others as hashes in Redis.
-  const sharedTokens = new SharedTokens(producer.redis);
-  installAuth(app, { config, tokens: new TokenVerifier({ store: deps.tokens, shared: sharedTokens, guard }), redis: producer.redis, metrics });
+  const sharedTokens = new SharedTokens(redis.command);
+  installAuth(app, { config, tokens: new TokenVerifier({ store: deps.tokens, shared: sharedTokens, guard }), redis: redis.command, metrics });
   app.addHook('onReady', async () => {
     if (!deps.tokens) return;
     const live = await guard(sharedTokens.syncFrom(deps.tokens), 'sharing tokens').catch((err: Error) => {
@@ -145,7 +147,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
     if (live > 0) app.log.info({ tokens: live }, 'tokens shared with the other API nodes');
   });
   // Before swagger, so the page and the queue board stay out of the API description.
-  void app.register(async (scope) => dashboardRoutes(scope, { producer, registry: deps.registry, cache, metrics }));
+  void app.register(async (scope) => dashboardRoutes(scope, { producer, redis, registry: deps.registry, cache, metrics }));
   // close() waits for in-flight requests; compile waits could otherwise hold it for minutes.
   app.addHook('preClose', async () => {
     compileService.drain();
@@ -173,7 +175,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
     ingestRoutes(api, deps.ingest);
     catalogRoutes(api, catalog);
     limitRoutes(api, config.limits);
-    healthRoutes(api, { producer, docker: deps.docker, dataDir: config.dataDir, timeoutMs: config.redisTimeoutMs });
+    healthRoutes(api, { redis, docker: deps.docker, dataDir: config.dataDir, timeoutMs: config.redisTimeoutMs });
     metricsRoutes(api, metrics);
     if (deps.tokens) tokenRoutes(api, { tokens: deps.tokens, shared: sharedTokens, guard });
   });

@@ -89,7 +89,7 @@ describe('compile request validation', () => {
     const data = { cacheKey: sha256Of(Buffer.from(`scrub-${Date.now()}`)), name: 'hello', source: 'int x;', includes: {}, cflags: [], btfSha256: 'a'.repeat(64), arch: 'x86_64', toolchain: 'test-toolchain' };
     const job = await h.producer.submit(data);
     // Submitted as the API would for this loopback caller (tenant 'local'): a job is readable by its submitters only.
-    await addJobReader(h.producer.redis, job.id!, 'local');
+    await addJobReader(h.redisOwner.command, job.id!, 'local');
     const worker = new Worker(COMPILE_QUEUE, async () => {
       throw new UnrecoverableError(`EEXIST: file already exists, mkdir '${h.config.dataDir}/jobs/job-Zx81/src/q' (${h.config.dataDir}/kernel-sets)`);
     }, { connection: new Redis(h.redis.url, { maxRetriesPerRequest: null }) });

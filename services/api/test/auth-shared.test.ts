@@ -50,7 +50,7 @@ describe('tokens across API nodes', () => {
   });
 
   it('Redis holds token hashes, never tokens', async () => {
-    const shared = await a.producer.redis.hgetall(TOKENS_KEY);
+    const shared = await a.redisOwner.command.hgetall(TOKENS_KEY);
     expect(Object.keys(shared).every((k) => /^[0-9a-f]{64}$/.test(k))).toBe(true);
     expect(JSON.stringify(shared)).not.toContain(adminA);
     expect(Object.values(shared).map((v) => JSON.parse(v) as { tenant: string })).toEqual([expect.objectContaining({ tenant: 'ops', admin: true })]);

@@ -55,7 +55,7 @@ const compile = async (name: string, source: string, kernel: KernelInfo, extra: 
   const res = await farm.app.inject({ method: 'POST', url: '/v1/compile', payload: { name, source, target: { release: kernel.release, arch: kernel.arch }, waitMs: 120_000, ...extra } });
   return { status: res.statusCode, body: res.json() as CompileResult & ErrorBody & CompileAccepted };
 };
-const compiles = async () => Number((await farm.producer.redis.get(COMPILES_COUNTER)) ?? 0);
+const compiles = async () => Number((await farm.redisOwner.command.get(COMPILES_COUNTER)) ?? 0);
 
 describe('compile once per arch (CO-RE)', () => {
   it("a core_fixes-style program for 5.10 and for 6.12: one compile against the newest x86_64 header (the host's), one cache entry, one object", async () => {

@@ -43,7 +43,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 const compile = (source: string, extra: Record<string, unknown> = {}) =>
   farm.app.inject({ method: 'POST', url: '/v1/compile', payload: { name: 'hello', source, target: { release: farm.host.release, arch: farm.host.arch }, waitMs: 60_000, ...extra } });
-const compiles = async () => Number((await farm.producer.redis.get(COMPILES_COUNTER)) ?? 0);
+const compiles = async () => Number((await farm.redisOwner.command.get(COMPILES_COUNTER)) ?? 0);
 
 describe('compile farm end to end', () => {
   it('compiles a program through the API; the artifact downloads and its sha256 matches; the second time is a cache hit', async () => {
@@ -150,7 +150,7 @@ describe('compile farm end to end', () => {
 
     // Without that copy, the corrupt blob is a 404.
     corrupt();
-    await new SharedArtifacts(farm.producer.redis, 1).forget(first.cacheKey, first.artifact.sha256);
+    await new SharedArtifacts(farm.redisOwner.command, 1).forget(first.cacheKey, first.artifact.sha256);
     const download = await farm.app.inject({ url: first.artifact.url });
     expect(download.statusCode).toBe(404);
 
@@ -166,7 +166,7 @@ describe('compile farm end to end', () => {
     // corrupted object is compiled again.
     writeFileSync(path, 'garbage');
     await farm.producer.queue.remove(jobIdFor(first.cacheKey));
-    await new SharedArtifacts(farm.producer.redis, 1).forget(first.cacheKey, first.artifact.sha256);
+    await new SharedArtifacts(farm.redisOwner.command, 1).forget(first.cacheKey, first.artifact.sha256);
     const before = await compiles();
     const recompiled = await compile(source);
     expect(recompiled.json()).toMatchObject({ cached: false, artifact: first.artifact });

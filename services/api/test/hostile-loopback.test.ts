@@ -130,7 +130,7 @@ describe('a kernel whose BTF made the kernel-set tools fail (hostile-kernel-set.
     try {
       const kernel = (await h.registry.register({ btf: tinyBtf('spins_bpftool'), release: '6.18.0-spin', arch: 'x86_64', source: 'upload' })).kernel;
       const cause = `bpftool btf dump of kernel ${kernel.btfSha256} used its 60 s of CPU`;
-      await rememberKernelSetFailure(h.producer.redis, kernel.btfSha256, 'test-toolchain', cause);
+      await rememberKernelSetFailure(h.redisOwner.command, kernel.btfSha256, 'test-toolchain', cause);
       const res = await h.app.inject({ method: 'POST', url: '/v1/compile', payload: { name: 'p', source: 'int x;', target: { release: '6.18.0-spin', arch: 'x86_64' } } });
       expect(res.statusCode).toBe(422);
       expect(errorOf(res).code).toBe('LBC_ERR_KERNEL_SET_FAILED');

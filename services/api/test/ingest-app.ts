@@ -28,10 +28,10 @@ export async function startIngestApp(settings: Partial<IngestSettings> = {}, opt
   // stopped being admins; ingest-cli.test.ts runs with the default (lbc-admin mints its own token).
   const config = loadConfig({}, { dataDir: h.dataDir, redisUrl: h.privateRedis.url, loopbackAdmin: true, ...opts.config });
   const tokens = new TokenStore(h.db);
-  const producer = new CompileProducer({ redisUrl: h.privateRedis.url, timeoutMs: 5000, maxQueuedJobs: 100, failureTtlSeconds: 60 });
+  const producer = new CompileProducer({ redis: h.redisOwner, maxQueuedJobs: 100, failureTtlSeconds: 60 });
   await producer.ready(5000);
   const cache = new ArtifactCache(h.db, new BlobStore(join(h.dataDir, 'blobs')), config.cacheMaxBytes);
-  const app = buildApp({ config, cache, registry: h.registry, producer, ingest: h.service, tokens, toolchain, docker, lbcHeaderSha256: lbcHeaderSha256(), scanSource });
+  const app = buildApp({ config, cache, registry: h.registry, producer, redis: h.redisOwner, ingest: h.service, tokens, toolchain, docker, lbcHeaderSha256: lbcHeaderSha256(), scanSource });
   await app.ready();
   return {
     app,

@@ -34,7 +34,7 @@ beforeAll(async () => {
   remoteWorker = await startIngestWorker({ redisUrl: running.h.privateRedis.url, dataDir: workerDataDir });
   const db = openDatabase(node2Dir);
   const registry = new KernelRegistry(db, new BlobStore(join(node2Dir, 'blobs')), running.h.privateRedis.connect());
-  const service = new IngestService({ dataDir: node2Dir, db, registry, redisUrl: running.h.privateRedis.url, timeoutMs: 5000, settings: DEFAULT_INGEST_SETTINGS });
+  const service = new IngestService({ dataDir: node2Dir, db, registry, redis: running.h.redisOwner, settings: DEFAULT_INGEST_SETTINGS });
   await service.start();
   node2 = { db, registry, service };
 });

@@ -71,6 +71,6 @@ describe('a worker killed mid-compile', () => {
     const body = res.json() as CompileResult;
     expect(jobIdFor(body.cacheKey)).toBe(jobId);
     expect(sha256Of((await h.app.inject({ url: body.artifact.url })).rawPayload)).toBe(body.artifact.sha256);
-    expect(Number(await h.producer.redis.get(COMPILES_COUNTER))).toBe(1);
+    expect(Number(await h.redisOwner.command.get(COMPILES_COUNTER))).toBe(1);
   });
 });

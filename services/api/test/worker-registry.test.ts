@@ -1,5 +1,5 @@
 /**
- * The worker registry in Redis (lbc:workers) and what the farm does with it: the API refuses
+ * The worker registry in Redis (REDIS_KEYS.workers) and what the farm does with it: the API refuses
  * compiles with 503 LBC_ERR_SANDBOX_UNAVAILABLE when the workers alive cannot run them (engine gone,
  * other compile image), queues them when no worker is alive at all, and a worker leaves a job of
  * another image to a worker that has it instead of burning the job's attempts.
@@ -46,19 +46,19 @@ const compile = (tag: string, waitMs = 0) =>
 
 describe('worker registry', () => {
   it('lists workers heard from recently, stamped with Redis time, and forgets stale ones', async () => {
-    await publishWorker(h.producer.redis, report('a'));
-    await publishWorker(h.producer.redis, report('b', { dockerOk: false }));
-    const live = await liveWorkers(h.producer.redis);
+    await publishWorker(h.redisOwner.command, report('a'));
+    await publishWorker(h.redisOwner.command, report('b', { dockerOk: false }));
+    const live = await liveWorkers(h.redisOwner.command);
     expect(live.map((w) => [w.id, w.dockerOk]).sort()).toEqual([['a', true], ['b', false]]);
     expect(Math.abs(live[0]!.seenMs - Date.now())).toBeLessThan(5000);
     // A report older than the stale window does not count (and a very old one is dropped).
-    await h.producer.redis.hset(WORKERS_KEY, 'old', `${Date.now() - 3_600_000} ${JSON.stringify(report('old'))}`);
-    expect((await liveWorkers(h.producer.redis)).map((w) => w.id).sort()).toEqual(['a', 'b']);
-    expect(await h.producer.redis.hexists(WORKERS_KEY, 'old')).toBe(0);
-    expect(await toolchainFromWorkers(h.producer.redis, DEFAULT_IMAGE, 0)).toBe('test-toolchain');
-    expect(await toolchainFromWorkers(h.producer.redis, 'other:image', 0)).toBeUndefined();
-    await removeWorker(h.producer.redis, 'a');
-    await removeWorker(h.producer.redis, 'b');
+    await h.redisOwner.command.hset(WORKERS_KEY, 'old', `${Date.now() - 3_600_000} ${JSON.stringify(report('old'))}`);
+    expect((await liveWorkers(h.redisOwner.command)).map((w) => w.id).sort()).toEqual(['a', 'b']);
+    expect(await h.redisOwner.command.hexists(WORKERS_KEY, 'old')).toBe(0);
+    expect(await toolchainFromWorkers(h.redisOwner.command, DEFAULT_IMAGE, 0)).toBe('test-toolchain');
+    expect(await toolchainFromWorkers(h.redisOwner.command, 'other:image', 0)).toBeUndefined();
+    await removeWorker(h.redisOwner.command, 'a');
+    await removeWorker(h.redisOwner.command, 'b');
   });
 
   it('no worker alive: the compile is queued (a worker starting later takes it)', async () => {
@@ -67,8 +67,8 @@ describe('worker registry', () => {
   });
 
   it("workers alive but none can reach its engine: 503 LBC_ERR_SANDBOX_UNAVAILABLE naming the cause; one recovers: accepted", async () => {
-    await publishWorker(h.producer.redis, report('x', { dockerOk: false }));
-    await publishWorker(h.producer.redis, report('y', { dockerOk: false }));
+    await publishWorker(h.redisOwner.command, report('x', { dockerOk: false }));
+    await publishWorker(h.redisOwner.command, report('y', { dockerOk: false }));
     const refused = await compile(`no engine ${Date.now()}`);
     expect(refused.statusCode).toBe(503);
     const err = (refused.json() as ErrorBody).error;
@@ -76,20 +76,20 @@ describe('worker registry', () => {
     expect(err.message).toMatch(/2 worker\(s\) alive, none can reach its Docker engine/);
     expect((err.details as { workers: string[] }).workers.sort()).toEqual(['host-x', 'host-y']);
 
-    await publishWorker(h.producer.redis, report('y'));
+    await publishWorker(h.redisOwner.command, report('y'));
     expect((await compile(`engine back ${Date.now()}`)).statusCode).toBe(202);
-    await removeWorker(h.producer.redis, 'x');
-    await removeWorker(h.producer.redis, 'y');
+    await removeWorker(h.redisOwner.command, 'x');
+    await removeWorker(h.redisOwner.command, 'y');
   });
 
   it('workers alive with another compile image only: 503 naming both identities', async () => {
-    await publishWorker(h.producer.redis, report('z', { toolchain: 'sha256:other clang 18' }));
+    await publishWorker(h.redisOwner.command, report('z', { toolchain: 'sha256:other clang 18' }));
     const refused = await compile(`other image ${Date.now()}`);
     expect(refused.statusCode).toBe(503);
     const err = (refused.json() as ErrorBody).error;
     expect(err.message, err.message).toMatch(/none with this API's compile image \(test-toolchain\)/);
     expect(err.details).toMatchObject({ toolchains: ['sha256:other clang 18'] });
-    await removeWorker(h.producer.redis, 'z');
+    await removeWorker(h.redisOwner.command, 'z');
   });
 });
 
@@ -109,14 +109,14 @@ describe('a worker given a job for another compile image', () => {
     h.producer.queue.add('reg', { cacheKey: `${tag}-${Date.now()}`, name: 'reg', source: '', includes: {}, cflags: [], btfSha256: host.btfSha256, arch: host.arch, toolchain }, { attempts: 3, backoff: { type: 'fixed', delay: 100 } });
 
   it('leaves it, attempts untouched, while a worker with that image is alive', async () => {
-    await publishWorker(h.producer.redis, report('other', { toolchain: 'other-toolchain' }));
+    await publishWorker(h.redisOwner.command, report('other', { toolchain: 'other-toolchain' }));
     const job = await jobFor('other-toolchain', 'leave');
     await sleep(2500);
     const state = await job.getState();
     const fresh = (await h.producer.queue.getJob(job.id!))!;
     expect(['waiting', 'delayed', 'active']).toContain(state);
     expect(fresh.attemptsMade).toBe(0);
-    await removeWorker(h.producer.redis, 'other');
+    await removeWorker(h.redisOwner.command, 'other');
     await job.remove().catch(() => {});
   });
 

@@ -3,6 +3,8 @@ export * from './kernels/btf-store.ts';
 export * from './config.ts';
 export * from './redis.ts';
 export * from './redis-log.ts';
+export * from './redis-owner.ts';
+export * from './redis-keys.ts';
 export * from './free-port.ts';
 export * from './owner-alive.ts';
 export * from './host-paths.ts';

@@ -13,7 +13,7 @@ import {
   DEFAULT_IMAGE,
   KernelCatalog,
   KernelRegistry,
-  RedisConnectionLog,
+  RedisOwner,
   describeRedisUrl,
   ensureImage,
   lbcHeaderSha256,
@@ -43,13 +43,13 @@ export interface RunningServer {
 }
 
 /** Image identity from the local engine, or — an API-only host without one — from live workers. */
-async function apiToolchain(docker: Dockerode, image: string, producer: CompileProducer, log: Logger): Promise<{ toolchain: string; dockerUsed: boolean }> {
+async function apiToolchain(docker: Dockerode, image: string, redis: RedisOwner, log: Logger): Promise<{ toolchain: string; dockerUsed: boolean }> {
   try {
     return { toolchain: await toolchainIdentity(docker, image), dockerUsed: true };
   } catch (err) {
     log.info({ image, reason: (err as Error).message }, 'no local compile image: waiting for a worker to announce its identity');
   }
-  const toolchain = await toolchainFromWorkers(producer.redis, image, WORKER_WAIT_MS);
+  const toolchain = await toolchainFromWorkers(redis.command, image, WORKER_WAIT_MS);
   if (!toolchain) {
     throw new LbcError('LBC_ERR_SANDBOX_UNAVAILABLE', `this host has no Docker engine or image ${image}, and no worker with it announced itself within ${WORKER_WAIT_MS / 1000} s`, { image });
   }
@@ -60,10 +60,10 @@ const WORKER_WAIT_MS = 120_000;
 
 export async function startServer(config: LbcConfig, mode: ServerMode, log: Logger): Promise<RunningServer> {
   const closers: (() => Promise<void> | void)[] = [];
-  let redisLog: RedisConnectionLog | undefined;
+  let redis: RedisOwner | undefined;
   const close = async () => {
     // What the connections report while being closed is the shutdown itself, not an outage.
-    redisLog?.close();
+    redis?.closing();
     for (const c of closers.reverse()) {
       try {
         await c();
@@ -82,8 +82,11 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
     } else {
       log.info({ redis: describeRedisUrl(redisUrl) }, 'using Redis');
     }
-    // One report per Redis outage for the whole process, whichever of its connections notices it.
-    redisLog = new RedisConnectionLog(log.child({ component: 'redis' }), redisUrl);
+    // The process's one Redis owner: every part borrows its connections, and one outage is one report.
+    // Closed after every part (closers run in reverse), before a private redis-server stops.
+    const owner = new RedisOwner({ url: redisUrl, timeoutMs: config.redisTimeoutMs, log: log.child({ component: 'redis' }) });
+    redis = owner;
+    closers.push(() => owner.close());
 
     const docker = dockerClient(config.dockerHost);
     const image = config.image ?? DEFAULT_IMAGE;
@@ -99,14 +102,14 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redisLog, labVersion: LAB_VERSION });
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redis: owner, labVersion: LAB_VERSION });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
       // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).
-      const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker, redisLog });
+      const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker, redis: owner });
       closers.push(() => ingestWorker.close());
       // lbc verify: kernels booted in the lab (QEMU in a hardened container of this engine), as many at once as compiles run.
-      const verifyWorker = await startVerifyWorker({ redisUrl, dataDir: config.dataDir, lab: { run: (input) => verifyInGuest({ ...input, sandbox: { docker } }), version: LAB_VERSION }, concurrency: config.workerConcurrency, log: log.child({ component: 'verify' }), redisLog });
+      const verifyWorker = await startVerifyWorker({ redisUrl, dataDir: config.dataDir, lab: { run: (input) => verifyInGuest({ ...input, sandbox: { docker } }), version: LAB_VERSION }, concurrency: config.workerConcurrency, log: log.child({ component: 'verify' }), redis: owner });
       closers.push(() => verifyWorker.close());
     }
     let address: string | undefined;
@@ -115,11 +118,11 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       closers.push(() => void db.close());
       const blobs = new BlobStore(join(config.dataDir, 'blobs'));
       const cache = new ArtifactCache(db, blobs, config.cacheMaxBytes);
-      const producer = new CompileProducer({ redisUrl, timeoutMs: config.redisTimeoutMs, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds, redisLog });
+      const producer = new CompileProducer({ redis: owner, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds });
       closers.push(() => producer.close());
       await producer.ready(30_000);
-      const { toolchain, dockerUsed } = await apiToolchain(docker, image, producer, log);
-      const registry = new KernelRegistry(db, blobs, producer.redis, { guardRedis: (w, what) => producer.guard(w, what) });
+      const { toolchain, dockerUsed } = await apiToolchain(docker, image, owner, log);
+      const registry = new KernelRegistry(db, blobs, owner.command, { guardRedis: (w, what) => owner.guard(w, what) });
       const host = await registerHostKernel(registry);
       if (host) log.info({ release: host.release, btfSha256: host.btfSha256 }, 'host kernel registered');
       else log.warn('this host has no /sys/kernel/btf/vmlinux: upload kernels with PUT /v1/kernels/<sha256>');
@@ -129,10 +132,10 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       if (config.authMode === 'off' && !isLoopbackAddress(config.host)) log.warn({ host: config.host }, 'LBC_AUTH=off on a non-loopback address: anyone who reaches it can compile, register kernels and manage tokens');
       // The catalog records its builds in SQLite (kernel_catalogs) beside the files under <dataDir>/catalog.
       const catalog = new KernelCatalog({ db, registry, dir: join(config.dataDir, 'catalog') });
-      const ingest = new IngestService({ dataDir: config.dataDir, db, registry, redisUrl, timeoutMs: config.redisTimeoutMs, settings: loadIngestSettings(process.env), redisLog });
+      const ingest = new IngestService({ dataDir: config.dataDir, db, registry, redis: owner, settings: loadIngestSettings(process.env) });
       closers.push(() => ingest.close());
       await ingest.start(30_000);
-      const app = buildApp({ config, cache, registry, catalog, producer, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: dockerUsed ? docker : undefined, tokens, verdicts: new VerdictCache(db), logger: { level: config.logLevel } });
+      const app = buildApp({ config, cache, registry, catalog, producer, redis: owner, ingest, toolchain, lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: dockerUsed ? docker : undefined, tokens, verdicts: new VerdictCache(db), logger: { level: config.logLevel } });
       closers.push(() => app.close());
       address = await app.listen({ port: config.port, host: config.host });
       log.info({ address, docs: `${address}/docs`, dashboard: `${address}/dashboard`, auth: config.authMode }, 'lbc API listening');

@@ -5,7 +5,7 @@
  * LBC_KERNEL_SET_CPU_SECONDS, LBC_VERIFY_GUEST_TIMEOUT_MS.
  */
 import { resolve } from 'node:path';
-import { fallbackLogger, RedisConnectionLog } from '@lbc/core';
+import { RedisOwner } from '@lbc/core';
 import { startWorker } from './worker.ts';
 import { startIngestWorker } from './ingest/ingest-worker.ts';
 import { startVerifyWorker } from './verify-job/verify-worker.ts';
@@ -20,8 +20,8 @@ function intEnv(name: string): number | undefined {
 }
 
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-// One report per Redis outage for both workers (pino on stderr, level LBC_LOG_LEVEL, default warn).
-const redisLog = new RedisConnectionLog(fallbackLogger('lbc-worker'), redisUrl);
+// The process's one Redis owner: one report per outage for the three workers (pino on stderr, level LBC_LOG_LEVEL, default warn).
+const redis = new RedisOwner({ url: redisUrl, timeoutMs: 5000, name: 'lbc-worker' });
 const worker = await startWorker({
   redisUrl,
   dataDir: resolve(process.env.LBC_DATA_DIR || './.data'),
@@ -33,11 +33,11 @@ const worker = await startWorker({
   compileTimeoutMs: intEnv('LBC_COMPILE_TIMEOUT_MS'),
   kernelSetTimeoutMs: intEnv('LBC_KERNEL_SET_TIMEOUT_MS'),
   kernelSetCpuSeconds: intEnv('LBC_KERNEL_SET_CPU_SECONDS'),
-  redisLog,
+  redis,
   labVersion: LAB_VERSION,
 });
 // Kernel package ingestion, one at a time; packages come from this LBC_DATA_DIR or, on another host, from the API node that received them.
-const ingestWorker = await startIngestWorker({ redisUrl, dataDir: resolve(process.env.LBC_DATA_DIR || './.data'), image: process.env.LBC_IMAGE || undefined, redisLog });
+const ingestWorker = await startIngestWorker({ redisUrl, dataDir: resolve(process.env.LBC_DATA_DIR || './.data'), image: process.env.LBC_IMAGE || undefined, redis });
 // lbc verify: kernels booted in the lab (QEMU in the sandbox), as many at once as compiles run.
 const verifyWorker = await startVerifyWorker({
   redisUrl,
@@ -45,7 +45,7 @@ const verifyWorker = await startVerifyWorker({
   lab: { run: verifyInGuest, version: LAB_VERSION },
   concurrency: intEnv('LBC_WORKER_CONCURRENCY') ?? 2,
   guestTimeoutMs: intEnv('LBC_VERIFY_GUEST_TIMEOUT_MS'),
-  redisLog,
+  redis,
 });
 process.stdout.write(`lbc worker ${process.pid} ready (${worker.toolchain})\n`);
 
@@ -54,9 +54,12 @@ const shutdown = (signal: string) => {
   if (closing) return;
   closing = true;
   process.stdout.write(`lbc worker ${process.pid}: ${signal}, finishing current jobs\n`);
-  redisLog.close();
+  redis.closing();
   Promise.all([worker.close(), ingestWorker.close(), verifyWorker.close()]).then(
-    () => process.exit(0),
+    () => {
+      redis.close();
+      process.exit(0);
+    },
     (err) => {
       process.stderr.write(`lbc worker close failed: ${(err as Error).message}\n`);
       process.exit(1);

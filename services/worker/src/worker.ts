@@ -1,26 +1,24 @@
 /**
- * The compile worker: a BullMQ consumer of COMPILE_QUEUE. Compile errors come back as results
- * (never retried); sandbox and Redis faults throw so BullMQ retries with the producer's backoff;
- * a worker killed mid-job loses its lock and the job runs again on another worker.
+ * The compile worker: a BullMQ consumer of COMPILE_QUEUE, composed of named parts — the compile
+ * image, the sweep of dead workers' leftovers, the sandbox (kernel sets and warm containers), the
+ * farm presence (heartbeat and Docker health), the job itself (compile/compile-job.ts) and the
+ * shutdown. A worker killed mid-job loses its lock and the job runs again on another worker.
  */
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
-import { INPUT_FAULTS, createBlockingRedis, fallbackLogger, hostPathScrub, RedisConnectionLog, liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
+import type { Worker } from 'bullmq';
+import { DEFAULT_LIMITS } from '@lbc/contract';
+import { borrowOrOwn, RedisOwner, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import { KernelSetStore } from './kernel-set/kernel-set.ts';
 import { WarmPool } from './sandbox/warm-pool.ts';
 import { publishHeaderDir } from './sandbox/header-dir.ts';
-import { DEFAULT_SANDBOX_LIMITS } from './sandbox/hardening.ts';
-import { removeLeftovers } from './sandbox/leftovers.ts';
-import { compileProgram } from './compile/compile-program.ts';
-import { minimizeBtf } from './compile/min-core-btf.ts';
-import { countCompile } from './stats.ts';
-import { closeWorker } from './close-worker.ts';
-import { publicError, publicResult } from './public-output.ts';
-import { DockerHealth } from './farm/docker-health.ts';
-import { startPresence } from './farm/presence.ts';
+import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './sandbox/hardening.ts';
+import { startLeftoverSweep } from './sandbox/leftover-sweep.ts';
+import { compileJobProcessor } from './compile/compile-job.ts';
+import { startQueueWorker } from './queue-worker.ts';
+import { startFarmPresence } from './farm/farm-presence.ts';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -47,8 +45,8 @@ export interface WorkerOptions {
   log?: Logger;
   /** Heartbeat period in Redis (worker registry). */
   heartbeatMs?: number;
-  /** Where a Redis outage is reported (once per outage); absent ⇒ one of its own on `log`. */
-  redisLog?: RedisConnectionLog;
+  /** The process's Redis owner (one outage report for all its parts); absent ⇒ one of its own for redisUrl, on `log`. */
+  redis?: RedisOwner;
   /** The kernel lab version of this process's verify worker, announced for the API's verdict cache; absent: it runs none. */
   labVersion?: string;
 }
@@ -56,147 +54,87 @@ export interface WorkerOptions {
 export interface RunningWorker {
   /** The toolchain identity this worker compiles with (it refuses jobs asking for another). */
   toolchain: string;
-  /** Its id in the worker registry (lbc:workers). */
+  /** Its id in the worker registry (REDIS_KEYS.workers). */
   id: string;
   worker: Worker<CompileJobData, CompileJobResult>;
   close(): Promise<void>;
+}
+
+/** The compile image, pulled or built when missing, and its toolchain identity (part of every cache key). */
+async function prepareImage(docker: Dockerode, image: string): Promise<string> {
+  await ensureImage(docker, image);
+  return toolchainIdentity(docker, image);
+}
+
+/** Kernel sets and warm containers, the pool prewarmed for the kernel compiled for last. */
+async function openSandbox(opts: WorkerOptions, docker: Dockerode, image: string, toolchain: string, redis: Redis, limits: SandboxLimits, concurrency: number) {
+  const jobsDir = join(opts.dataDir, 'jobs');
+  const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits, buildTimeoutMs: opts.kernelSetTimeoutMs, buildCpuSeconds: opts.kernelSetCpuSeconds });
+  const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1, headerDir: publishHeaderDir(opts.dataDir) });
+  const recent = await kernelSets.mostRecent();
+  if (recent) pool.prewarm(recent);
+  return { kernelSets, pool };
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const docker = opts.docker ?? new Dockerode();
   const image = opts.image ?? imageFromEnv();
   const concurrency = opts.concurrency ?? 1;
-  await ensureImage(docker, image);
-  const toolchain = await toolchainIdentity(docker, image);
   const jobsDir = join(opts.dataDir, 'jobs');
-  const roots = { [opts.dataDir]: '<data>' };
-  const scrub = hostPathScrub(roots);
-  // clang's quoted paths are the user's own names inside the sandbox: kept.
-  const scrubDiagnostics = hostPathScrub(roots, { keepQuotedPaths: true });
-  await removeLeftovers(docker, jobsDir);
+  const toolchain = await prepareImage(docker, image);
+  const sweep = await startLeftoverSweep(docker, jobsDir, opts.leftoverSweepMs);
 
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
-  const connLog = opts.redisLog ?? new RedisConnectionLog(opts.log ?? fallbackLogger('lbc-worker'), opts.redisUrl);
-  const redis = createBlockingRedis(opts.redisUrl, connLog);
-  const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits, buildTimeoutMs: opts.kernelSetTimeoutMs, buildCpuSeconds: opts.kernelSetCpuSeconds });
-  const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1, headerDir: publishHeaderDir(opts.dataDir) });
-  // A request a dead worker sent just before dying can still create a container afterwards: sweep again now and then.
-  const sweep = setInterval(() => void removeLeftovers(docker, jobsDir).catch(() => {}), opts.leftoverSweepMs ?? 60_000);
-  sweep.unref();
-  const recent = await kernelSets.mostRecent();
-  if (recent) pool.prewarm(recent);
+  const { redis: owner, owned } = borrowOrOwn(opts.redis, () => new RedisOwner({ url: opts.redisUrl, timeoutMs: 5000, log: opts.log, name: 'lbc-worker' }));
+  const redis = owner.openBlocking();
+  const { kernelSets, pool } = await openSandbox(opts, docker, image, toolchain, redis, limits, concurrency);
 
-  let active = 0;
+  const busy = { active: 0 };
   // Created below; Docker health pauses and resumes it.
   let worker: Worker<CompileJobData, CompileJobResult> | undefined;
-  const health = new DockerHealth({
+  const farm = startFarmPresence({
     docker,
-    onChange: (ok) => {
-      if (ok) worker?.resume();
-      else void worker?.pause(true);
-      presence.beat();
-    },
+    redis,
+    heartbeatMs: opts.heartbeatMs,
+    report: () => ({ toolchain, image, concurrency, active: busy.active, ...(opts.labVersion ? { labVersion: opts.labVersion } : {}) }),
+    onDocker: (ok) => (ok ? worker?.resume() : void worker?.pause(true)),
   });
-  const presence = startPresence(redis, () => ({ toolchain, image, dockerOk: health.ok, concurrency, active, ...(opts.labVersion ? { labVersion: opts.labVersion } : {}) }), opts.heartbeatMs);
-  // An idle worker notices a lost engine too, so the API can refuse compiles before one fails.
-  const dockerWatch = setInterval(() => void health.check(), opts.heartbeatMs ?? 2000);
-  dockerWatch.unref();
-
-  const processJob = async (job: Job<CompileJobData, CompileJobResult>, token?: string): Promise<CompileJobResult> => {
-    active++;
-    const began = Date.now();
-    const { requestId, tenant, name } = job.data;
-    // reqId is the API request that queued the job: grep it across API and worker logs.
-    const log = opts.log?.child({ reqId: requestId, jobId: job.id, tenant, program: name, attempt: job.attemptsMade + 1 });
-    await job.log(`reqId=${requestId ?? '-'} tenant=${tenant ?? '-'} worker=${presence.id} attempt=${job.attemptsMade + 1}`).catch(() => {});
-    try {
-      // Another compile image than ours: leave the job to a worker that has it, if one is alive,
-      // without using an attempt (workers of both images may share a queue during an upgrade).
-      if (job.data.toolchain !== toolchain && (await liveWorkers(redis)).some((w) => w.toolchain === job.data.toolchain)) {
-        await job.moveToDelayed(Date.now() + 500, token);
-        throw new DelayedError();
-      }
-      const result = await runJob(job);
-      log?.info({ ms: Date.now() - began, ok: result.ok }, result.ok ? 'compiled' : 'compile error, diagnostics returned');
-      return publicResult(result, scrub, scrubDiagnostics);
-    } catch (err) {
-      if (err instanceof DelayedError) throw err;
-      log?.warn({ ms: Date.now() - began, err: (err as Error).message, stack: (err as Error).stack }, 'compile job failed');
-      // Docker gone is not the job's fault: back to the queue without using an attempt.
-      if (!(err instanceof UnrecoverableError) && !(await health.check())) {
-        await job.moveToDelayed(Date.now() + 1000, token);
-        throw new DelayedError();
-      }
-      throw publicError(err, scrub);
-    } finally {
-      active--;
-    }
-  };
-
-  const runJob = async (job: Job<CompileJobData, CompileJobResult>): Promise<CompileJobResult> => {
-    const data = job.data;
-    if (data.toolchain !== toolchain) {
-      throw new LbcError('LBC_ERR_SANDBOX', `job wants toolchain "${data.toolchain}" but this worker has "${toolchain}"`);
-    }
-    const progress = (stage: CompileJobProgress['stage'], percent: number) => job.updateProgress({ stage, percent } satisfies CompileJobProgress);
-    try {
-      await progress('kernel-set', 10);
-      const kernelSet = await kernelSets.ensure(data.btfSha256);
-      await progress('compiling', 40);
-      const result = await compileProgram(
-        { pool, timeoutMs: opts.compileTimeoutMs ?? 60_000, maxArtifactBytes: opts.maxArtifactBytes, onClangRun: () => countCompile(redis) },
-        data,
-        kernelSet,
-      );
-      if (result.ok && data.minBtf) {
-        await progress('storing', 90);
-        // A failed minimization leaves the object usable with the kernel's whole BTF (btfUrl).
-        const min = await minimizeBtf(
-          { docker, image, jobsDir, limits, timeoutMs: opts.compileTimeoutMs ?? 60_000, maxBytes: opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes },
-          kernelSet.dir,
-          Buffer.from(result.objectBase64, 'base64'),
-        );
-        if (min.ok) result.minBtfBase64 = min.bytes.toString('base64');
-        else result.minBtfError = min.reason;
-      }
-      await progress('done', 100);
-      return result;
-    } catch (err) {
-      // The input's fault: retrying cannot fix it, and the API reports it with its own code.
-      if (isLbcError(err) && INPUT_FAULTS.has(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
-      throw err;
-    }
-  };
-
-  const connection = createBlockingRedis(opts.redisUrl, connLog);
-  worker = new Worker<CompileJobData, CompileJobResult>(opts.queueName ?? COMPILE_QUEUE, processJob, {
-    connection,
+  const sandbox = { kernelSets, pool, docker, image, dataDir: opts.dataDir, jobsDir, limits };
+  const processJob = compileJobProcessor({
+    ...sandbox,
+    toolchain,
+    redis,
+    busy,
+    log: opts.log,
+    compileTimeoutMs: opts.compileTimeoutMs,
+    maxArtifactBytes: opts.maxArtifactBytes,
+    dockerOk: () => farm.dockerOk(),
+    workerId: () => farm.id,
+  });
+  const consumer = await startQueueWorker({
+    redis: owner,
+    queueName: opts.queueName ?? COMPILE_QUEUE,
+    process: processJob,
     concurrency,
     // Recorded on each job as processedBy: which worker ran it.
-    name: presence.id,
-    lockDuration: opts.lockDurationMs ?? 30_000,
-    stalledInterval: opts.stalledIntervalMs ?? 30_000,
-    maxStalledCount: 2,
+    name: farm.id,
+    lockDurationMs: opts.lockDurationMs ?? 30_000,
+    stalledIntervalMs: opts.stalledIntervalMs ?? 30_000,
   });
-  worker.on('error', connLog.onError);
-  await worker.waitUntilReady();
-  const started = worker;
+  worker = consumer.worker;
 
   return {
     toolchain,
-    id: presence.id,
-    worker: started,
+    id: farm.id,
+    worker: consumer.worker,
     async close() {
-      clearInterval(sweep);
-      clearInterval(dockerWatch);
-      health.stop();
-      if (!opts.redisLog) connLog.close();
-      await presence.stop();
-      await closeWorker(started, connection, connLog);
+      if (owned) owner.closing();
+      sweep.stop();
+      await farm.stop();
+      await consumer.close();
       await pool.close();
-      // ioredis's own disconnect: BullMQ's would wait for an 'end' a reconnecting client never emits.
-      connection.disconnect();
-      redis.disconnect();
+      owner.release(redis);
+      if (owned) owner.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { IngestStatus } from '@lbc/contract';
-import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, openDatabase, type Db, type IngestHints, type IngestSettings } from '@lbc/core';
+import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, RedisOwner, openDatabase, type Db, type IngestHints, type IngestSettings } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { startIngestWorker, type IngestWorkerOptions, type RunningIngestWorker } from '../src/ingest/ingest-worker.ts';
 
@@ -13,6 +13,8 @@ export interface IngestHarness {
   db: Db;
   redis: Redis;
   privateRedis: PrivateRedis;
+  /** The ingest service's Redis owner (what the server process makes once). */
+  redisOwner: RedisOwner;
   registry: KernelRegistry;
   service: IngestService;
   /** Absent with `worker: false`. */
@@ -29,7 +31,8 @@ export async function startIngestHarness(opts: { settings?: Partial<IngestSettin
   const redis = privateRedis.connect();
   const db = openDatabase(dataDir);
   const registry = new KernelRegistry(db, new BlobStore(join(dataDir, 'blobs')), redis);
-  const service = new IngestService({ dataDir, db, registry, redisUrl: privateRedis.url, timeoutMs: 5000, settings: { ...DEFAULT_INGEST_SETTINGS, ...opts.settings } });
+  const redisOwner = new RedisOwner({ url: privateRedis.url, timeoutMs: 5000, name: 'lbc-api' });
+  const service = new IngestService({ dataDir, db, registry, redis: redisOwner, settings: { ...DEFAULT_INGEST_SETTINGS, ...opts.settings } });
   await service.start();
   const worker = opts.worker === false ? undefined : await startIngestWorker({ redisUrl: privateRedis.url, dataDir, limits: opts.workerLimits });
   return {
@@ -37,6 +40,7 @@ export async function startIngestHarness(opts: { settings?: Partial<IngestSettin
     db,
     redis,
     privateRedis,
+    redisOwner,
     registry,
     service,
     worker,
@@ -44,6 +48,7 @@ export async function startIngestHarness(opts: { settings?: Partial<IngestSettin
     async close() {
       await worker?.close();
       await service.close();
+      redisOwner.close();
       db.close();
       // Disconnects `redis` before the server goes.
       await privateRedis.stop();

@@ -105,7 +105,7 @@ describe('an ingestion whose worker is killed', () => {
     utimesSync(queued, twoHoursAgo, twoHoursAgo);
     await h.service.queue.add('queued.deb', { packageSha256: queuedSha, fileName: 'queued.deb', size: 6, hints: {}, maxUnpackedBytes: 1 }, { jobId: ingestJobId(queuedSha) });
 
-    const next = new IngestService({ dataDir: h.dataDir, db: h.db, registry: h.registry, redisUrl: h.privateRedis.url, timeoutMs: 5000, settings: DEFAULT_INGEST_SETTINGS });
+    const next = new IngestService({ dataDir: h.dataDir, db: h.db, registry: h.registry, redis: h.redisOwner, settings: DEFAULT_INGEST_SETTINGS });
     try {
       await next.start();
     } finally {

@@ -3,31 +3,33 @@
  * jobs are a Redis sorted set (job id, time added) pruned of jobs BullMQ has finished or dropped
  * whenever the tenant asks for another. A job the tenant already holds costs nothing more.
  */
-import type { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
-import { REDIS_PREFIX } from '@lbc/core';
+import { redisKey, type RedisOwner } from '@lbc/core';
 
 export interface TenantJobBoundOptions {
-  redis: Redis;
+  /** The process's Redis: its command connection, each round trip bounded. */
+  redis: RedisOwner;
   /** The Redis key of a job's hash (BullMQ's queue.toKey(jobId)). */
   jobKey: (jobId: string) => string;
   limit: number;
-  /** Bounds each Redis round trip (CompileProducer.guard). */
-  guard: <T>(work: Promise<T>, what: string) => Promise<T>;
   /** What Retry-After says when the bound is reached. */
   retryAfterSeconds?: number;
 }
 
 /** A member whose job hash does not exist (yet) is kept this long: the job may be being added right now. */
 const ADDING_GRACE_MS = 60_000;
-const tenantKey = (tenant: string) => `${REDIS_PREFIX}:tenant:${tenant}:jobs`;
+const tenantKey = redisKey.tenantJobs;
 
 export class TenantJobBound {
   constructor(private readonly options: TenantJobBoundOptions) {}
 
+  private readonly guard = <T>(work: Promise<T>, what: string): Promise<T> => this.options.redis.guard(work, what);
+
   /** Counts jobId against the tenant, or throws LBC_ERR_TENANT_QUEUE_FULL (429). */
   async admit(tenant: string, jobId: string): Promise<void> {
-    const { redis, guard, limit } = this.options;
+    const { limit } = this.options;
+    const { command: redis } = this.options.redis;
+    const guard = this.guard;
     if (limit <= 0) return;
     const key = tenantKey(tenant);
     const held = await this.pendingJobs(tenant);
@@ -49,7 +51,9 @@ export class TenantJobBound {
 
   /** The tenant's jobs still queued or running (finished and vanished ones are pruned on the way). */
   async pendingJobs(tenant: string): Promise<string[]> {
-    const { redis, guard, jobKey } = this.options;
+    const { jobKey } = this.options;
+    const { command: redis } = this.options.redis;
+    const guard = this.guard;
     const key = tenantKey(tenant);
     const raw = await guard(redis.zrange(key, 0, -1, 'WITHSCORES'), 'reading tenant jobs');
     if (raw.length === 0) return [];

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
+import { redisKey } from '@lbc/core';
 
 export interface TenantRateLimitOptions {
   perMinute: number;
@@ -24,7 +25,7 @@ export function registerTenantRateLimit(app: FastifyInstance, options: TenantRat
     max: options.perMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
-    nameSpace: 'lbc:ratelimit:',
+    nameSpace: redisKey.rateLimit(''),
     ...(options.redis ? { redis: options.redis } : {}),
     skipOnError: true,
     keyGenerator: (request) => request.principal?.tenant ?? request.ip,

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LbcError, cacheKey as computeCacheKey, isLbcError, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type HeaderInfo, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { addJobReader, failedJobError, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type LbcConfig, type SharedArtifacts } from '@lbc/core';
+import { addJobReader, failedJobError, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type LbcConfig, type RedisOwner, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner, type ValidatedCompile } from './validate-request.ts';
 import { chooseHeader, type HeaderChoice } from './header-choice.ts';
@@ -15,6 +15,8 @@ export interface CompileServiceDeps {
   cache: ArtifactCache;
   registry: KernelRegistry;
   producer: CompileProducer;
+  /** The process's Redis: job readers, kernel-set failures, the worker registry. */
+  redis: RedisOwner;
   metrics: ApiMetrics;
   /** Compile image id + clang version: part of every cache key. */
   toolchain: string;
@@ -92,7 +94,7 @@ export class CompileService {
   }
 
   private async compileAgainst(req: CompileRequest, input: ValidatedCompile, kernel: KernelInfo, header: ChosenHeader, context: CompileContext): Promise<CompileAnswer> {
-    const { config, cache, registry, producer, metrics } = this.deps;
+    const { config, cache, registry, producer, metrics, redis } = this.deps;
     const key = this.cacheKeyFor(input, header, context.tenant, req.minBtf);
     const hit = cache.lookup(key);
     if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, header, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
@@ -105,13 +107,13 @@ export class CompileService {
     if (failure) throw compileError(failure);
 
     // A kernel whose set could not be built fails again the same way: say so without a job.
-    const unbuildable = await producer.guard(kernelSetFailure(producer.redis, header.btfSha256, this.deps.toolchain), 'reading kernel-set failures');
+    const unbuildable = await redis.guard(kernelSetFailure(redis.command, header.btfSha256, this.deps.toolchain), 'reading kernel-set failures');
     if (unbuildable) throw unbuildable;
-    await assertWorkersCanCompile(producer, this.deps.toolchain);
+    await assertWorkersCanCompile(redis, this.deps.toolchain);
     await registry.ensureShared(header.btfSha256);
     if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobIdFor(key));
     // Before the job exists: whoever is told its id may read it, and no one else.
-    await producer.guard(addJobReader(producer.redis, jobIdFor(key), context.tenant ?? 'anonymous'), 'recording the job reader');
+    await redis.guard(addJobReader(redis.command, jobIdFor(key), context.tenant ?? 'anonymous'), 'recording the job reader');
     const job = await producer.submit({
       cacheKey: key,
       ...input,
@@ -182,8 +184,8 @@ export class CompileService {
 
   /** reader: the tenant asking (null: an admin, who reads every job). Others' jobs do not exist for them. */
   async jobStatus(jobId: string, reader: string | null = null): Promise<JobStatus> {
-    const { producer } = this.deps;
-    if (reader !== null && !(await producer.guard(isJobReader(producer.redis, jobId, reader), 'reading job readers'))) {
+    const { redis } = this.deps;
+    if (reader !== null && !(await redis.guard(isJobReader(redis.command, jobId, reader), 'reading job readers'))) {
       throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     }
     let job = await this.deps.producer.getJob(jobId);

@@ -4,10 +4,10 @@
  * farm. With no worker alive at all the job is queued: a worker starting later takes it.
  */
 import { LbcError } from '@lbc/contract';
-import { liveWorkers, type CompileProducer } from '@lbc/core';
+import { liveWorkers, type RedisOwner } from '@lbc/core';
 
-export async function assertWorkersCanCompile(producer: CompileProducer, toolchain: string): Promise<void> {
-  const workers = await producer.guard(liveWorkers(producer.redis), 'reading the worker registry');
+export async function assertWorkersCanCompile(redis: RedisOwner, toolchain: string): Promise<void> {
+  const workers = await redis.guard(liveWorkers(redis.command), 'reading the worker registry');
   if (workers.length === 0) return;
   const sameToolchain = workers.filter((w) => w.toolchain === toolchain);
   if (sameToolchain.some((w) => w.dockerOk)) return;

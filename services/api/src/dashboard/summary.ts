@@ -4,11 +4,13 @@
  * recent jobs with their outcome (a compile error's diagnostics included, as the user got them).
  */
 import type { KernelInfo } from '@lbc/contract';
-import { hostPathScrub, liveWorkers, type ArtifactCache, type CompileJob, type CompileProducer, type KernelRegistry, type WorkerSeen } from '@lbc/core';
+import { hostPathScrub, liveWorkers, type ArtifactCache, type CompileJob, type CompileProducer, type KernelRegistry, type RedisOwner, type WorkerSeen } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 
 export interface DashboardDeps {
   producer: CompileProducer;
+  /** The process's Redis: the worker registry, the clock, finished-job counts. */
+  redis: RedisOwner;
   registry: KernelRegistry;
   cache: ArtifactCache;
   metrics: ApiMetrics;
@@ -53,21 +55,21 @@ const PER_STATE = { active: 10, waiting: 10, prioritized: 5, delayed: 5, complet
 const RECENT = 40;
 
 export async function dashboardSummary(deps: DashboardDeps): Promise<DashboardSummary> {
-  const { producer, registry, cache, metrics } = deps;
-  const guard = <T>(w: Promise<T>, what: string) => producer.guard(w, what);
+  const { producer, redis, registry, cache, metrics } = deps;
+  const guard = <T>(w: Promise<T>, what: string) => redis.guard(w, what);
   const [counts, workers, jobs, redisNow] = await Promise.all([
     guard(producer.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'), 'counting jobs'),
-    guard(liveWorkers(producer.redis), 'reading the worker registry'),
+    guard(liveWorkers(redis.command), 'reading the worker registry'),
     guard(
       Promise.all(Object.entries(PER_STATE).map(([state, n]) => producer.queue.getJobs([state as keyof typeof PER_STATE], 0, n - 1))).then((lists) => lists.flat()),
       'reading recent jobs',
     ),
-    guard(producer.redis.time(), 'reading the clock'),
+    guard(redis.command.time(), 'reading the clock'),
   ]);
   const now = Number(redisNow[0]) * 1000 + Math.floor(Number(redisNow[1]) / 1000);
   // BullMQ's completed and failed sets are scored by finish time (jobs are kept 10 min, longer than the window).
   const [completedRecently, failedRecently] = await Promise.all(
-    (['completed', 'failed'] as const).map((state) => guard(producer.redis.zcount(producer.queue.toKey(state), now - WINDOW_MS, '+inf'), 'counting finished jobs')),
+    (['completed', 'failed'] as const).map((state) => guard(redis.command.zcount(producer.queue.toKey(state), now - WINDOW_MS, '+inf'), 'counting finished jobs')),
   );
   const finishedLast5m = completedRecently! + failedRecently!;
   const recentJobs = jobs

@@ -1,6 +1,6 @@
 import { accessSync, constants, statfsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { CompileProducer } from '@lbc/core';
+import type { RedisOwner } from '@lbc/core';
 
 /** Readiness wants at least this much free space under the data directory. */
 const MIN_FREE_BYTES = 256 * 1024 * 1024;
@@ -37,12 +37,12 @@ function diskCheck(dataDir: string): string {
   return `${Math.floor(free / 1024 / 1024)} MiB free`;
 }
 
-export function healthRoutes(app: FastifyInstance, deps: { producer: CompileProducer; docker?: DockerPing; dataDir: string; timeoutMs: number }): void {
+export function healthRoutes(app: FastifyInstance, deps: { redis: Pick<RedisOwner, 'ping'>; docker?: DockerPing; dataDir: string; timeoutMs: number }): void {
   app.get('/healthz', { schema: { summary: 'The process is alive', response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }));
 
   app.get('/readyz', { schema: { summary: 'Redis, Docker and disk are usable', response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
     const [redis, docker, disk] = await Promise.all([
-      check(() => deps.producer.ping()),
+      check(() => deps.redis.ping()),
       check(async () => {
         if (!deps.docker) return 'not used by this process';
         let timer: NodeJS.Timeout | undefined;

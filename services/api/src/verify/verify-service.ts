@@ -16,6 +16,7 @@ import {
   type HostPathScrub,
   type KernelRegistry,
   type LbcConfig,
+  type RedisOwner,
   type VerdictCache,
   type VerifyJobData,
   type VerifyJobResult,
@@ -32,6 +33,8 @@ export interface VerifyServiceDeps {
   registry: KernelRegistry;
   compile: CompileService;
   producer: VerifyProducer;
+  /** The process's Redis: job readers, the worker registry. */
+  redis: RedisOwner;
   verdicts: VerdictCache;
   scanSource: SourceScanner;
   /** Per-tenant queued-job bound (shared with compiles). */
@@ -103,7 +106,7 @@ export class VerifyService {
     for (const task of tasks) if (task.objectSha256 && !(await compile.shareObject(objectKeys.get(task)!))) delete task.objectSha256;
     const jobId = verifyJobId(tasks, known, setupSha256, labVersion);
     if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobId);
-    await producer.guard(addJobReader(producer.redis, jobId, context.tenant ?? 'anonymous'), 'recording the job reader');
+    await this.deps.redis.guard(addJobReader(this.deps.redis.command, jobId, context.tenant ?? 'anonymous'), 'recording the job reader');
     const data: VerifyJobData = {
       name: input.name,
       source: input.source,
@@ -132,8 +135,8 @@ export class VerifyService {
 
   /** reader: the tenant asking (null: an admin). Other tenants' jobs do not exist for them. */
   async jobStatus(jobId: string, reader: string | null = null): Promise<VerifyJobStatus> {
-    const { producer } = this.deps;
-    if (reader !== null && !(await producer.guard(isJobReader(producer.redis, jobId, reader), 'reading job readers'))) {
+    const { producer, redis } = this.deps;
+    if (reader !== null && !(await redis.guard(isJobReader(redis.command, jobId, reader), 'reading job readers'))) {
       throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     }
     let job = await producer.getJob(jobId);
@@ -181,7 +184,7 @@ export class VerifyService {
    * that lab. Without a live verify worker, the newest verdicts known are none: the job waits for one.
    */
   private async labVersion(): Promise<string | undefined> {
-    const workers = await this.deps.producer.guard(liveWorkers(this.deps.producer.redis), 'reading the worker registry');
+    const workers = await this.deps.redis.guard(liveWorkers(this.deps.redis.command), 'reading the worker registry');
     const versions = [...new Set(workers.map((w) => w.labVersion).filter((v): v is string => typeof v === 'string' && v !== ''))].sort();
     // Workers of two lab versions during an upgrade: the newest decides (versions sort by their date prefix or number).
     return versions.at(-1);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { ArtifactCache, BlobStore, CompileProducer, KernelRegistry, lbcHeaderSha256, loadConfig, openDatabase, scanSource, type LbcConfig } from '@lbc/core';
+import { ArtifactCache, BlobStore, CompileProducer, KernelRegistry, RedisOwner, lbcHeaderSha256, loadConfig, openDatabase, scanSource, type LbcConfig } from '@lbc/core';
 import { buildApp, type ApiApp, type ApiDeps } from '@lbc/api';
 import { startPrivateRedis, type PrivateRedis } from '../../../../test/support/redis.ts';
 
@@ -12,6 +12,8 @@ export interface Harness {
   config: LbcConfig;
   redis: PrivateRedis;
   producer: CompileProducer;
+  /** The app's Redis owner (what the server process makes once). */
+  redisOwner: RedisOwner;
   registry: KernelRegistry;
   cache: ArtifactCache;
   blobs: BlobStore;
@@ -35,22 +37,25 @@ async function assemble(redis: PrivateRedis, dataDir: string, options: { config?
   const db = openDatabase(config.dataDir);
   const blobs = new BlobStore(join(config.dataDir, 'blobs'));
   const cache = new ArtifactCache(db, blobs, config.cacheMaxBytes);
-  const producer = new CompileProducer({ redisUrl: redis.url, timeoutMs: config.redisTimeoutMs, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds });
+  const redisOwner = new RedisOwner({ url: redis.url, timeoutMs: config.redisTimeoutMs, name: 'lbc-api' });
+  const producer = new CompileProducer({ redis: redisOwner, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds });
   await producer.ready(5000);
-  const registry = new KernelRegistry(db, blobs, producer.redis, { guardRedis: (w, what) => producer.guard(w, what) });
-  const app = buildApp({ config, cache, registry, producer, toolchain: 'test-toolchain', lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: new Dockerode(), ...options.deps });
+  const registry = new KernelRegistry(db, blobs, redisOwner.command, { guardRedis: (w, what) => redisOwner.guard(w, what) });
+  const app = buildApp({ config, cache, registry, producer, redis: redisOwner, toolchain: 'test-toolchain', lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: new Dockerode(), ...options.deps });
   await app.ready();
   return {
     app,
     config,
     redis,
     producer,
+    redisOwner,
     registry,
     cache,
     blobs,
     async close() {
       await app.close();
       await producer.close();
+      redisOwner.close();
       db.close();
       if (!options.redis) await redis.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -8,15 +8,15 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { ERRORS, LbcError, type BootImageRef, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
 import type { Db } from '../store/database.ts';
 import type { KernelRegistry } from '../kernels/registry.ts';
 import { getSharedBtf } from '../kernels/btf-store.ts';
-import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
-import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
+import { withRedisTimeout } from '../redis.ts';
+import type { RedisOwner } from '../redis-owner.ts';
+import { JobQueue } from '../queue/job-queue.ts';
 import { INGEST_QUEUE, ingestJobId, packagePath, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
 import { bootImageTokenValid, ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
 import { sha256Of } from '../store/blob-store.ts';
@@ -32,15 +32,10 @@ export interface IngestServiceOptions {
   dataDir: string;
   db: Db;
   registry: KernelRegistry;
-  redisUrl: string;
-  /** Bound on each Redis round trip. */
-  timeoutMs: number;
+  /** The process's Redis: the queue's connections and the bound on each round trip. */
+  redis: RedisOwner;
   settings: IngestSettings;
   queueName?: string;
-  /** Where a Redis outage is reported; one shared by the process's components logs it once. */
-  redisLog?: RedisConnectionLog;
-  /** Used for a RedisConnectionLog of its own when none is shared. */
-  log?: Logger;
 }
 
 export type IngestSource = { kind: 'upload'; body: Readable; fileName: string } | { kind: 'path'; path: string };
@@ -60,23 +55,19 @@ export class IngestService {
   readonly queue: Queue<IngestJobData, IngestJobResult>;
   readonly events: QueueEvents;
   readonly records: IngestRecords;
+  private readonly owner: RedisOwner;
   private readonly redis: Redis;
-  private readonly blocking: Redis;
-  private readonly connLog: RedisConnectionLog;
+  private readonly jobs: JobQueue<IngestJobData, IngestJobResult>;
   private readonly finalizing = new Map<string, Promise<IngestStatus>>();
   /** The farm secret workers prove themselves with when fetching a package (package-access.ts). */
   private farmSecret: string | undefined;
 
   constructor(private readonly options: IngestServiceOptions) {
-    this.connLog = options.redisLog ?? new RedisConnectionLog(options.log ?? fallbackLogger('lbc-api'), options.redisUrl);
-    this.redis = createCommandRedis(options.redisUrl, options.timeoutMs, this.connLog);
-    this.blocking = createBlockingRedis(options.redisUrl, this.connLog);
-    const name = options.queueName ?? INGEST_QUEUE;
-    this.queue = new Queue(name, { connection: this.redis });
-    this.queue.on('error', this.connLog.onError);
-    this.events = new QueueEvents(name, { connection: this.blocking });
-    this.events.on('error', this.connLog.onError);
-    this.events.setMaxListeners(0);
+    this.owner = options.redis;
+    this.redis = this.owner.command;
+    this.jobs = new JobQueue({ redis: this.owner, name: options.queueName ?? INGEST_QUEUE, label: 'ingest', noun: 'ingestion' });
+    this.queue = this.jobs.queue;
+    this.events = this.jobs.events;
     this.records = new IngestRecords(options.db);
     this.events.on('completed', ({ jobId }) => void this.status(jobId).catch(() => {}));
     this.events.on('failed', ({ jobId }) => void this.status(jobId).catch(() => {}));
@@ -90,10 +81,8 @@ export class IngestService {
    * Waits for Redis, registers what completed while no API process was listening, and removes
    * uploads and packages that API processes which died left behind.
    */
-  async start(timeoutMs = this.options.timeoutMs, sweepMinAgeMs = 3600_000): Promise<void> {
-    await waitRedisReady(this.redis, timeoutMs);
-    await this.guard(this.queue.waitUntilReady(), 'initialising the ingest queue');
-    await this.guard(this.events.waitUntilReady(), 'subscribing to ingest events');
+  async start(timeoutMs = this.owner.timeoutMs, sweepMinAgeMs = 3600_000): Promise<void> {
+    await this.jobs.ready(timeoutMs);
     this.farmSecret = await this.guard(ensureFarmSecret(this.redis), 'reading the farm secret');
     for (const job of await this.guard(this.queue.getCompleted(), 'listing ingestions')) {
       if (job?.id && !this.records.get(job.data.packageSha256)) await this.status(job.id).catch(() => {});
@@ -102,7 +91,7 @@ export class IngestService {
   }
 
   private guard<T>(work: Promise<T>, what: string): Promise<T> {
-    return withRedisTimeout(work, this.options.timeoutMs, what);
+    return this.owner.guard(work, what);
   }
 
   /** A server-side path must resolve (symlinks followed) to a regular file under LBC_INGEST_PATH_ROOT. */
@@ -142,20 +131,21 @@ export class IngestService {
       job = null;
     }
     if (!job || state === 'unknown') {
-      job = await this.guard(
-        this.queue.add(fileName, { packageSha256: pkg.sha256, ...(origin ? { origin } : {}), fileName, size: pkg.size, hints, maxUnpackedBytes: this.options.settings.maxUnpackedBytes }, {
-          jobId: id,
+      job = await this.jobs.add(
+        id,
+        fileName,
+        { packageSha256: pkg.sha256, ...(origin ? { origin } : {}), fileName, size: pkg.size, hints, maxUnpackedBytes: this.options.settings.maxUnpackedBytes },
+        {
           attempts: 2,
           backoff: { type: 'fixed', delay: 1000 },
           removeOnComplete: { age: 7 * 24 * 3600 },
           removeOnFail: { age: 24 * 3600 },
-        }),
-        'queueing ingestion',
+        },
       );
     }
     if (waitMs > 0) {
       try {
-        await withRedisTimeout(job.waitUntilFinished(this.events, waitMs), waitMs + this.options.timeoutMs, 'waiting for the ingestion');
+        await withRedisTimeout(job.waitUntilFinished(this.events, waitMs), waitMs + this.owner.timeoutMs, 'waiting for the ingestion');
       } catch {
         // Failed or still running: the status says which.
       }
@@ -201,7 +191,7 @@ export class IngestService {
   }
 
   private async getJob(id: string): Promise<IngestJob | null> {
-    return ((await this.guard(this.queue.getJob(id), 'reading ingestion')) as IngestJob | undefined) ?? null;
+    return this.jobs.getJob(id);
   }
 
   /** State of an ingestion; a completed one is registered here if it is not yet. */
@@ -281,9 +271,6 @@ export class IngestService {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.finalizing.values()]);
-    if (!this.options.redisLog) this.connLog.close();
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
-    this.redis.disconnect();
-    this.blocking.disconnect();
+    await this.jobs.close();
   }
 }

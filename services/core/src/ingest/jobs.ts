@@ -7,10 +7,11 @@
  */
 import { join } from 'node:path';
 import type { Arch, BootImageRef, IngestProgress, IngestStage } from '@lbc/contract';
+import { QUEUE_NAMES } from '../redis-keys.ts';
 
 export type { IngestProgress, IngestStage };
 
-export const INGEST_QUEUE = 'lbc-ingest';
+export const INGEST_QUEUE = QUEUE_NAMES.ingest;
 
 /** What the admin may state for files that carry no metadata (raw BTF, BTFHub archives). */
 export interface IngestHints {

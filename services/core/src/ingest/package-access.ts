@@ -6,9 +6,9 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { REDIS_PREFIX } from '../queue/jobs.ts';
+import { redisKey } from '../redis-keys.ts';
 
-export const FARM_SECRET_KEY = `${REDIS_PREFIX}:farm-secret`;
+export const FARM_SECRET_KEY = redisKey.farmSecret();
 
 /** The header a worker sends its package credential in. */
 export const PACKAGE_TOKEN_HEADER = 'x-lbc-package-token';

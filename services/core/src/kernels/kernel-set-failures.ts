@@ -2,16 +2,15 @@
  * A kernel whose BTF the toolchain cannot turn into a kernel set (bpftool failing, or spinning until
  * its CPU limit on a type loop) fails the same way every time: the failure is remembered per kernel
  * and toolchain, so later compiles are refused at once with its cause instead of starting the
- * tool again. Written by the worker that saw it, read by every API node before queueing.
- *
- *   lbc:kernel-set-failure:<btfSha256>:<toolchainShort>   JSON {code, message}   TTL 30 days
+ * tool again. Written by the worker that saw it, read by every API node before queueing
+ * (REDIS_KEYS.kernelSetFailure).
  */
 import type { Redis } from 'ioredis';
 import { LbcError, type ErrorCode } from '@lbc/contract';
-import { REDIS_PREFIX } from '../queue/jobs.ts';
+import { redisKey } from '../redis-keys.ts';
 import { toolchainShort } from '../toolchain.ts';
 
-const key = (btfSha256: string, toolchain: string) => `${REDIS_PREFIX}:kernel-set-failure:${btfSha256}:${toolchainShort(toolchain)}`;
+const key = (btfSha256: string, toolchain: string) => redisKey.kernelSetFailure(btfSha256, toolchainShort(toolchain));
 const REMEMBERED_SECONDS = 30 * 86_400;
 
 /** The failures a BTF itself causes: the tool refused it (BTF_INVALID) or hit a limit on it (KERNEL_SET_FAILED). */

@@ -5,9 +5,9 @@
  * of queueing them into a dead farm. Timestamps are Redis server time, so host clocks may differ.
  */
 import type { Redis } from 'ioredis';
-import { REDIS_PREFIX } from './jobs.ts';
+import { redisKey } from '../redis-keys.ts';
 
-export const WORKERS_KEY = `${REDIS_PREFIX}:workers`;
+export const WORKERS_KEY = redisKey.workers();
 
 /** A worker not heard from for this long is gone (killed, or cut off from Redis). */
 export const WORKER_STALE_MS = 10_000;

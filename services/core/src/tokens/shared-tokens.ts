@@ -4,10 +4,10 @@
  * value = the principal. Revoking deletes the field, so every node refuses the token at once.
  */
 import type { Redis } from 'ioredis';
-import { REDIS_PREFIX } from '../queue/jobs.ts';
+import { redisKey } from '../redis-keys.ts';
 import type { Principal, TokenStore } from './token-store.ts';
 
-export const TOKENS_KEY = `${REDIS_PREFIX}:tokens`;
+export const TOKENS_KEY = redisKey.tokens();
 
 export class SharedTokens {
   constructor(private readonly redis: Redis) {}

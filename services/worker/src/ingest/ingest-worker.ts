@@ -7,13 +7,12 @@
  */
 import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import { isLbcError, LbcError, type IngestStage } from '@lbc/contract';
 import {
   hostPathScrub,
-  createBlockingRedis,
-  fallbackLogger,
-  RedisConnectionLog,
+  borrowOrOwn,
+  RedisOwner,
   INGEST_QUEUE,
   MAX_BOOT_IMAGE_BYTES,
   ensureImage,
@@ -32,7 +31,7 @@ import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { removeLeftovers } from '../sandbox/leftovers.ts';
 import { DEFAULT_INGEST_LIMITS, runIngestContainer } from './ingest-container.ts';
 import { keepBootImage } from './boot-image.ts';
-import { closeWorker } from '../close-worker.ts';
+import { startQueueWorker } from '../queue-worker.ts';
 import { publicError } from '../public-output.ts';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from './package-fetch.ts';
 
@@ -55,8 +54,8 @@ export interface IngestWorkerOptions {
   queueName?: string;
   /** A package transfer from the API node that brings no byte for this long is given up. */
   fetchStallMs?: number;
-  /** Where a Redis outage is reported (once per outage); absent ⇒ one of its own on `log`. */
-  redisLog?: RedisConnectionLog;
+  /** The process's Redis owner; absent ⇒ one of its own for redisUrl, on `log`. */
+  redis?: RedisOwner;
   log?: Logger;
 }
 
@@ -79,8 +78,8 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
   await removeLeftovers(docker, jobsDir);
   await removeStaleFetches(opts.dataDir);
   const maxBtfBytes = opts.maxBtfBytes ?? 512 * 1024 * 1024;
-  const connLog = opts.redisLog ?? new RedisConnectionLog(opts.log ?? fallbackLogger('lbc-ingest-worker'), opts.redisUrl);
-  const redis = createBlockingRedis(opts.redisUrl, connLog);
+  const { redis: owner, owned } = borrowOrOwn(opts.redis, () => new RedisOwner({ url: opts.redisUrl, timeoutMs: 5000, log: opts.log, name: 'lbc-ingest-worker' }));
+  const redis = owner.openBlocking();
 
   const processJob = async (job: Job<IngestJobData, IngestJobResult>): Promise<IngestJobResult> => {
     const data = job.data;
@@ -149,25 +148,22 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
     }
   };
 
-  const connection = createBlockingRedis(opts.redisUrl, connLog);
-  const worker = new Worker<IngestJobData, IngestJobResult>(opts.queueName ?? INGEST_QUEUE, processJob, {
-    connection,
+  const consumer = await startQueueWorker({
+    redis: owner,
+    queueName: opts.queueName ?? INGEST_QUEUE,
+    process: processJob,
     concurrency: opts.concurrency ?? 1,
     // Ingestions run for minutes: the lock is renewed while they do; a dead worker's job is retaken.
-    lockDuration: opts.lockDurationMs ?? 60_000,
-    stalledInterval: opts.stalledIntervalMs ?? 60_000,
-    maxStalledCount: 2,
+    lockDurationMs: opts.lockDurationMs ?? 60_000,
+    stalledIntervalMs: opts.stalledIntervalMs ?? 60_000,
   });
-  worker.on('error', connLog.onError);
-  await worker.waitUntilReady();
   return {
-    worker,
+    worker: consumer.worker,
     async close() {
-      if (!opts.redisLog) connLog.close();
-      await closeWorker(worker, connection, connLog);
-      // ioredis's own disconnect: BullMQ's would wait for an 'end' a reconnecting client never emits.
-      connection.disconnect();
-      redis.disconnect();
+      if (owned) owner.closing();
+      await consumer.close();
+      owner.release(redis);
+      if (owned) owner.close();
     },
   };
 }

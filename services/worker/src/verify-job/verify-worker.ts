@@ -6,16 +6,14 @@
  * only the farm's own faults (Redis, a lost lock) throw.
  */
 import type { Logger } from 'pino';
-import { Worker, type Job } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { LbcError, type KernelVerdict, type VerifyProgress } from '@lbc/contract';
 import {
   CompileProducer,
-  RedisConnectionLog,
+  RedisOwner,
   SharedArtifacts,
   VERIFY_QUEUE,
-  createBlockingRedis,
-  createCommandRedis,
-  fallbackLogger,
+  borrowOrOwn,
   hostPathScrub,
   scrubStrings,
   type VerifyJobData,
@@ -23,7 +21,7 @@ import {
   type VerifyKernelTask,
   type WorkerVerdict,
 } from '@lbc/core';
-import { closeWorker } from '../close-worker.ts';
+import { startQueueWorker } from '../queue-worker.ts';
 import { publicError } from '../public-output.ts';
 import { BootImageFiles } from './boot-image-file.ts';
 import type { GuestLab } from './guest-runner.ts';
@@ -45,7 +43,8 @@ export interface VerifyWorkerOptions {
   compileQueueName?: string;
   lockDurationMs?: number;
   log?: Logger;
-  redisLog?: RedisConnectionLog;
+  /** The process's Redis owner; absent ⇒ one of its own for redisUrl, on `log`. */
+  redis?: RedisOwner;
 }
 
 export interface RunningVerifyWorker {
@@ -56,9 +55,9 @@ export interface RunningVerifyWorker {
 const DEFAULT_GUEST_TIMEOUT_MS = 120_000;
 
 export async function startVerifyWorker(opts: VerifyWorkerOptions): Promise<RunningVerifyWorker> {
-  const connLog = opts.redisLog ?? new RedisConnectionLog(opts.log ?? fallbackLogger('lbc-verify'), opts.redisUrl);
-  const redis = createCommandRedis(opts.redisUrl, 5000, connLog);
-  const compiles = new CompileProducer({ redisUrl: opts.redisUrl, timeoutMs: 5000, maxQueuedJobs: Number.MAX_SAFE_INTEGER, failureTtlSeconds: 600, redisLog: connLog, ...(opts.compileQueueName ? { queueName: opts.compileQueueName } : {}) });
+  const { redis: owner, owned } = borrowOrOwn(opts.redis, () => new RedisOwner({ url: opts.redisUrl, timeoutMs: 5000, log: opts.log, name: 'lbc-verify' }));
+  const redis = owner.command;
+  const compiles = new CompileProducer({ redis: owner, maxQueuedJobs: Number.MAX_SAFE_INTEGER, failureTtlSeconds: 600, ...(opts.compileQueueName ? { queueName: opts.compileQueueName } : {}) });
   // Reading only: any TTL but 0 reads what the API published.
   const shared = new SharedArtifacts(redis, 1);
   const bootImages = new BootImageFiles(opts.dataDir, redis);
@@ -128,24 +127,15 @@ export async function startVerifyWorker(opts: VerifyWorkerOptions): Promise<Runn
   };
 
   await compiles.ready(30_000);
-  const connection = createBlockingRedis(opts.redisUrl, connLog);
   // One job at a time; its kernels run concurrently, so a job's guests share the worker's CPUs.
-  const worker = new Worker<VerifyJobData, VerifyJobResult>(opts.queueName ?? VERIFY_QUEUE, processJob, {
-    connection,
-    concurrency: 1,
-    lockDuration: opts.lockDurationMs ?? 60_000,
-    maxStalledCount: 2,
-  });
-  worker.on('error', connLog.onError);
-  await worker.waitUntilReady();
+  const consumer = await startQueueWorker({ redis: owner, queueName: opts.queueName ?? VERIFY_QUEUE, process: processJob, concurrency: 1, lockDurationMs: opts.lockDurationMs ?? 60_000 });
   return {
-    worker,
+    worker: consumer.worker,
     async close() {
-      if (!opts.redisLog) connLog.close();
-      await closeWorker(worker, connection, connLog);
+      if (owned) owner.closing();
+      await consumer.close();
       await compiles.close();
-      connection.disconnect();
-      redis.disconnect();
+      if (owned) owner.close();
     },
   };
 }
