@@ -261,7 +261,9 @@ describe("a command's done marker", () => {
   });
 
   it('anywhere but at the end it is only text: the output ends when the process does', async () => {
-    const { output, outputMs } = await launchScript('read -r _; echo lbc-done-test >&2; echo said later >&2; sleep 2');
+    // One write, so the marker never ends what has arrived so far: the real marker is the
+    // command's last write, and two writes may reach the worker as two chunks.
+    const { output, outputMs } = await launchScript("read -r _; printf 'lbc-done-test\\nsaid later\\n' >&2; sleep 2");
     expect(output.stderr).toBe('lbc-done-test\nsaid later\n');
     expect(outputMs).toBeGreaterThanOrEqual(2000);
   });
