@@ -8,7 +8,7 @@ import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
-import { INPUT_FAULTS, createBlockingRedis, fallbackLogger, hostPathScrub, RedisConnectionLog, liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
+import { INPUT_FAULTS, createBlockingRedis, fallbackLogger, hostPathScrub, RedisConnectionLog, liveWorkers, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type BlobS3Settings, type CompileJobProgress, type CompileJobResult, type FarmBlobs } from '@lbc/core';
 import { KernelSetStore } from './kernel-set/kernel-set.ts';
 import { WarmPool } from './sandbox/warm-pool.ts';
 import { publishHeaderDir } from './sandbox/header-dir.ts';
@@ -21,6 +21,7 @@ import { closeWorker } from './close-worker.ts';
 import { publicError, publicResult } from './public-output.ts';
 import { DockerHealth } from './farm/docker-health.ts';
 import { startPresence } from './farm/presence.ts';
+import { startBlobNode } from './farm/blob-node.ts';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -51,6 +52,11 @@ export interface WorkerOptions {
   redisLog?: RedisConnectionLog;
   /** The kernel lab version of this process's verify worker, announced for the API's verdict cache; absent: it runs none. */
   labVersion?: string;
+  /** The farm's S3-compatible blob store; absent: objects stay on this host's disk, served to other nodes by hash (farm/blob-node.ts). */
+  blobS3?: BlobS3Settings;
+  /** Where other nodes reach this worker's blob endpoint, and its port (blob-node.ts has the defaults). */
+  blobAdvertiseUrl?: string;
+  blobPort?: number;
 }
 
 export interface RunningWorker {
@@ -58,6 +64,8 @@ export interface RunningWorker {
   toolchain: string;
   /** Its id in the worker registry (lbc:workers). */
   id: string;
+  /** Where it publishes objects and reads kernel BTF (the ingest and verify workers of its process share it). */
+  blobs: FarmBlobs;
   worker: Worker<CompileJobData, CompileJobResult>;
   close(): Promise<void>;
 }
@@ -78,7 +86,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
   const connLog = opts.redisLog ?? new RedisConnectionLog(opts.log ?? fallbackLogger('lbc-worker'), opts.redisUrl);
   const redis = createBlockingRedis(opts.redisUrl, connLog);
-  const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits, buildTimeoutMs: opts.kernelSetTimeoutMs, buildCpuSeconds: opts.kernelSetCpuSeconds });
+  const blobNode = await startBlobNode({ redis, dataDir: opts.dataDir, ...(opts.blobS3 ? { s3: opts.blobS3 } : {}), ...(opts.blobAdvertiseUrl ? { advertiseUrl: opts.blobAdvertiseUrl } : {}), ...(opts.blobPort !== undefined ? { port: opts.blobPort } : {}) });
+  const blobs = blobNode.blobs;
+  const kernelSets = new KernelSetStore({ docker, redis, blobs, image, toolchain, dataDir: opts.dataDir, limits, buildTimeoutMs: opts.kernelSetTimeoutMs, buildCpuSeconds: opts.kernelSetCpuSeconds });
   const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1, headerDir: publishHeaderDir(opts.dataDir) });
   // A request a dead worker sent just before dying can still create a container afterwards: sweep again now and then.
   const sweep = setInterval(() => void removeLeftovers(docker, jobsDir).catch(() => {}), opts.leftoverSweepMs ?? 60_000);
@@ -143,20 +153,24 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       await progress('kernel-set', 10);
       const kernelSet = await kernelSets.ensure(data.btfSha256);
       await progress('compiling', 40);
-      const result = await compileProgram(
+      const compiled = await compileProgram(
         { pool, timeoutMs: opts.compileTimeoutMs ?? 60_000, maxArtifactBytes: opts.maxArtifactBytes, onClangRun: () => countCompile(redis) },
         data,
         kernelSet,
       );
-      if (result.ok && data.minBtf) {
+      if (!compiled.ok) return compiled;
+      // Published once, here, by hash: the job result carries the reference, never the bytes.
+      const object = Buffer.from(compiled.objectBase64, 'base64');
+      const result: CompileJobResult = { ok: true, sha256: await blobs.put(object), size: object.length, warnings: compiled.warnings, compileMs: compiled.compileMs };
+      if (data.minBtf) {
         await progress('storing', 90);
         // A failed minimization leaves the object usable with the kernel's whole BTF (btfUrl).
         const min = await minimizeBtf(
           { docker, image, jobsDir, limits, timeoutMs: opts.compileTimeoutMs ?? 60_000, maxBytes: opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes },
           kernelSet.dir,
-          Buffer.from(result.objectBase64, 'base64'),
+          object,
         );
-        if (min.ok) result.minBtfBase64 = min.bytes.toString('base64');
+        if (min.ok) result.minBtf = { sha256: await blobs.put(min.bytes), size: min.bytes.length };
         else result.minBtfError = min.reason;
       }
       await progress('done', 100);
@@ -186,6 +200,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     toolchain,
     id: presence.id,
     worker: started,
+    blobs,
     async close() {
       clearInterval(sweep);
       clearInterval(dockerWatch);
@@ -194,6 +209,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       await presence.stop();
       await closeWorker(started, connection, connLog);
       await pool.close();
+      await blobNode.close();
       // ioredis's own disconnect: BullMQ's would wait for an 'end' a reconnecting client never emits.
       connection.disconnect();
       redis.disconnect();

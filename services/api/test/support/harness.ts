@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { ArtifactCache, BlobStore, CompileProducer, KernelRegistry, lbcHeaderSha256, loadConfig, openDatabase, scanSource, type LbcConfig } from '@lbc/core';
+import { ArtifactCache, BlobStore, CompileProducer, FarmBlobs, KernelRegistry, S3Blobs, lbcHeaderSha256, loadConfig, openDatabase, scanSource, type LbcConfig } from '@lbc/core';
 import { buildApp, type ApiApp, type ApiDeps } from '@lbc/api';
 import { startPrivateRedis, type PrivateRedis } from '../../../../test/support/redis.ts';
 
@@ -37,7 +37,8 @@ async function assemble(redis: PrivateRedis, dataDir: string, options: { config?
   const cache = new ArtifactCache(db, blobs, config.cacheMaxBytes);
   const producer = new CompileProducer({ redisUrl: redis.url, timeoutMs: config.redisTimeoutMs, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds });
   await producer.ready(5000);
-  const registry = new KernelRegistry(db, blobs, producer.redis, { guardRedis: (w, what) => producer.guard(w, what) });
+  const farmBlobs = new FarmBlobs({ disk: blobs, redis: producer.redis, ...(config.blobS3 ? { s3: new S3Blobs(config.blobS3) } : {}) });
+  const registry = new KernelRegistry(db, blobs, producer.redis, { guardRedis: (w, what) => producer.guard(w, what), farmBlobs });
   const app = buildApp({ config, cache, registry, producer, toolchain: 'test-toolchain', lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: new Dockerode(), ...options.deps });
   await app.ready();
   return {
@@ -51,6 +52,7 @@ async function assemble(redis: PrivateRedis, dataDir: string, options: { config?
     async close() {
       await app.close();
       await producer.close();
+      farmBlobs.close();
       db.close();
       if (!options.redis) await redis.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -25,6 +25,8 @@ import {
   type IngestJobData,
   type IngestJobResult,
   type IngestProgress,
+  type BlobS3Settings,
+  type FarmBlobs,
 } from '@lbc/core';
 import { join } from 'node:path';
 import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
@@ -33,11 +35,15 @@ import { removeLeftovers } from '../sandbox/leftovers.ts';
 import { DEFAULT_INGEST_LIMITS, runIngestContainer } from './ingest-container.ts';
 import { keepBootImage } from './boot-image.ts';
 import { closeWorker } from '../close-worker.ts';
+import { startBlobNode, type BlobNode } from '../farm/blob-node.ts';
 import { publicError } from '../public-output.ts';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from './package-fetch.ts';
 
 export interface IngestWorkerOptions {
   redisUrl: string;
+  /** Where the kernel BTF is published (the compile worker's of this process); absent: one of its own (farm/blob-node.ts). */
+  blobs?: FarmBlobs;
+  blobS3?: BlobS3Settings;
   /** Packages are read from <dataDir>/ingest/packages when there (the API's own data directory), else fetched from the API node into <dataDir>/ingest/fetched. */
   dataDir: string;
   image?: string;
@@ -81,6 +87,8 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
   const maxBtfBytes = opts.maxBtfBytes ?? 512 * 1024 * 1024;
   const connLog = opts.redisLog ?? new RedisConnectionLog(opts.log ?? fallbackLogger('lbc-ingest-worker'), opts.redisUrl);
   const redis = createBlockingRedis(opts.redisUrl, connLog);
+  const ownBlobNode: BlobNode | undefined = opts.blobs ? undefined : await startBlobNode({ redis, dataDir: opts.dataDir, ...(opts.blobS3 ? { s3: opts.blobS3 } : {}) });
+  const blobs = opts.blobs ?? ownBlobNode!.blobs;
 
   const processJob = async (job: Job<IngestJobData, IngestJobResult>): Promise<IngestJobResult> => {
     const data = job.data;
@@ -123,7 +131,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
               })
             : undefined;
         const btfSha256 = sha256Of(read.bytes);
-        await putSharedBtf(redis, btfSha256, read.bytes);
+        await putSharedBtf(blobs, btfSha256, read.bytes);
         return {
           btfSha256,
           btfSize: read.bytes.length,
@@ -165,6 +173,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
     async close() {
       if (!opts.redisLog) connLog.close();
       await closeWorker(worker, connection, connLog);
+      await ownBlobNode?.close();
       // ioredis's own disconnect: BullMQ's would wait for an 'end' a reconnecting client never emits.
       connection.disconnect();
       redis.disconnect();

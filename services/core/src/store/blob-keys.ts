@@ -1,0 +1,14 @@
+/**
+ * The Redis keys of the farm blob store: small metadata only (which node holds a hash, which hash a
+ * compile cache key produced). The bytes themselves never enter Redis.
+ */
+import { REDIS_PREFIX } from '../queue/jobs.ts';
+
+/** Set of node URLs (http://host:port) that hold the blob with this sha256 on their disk. No TTL: a node that lost it is dropped when a fetch finds it gone. */
+export const blobLocationKey = (sha256: string) => `${REDIS_PREFIX}:blob-at:${sha256}`;
+
+/** String: the sha256 (and warnings) a compile cache key produced, JSON; TTL sharedArtifactTtlSeconds; written by the API node that settles the job. */
+export const compiledRefKey = (cacheKey: string) => `${REDIS_PREFIX}:compiled:${cacheKey}`;
+
+/** String: the cache key of a compiled object's sha256 (an artifact download on a node that never saw it); same TTL and writer. */
+export const compiledShaKey = (sha256: string) => `${REDIS_PREFIX}:compiled-sha:${sha256}`;
