@@ -48,7 +48,7 @@ describe('objects by hash across nodes (each node its own disk)', () => {
   let nodeB: Harness;
   beforeAll(async () => {
     farm = await startFarm();
-    nodeB = await startHarness({ redis: farm.redis, deps: { toolchain: farm.worker.toolchain } });
+    nodeB = await startHarness({ redis: farm.redis, deps: { toolchain: farm.worker.toolchain }, listen: true });
     // Each API node keeps its own kernel list (SQLite): B registers the host's, as a server does on start.
     await registerHostKernel(nodeB.registry);
   }, 180_000);

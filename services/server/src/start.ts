@@ -10,6 +10,7 @@ import {
   ArtifactCache,
   BlobStore,
   FarmBlobs,
+  dropLegacyBlobKeys,
   S3Blobs,
   CompileProducer,
   DEFAULT_IMAGE,
@@ -129,6 +130,8 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       if (host) log.info({ release: host.release, btfSha256: host.btfSha256 }, 'host kernel registered');
       else log.warn('this host has no /sys/kernel/btf/vmlinux: upload kernels with PUT /v1/kernels/<sha256>');
       log.info({ kernels: await registry.republishAll() }, 'kernel BTF published to the blob store');
+      const legacy = await producer.guard(dropLegacyBlobKeys(producer.redis), 'dropping blob bytes earlier versions kept in Redis');
+      if (legacy > 0) log.info({ keys: legacy }, 'blob bytes of an earlier version removed from Redis (the blob store holds them now)');
 
       const tokens = new TokenStore(db);
       if (config.authMode === 'off' && !isLoopbackAddress(config.host)) log.warn({ host: config.host }, 'LBC_AUTH=off on a non-loopback address: anyone who reaches it can compile, register kernels and manage tokens');

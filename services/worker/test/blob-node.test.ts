@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobLocationKey, blobToken, ensureFarmSecret, sha256Of } from '@lbc/core';
+import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobLocationKey, blobToken, dropLegacyBlobKeys, ensureFarmSecret, sha256Of } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { startS3Server, type S3Server } from '../../../test/support/s3-server.ts';
 import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
@@ -89,6 +89,19 @@ describe('blobs fetched by hash from the node that holds them', () => {
     const ok = await ask(one, blobToken(secret, one));
     expect(ok.status).toBe(200);
     expect(Buffer.from(await ok.arrayBuffer()).toString()).toBe('one');
+  });
+});
+
+describe('blob bytes earlier versions kept in Redis', () => {
+  it('are removed on start (objects, their cache-key records, kernel BTF); other keys stay', async () => {
+    const sha = 'ab'.repeat(32);
+    await redis.set(`lbc:btf:${sha}`, randomBytes(1024));
+    await redis.hset(`lbc:artifact:${sha}`, { bytes: randomBytes(1024), cacheKey: 'k' });
+    await redis.set('lbc:artifact-key:k', sha);
+    await redis.sadd(blobLocationKey(sha), 'http://127.0.0.1:1');
+    expect(await dropLegacyBlobKeys(redis)).toBe(3);
+    expect(await redis.exists(`lbc:btf:${sha}`, `lbc:artifact:${sha}`, 'lbc:artifact-key:k')).toBe(0);
+    expect(await redis.exists(blobLocationKey(sha))).toBe(1);
   });
 });
 

@@ -18,7 +18,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis } = {}): Promise<Harness> {
+/** listen: on a loopback port, as a server does, so workers elsewhere fetch the blobs it holds (the kernels' BTF) by hash. */
+export async function startHarness(options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis; listen?: boolean } = {}): Promise<Harness> {
   const redis = options.redis ?? (await startPrivateRedis());
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-api-'));
   try {
@@ -30,7 +31,7 @@ export async function startHarness(options: { config?: Partial<LbcConfig>; deps?
   }
 }
 
-async function assemble(redis: PrivateRedis, dataDir: string, options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis }): Promise<Harness> {
+async function assemble(redis: PrivateRedis, dataDir: string, options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis; listen?: boolean }): Promise<Harness> {
   const config = loadConfig({}, { dataDir, redisUrl: redis.url, ...options.config });
   const db = openDatabase(config.dataDir);
   const blobs = new BlobStore(join(config.dataDir, 'blobs'));
@@ -41,6 +42,7 @@ async function assemble(redis: PrivateRedis, dataDir: string, options: { config?
   const registry = new KernelRegistry(db, blobs, producer.redis, { guardRedis: (w, what) => producer.guard(w, what), farmBlobs });
   const app = buildApp({ config, cache, registry, producer, toolchain: 'test-toolchain', lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: new Dockerode(), ...options.deps });
   await app.ready();
+  if (options.listen) await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     app,
     config,

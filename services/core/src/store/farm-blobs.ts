@@ -11,7 +11,7 @@
 import { networkInterfaces } from 'node:os';
 import type { Redis } from 'ioredis';
 import { isLoopbackAddress } from '../config.ts';
-import { readFarmSecret } from '../ingest/package-access.ts';
+import { ensureFarmSecret } from '../ingest/package-access.ts';
 import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken } from './blob-access.ts';
 import { blobLocationKey } from './blob-keys.ts';
 import { sha256Of, type BlobStore } from './blob-store.ts';
@@ -100,8 +100,8 @@ export class FarmBlobs {
     const key = blobLocationKey(sha256);
     const holders = await this.opts.redis.smembers(key);
     if (holders.length === 0) return null;
-    const secret = await readFarmSecret(this.opts.redis);
-    if (!secret) return null;
+    // Made again if Redis lost it (restarted empty): SET NX, so every node agrees on the new one.
+    const secret = await ensureFarmSecret(this.opts.redis);
     for (const url of holders) {
       // This node's own disk missed (or dropped a corrupt copy) above: it holds it no longer.
       if (url === this.selfUrl) {

@@ -32,7 +32,6 @@ export async function startBlobNode(opts: BlobNodeOptions): Promise<BlobNode> {
   const blobs = new FarmBlobs({ disk, redis: opts.redis, ...(opts.s3 ? { s3: new S3Blobs(opts.s3) } : {}) });
   if (opts.s3) return { blobs, url: undefined, close: async () => blobs.close() };
 
-  let secret: string | null = null;
   const server = createServer((req, res) => {
     const sha256 = req.method === 'GET' && req.url?.startsWith(BLOB_PATH_PREFIX) ? req.url.slice(BLOB_PATH_PREFIX.length) : undefined;
     if (sha256 === undefined) {
@@ -41,7 +40,8 @@ export async function startBlobNode(opts: BlobNodeOptions): Promise<BlobNode> {
     }
     const token = req.headers[BLOB_TOKEN_HEADER];
     void (async () => {
-      secret ??= await readFarmSecret(opts.redis).catch(() => null);
+      // Read each time: Redis restarted empty gets a new secret from the first node that needs one.
+      const secret = await readFarmSecret(opts.redis).catch(() => null);
       const answer = answerBlobRequest(disk, secret, sha256, typeof token === 'string' ? token : undefined);
       if (answer.status === 200) res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.bytes.length }).end(answer.bytes);
       else res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.reason);
