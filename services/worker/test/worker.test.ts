@@ -150,9 +150,9 @@ describe('worker', () => {
     expect((await queue.getJob(job.id!))?.attemptsMade).toBe(1);
   });
 
-  it('a kernel whose BTF is not in Redis fails the attempt (infrastructure), so BullMQ retries it', async () => {
+  it('a kernel whose BTF is in no node\'s blob store fails the attempt (infrastructure), so BullMQ retries it', async () => {
     const job = await submit(jobData(TRACE_PROGRAM, { btfSha256: 'f'.repeat(64) }), 2);
-    await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/LBC_ERR_KERNEL_UNKNOWN|not in Redis/);
+    await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/LBC_ERR_KERNEL_UNKNOWN|in no node's blob store/);
     expect((await queue.getJob(job.id!))?.attemptsMade).toBe(2);
   });
 });
