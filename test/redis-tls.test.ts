@@ -1,5 +1,5 @@
 // A farm whose Redis other hosts reach over TLS (README: `rediss://`): the service's queue, worker,
-// shared objects and tokens all go through a redis-server that has no plain port at all, trusting
+// shared object references and tokens all go through a redis-server that has no plain port at all, trusting
 // its certificate through NODE_EXTRA_CA_CERTS.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort, redisAnswers, REDIS_PREFIX } from '@lbc/core';
+import { blobLocationKey, compiledRefKey, freePort, redisAnswers } from '@lbc/core';
 import { startService, type RunningService } from './support/service.ts';
 import { runCli } from './support/run-cli.ts';
 import { selfSignedCert } from './support/self-signed.ts';
@@ -58,8 +58,9 @@ describe('a farm on a TLS-only Redis (rediss://)', () => {
     try {
       const keys = await client.keys('*');
       expect(keys.some((k) => k.startsWith('bull:'))).toBe(true);
-      // Other API nodes fill their caches from the object kept here.
-      expect(keys.some((k) => k.startsWith(`${REDIS_PREFIX}:artifact:`))).toBe(true);
+      // Other API nodes find the object from the reference kept here (which compile made it, which node holds it).
+      expect(keys.some((k) => k.startsWith(compiledRefKey('')))).toBe(true);
+      expect(keys.some((k) => k.startsWith(blobLocationKey('')))).toBe(true);
     } finally {
       client.disconnect();
     }
