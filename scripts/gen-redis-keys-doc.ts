@@ -6,13 +6,13 @@ const cell = (text: string) => text.replaceAll('|', '\\|');
 
 export function renderRedisKeysDoc(): string {
   const rows = Object.entries(REDIS_KEYS).map(([name, spec]) => {
-    const leaving = 'toBeRemoved' in spec ? ` **To be removed:** ${spec.toBeRemoved}.` : '';
-    return `| \`${name}\` | \`${cell(spec.pattern)}\` | ${spec.type} | ${cell(spec.ttl)} | ${cell(spec.writer)} | ${cell(spec.readers)} | ${cell(spec.holds)}.${leaving} |`;
+    return `| \`${name}\` | \`${cell(spec.pattern)}\` | ${spec.type} | ${cell(spec.ttl)} | ${cell(spec.writer)} | ${cell(spec.readers)} | ${cell(spec.holds)}. |`;
   });
   return [
     '# What lbc keeps in Redis',
     '',
-    'Redis holds the job queues (BullMQ) and small shared metadata; every key is one entry of the',
+    'Redis holds the job queues (BullMQ) and small shared metadata, never objects or BTF (the blob store',
+    'holds those); every key is one entry of the',
     'catalogue in `services/core/src/redis-keys.ts`, whose builders are the only place a key is spelled.',
     'Generated from it (`node --import tsx scripts/gen-redis-keys-doc.ts`).',
     '',

@@ -1,5 +1,5 @@
 // A farm whose Redis other hosts reach over TLS (README: `rediss://`): the service's queue, worker,
-// shared objects and tokens all go through a redis-server that has no plain port at all, trusting
+// shared object references and tokens all go through a redis-server that has no plain port at all, trusting
 // its certificate through NODE_EXTRA_CA_CERTS.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -58,8 +58,9 @@ describe('a farm on a TLS-only Redis (rediss://)', () => {
     try {
       const keys = await client.keys('*');
       expect(keys.some((k) => k.startsWith('bull:'))).toBe(true);
-      // Other API nodes fill their caches from the object kept here.
-      expect(keys.some((k) => k.startsWith(redisKey.sharedArtifact('')))).toBe(true);
+      // Other API nodes find the object from the reference kept here (which compile made it, which node holds it).
+      expect(keys.some((k) => k.startsWith(redisKey.compiledRef('')))).toBe(true);
+      expect(keys.some((k) => k.startsWith(redisKey.blobLocation('')))).toBe(true);
     } finally {
       client.disconnect();
     }

@@ -15,7 +15,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type IngestStatus, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, PACKAGE_TOKEN_HEADER, fetchedPackagesDir, ingestJobId, liveWorkers, packageFetchPath, packagePath, packageToken, type IngestJobData } from '@lbc/core';
+import { COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, PACKAGE_TOKEN_HEADER, fetchedPackagesDir, ingestJobId, liveWorkers, packageFetchPath, packagePath, packageToken, REDIS_PREFIX, redisKey, type IngestJobData } from '@lbc/core';
 import { COMPILES_COUNTER } from '@lbc/worker';
 import { NetnsLab, type NetnsLink } from '../support/netns.ts';
 import { DockerProxy } from '../support/docker-proxy.ts';
@@ -169,11 +169,17 @@ describe('the farm across hosts (network namespaces)', () => {
     expect(first.status).toBe(200);
     expect(first.body.cached).toBe(false);
     expect(await download(api1, first.body)).toBe(first.body.artifact.sha256);
-    // Node 2 never saw this job's result: it fills its own cache from what node 1 published.
+    // Node 2 never saw this job's result: it fills its own cache by hash from a host that holds the object.
     expect(await download(api2, first.body)).toBe(first.body.artifact.sha256);
     const second = await compile(api2, program('shared'));
     expect(second).toMatchObject({ status: 200, body: { cached: true, cacheKey: first.body.cacheKey, artifact: first.body.artifact } });
     expect(await compiles()).toBe(before + 1);
+
+    // Redis holds where the object is, never its bytes: the worker host that compiled it is on record.
+    const holders = await redis.smembers(redisKey.blobLocation(first.body.artifact.sha256));
+    expect(holders.some((url) => url.includes(`//${links.w1.peerAddress}:`) || url.includes(`//${links.w2.peerAddress}:`)), holders.join(' ')).toBe(true);
+    for (const key of await redis.keys(`${REDIS_PREFIX}*`)) expect(Number(await redis.memory('USAGE', key)), key).toBeLessThan(16 * 1024);
+    expect(await redis.keys(redisKey.legacyKernelBtf('*'))).toEqual([]);
   });
 
   it("a minimized BTF travels with its object: node 2 serves node 1's, without a compile", async () => {
@@ -187,7 +193,7 @@ describe('the farm across hosts (network namespaces)', () => {
     const fromNode1 = await bytesAt(api1, minBtf.url);
     expect(sha256Of(fromNode1)).toBe(minBtf.sha256);
     expect(fromNode1.readUInt16LE(0)).toBe(0xeb9f);
-    // As if it had been a while: the finished job is gone, only what node 1 published in Redis remains.
+    // As if it had been a while: the finished job is gone, only node 1's record in Redis (and the blobs on the hosts) remain.
     await (await queue.getJob(jobIdFor(first.body.cacheKey)))!.remove();
 
     const second = await compile(api2, source, 120_000, { minBtf: true });

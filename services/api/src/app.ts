@@ -7,7 +7,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KernelCatalog, SharedArtifacts, VerdictCache, VerifyProducer, hostPathScrub, openDatabase, SharedTokens, liveWorkers, verifyJobIdPattern, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type RedisOwner, type TokenStore } from '@lbc/core';
+import type { AddressInfo } from 'node:net';
+import { KernelCatalog, SharedArtifacts, blobNodeUrl, ensureFarmSecret, readFarmSecret, VerdictCache, VerifyProducer, hostPathScrub, openDatabase, SharedTokens, liveWorkers, verifyJobIdPattern, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type RedisOwner, type TokenStore } from '@lbc/core';
 import { installAuth } from './auth/install-auth.ts';
 import { TenantJobBound } from './auth/tenant-job-bound.ts';
 import { TokenVerifier } from './auth/token-verifier.ts';
@@ -105,8 +106,18 @@ export function buildApp(deps: ApiDeps): ApiApp {
     };
   });
   cache.onEvent = metrics.countCacheEvent;
-  // Nodes share no disk: objects one node compiled reach the others through Redis.
+  // Nodes share no disk: objects are found by hash in the farm blob store, a compile's object by its reference in Redis.
   const shared = new SharedArtifacts(redis.command, config.sharedArtifactTtlSeconds);
+  const blobs = deps.registry.farmBlobs;
+  // Listening, this node serves its blobs (/internal/blobs): those written before (the kernels' BTF) are named as its own from now on.
+  app.addHook('onListen', async () => {
+    const port = (app.server.address() as AddressInfo).port;
+    const url = blobNodeUrl(redis.command, port, { ...(deps.ingest?.settings.advertiseUrl ? { advertiseUrl: deps.ingest.settings.advertiseUrl } : {}), scheme: config.tls ? 'https' : 'http', listenHost: config.host });
+    // The farm secret peers' blob credentials are made with (the first API node makes it).
+    await redis
+      .guard(ensureFarmSecret(redis.command).then(() => blobs.serveAt(url)), 'announcing this node\'s blobs')
+      .catch((err: Error) => app.log.warn({ err: err.message }, 'blobs written so far are not announced yet (Redis); kernels are published again on their next compile'));
+  });
   const verifyProducer = new VerifyProducer({ redis, maxQueuedJobs: config.maxQueuedJobs });
   app.addHook('onClose', async () => verifyProducer.close());
   app.addHook('onReady', async () => {
@@ -115,7 +126,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
   // One bound per tenant over compiles and verify runs, each job probed in its own queue.
   const jobKey = (id: string) => (verifyJobIdPattern.test(id) ? verifyProducer.queue.toKey(id) : producer.queue.toKey(id));
   const jobBound = new TenantJobBound({ redis, jobKey, limit: config.maxQueuedJobsPerTenant });
-  const compileService = new CompileService({ ...deps, metrics, shared, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
+  const compileService = new CompileService({ ...deps, metrics, shared, blobs, admitJob: (tenant, jobId) => jobBound.admit(tenant, jobId) });
   let verdicts = deps.verdicts;
   if (!verdicts) {
     const db = openDatabase(config.dataDir);
@@ -170,7 +181,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
     compileRoutes(api, compileService, config.limits);
     jobRoutes(api, compileService);
     verifyRoutes(api, verifyService, config.limits, deps.ingest?.settings.advertiseUrl);
-    artifactRoutes(api, cache, shared);
+    artifactRoutes(api, { cache, blobs, shared, farmSecret: () => readFarmSecret(redis.command) });
     kernelRoutes(api, deps.registry, config.limits);
     ingestRoutes(api, deps.ingest);
     catalogRoutes(api, catalog);

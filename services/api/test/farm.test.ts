@@ -141,14 +141,14 @@ describe('compile farm end to end', () => {
     };
     corrupt();
 
-    // The copy published for other API nodes (verified against its hash) repairs this node's cache.
+    // The worker's copy (fetched by hash from its node, verified) repairs this node's cache.
     const repaired = await farm.app.inject({ url: first.artifact.url });
     expect(repaired.statusCode).toBe(200);
     expect(sha256Of(repaired.rawPayload)).toBe(first.artifact.sha256);
     expect(sha256Of(readFileSync(path))).toBe(first.artifact.sha256);
     expect((await farm.app.inject({ url: '/metrics' })).body).toMatch(/lbc_cache_events_total\{event="corrupt"\} [1-9]/);
 
-    // Without that copy, the corrupt blob is a 404.
+    // Without the record of which compile made it, the corrupt blob is a 404.
     corrupt();
     await new SharedArtifacts(farm.redisOwner.command, 1).forget(first.cacheKey, first.artifact.sha256);
     const download = await farm.app.inject({ url: first.artifact.url });

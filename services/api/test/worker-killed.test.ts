@@ -28,7 +28,7 @@ const tempDir = () => {
 
 beforeAll(async () => {
   const docker = new Dockerode();
-  h = await startHarness({ deps: { toolchain: await toolchainIdentity(docker, DEFAULT_IMAGE), docker } });
+  h = await startHarness({ deps: { toolchain: await toolchainIdentity(docker, DEFAULT_IMAGE), docker }, listen: true });
   host = (await registerHostKernel(h.registry))!;
 });
 afterAll(async () => {

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { DEFAULT_LIMITS, type Limits } from '@lbc/contract';
+import { blobS3FromEnv, type BlobS3Settings } from './store/s3-blobs.ts';
 
 export interface LbcConfig {
   /** SQLite index, blobs, private redis socket. */
@@ -33,8 +34,10 @@ export interface LbcConfig {
   maxQueuedJobs: number;
   /** How long a compile failure answers 422 without recompiling. */
   failureTtlSeconds: number;
-  /** How long a compiled object stays in Redis for the other API nodes to fill their caches from; 0 = not shared. */
+  /** How long other API nodes find a compiled object by its cache key (a reference in Redis; the bytes are in the blob store); 0 = not shared. */
   sharedArtifactTtlSeconds: number;
+  /** The farm's S3-compatible blob store (LBC_BLOB_S3_*); unset: blobs stay on the nodes' disks, fetched by hash from the node holding them. */
+  blobS3: BlobS3Settings | undefined;
   /** Bound on every Redis round trip made on a request path, so a dead Redis answers 503 quickly. */
   redisTimeoutMs: number;
   logLevel: string;
@@ -163,6 +166,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LbcConfig>
     maxQueuedJobs: int(env, 'LBC_MAX_QUEUED_JOBS', 1000),
     failureTtlSeconds: int(env, 'LBC_FAILURE_TTL_SECONDS', 600),
     sharedArtifactTtlSeconds: int(env, 'LBC_SHARED_ARTIFACT_TTL_SECONDS', 7 * 24 * 3600),
+    blobS3: blobS3FromEnv(env),
     redisTimeoutMs: int(env, 'LBC_REDIS_TIMEOUT_MS', 5000),
     logLevel: env.LBC_LOG_LEVEL || 'info',
     authMode: 'loopback',

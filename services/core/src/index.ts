@@ -32,3 +32,7 @@ export * from './redis-server.ts';
 export * from './queue/verify-jobs.ts';
 export * from './queue/verify-producer.ts';
 export * from './verify/index.ts';
+export * from './store/legacy-blob-keys.ts';
+export * from './store/blob-access.ts';
+export * from './store/farm-blobs.ts';
+export * from './store/s3-blobs.ts';

@@ -4,8 +4,10 @@
  * and no other module spells a key (services/core/test/redis-keys.test.ts greps the tree for one).
  * Built like contract/src/errors.ts: a new key is a new entry, with its builder beside it.
  *
- * Redis holds the queue and small metadata. Entries marked `toBeRemoved` hold bytes that move to the
- * content-addressed blob store (issue 18): their modules still spell their own keys until then.
+ * Redis holds the queues and small metadata only: objects, minimized BTF and kernel BTF live in the
+ * content-addressed blob store (store/farm-blobs.ts); Redis says which node holds a blob and which
+ * object a cache key produced. The `legacy*` entries are what earlier versions kept as bytes, removed
+ * when a farm process starts.
  */
 export const REDIS_PREFIX = 'lbc';
 /** BullMQ's own key prefix (its default; lbc does not change it). */
@@ -30,11 +32,7 @@ export interface RedisKeySpec {
   readers: string;
   /** What it holds. */
   holds: string;
-  /** The key leaves Redis: why, and where its data goes instead. */
-  toBeRemoved?: string;
 }
-
-const BLOB_STORE = 'objects and BTF move to the content-addressed blob store (issue 18)';
 
 export const REDIS_KEYS = {
   compileFailure: {
@@ -109,32 +107,53 @@ export const REDIS_KEYS = {
     readers: 'API and worker (HMAC credential for packages and boot images between nodes)',
     holds: '32 random bytes, hex',
   },
-  kernelBtf: {
+  compiledRef: {
+    pattern: 'lbc:compiled:<cacheKey>',
+    type: 'string',
+    ttl: 'LBC_SHARED_ARTIFACT_TTL_SECONDS (7 days)',
+    writer: 'API (the node that settles a compile job)',
+    readers: 'API (a cache miss on another node), verify worker',
+    holds: 'JSON {sha256, warnings, minBtf?}: the reference of the object a cache key compiled to, never its bytes',
+  },
+  compiledSha: {
+    pattern: 'lbc:compiled-sha:<sha256>',
+    type: 'string',
+    ttl: 'LBC_SHARED_ARTIFACT_TTL_SECONDS (7 days)',
+    writer: 'API (with compiledRef)',
+    readers: 'API (GET /v1/artifacts/:sha256 on a node that never saw the compile)',
+    holds: 'the cache key that produced this object',
+  },
+  blobLocation: {
+    pattern: 'lbc:blob-at:<sha256>',
+    type: 'set',
+    ttl: 'none (a holder that lost the blob is dropped when a fetch finds it gone)',
+    writer: 'worker and API (a node that put or fetched a blob; not in S3 mode)',
+    readers: 'any node missing the blob (fetched from a holder by hash, verified)',
+    holds: 'URLs of the nodes that hold the blob (objects, minimized BTF, kernel BTF, boot images) on their disk',
+  },
+  legacyKernelBtf: {
     pattern: 'lbc:btf:<btfSha256>',
     type: 'string',
-    ttl: 'none',
-    writer: 'API (kernel registration) and worker (ingestion)',
-    readers: 'worker (kernel sets), API (registering an ingested kernel)',
-    holds: 'raw kernel BTF (megabytes)',
-    toBeRemoved: BLOB_STORE,
+    ttl: 'removed when a farm process starts (dropLegacyBlobKeys)',
+    writer: 'earlier versions only',
+    readers: 'none',
+    holds: 'raw kernel BTF, which the blob store holds now',
   },
-  sharedArtifact: {
+  legacyArtifact: {
     pattern: 'lbc:artifact:<sha256>',
     type: 'hash',
-    ttl: 'LBC_SHARED_ARTIFACT_TTL_SECONDS (7 days)',
-    writer: 'API (after a compile, for the other API nodes)',
-    readers: 'API (a cache miss here), verify worker',
-    holds: 'a compiled object and its warnings',
-    toBeRemoved: BLOB_STORE,
+    ttl: 'removed when a farm process starts (dropLegacyBlobKeys)',
+    writer: 'earlier versions only',
+    readers: 'none',
+    holds: 'a compiled object, which the blob store holds now',
   },
-  sharedArtifactKey: {
+  legacyArtifactKey: {
     pattern: 'lbc:artifact-key:<cacheKey>',
     type: 'string',
-    ttl: 'LBC_SHARED_ARTIFACT_TTL_SECONDS (7 days)',
-    writer: 'API',
-    readers: 'API, verify worker',
-    holds: 'sha256 of the object a cache key compiled to',
-    toBeRemoved: BLOB_STORE,
+    ttl: 'removed when a farm process starts (dropLegacyBlobKeys)',
+    writer: 'earlier versions only',
+    readers: 'none',
+    holds: 'replaced by compiledRef',
   },
   compileQueue: {
     pattern: 'bull:lbc-compile:<…>',
@@ -179,9 +198,12 @@ export const redisKey = {
   workers: () => key('workers'),
   tokens: () => key('tokens'),
   farmSecret: () => key('farm-secret'),
-  kernelBtf: (btfSha256: string) => key('btf', btfSha256),
-  sharedArtifact: (sha256: string) => key('artifact', sha256),
-  sharedArtifactKey: (cacheKey: string) => key('artifact-key', cacheKey),
+  compiledRef: (cacheKey: string) => key('compiled', cacheKey),
+  compiledSha: (sha256: string) => key('compiled-sha', sha256),
+  blobLocation: (sha256: string) => key('blob-at', sha256),
+  legacyKernelBtf: (btfSha256: string) => key('btf', btfSha256),
+  legacyArtifact: (sha256: string) => key('artifact', sha256),
+  legacyArtifactKey: (cacheKey: string) => key('artifact-key', cacheKey),
   compileQueue: (rest: string) => [BULLMQ_PREFIX, QUEUE_NAMES.compile, rest].join(':'),
   ingestQueue: (rest: string) => [BULLMQ_PREFIX, QUEUE_NAMES.ingest, rest].join(':'),
   verifyQueue: (rest: string) => [BULLMQ_PREFIX, QUEUE_NAMES.verify, rest].join(':'),

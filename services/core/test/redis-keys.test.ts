@@ -12,12 +12,6 @@ import { renderRedisKeysDoc } from '../../../scripts/gen-redis-keys-doc.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CATALOGUE = 'services/core/src/redis-keys.ts';
-/**
- * Modules the blobs helper is rewriting (objects and kernel BTF leave Redis, issue 18): they keep
- * spelling their own to-be-removed keys (REDIS_KEYS.kernelBtf, sharedArtifact, sharedArtifactKey)
- * until then. Nothing else may join this list.
- */
-const LEAVING_REDIS = ['services/core/src/store/shared-artifacts.ts', 'services/core/src/kernels/btf-store.ts'];
 const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'prebuilds', '.data', 'coverage']);
 const SOURCE = /\.(c|m)?(t|j)s$|\.sh$/;
 
@@ -63,7 +57,7 @@ describe('the Redis key catalogue', () => {
   it('is the only source file that spells a key', () => {
     const files = sourceFiles(ROOT).map((f) => relative(ROOT, f));
     expect(files).toContain(CATALOGUE);
-    const spelling = files.filter((file) => file !== CATALOGUE && !LEAVING_REDIS.includes(file) && KEY_SPELLINGS.some((re) => re.test(readFileSync(join(ROOT, file), 'utf8'))));
+    const spelling = files.filter((file) => file !== CATALOGUE && KEY_SPELLINGS.some((re) => re.test(readFileSync(join(ROOT, file), 'utf8'))));
     expect(spelling).toEqual([]);
   });
 });

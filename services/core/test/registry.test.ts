@@ -15,7 +15,8 @@ describe('kernel registry', () => {
     const btf = readFileSync('/sys/kernel/btf/vmlinux');
     expect(host).toMatchObject({ btfSha256: sha256Of(btf), release: osRelease(), arch: 'x86_64', source: 'host', btfSize: btf.length, distro: hostDistro() });
     expect(hostDistro()).toBe('debian');
-    expect((await getSharedBtf(env.redis, host.btfSha256))!.equals(btf)).toBe(true);
+    expect(await env.registry.farmBlobs.has(host.btfSha256)).toBe(true);
+    expect((await getSharedBtf(env.registry.farmBlobs, host.btfSha256))!.equals(btf)).toBe(true);
     // Registering again is idempotent.
     const again = await env.registry.register({ btf, release: osRelease(), arch: 'x86_64', source: 'upload' });
     expect(again.created).toBe(false);
@@ -108,6 +109,6 @@ describe('kernel registry', () => {
     await env.redis.flushall();
     const n = await env.registry.republishAll();
     expect(n).toBe(env.registry.list().length);
-    for (const k of env.registry.list()) expect(await getSharedBtf(env.redis, k.btfSha256)).not.toBeNull();
+    for (const k of env.registry.list()) expect(await env.registry.farmBlobs.has(k.btfSha256)).toBe(true);
   });
 });

@@ -9,6 +9,9 @@ import { LbcError } from '@lbc/contract';
 import {
   ArtifactCache,
   BlobStore,
+  FarmBlobs,
+  dropLegacyBlobKeys,
+  S3Blobs,
   CompileProducer,
   DEFAULT_IMAGE,
   KernelCatalog,
@@ -102,14 +105,14 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redis: owner, labVersion: LAB_VERSION });
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redis: owner, labVersion: LAB_VERSION, blobS3: config.blobS3 });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
       // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).
-      const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker, redis: owner });
+      const ingestWorker = await startIngestWorker({ redisUrl, dataDir: config.dataDir, image, docker, redis: owner, blobs: worker.blobs });
       closers.push(() => ingestWorker.close());
       // lbc verify: kernels booted in the lab (QEMU in a hardened container of this engine), as many at once as compiles run.
-      const verifyWorker = await startVerifyWorker({ redisUrl, dataDir: config.dataDir, lab: { run: (input) => verifyInGuest({ ...input, sandbox: { docker } }), version: LAB_VERSION }, concurrency: config.workerConcurrency, log: log.child({ component: 'verify' }), redis: owner });
+      const verifyWorker = await startVerifyWorker({ redisUrl, dataDir: config.dataDir, lab: { run: (input) => verifyInGuest({ ...input, sandbox: { docker } }), version: LAB_VERSION }, concurrency: config.workerConcurrency, log: log.child({ component: 'verify' }), redis: owner, blobs: worker.blobs });
       closers.push(() => verifyWorker.close());
     }
     let address: string | undefined;
@@ -122,11 +125,16 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       closers.push(() => producer.close());
       await producer.ready(30_000);
       const { toolchain, dockerUsed } = await apiToolchain(docker, image, owner, log);
-      const registry = new KernelRegistry(db, blobs, owner.command, { guardRedis: (w, what) => owner.guard(w, what) });
+      // Objects and kernel BTF by hash: this node's disk, found by other nodes through a location record or in S3.
+      const farmBlobs = new FarmBlobs({ disk: blobs, redis: owner.command, ...(config.blobS3 ? { s3: new S3Blobs(config.blobS3) } : {}) });
+      closers.push(() => farmBlobs.close());
+      const registry = new KernelRegistry(db, blobs, owner.command, { guardRedis: (w, what) => owner.guard(w, what), farmBlobs });
       const host = await registerHostKernel(registry);
       if (host) log.info({ release: host.release, btfSha256: host.btfSha256 }, 'host kernel registered');
       else log.warn('this host has no /sys/kernel/btf/vmlinux: upload kernels with PUT /v1/kernels/<sha256>');
-      log.info({ kernels: await registry.republishAll() }, 'kernel BTF published to Redis');
+      log.info({ kernels: await registry.republishAll() }, 'kernel BTF published to the blob store');
+      const legacy = await owner.guard(dropLegacyBlobKeys(owner.command), 'dropping blob bytes earlier versions kept in Redis');
+      if (legacy > 0) log.info({ keys: legacy }, 'blob bytes of an earlier version removed from Redis (the blob store holds them now)');
 
       const tokens = new TokenStore(db);
       if (config.authMode === 'off' && !isLoopbackAddress(config.host)) log.warn({ host: config.host }, 'LBC_AUTH=off on a non-loopback address: anyone who reaches it can compile, register kernels and manage tokens');

@@ -2,10 +2,11 @@
  * A standalone worker process: `node --import tsx services/worker/src/main.ts`. Configured by env:
  * REDIS_URL, LBC_DATA_DIR, LBC_IMAGE, LBC_WORKER_CONCURRENCY, LBC_LOCK_DURATION_MS,
  * LBC_STALLED_INTERVAL_MS, LBC_WARM_CONTAINERS, LBC_COMPILE_TIMEOUT_MS, LBC_KERNEL_SET_TIMEOUT_MS,
- * LBC_KERNEL_SET_CPU_SECONDS, LBC_VERIFY_GUEST_TIMEOUT_MS.
+ * LBC_KERNEL_SET_CPU_SECONDS, LBC_VERIFY_GUEST_TIMEOUT_MS; the blob store: LBC_BLOB_S3_* (an S3-compatible
+ * store), else LBC_BLOB_ADVERTISE_URL / LBC_BLOB_PORT (where other nodes fetch this host's blobs).
  */
 import { resolve } from 'node:path';
-import { RedisOwner } from '@lbc/core';
+import { blobS3FromEnv, RedisOwner } from '@lbc/core';
 import { startWorker } from './worker.ts';
 import { startIngestWorker } from './ingest/ingest-worker.ts';
 import { startVerifyWorker } from './verify-job/verify-worker.ts';
@@ -35,9 +36,12 @@ const worker = await startWorker({
   kernelSetCpuSeconds: intEnv('LBC_KERNEL_SET_CPU_SECONDS'),
   redis,
   labVersion: LAB_VERSION,
+  blobS3: blobS3FromEnv(process.env),
+  blobAdvertiseUrl: process.env.LBC_BLOB_ADVERTISE_URL || undefined,
+  blobPort: intEnv('LBC_BLOB_PORT'),
 });
 // Kernel package ingestion, one at a time; packages come from this LBC_DATA_DIR or, on another host, from the API node that received them.
-const ingestWorker = await startIngestWorker({ redisUrl, dataDir: resolve(process.env.LBC_DATA_DIR || './.data'), image: process.env.LBC_IMAGE || undefined, redis });
+const ingestWorker = await startIngestWorker({ redisUrl, dataDir: resolve(process.env.LBC_DATA_DIR || './.data'), image: process.env.LBC_IMAGE || undefined, redis, blobs: worker.blobs });
 // lbc verify: kernels booted in the lab (QEMU in the sandbox), as many at once as compiles run.
 const verifyWorker = await startVerifyWorker({
   redisUrl,
@@ -46,6 +50,7 @@ const verifyWorker = await startVerifyWorker({
   concurrency: intEnv('LBC_WORKER_CONCURRENCY') ?? 2,
   guestTimeoutMs: intEnv('LBC_VERIFY_GUEST_TIMEOUT_MS'),
   redis,
+  blobs: worker.blobs,
 });
 process.stdout.write(`lbc worker ${process.pid} ready (${worker.toolchain})\n`);
 

@@ -18,7 +18,7 @@ export function publicError(err: unknown, scrub: HostPathScrub): Error {
   return out;
 }
 
-/** A job result as it is stored and answered: its texts without host paths (the object is bytes, untouched). */
+/** A job result as it is stored and answered: its texts without host paths (the object is a reference by hash, untouched). */
 export function publicResult(result: CompileJobResult, scrub: HostPathScrub, scrubDiagnostics: HostPathScrub): CompileJobResult {
   if (!result.ok) return { ...result, diagnostics: scrubDiagnostics(result.diagnostics) };
   return { ...result, warnings: scrubDiagnostics(result.warnings), ...(result.minBtfError ? { minBtfError: scrub(result.minBtfError) } : {}) };

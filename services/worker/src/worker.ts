@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Worker } from 'bullmq';
 import { DEFAULT_LIMITS } from '@lbc/contract';
-import { borrowOrOwn, RedisOwner, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type CompileJobData, type CompileJobResult } from '@lbc/core';
+import { borrowOrOwn, RedisOwner, COMPILE_QUEUE, ensureImage, imageFromEnv, toolchainIdentity, type BlobS3Settings, type CompileJobData, type CompileJobResult, type FarmBlobs } from '@lbc/core';
 import { KernelSetStore } from './kernel-set/kernel-set.ts';
 import { WarmPool } from './sandbox/warm-pool.ts';
 import { publishHeaderDir } from './sandbox/header-dir.ts';
@@ -19,6 +19,7 @@ import { startLeftoverSweep } from './sandbox/leftover-sweep.ts';
 import { compileJobProcessor } from './compile/compile-job.ts';
 import { startQueueWorker } from './queue-worker.ts';
 import { startFarmPresence } from './farm/farm-presence.ts';
+import { startBlobNode } from './farm/blob-node.ts';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -49,6 +50,11 @@ export interface WorkerOptions {
   redis?: RedisOwner;
   /** The kernel lab version of this process's verify worker, announced for the API's verdict cache; absent: it runs none. */
   labVersion?: string;
+  /** The farm's S3-compatible blob store; absent: objects stay on this host's disk, served to other nodes by hash (farm/blob-node.ts). */
+  blobS3?: BlobS3Settings;
+  /** Where other nodes reach this worker's blob endpoint, and its port (blob-node.ts has the defaults). */
+  blobAdvertiseUrl?: string;
+  blobPort?: number;
 }
 
 export interface RunningWorker {
@@ -56,6 +62,8 @@ export interface RunningWorker {
   toolchain: string;
   /** Its id in the worker registry (REDIS_KEYS.workers). */
   id: string;
+  /** Where it publishes objects and reads kernel BTF (the ingest and verify workers of its process share it). */
+  blobs: FarmBlobs;
   worker: Worker<CompileJobData, CompileJobResult>;
   close(): Promise<void>;
 }
@@ -67,9 +75,9 @@ async function prepareImage(docker: Dockerode, image: string): Promise<string> {
 }
 
 /** Kernel sets and warm containers, the pool prewarmed for the kernel compiled for last. */
-async function openSandbox(opts: WorkerOptions, docker: Dockerode, image: string, toolchain: string, redis: Redis, limits: SandboxLimits, concurrency: number) {
+async function openSandbox(opts: WorkerOptions, docker: Dockerode, image: string, toolchain: string, redis: Redis, blobs: FarmBlobs, limits: SandboxLimits, concurrency: number) {
   const jobsDir = join(opts.dataDir, 'jobs');
-  const kernelSets = new KernelSetStore({ docker, redis, image, toolchain, dataDir: opts.dataDir, limits, buildTimeoutMs: opts.kernelSetTimeoutMs, buildCpuSeconds: opts.kernelSetCpuSeconds });
+  const kernelSets = new KernelSetStore({ docker, redis, blobs, image, toolchain, dataDir: opts.dataDir, limits, buildTimeoutMs: opts.kernelSetTimeoutMs, buildCpuSeconds: opts.kernelSetCpuSeconds });
   const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1, headerDir: publishHeaderDir(opts.dataDir) });
   const recent = await kernelSets.mostRecent();
   if (recent) pool.prewarm(recent);
@@ -87,7 +95,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
   const { redis: owner, owned } = borrowOrOwn(opts.redis, () => new RedisOwner({ url: opts.redisUrl, timeoutMs: 5000, log: opts.log, name: 'lbc-worker' }));
   const redis = owner.openBlocking();
-  const { kernelSets, pool } = await openSandbox(opts, docker, image, toolchain, redis, limits, concurrency);
+  const blobNode = await startBlobNode({ redis, dataDir: opts.dataDir, ...(opts.blobS3 ? { s3: opts.blobS3 } : {}), ...(opts.blobAdvertiseUrl ? { advertiseUrl: opts.blobAdvertiseUrl } : {}), ...(opts.blobPort !== undefined ? { port: opts.blobPort } : {}) });
+  const blobs = blobNode.blobs;
+  const { kernelSets, pool } = await openSandbox(opts, docker, image, toolchain, redis, blobs, limits, concurrency);
 
   const busy = { active: 0 };
   // Created below; Docker health pauses and resumes it.
@@ -104,6 +114,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     ...sandbox,
     toolchain,
     redis,
+    blobs,
     busy,
     log: opts.log,
     compileTimeoutMs: opts.compileTimeoutMs,
@@ -127,12 +138,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     toolchain,
     id: farm.id,
     worker: consumer.worker,
+    blobs,
     async close() {
       if (owned) owner.closing();
       sweep.stop();
       await farm.stop();
       await consumer.close();
       await pool.close();
+      await blobNode.close();
       owner.release(redis);
       if (owned) owner.close();
     },

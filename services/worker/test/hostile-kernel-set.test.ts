@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BtfWriter } from '@lbc/btf';
-import { DEFAULT_IMAGE, kernelSetFailure, putSharedBtf, toolchainIdentity } from '@lbc/core';
+import { BlobStore, DEFAULT_IMAGE, FarmBlobs, kernelSetFailure, putSharedBtf, toolchainIdentity } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { caught } from '../../../test/support/caught.ts';
 import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
@@ -39,8 +39,9 @@ describe('a kernel set built from a BTF that makes bpftool spin', () => {
     const docker = new Dockerode();
     toolchain = await toolchainIdentity(docker, DEFAULT_IMAGE);
     const client = redis.connect();
-    await putSharedBtf(client, sha, btf);
-    store = new KernelSetStore({ docker, redis: client, image: DEFAULT_IMAGE, toolchain, dataDir, limits: DEFAULT_SANDBOX_LIMITS, buildCpuSeconds: CPU_SECONDS, buildTimeoutMs: 30_000 });
+    const blobs = new FarmBlobs({ disk: new BlobStore(join(dataDir, 'blobs')), redis: client });
+    await putSharedBtf(blobs, sha, btf);
+    store = new KernelSetStore({ docker, redis: client, blobs, image: DEFAULT_IMAGE, toolchain, dataDir, limits: DEFAULT_SANDBOX_LIMITS, buildCpuSeconds: CPU_SECONDS, buildTimeoutMs: 30_000 });
   });
   afterAll(async () => {
     await redis?.stop();

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
-import { scanSource, type CompileJobResult } from '@lbc/core';
-import { compileProgram } from '../src/compile/compile-program.ts';
+import { scanSource } from '@lbc/core';
+import { compileProgram, type CompiledProgram } from '../src/compile/compile-program.ts';
 import { createJobDir, readObject, removeJobDir } from '../src/sandbox/job-dir.ts';
 import { SandboxContainer } from '../src/sandbox/sandbox-container.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 const HOST_ONLY = [MARKER, 'daemon:x:1:1', '/sys/kernel/btf', 'lbc-worker-test-'];
 
-function assertNothingOfTheHost(result: CompileJobResult) {
+function assertNothingOfTheHost(result: CompiledProgram) {
   const texts = result.ok ? [Buffer.from(result.objectBase64, 'base64').toString('latin1'), result.warnings] : [result.diagnostics];
   for (const text of texts) {
     for (const secret of [...HOST_ONLY, fx.dataDir]) expect(text).not.toContain(secret);

@@ -24,10 +24,10 @@ describe('what a worker hands to BullMQ', () => {
     expect(out.message).toBe('LBC_ERR_BTF_INVALID: <data>/x');
   });
 
-  it('a result keeps its object bytes and loses host paths from its texts', () => {
-    const objectBase64 = Buffer.from(`${DATA}/jobs/job-1`).toString('base64');
-    const ok = publicResult({ ok: true, objectBase64, sha256: 'a', warnings: `w ${DATA}/k`, compileMs: 1, minBtfError: `bpftool: '${DATA}/x'` }, scrub, keepQuoted);
-    expect(ok).toEqual({ ok: true, objectBase64, sha256: 'a', warnings: 'w <data>/k', compileMs: 1, minBtfError: "bpftool: '<data>/x'" });
+  it('a result keeps its object references and loses host paths from its texts', () => {
+    const minBtf = { sha256: 'b', size: 2 };
+    const ok = publicResult({ ok: true, sha256: 'a', size: 1, minBtf, warnings: `w ${DATA}/k`, compileMs: 1, minBtfError: `bpftool: '${DATA}/x'` }, scrub, keepQuoted);
+    expect(ok).toEqual({ ok: true, sha256: 'a', size: 1, minBtf, warnings: 'w <data>/k', compileMs: 1, minBtfError: "bpftool: '<data>/x'" });
     const failed = publicResult({ ok: false, code: 'LBC_ERR_COMPILE', diagnostics: `'/etc/x' file not found ${DATA}/jobs/job-2/src` }, scrub, keepQuoted);
     expect(failed).toEqual({ ok: false, code: 'LBC_ERR_COMPILE', diagnostics: "'/etc/x' file not found <job>/src" });
   });

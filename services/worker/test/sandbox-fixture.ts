@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
-import { DEFAULT_IMAGE, putSharedBtf, toolchainIdentity, type CompileJobData } from '@lbc/core';
+import { DEFAULT_IMAGE, ensureFarmSecret, putSharedBtf, toolchainIdentity, type CompileJobData, type FarmBlobs } from '@lbc/core';
+import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
 import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
 import { WarmPool } from '../src/sandbox/warm-pool.ts';
@@ -14,9 +15,12 @@ import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
 export const HOST_BTF = readFileSync('/sys/kernel/btf/vmlinux');
 export const HOST_BTF_SHA = createHash('sha256').update(HOST_BTF).digest('hex');
 
-export async function registerHostKernel(redis: Redis): Promise<string> {
-  await putSharedBtf(redis, HOST_BTF_SHA, HOST_BTF);
-  return HOST_BTF_SHA;
+/** The host's BTF published as an API node does: into a blob node of its own (in dataDir), found by hash. */
+export async function registerHostKernel(redis: Redis, dataDir: string): Promise<BlobNode> {
+  await ensureFarmSecret(redis);
+  const node = await startBlobNode({ redis, dataDir });
+  await putSharedBtf(node.blobs, HOST_BTF_SHA, HOST_BTF);
+  return node;
 }
 
 export interface SandboxFixture {
@@ -26,6 +30,8 @@ export interface SandboxFixture {
   dataDir: string;
   toolchain: string;
   kernelSets: KernelSetStore;
+  /** The blob store of dataDir (the host's BTF is in it). */
+  blobs: FarmBlobs;
   pool: WarmPool;
   job(name: string, source: string, extra?: Partial<CompileJobData>): CompileJobData;
   close(): Promise<void>;
@@ -35,11 +41,11 @@ export async function startSandboxFixture(opts: { warm?: number } = {}): Promise
   const docker = new Dockerode();
   const privateRedis = await startPrivateRedis();
   const redis = privateRedis.connect();
-  await registerHostKernel(redis);
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-worker-test-'));
+  const blobNode = await registerHostKernel(redis, dataDir);
   const toolchain = await toolchainIdentity(docker, DEFAULT_IMAGE);
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: 16 * 1024 * 1024 + 1 };
-  const kernelSets = new KernelSetStore({ docker, redis, image: DEFAULT_IMAGE, toolchain, dataDir, limits });
+  const kernelSets = new KernelSetStore({ docker, redis, blobs: blobNode.blobs, image: DEFAULT_IMAGE, toolchain, dataDir, limits });
   const pool = new WarmPool({ docker, image: DEFAULT_IMAGE, jobsDir: join(dataDir, 'jobs'), limits, size: opts.warm ?? 1 });
   return {
     docker,
@@ -48,6 +54,7 @@ export async function startSandboxFixture(opts: { warm?: number } = {}): Promise
     dataDir,
     toolchain,
     kernelSets,
+    blobs: blobNode.blobs,
     pool,
     job: (name, source, extra = {}) => ({
       cacheKey: `test-${Math.random().toString(16).slice(2)}`,
@@ -62,6 +69,7 @@ export async function startSandboxFixture(opts: { warm?: number } = {}): Promise
     }),
     async close() {
       await pool.close();
+      await blobNode.close();
       // Disconnects `redis` before the server goes.
       await privateRedis.stop();
       rmSync(dataDir, { recursive: true, force: true });

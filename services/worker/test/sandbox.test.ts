@@ -191,7 +191,7 @@ describe('sandbox compile', () => {
 
   it('concurrent builds of one kernel set (two stores, as two processes would) build it once', async () => {
     const dataDir = join(work, 'concurrent');
-    const make = () => new KernelSetStore({ docker: fx.docker, redis: fx.redis, image: DEFAULT_IMAGE, toolchain: fx.toolchain, dataDir, limits: DEFAULT_SANDBOX_LIMITS });
+    const make = () => new KernelSetStore({ docker: fx.docker, redis: fx.redis, blobs: fx.blobs, image: DEFAULT_IMAGE, toolchain: fx.toolchain, dataDir, limits: DEFAULT_SANDBOX_LIMITS });
     const a = make();
     const b = make();
     const sha = fx.job('x', '').btfSha256;

@@ -2,9 +2,8 @@
  * The compile flow of the API: validated request → kernel set → cache key → cache hit, or a
  * remembered failure, or the shared job for that key → wait → store the object → answer.
  */
-import { createHash } from 'node:crypto';
 import { LbcError, cacheKey as computeCacheKey, isLbcError, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type HeaderInfo, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { addJobReader, failedJobError, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type LbcConfig, type RedisOwner, type SharedArtifacts } from '@lbc/core';
+import { addJobReader, failedJobError, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type FarmBlobs, type LbcConfig, type RedisOwner, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner, type ValidatedCompile } from './validate-request.ts';
 import { chooseHeader, type HeaderChoice } from './header-choice.ts';
@@ -24,8 +23,10 @@ export interface CompileServiceDeps {
   scanSource: SourceScanner;
   /** Per-tenant queued-job bound: throws LBC_ERR_TENANT_QUEUE_FULL (auth/tenant-job-bound.ts). */
   admitJob?: (tenant: string, jobId: string) => Promise<void>;
-  /** Objects other API nodes compiled (no shared disk between nodes). */
+  /** Which object a cache key produced, as other API nodes recorded it (a reference in Redis). */
   shared?: SharedArtifacts;
+  /** Where workers publish objects by hash, and every node finds them (store/farm-blobs.ts). */
+  blobs: FarmBlobs;
 }
 
 /** Who asked: carried into the job (request id, tenant) and used for the tenant's queued-job bound. */
@@ -34,6 +35,8 @@ export interface CompileContext {
   tenant?: string;
   /** Count the job against the tenant's bound (token holders; anonymous loopback clients are not bounded). */
   bounded?: boolean;
+  /** Set on the second try of a compile whose finished job's object was lost. */
+  retriedLostObject?: boolean;
 }
 
 export type CompileAnswer = { status: 200; body: CompileResult } | { status: 202; body: CompileAccepted };
@@ -130,6 +133,11 @@ export class CompileService {
     try {
       const outcome = await producer.wait(job, waitMs, this.draining.signal);
       if (outcome.done) return { status: 200, body: await this.settle(key, outcome.result, kernel, header) };
+    } catch (err) {
+      // The finished job names an object no node holds any more (every holder lost it): compile it again.
+      if (!(err instanceof ObjectLost) || context.retriedLostObject) throw err;
+      await producer.guard(producer.queue.remove(jobIdFor(key)), 'removing the job of a lost object');
+      return this.compileAgainst(req, input, kernel, header, { ...context, retriedLostObject: true });
     } finally {
       metrics.compilesInFlight.dec();
     }
@@ -167,13 +175,13 @@ export class CompileService {
   }
 
   /**
-   * Publishes a cached object by sha256 in Redis (shared artifacts), so that a worker on any host
-   * (lbc verify's) takes it from there instead of compiling it again. False when sharing is off.
+   * Makes a cached object findable by sha256 in the farm blob store, so that a worker on any host
+   * (lbc verify's) takes it from there instead of compiling it again.
    */
   async shareObject(key: string): Promise<boolean> {
     const hit = this.deps.cache.lookup(key);
-    if (!hit || !this.deps.shared?.enabled) return false;
-    await this.publish(key, hit.entry.sha256, hit.bytes, hit.entry.warnings);
+    if (!hit) return false;
+    await this.deps.producer.guard(this.deps.blobs.put(hit.bytes), 'publishing the object');
     return true;
   }
 
@@ -231,32 +239,40 @@ export class CompileService {
       throw compileError(result);
     }
     const stored = this.deps.cache.lookup(key);
-    if (stored && stored.entry.sha256 === result.sha256) return this.resultOf(key, stored.entry, kernel, header, false, this.storeMinBtf(key, result)?.entry);
-    const bytes = Buffer.from(result.objectBase64, 'base64');
-    if (bytes.length > this.deps.config.limits.maxArtifactBytes) {
-      throw new LbcError('LBC_ERR_COMPILE_LIMIT', `object of ${bytes.length} bytes exceeds ${this.deps.config.limits.maxArtifactBytes}`);
+    if (stored && stored.entry.sha256 === result.sha256) return this.resultOf(key, stored.entry, kernel, header, false, await this.storeMinBtf(key, result));
+    if (result.size > this.deps.config.limits.maxArtifactBytes) {
+      throw new LbcError('LBC_ERR_COMPILE_LIMIT', `object of ${result.size} bytes exceeds ${this.deps.config.limits.maxArtifactBytes}`);
     }
+    // The worker published the object by hash: from this node's disk, or fetched (verified) from where it is.
+    const bytes = await this.blobOf(result.sha256);
+    if (!bytes) throw new ObjectLost(result.sha256);
     const entry = this.deps.cache.store(key, bytes, result.sha256, result.warnings);
     this.deps.metrics.compileSeconds.observe(result.compileMs / 1000);
     this.deps.metrics.compileResults.inc({ outcome: 'ok' });
-    const minBtf = this.storeMinBtf(key, result);
-    // Best effort: without it, other nodes still fill from the job result while Redis keeps it.
+    const minBtf = await this.storeMinBtf(key, result);
+    // Best effort: without it, other nodes still settle from the job result while Redis keeps it.
     // The minimized BTF first, so a node that sees the object finds its BTF too.
-    if (minBtf) await this.publish(minBtfKey(key), minBtf.entry.sha256, minBtf.bytes, '');
-    await this.publish(key, entry.sha256, bytes, entry.warnings);
-    return this.resultOf(key, entry, kernel, header, false, minBtf?.entry);
+    if (minBtf) await this.publish(minBtfKey(key), minBtf.sha256, '');
+    await this.publish(key, entry.sha256, entry.warnings);
+    return this.resultOf(key, entry, kernel, header, false, minBtf);
   }
 
-  private async publish(cacheKey: string, sha256: string, bytes: Buffer, warnings: string): Promise<void> {
-    await this.deps.shared?.publish({ cacheKey, sha256, bytes, warnings }).catch(() => {});
+  /** References only: the bytes are in the blob store, under the hash. */
+  private async publish(cacheKey: string, sha256: string, warnings: string): Promise<void> {
+    await this.deps.shared?.publish({ cacheKey, sha256, warnings }).catch(() => {});
+  }
+
+  private blobOf(sha256: string): Promise<Buffer | null> {
+    return this.deps.producer.guard(this.deps.blobs.get(sha256), 'reading the blob store');
   }
 
   /** The object's minimized BTF, stored beside it in the artifact cache (served like any artifact). */
-  private storeMinBtf(key: string, result: Extract<CompileJobResult, { ok: true }>): { entry: { sha256: string; size: number }; bytes: Buffer } | undefined {
+  private async storeMinBtf(key: string, result: Extract<CompileJobResult, { ok: true }>): Promise<{ sha256: string; size: number } | undefined> {
     const existing = this.deps.cache.lookup(minBtfKey(key));
-    if (existing || !result.minBtfBase64) return existing ?? undefined;
-    const bytes = Buffer.from(result.minBtfBase64, 'base64');
-    return { entry: this.deps.cache.store(minBtfKey(key), bytes, createHash('sha256').update(bytes).digest('hex'), ''), bytes };
+    if (existing || !result.minBtf) return existing?.entry;
+    const bytes = await this.blobOf(result.minBtf.sha256);
+    // Lost with its holder: the object is still served; the client falls back to the kernel's whole BTF.
+    return bytes ? this.deps.cache.store(minBtfKey(key), bytes, result.minBtf.sha256, '') : undefined;
   }
 
   /**
@@ -267,12 +283,13 @@ export class CompileService {
     return this.deps.cache.lookup(minBtfKey(key))?.entry ?? (await this.fromOtherNodes(minBtfKey(key)).catch(() => undefined));
   }
 
-  /** A miss here may be a hit on another API node: take its object (or minimized BTF) from Redis into this cache. */
+  /** A miss here may be a hit on another API node: its reference from Redis, the bytes by hash, into this cache. */
   private async fromOtherNodes(key: string) {
     const shared = this.deps.shared;
     if (!shared?.enabled) return undefined;
     const found = await this.deps.producer.guard(shared.byCacheKey(key), 'reading shared artifacts');
-    return found ? this.deps.cache.store(key, found.bytes, found.sha256, found.warnings) : undefined;
+    const bytes = found ? await this.blobOf(found.sha256) : null;
+    return found && bytes ? this.deps.cache.store(key, bytes, found.sha256, found.warnings) : undefined;
   }
 
   private resultOf(
@@ -313,6 +330,13 @@ function publicState(state: string): JobStatus['state'] {
 function firstErrorLine(diagnostics: string): string {
   const lines = diagnostics.split('\n');
   return (lines.find((l) => /\berror\b/.test(l)) ?? lines[0] ?? '').trim();
+}
+
+/** A finished job whose object no node holds any more (and S3 has not). */
+class ObjectLost extends LbcError {
+  constructor(sha256: string) {
+    super('LBC_ERR_ARTIFACT_NOT_FOUND', `object ${sha256} is in no node's blob store`);
+  }
 }
 
 function compileError(failure: Extract<CompileJobResult, { ok: false }>): LbcError {

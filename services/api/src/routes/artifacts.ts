@@ -1,18 +1,30 @@
 import type { FastifyInstance } from 'fastify';
 import { LbcError } from '@lbc/contract';
-import type { ArtifactCache, SharedArtifacts } from '@lbc/core';
+import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, answerBlobRequest, type ArtifactCache, type FarmBlobs, type SharedArtifacts } from '@lbc/core';
 import { errorResponses, sha256Params } from '../schemas.ts';
 
-/** Objects are named by their content: a URL's bytes never change, so caches may keep them forever. */
-/** An object this node has not stored may have been compiled through another API node: fill from Redis. */
-async function fromOtherNodes(cache: ArtifactCache, shared: SharedArtifacts | undefined, sha256: string): Promise<Buffer | null> {
+/**
+ * An object this node has not stored may have been compiled through another API node: the record
+ * of its compile from Redis, its bytes by hash from the blob store (verified), into this cache.
+ */
+async function fromOtherNodes(cache: ArtifactCache, shared: SharedArtifacts | undefined, blobs: FarmBlobs, sha256: string): Promise<Buffer | null> {
   const found = shared?.enabled ? await shared.bySha(sha256).catch(() => null) : null;
-  if (!found) return null;
-  cache.store(found.cacheKey, found.bytes, found.sha256, found.warnings);
-  return found.bytes;
+  const bytes = found ? await blobs.get(sha256).catch(() => null) : null;
+  if (!found || !bytes) return null;
+  cache.store(found.cacheKey, bytes, found.sha256, found.warnings);
+  return bytes;
 }
 
-export function artifactRoutes(app: FastifyInstance, cache: ArtifactCache, shared?: SharedArtifacts): void {
+export interface ArtifactSources {
+  cache: ArtifactCache;
+  blobs: FarmBlobs;
+  shared?: SharedArtifacts;
+  /** The farm secret peers' blob credentials are checked against (null before one exists). */
+  farmSecret: () => Promise<string | null>;
+}
+
+/** Objects are named by their content: a URL's bytes never change, so caches may keep them forever. */
+export function artifactRoutes(app: FastifyInstance, { cache, blobs, shared, farmSecret }: ArtifactSources): void {
   app.get<{ Params: { sha256: string } }>(
     '/v1/artifacts/:sha256',
     {
@@ -30,9 +42,17 @@ export function artifactRoutes(app: FastifyInstance, cache: ArtifactCache, share
       if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
         return reply.status(304).send();
       }
-      const bytes = cache.readBySha(sha256) ?? (await fromOtherNodes(cache, shared, sha256));
+      const bytes = cache.readBySha(sha256) ?? (await fromOtherNodes(cache, shared, blobs, sha256));
       if (!bytes) throw new LbcError('LBC_ERR_ARTIFACT_NOT_FOUND', sha256);
       return reply.type('application/octet-stream').header('Content-Disposition', `attachment; filename="${sha256}.bpf.o"`).send(bytes);
     },
   );
+
+  // This node's blobs for the other farm nodes (store/blob-access.ts): not part of the API description.
+  app.get<{ Params: { sha256: string } }>(`${BLOB_PATH_PREFIX}:sha256`, { schema: { hide: true, params: sha256Params } }, async (request, reply) => {
+    const token = request.headers[BLOB_TOKEN_HEADER];
+    const answer = answerBlobRequest(blobs.disk, await farmSecret().catch(() => null), request.params.sha256, typeof token === 'string' ? token : undefined);
+    if (answer.status === 200) return reply.type('application/octet-stream').send(answer.bytes);
+    return reply.status(answer.status).type('text/plain').send(answer.reason);
+  });
 }

@@ -19,10 +19,10 @@ export interface Farm extends Harness {
 export async function startFarm(options: { config?: Partial<LbcConfig>; redis?: PrivateRedis; deps?: Partial<ApiDeps> } = {}): Promise<Farm> {
   const docker = new Dockerode();
   const toolchain = await toolchainIdentity(docker, DEFAULT_IMAGE);
-  const h = await startHarness({ config: options.config, deps: { toolchain, docker, ...options.deps }, redis: options.redis });
+  const h = await startHarness({ config: options.config, deps: { toolchain, docker, ...options.deps }, redis: options.redis, listen: true });
   const host = (await registerHostKernel(h.registry))!;
   const workerDataDir = mkdtempSync(join(tmpdir(), 'lbc-farm-worker-'));
-  const worker = await startWorker({ redisUrl: h.redis.url, dataDir: workerDataDir, concurrency: 2, docker });
+  const worker = await startWorker({ redisUrl: h.redis.url, dataDir: workerDataDir, concurrency: 2, docker, ...(h.config.blobS3 ? { blobS3: h.config.blobS3 } : {}) });
   return {
     ...h,
     worker,

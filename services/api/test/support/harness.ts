@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { ArtifactCache, BlobStore, CompileProducer, KernelRegistry, RedisOwner, lbcHeaderSha256, loadConfig, openDatabase, scanSource, type LbcConfig } from '@lbc/core';
+import { ArtifactCache, BlobStore, CompileProducer, FarmBlobs, KernelRegistry, RedisOwner, S3Blobs, lbcHeaderSha256, loadConfig, openDatabase, scanSource, type LbcConfig } from '@lbc/core';
 import { buildApp, type ApiApp, type ApiDeps } from '@lbc/api';
 import { startPrivateRedis, type PrivateRedis } from '../../../../test/support/redis.ts';
 
@@ -20,7 +20,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis } = {}): Promise<Harness> {
+/** listen: on a loopback port, as a server does, so workers elsewhere fetch the blobs it holds (the kernels' BTF) by hash. */
+export async function startHarness(options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis; listen?: boolean } = {}): Promise<Harness> {
   const redis = options.redis ?? (await startPrivateRedis());
   const dataDir = mkdtempSync(join(tmpdir(), 'lbc-api-'));
   try {
@@ -32,7 +33,7 @@ export async function startHarness(options: { config?: Partial<LbcConfig>; deps?
   }
 }
 
-async function assemble(redis: PrivateRedis, dataDir: string, options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis }): Promise<Harness> {
+async function assemble(redis: PrivateRedis, dataDir: string, options: { config?: Partial<LbcConfig>; deps?: Partial<ApiDeps>; redis?: PrivateRedis; listen?: boolean }): Promise<Harness> {
   const config = loadConfig({}, { dataDir, redisUrl: redis.url, ...options.config });
   const db = openDatabase(config.dataDir);
   const blobs = new BlobStore(join(config.dataDir, 'blobs'));
@@ -40,9 +41,11 @@ async function assemble(redis: PrivateRedis, dataDir: string, options: { config?
   const redisOwner = new RedisOwner({ url: redis.url, timeoutMs: config.redisTimeoutMs, name: 'lbc-api' });
   const producer = new CompileProducer({ redis: redisOwner, maxQueuedJobs: config.maxQueuedJobs, failureTtlSeconds: config.failureTtlSeconds });
   await producer.ready(5000);
-  const registry = new KernelRegistry(db, blobs, redisOwner.command, { guardRedis: (w, what) => redisOwner.guard(w, what) });
+  const farmBlobs = new FarmBlobs({ disk: blobs, redis: redisOwner.command, ...(config.blobS3 ? { s3: new S3Blobs(config.blobS3) } : {}) });
+  const registry = new KernelRegistry(db, blobs, redisOwner.command, { guardRedis: (w, what) => redisOwner.guard(w, what), farmBlobs });
   const app = buildApp({ config, cache, registry, producer, redis: redisOwner, toolchain: 'test-toolchain', lbcHeaderSha256: lbcHeaderSha256(), scanSource, docker: new Dockerode(), ...options.deps });
   await app.ready();
+  if (options.listen) await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     app,
     config,
@@ -55,6 +58,7 @@ async function assemble(redis: PrivateRedis, dataDir: string, options: { config?
     async close() {
       await app.close();
       await producer.close();
+      farmBlobs.close();
       redisOwner.close();
       db.close();
       if (!options.redis) await redis.stop();

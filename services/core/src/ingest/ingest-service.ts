@@ -228,11 +228,11 @@ export class IngestService {
   private async register(job: IngestJob): Promise<IngestStatus> {
     const { packageSha256, fileName, size } = job.data;
     const result = job.returnvalue;
-    const btf = await this.guard(getSharedBtf(this.redis, result.btfSha256), 'reading ingested BTF');
+    const btf = await this.guard(getSharedBtf(this.options.registry.farmBlobs, result.btfSha256), 'reading ingested BTF');
     if (!btf) {
-      // Redis lost the BTF between the worker and us: ingest again (the package is still spooled).
+      // The worker that holds the BTF is gone (or lost it) before we fetched it: ingest again (the package is still spooled).
       await this.guard(job.remove(), 'removing the ingestion');
-      throw new LbcError('LBC_ERR_QUEUE_UNAVAILABLE', 'the ingested BTF vanished from Redis before registration; submit the package again');
+      throw new LbcError('LBC_ERR_QUEUE_UNAVAILABLE', 'the ingested BTF vanished from the blob store before registration; submit the package again');
     }
     const { registry } = this.options;
     await registry.register({ btf, release: result.release, arch: result.arch, distro: result.distro, source: 'package', expectedSha256: result.btfSha256 });

@@ -41,7 +41,7 @@ export function packageTokenValid(secret: string, packageSha256: string, token: 
   return tokenEquals(packageToken(secret, packageSha256), token);
 }
 
-function tokenEquals(expectedToken: string, token: string | undefined): boolean {
+export function tokenEquals(expectedToken: string, token: string | undefined): boolean {
   if (!token) return false;
   const expected = Buffer.from(expectedToken, 'utf8');
   const given = Buffer.from(token, 'utf8');

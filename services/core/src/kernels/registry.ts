@@ -9,6 +9,7 @@ import type { Db } from '../store/database.ts';
 import { sha256Of, type BlobStore } from '../store/blob-store.ts';
 import { checkBtfInThread, type BtfCheckLimits } from './btf-check.ts';
 import { hasSharedBtf, putSharedBtf } from './btf-store.ts';
+import { FarmBlobs } from '../store/farm-blobs.ts';
 import { validateBtfHeader } from './btf-validate.ts';
 import { rankByNearness } from './registry-nearest.ts';
 import { newestHeader } from './core-header.ts';
@@ -74,6 +75,8 @@ export interface KernelRegistryOptions {
   validateBtf?: (btf: Buffer) => void | Promise<unknown>;
   /** Limits of the default check's thread. */
   btfCheck?: BtfCheckLimits;
+  /** Where kernel BTF is published for the workers; by default the blob store over this node's disk and Redis. */
+  farmBlobs?: FarmBlobs;
   /** Wraps each Redis call (timeouts); identity by default. */
   guardRedis?: <T>(work: Promise<T>, what: string) => Promise<T>;
 }
@@ -89,7 +92,11 @@ export class KernelRegistry {
     private readonly options: KernelRegistryOptions = {},
   ) {
     this.guard = options.guardRedis ?? ((work) => work);
+    this.farmBlobs = options.farmBlobs ?? new FarmBlobs({ disk: blobs, redis });
   }
+
+  /** The farm blob store kernel BTF is published in (objects go there too). */
+  readonly farmBlobs: FarmBlobs;
 
   async register(input: RegisterKernelInput): Promise<{ kernel: KernelInfo; created: boolean }> {
     const sha256 = sha256Of(input.btf);
@@ -101,8 +108,7 @@ export class KernelRegistry {
     // Same hash, same bytes: a known kernel was parsed when it was first registered (a full parse
     // of a vmlinux BTF takes a few hundred ms, too long to repeat on every start).
     if (!existing) await this.validate(input.btf);
-    this.blobs.put(input.btf);
-    await this.guard(putSharedBtf(this.redis, sha256, input.btf), 'publishing BTF');
+    await this.guard(putSharedBtf(this.farmBlobs, sha256, input.btf), 'publishing BTF');
     if (existing) {
       if (existing.answersForRelease || (input.source === 'upload' && !input.byAdmin)) return { kernel: existing, created: false };
       // An admin (or the host, or a package) vouches for an upload kept by hash only: it now answers for its release.
@@ -253,12 +259,12 @@ export class KernelRegistry {
     return read.status === 'ok' ? read.bytes : null;
   }
 
-  /** Puts a kernel's BTF back into Redis when it is gone (Redis flushed or replaced). */
+  /** Publishes a kernel's BTF again when no node is on record for it (Redis flushed or replaced). */
   async ensureShared(btfSha256: string): Promise<void> {
-    if (await this.guard(hasSharedBtf(this.redis, btfSha256), 'checking BTF')) return;
+    if (await this.guard(hasSharedBtf(this.farmBlobs, btfSha256), 'checking BTF')) return;
     const btf = this.readBtf(btfSha256);
     if (!btf) throw new LbcError('LBC_ERR_INTERNAL', `the BTF blob of kernel ${btfSha256} is missing or corrupt; upload it again`);
-    await this.guard(putSharedBtf(this.redis, btfSha256, btf), 'publishing BTF');
+    await this.guard(putSharedBtf(this.farmBlobs, btfSha256, btf), 'publishing BTF');
   }
 
   /** At startup: every kernel in SQLite is published again, in case Redis lost it. */

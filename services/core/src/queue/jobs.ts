@@ -38,13 +38,13 @@ export interface CompileJobData {
 export type CompileJobResult =
   | {
       ok: true;
-      /** The .bpf.o, base64: workers keep no state, the API stores it in its cache. */
-      objectBase64: string;
+      /** The .bpf.o by reference: the worker published it in the farm blob store (store/farm-blobs.ts) under this hash. */
       sha256: string;
+      size: number;
       warnings: string;
       compileMs: number;
-      /** With data.minBtf: the object's minimized BTF, base64; absent when bpftool failed (minBtfError says why). */
-      minBtfBase64?: string;
+      /** With data.minBtf: the object's minimized BTF, published the same way; absent when bpftool failed (minBtfError says why). */
+      minBtf?: { sha256: string; size: number };
       minBtfError?: string;
     }
   | {

@@ -1,21 +1,16 @@
 /**
- * Compiled objects shared between API nodes through Redis, so no node needs a shared disk: the node
- * that settles a job publishes the object (bytes, cache key, warnings) for a while; any other node
- * that misses in its own cache fills it from here, by cache key (a compile request) or by sha256
- * (an artifact download). Entries expire (ttlSeconds) so Redis — which runs with noeviction for
- * BullMQ — holds recent objects only; an expired one is compiled again on demand.
+ * Which object a compile produced, shared between API nodes through Redis as a reference only (the
+ * bytes are in the farm blob store, farm-blobs.ts): the node that settles a job records cache key →
+ * sha256 (+ warnings) for a while; any other node that misses in its own cache finds the hash here,
+ * by cache key (a compile request) or by sha256 (an artifact download), and fetches the bytes by
+ * hash. Records expire (ttlSeconds); an expired one is compiled again on demand.
  */
 import type { Redis } from 'ioredis';
-import { REDIS_PREFIX } from '../queue/jobs.ts';
-import { sha256Of } from './blob-store.ts';
-
-const objectKey = (sha256: string) => `${REDIS_PREFIX}:artifact:${sha256}`;
-const cacheKeyKey = (cacheKey: string) => `${REDIS_PREFIX}:artifact-key:${cacheKey}`;
+import { redisKey } from '../redis-keys.ts';
 
 export interface SharedArtifact {
   cacheKey: string;
   sha256: string;
-  bytes: Buffer;
   warnings: string;
 }
 
@@ -34,29 +29,29 @@ export class SharedArtifacts {
     if (!this.enabled) return;
     await this.redis
       .multi()
-      .hset(objectKey(artifact.sha256), { bytes: artifact.bytes, cacheKey: artifact.cacheKey, warnings: artifact.warnings })
-      .expire(objectKey(artifact.sha256), this.ttlSeconds)
-      .set(cacheKeyKey(artifact.cacheKey), artifact.sha256, 'EX', this.ttlSeconds)
+      .set(redisKey.compiledRef(artifact.cacheKey), JSON.stringify({ sha256: artifact.sha256, warnings: artifact.warnings }), 'EX', this.ttlSeconds)
+      .set(redisKey.compiledSha(artifact.sha256), artifact.cacheKey, 'EX', this.ttlSeconds)
       .exec();
   }
 
   async byCacheKey(cacheKey: string): Promise<SharedArtifact | null> {
     if (!this.enabled) return null;
-    const sha256 = await this.redis.get(cacheKeyKey(cacheKey));
-    const found = sha256 ? await this.bySha(sha256) : null;
-    return found && found.cacheKey === cacheKey ? found : null;
+    const raw = await this.redis.get(redisKey.compiledRef(cacheKey));
+    if (!raw) return null;
+    const ref = JSON.parse(raw) as { sha256?: unknown; warnings?: unknown };
+    return typeof ref.sha256 === 'string' ? { cacheKey, sha256: ref.sha256, warnings: typeof ref.warnings === 'string' ? ref.warnings : '' } : null;
   }
 
-  /** Drops an object (e.g. one known bad); nodes that hold it keep their own copy. */
+  /** Drops a record (e.g. of an object known bad); nodes that hold the bytes keep them. */
   async forget(cacheKey: string, sha256: string): Promise<void> {
-    await this.redis.del(objectKey(sha256), cacheKeyKey(cacheKey));
+    await this.redis.del(redisKey.compiledRef(cacheKey), redisKey.compiledSha(sha256));
   }
 
-  /** The object with this hash, verified; null when absent, expired or not matching its hash. */
+  /** The compile that produced this hash; null when absent or expired. */
   async bySha(sha256: string): Promise<SharedArtifact | null> {
     if (!this.enabled) return null;
-    const [bytes, cacheKey, warnings] = await this.redis.hmgetBuffer(objectKey(sha256), 'bytes', 'cacheKey', 'warnings');
-    if (!bytes || !cacheKey || sha256Of(bytes) !== sha256) return null;
-    return { sha256, bytes, cacheKey: cacheKey.toString('utf8'), warnings: warnings?.toString('utf8') ?? '' };
+    const cacheKey = await this.redis.get(redisKey.compiledSha(sha256));
+    const found = cacheKey ? await this.byCacheKey(cacheKey) : null;
+    return found && found.sha256 === sha256 ? found : null;
   }
 }

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
-import { INPUT_FAULTS, hostPathScrub, liveWorkers, type CompileJobData, type CompileJobProgress, type CompileJobResult } from '@lbc/core';
+import { INPUT_FAULTS, hostPathScrub, liveWorkers, type CompileJobData, type CompileJobProgress, type CompileJobResult, type FarmBlobs } from '@lbc/core';
 import type { KernelSetStore } from '../kernel-set/kernel-set.ts';
 import type { WarmPool } from '../sandbox/warm-pool.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
@@ -22,6 +22,8 @@ export interface CompileJobDeps {
   toolchain: string;
   /** The worker's own waiting connection: the worker registry, the compile counter. */
   redis: Redis;
+  /** Where the object (and its minimized BTF) is published by hash. */
+  blobs: FarmBlobs;
   kernelSets: KernelSetStore;
   pool: WarmPool;
   docker: Dockerode;
@@ -88,14 +90,18 @@ async function runCompile(deps: CompileJobDeps, job: Job<CompileJobData, Compile
     await progress('kernel-set', 10);
     const kernelSet = await deps.kernelSets.ensure(data.btfSha256);
     await progress('compiling', 40);
-    const result = await compileProgram(
+    const compiled = await compileProgram(
       { pool: deps.pool, timeoutMs: deps.compileTimeoutMs ?? 60_000, maxArtifactBytes: deps.maxArtifactBytes, onClangRun: () => countCompile(deps.redis) },
       data,
       kernelSet,
     );
-    if (result.ok && data.minBtf) {
+    if (!compiled.ok) return compiled;
+    // Published once, here, by hash: the job result carries the reference, never the bytes.
+    const object = Buffer.from(compiled.objectBase64, 'base64');
+    const result: CompileJobResult = { ok: true, sha256: await deps.blobs.put(object), size: object.length, warnings: compiled.warnings, compileMs: compiled.compileMs };
+    if (data.minBtf) {
       await progress('storing', 90);
-      await addMinBtf(deps, kernelSet.dir, result);
+      await addMinBtf(deps, kernelSet.dir, object, result);
     }
     await progress('done', 100);
     return result;
@@ -107,12 +113,12 @@ async function runCompile(deps: CompileJobDeps, job: Job<CompileJobData, Compile
 }
 
 /** The object's minimized BTF; a failed minimization leaves the object usable with the kernel's whole BTF (btfUrl). */
-async function addMinBtf(deps: CompileJobDeps, kernelSetDir: string, result: Extract<CompileJobResult, { ok: true }>): Promise<void> {
+async function addMinBtf(deps: CompileJobDeps, kernelSetDir: string, object: Buffer, result: Extract<CompileJobResult, { ok: true }>): Promise<void> {
   const min = await minimizeBtf(
     { docker: deps.docker, image: deps.image, jobsDir: deps.jobsDir, limits: deps.limits, timeoutMs: deps.compileTimeoutMs ?? 60_000, maxBytes: deps.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes },
     kernelSetDir,
-    Buffer.from(result.objectBase64, 'base64'),
+    object,
   );
-  if (min.ok) result.minBtfBase64 = min.bytes.toString('base64');
+  if (min.ok) result.minBtf = { sha256: await deps.blobs.put(min.bytes), size: min.bytes.length };
   else result.minBtfError = min.reason;
 }

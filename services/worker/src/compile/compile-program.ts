@@ -26,6 +26,12 @@ export interface CompileSettings {
 
 type Failure = Extract<CompileJobResult, { ok: false }>;
 
+/**
+ * One compile's outcome with the object inline: the worker publishes it in the farm blob store by
+ * hash and answers the job with the reference only (worker.ts); the bytes never cross Redis.
+ */
+export type CompiledProgram = Failure | { ok: true; objectBase64: string; sha256: string; warnings: string; compileMs: number };
+
 const failure = (code: Failure['code'], diagnostics: string): Failure => ({ ok: false, code, diagnostics });
 
 /** A user's mistake found on the way (a bad name, a bad flag) is a result, not a fault to retry. */
@@ -73,7 +79,7 @@ interface RunContext {
   timeoutMs: number;
 }
 
-function success(bytes: Buffer, output: RunOutput, ctx: RunContext): CompileJobResult {
+function success(bytes: Buffer, output: RunOutput, ctx: RunContext): CompiledProgram {
   let warnings = cleanDiagnostics(output.stderr, ctx.userFiles);
   if (output.truncated) warnings += '\n(diagnostics truncated)';
   return {
@@ -85,7 +91,7 @@ function success(bytes: Buffer, output: RunOutput, ctx: RunContext): CompileJobR
   };
 }
 
-async function successFromOutput(output: RunOutput, job: JobDir, ctx: RunContext): Promise<CompileJobResult | undefined> {
+async function successFromOutput(output: RunOutput, job: JobDir, ctx: RunContext): Promise<CompiledProgram | undefined> {
   const object = await readObject(job, objectFileName(ctx.name), ctx.maxBytes);
   return object.ok && isBpfObject(object.bytes) ? success(object.bytes, output, ctx) : undefined;
 }
@@ -95,7 +101,7 @@ async function classifyRun(
   run: RunOutcome,
   job: JobDir,
   ctx: RunContext,
-): Promise<CompileJobResult> {
+): Promise<CompiledProgram> {
   const limited = limitFailure(run, ctx.timeoutMs);
   if (limited) return limited;
   let diagnostics = cleanDiagnostics(run.stderr, ctx.userFiles);
@@ -107,7 +113,7 @@ async function classifyRun(
   return success(object.bytes, run, ctx);
 }
 
-export async function compileProgram(settings: CompileSettings, data: CompileJobData, kernelSet: KernelSet): Promise<CompileJobResult> {
+export async function compileProgram(settings: CompileSettings, data: CompileJobData, kernelSet: KernelSet): Promise<CompiledProgram> {
   const invalid = validate(data);
   if (invalid) return invalid;
   const maxBytes = settings.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes;
@@ -117,7 +123,7 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
   const usePch = kernelSet.hasPch && pchAllowedForFlags(data.cflags) && (implicitLbcHeader || startsWithKernelHeader(data.source));
 
   const ctx = { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs };
-  const attempt = async (pch: boolean): Promise<{ stderr: string; result: CompileJobResult }> => {
+  const attempt = async (pch: boolean): Promise<{ stderr: string; result: CompiledProgram }> => {
     const slot = await settings.pool.acquire(kernelSet.dir);
     try {
       try {

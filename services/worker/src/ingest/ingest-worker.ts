@@ -24,6 +24,8 @@ import {
   type IngestJobData,
   type IngestJobResult,
   type IngestProgress,
+  type BlobS3Settings,
+  type FarmBlobs,
 } from '@lbc/core';
 import { join } from 'node:path';
 import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
@@ -32,11 +34,15 @@ import { removeLeftovers } from '../sandbox/leftovers.ts';
 import { DEFAULT_INGEST_LIMITS, runIngestContainer } from './ingest-container.ts';
 import { keepBootImage } from './boot-image.ts';
 import { startQueueWorker } from '../queue-worker.ts';
+import { startBlobNode, type BlobNode } from '../farm/blob-node.ts';
 import { publicError } from '../public-output.ts';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from './package-fetch.ts';
 
 export interface IngestWorkerOptions {
   redisUrl: string;
+  /** Where the kernel BTF is published (the compile worker's of this process); absent: one of its own (farm/blob-node.ts). */
+  blobs?: FarmBlobs;
+  blobS3?: BlobS3Settings;
   /** Packages are read from <dataDir>/ingest/packages when there (the API's own data directory), else fetched from the API node into <dataDir>/ingest/fetched. */
   dataDir: string;
   image?: string;
@@ -80,6 +86,8 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
   const maxBtfBytes = opts.maxBtfBytes ?? 512 * 1024 * 1024;
   const { redis: owner, owned } = borrowOrOwn(opts.redis, () => new RedisOwner({ url: opts.redisUrl, timeoutMs: 5000, log: opts.log, name: 'lbc-ingest-worker' }));
   const redis = owner.openBlocking();
+  const ownBlobNode: BlobNode | undefined = opts.blobs ? undefined : await startBlobNode({ redis, dataDir: opts.dataDir, ...(opts.blobS3 ? { s3: opts.blobS3 } : {}) });
+  const blobs = opts.blobs ?? ownBlobNode!.blobs;
 
   const processJob = async (job: Job<IngestJobData, IngestJobResult>): Promise<IngestJobResult> => {
     const data = job.data;
@@ -122,7 +130,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
               })
             : undefined;
         const btfSha256 = sha256Of(read.bytes);
-        await putSharedBtf(redis, btfSha256, read.bytes);
+        await putSharedBtf(blobs, btfSha256, read.bytes);
         return {
           btfSha256,
           btfSize: read.bytes.length,
@@ -162,6 +170,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
     async close() {
       if (owned) owner.closing();
       await consumer.close();
+      await ownBlobNode?.close();
       owner.release(redis);
       if (owned) owner.close();
     },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
-import { getSharedBtf, kernelSetFailure, rememberKernelSetFailure, toolchainShort } from '@lbc/core';
+import { getSharedBtf, kernelSetFailure, rememberKernelSetFailure, toolchainShort, type FarmBlobs } from '@lbc/core';
 import { SandboxContainer } from '../sandbox/sandbox-container.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { ownerLabels, SANDBOX_KERNEL } from '../sandbox/warm-pool.ts';
@@ -26,6 +26,8 @@ export interface KernelSet {
 export interface KernelSetStoreOptions {
   docker: Dockerode;
   redis: Redis;
+  /** Where kernel BTF is found by hash (the farm blob store). */
+  blobs: FarmBlobs;
   image: string;
   toolchain: string;
   dataDir: string;
@@ -99,9 +101,9 @@ export class KernelSetStore {
   }
 
   private async build(btfSha256: string): Promise<KernelSet> {
-    const btf = await getSharedBtf(this.options.redis, btfSha256);
+    const btf = await getSharedBtf(this.options.blobs, btfSha256);
     // Missing BTF is an infrastructure fault (the API registers it before queueing): retry later.
-    if (!btf) throw new LbcError('LBC_ERR_KERNEL_UNKNOWN', `BTF ${btfSha256} is not in Redis`, { btfSha256 });
+    if (!btf) throw new LbcError('LBC_ERR_KERNEL_UNKNOWN', `BTF ${btfSha256} is in no node's blob store`, { btfSha256 });
     const actual = createHash('sha256').update(btf).digest('hex');
     if (actual !== btfSha256) throw new LbcError('LBC_ERR_BTF_HASH_MISMATCH', `stored BTF hashes to ${actual}`, { btfSha256 });
 

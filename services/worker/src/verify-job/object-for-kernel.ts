@@ -1,26 +1,25 @@
 /**
  * The object the farm compiles for a kernel, as `lbc compile` would get it: from the API's cache
- * (published by sha256 in Redis when the job was queued), else through the compile queue itself
+ * (published by sha256 in the farm blob store when the job was queued), else through the compile queue itself
  * (its job id is the compile cache key's, so a compile of the same program for the same kernel,
  * asked by anyone, is one job; any worker runs it, cross-compiling for arm64 as for every compile).
  */
-import { createHash } from 'node:crypto';
 import { LbcError, jobIdFor, type ErrorBody } from '@lbc/contract';
 import type { HeaderMode } from '@lbc/contract';
-import type { CompileProducer, SharedArtifacts, VerifyJobData, VerifyKernelTask } from '@lbc/core';
+import type { CompileProducer, FarmBlobs, VerifyJobData, VerifyKernelTask } from '@lbc/core';
 
 export type KernelObject = { ok: true; bytes: Buffer; sha256: string; compileJobId?: string } | { ok: false; error: ErrorBody['error'] };
 
 export interface ObjectSources {
   compiles: CompileProducer;
-  shared: SharedArtifacts;
+  blobs: FarmBlobs;
   compileTimeoutMs: number;
 }
 
 export async function objectForKernel(sources: ObjectSources, data: VerifyJobData, task: VerifyKernelTask): Promise<KernelObject> {
   if (task.objectSha256) {
-    const published = await sources.shared.bySha(task.objectSha256).catch(() => null);
-    if (published) return { ok: true, bytes: published.bytes, sha256: published.sha256 };
+    const published = await sources.blobs.get(task.objectSha256).catch(() => null);
+    if (published) return { ok: true, bytes: published, sha256: task.objectSha256 };
   }
   try {
     const first = await compileFor(sources, data, task, task.compileCacheKey, task.header.btfSha256, task.header.mode);
@@ -59,8 +58,8 @@ async function compileFor(sources: ObjectSources, data: VerifyJobData, task: Ver
     const firstError = result.diagnostics.split('\n').find((l) => /\berror\b/.test(l)) ?? result.diagnostics.split('\n')[0] ?? '';
     return { ok: false, error: new LbcError(result.code, firstError.trim() || undefined, { diagnostics: result.diagnostics }).toBody().error };
   }
-  const bytes = Buffer.from(result.objectBase64, 'base64');
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (sha256 !== result.sha256) throw new LbcError('LBC_ERR_INTERNAL', `the compile job's object hashes to ${sha256}, not ${result.sha256}`);
-  return { ok: true, bytes, sha256, compileJobId: jobIdFor(cacheKey) };
+  // Verified against its hash by the blob store; gone only if every node holding it is.
+  const bytes = await sources.blobs.get(result.sha256);
+  if (!bytes) throw new LbcError('LBC_ERR_INTERNAL', `the compile job's object ${result.sha256} is in no node's blob store`);
+  return { ok: true, bytes, sha256: result.sha256, compileJobId: jobIdFor(cacheKey) };
 }

@@ -11,7 +11,8 @@ import { LbcError, type KernelVerdict, type VerifyProgress } from '@lbc/contract
 import {
   CompileProducer,
   RedisOwner,
-  SharedArtifacts,
+  type BlobS3Settings,
+  type FarmBlobs,
   VERIFY_QUEUE,
   borrowOrOwn,
   hostPathScrub,
@@ -27,6 +28,7 @@ import { BootImageFiles } from './boot-image-file.ts';
 import type { GuestLab } from './guest-runner.ts';
 import { mapBounded } from '@lbc/core/lab';
 import { objectForKernel } from './object-for-kernel.ts';
+import { startBlobNode, type BlobNode } from '../farm/blob-node.ts';
 
 export interface VerifyWorkerOptions {
   redisUrl: string;
@@ -45,6 +47,9 @@ export interface VerifyWorkerOptions {
   log?: Logger;
   /** The process's Redis owner; absent ⇒ one of its own for redisUrl, on `log`. */
   redis?: RedisOwner;
+  /** Where compiled objects are read by hash (the compile worker's of this process); absent: one of its own. */
+  blobs?: FarmBlobs;
+  blobS3?: BlobS3Settings;
 }
 
 export interface RunningVerifyWorker {
@@ -58,8 +63,8 @@ export async function startVerifyWorker(opts: VerifyWorkerOptions): Promise<Runn
   const { redis: owner, owned } = borrowOrOwn(opts.redis, () => new RedisOwner({ url: opts.redisUrl, timeoutMs: 5000, log: opts.log, name: 'lbc-verify' }));
   const redis = owner.command;
   const compiles = new CompileProducer({ redis: owner, maxQueuedJobs: Number.MAX_SAFE_INTEGER, failureTtlSeconds: 600, ...(opts.compileQueueName ? { queueName: opts.compileQueueName } : {}) });
-  // Reading only: any TTL but 0 reads what the API published.
-  const shared = new SharedArtifacts(redis, 1);
+  const ownBlobNode: BlobNode | undefined = opts.blobs ? undefined : await startBlobNode({ redis, dataDir: opts.dataDir, ...(opts.blobS3 ? { s3: opts.blobS3 } : {}) });
+  const blobs = opts.blobs ?? ownBlobNode!.blobs;
   const bootImages = new BootImageFiles(opts.dataDir, redis);
   const concurrency = Math.max(1, opts.concurrency ?? 2);
   const scrub = hostPathScrub({ [opts.dataDir]: '<data>' });
@@ -67,7 +72,7 @@ export async function startVerifyWorker(opts: VerifyWorkerOptions): Promise<Runn
   const verifyKernel = async (job: Job<VerifyJobData, VerifyJobResult>, task: VerifyKernelTask, onStage: (stage: 'booting') => void): Promise<WorkerVerdict> => {
     const data = job.data;
     const base = { kernel: task.kernel, cached: false, programs: [], maps: [] };
-    const object = await objectForKernel({ compiles, shared, compileTimeoutMs: opts.compileTimeoutMs ?? 180_000 }, data, task);
+    const object = await objectForKernel({ compiles, blobs, compileTimeoutMs: opts.compileTimeoutMs ?? 180_000 }, data, task);
     if (!object.ok) return { ...base, status: 'error', error: object.error };
     const withObject = { ...base, objectSha256: object.sha256, ...(object.compileJobId ? { compileJobId: object.compileJobId } : {}) };
     onStage('booting');
@@ -135,6 +140,7 @@ export async function startVerifyWorker(opts: VerifyWorkerOptions): Promise<Runn
       if (owned) owner.closing();
       await consumer.close();
       await compiles.close();
+      await ownBlobNode?.close();
       if (owned) owner.close();
     },
   };

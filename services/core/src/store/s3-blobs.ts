@@ -1,0 +1,91 @@
+/**
+ * Blobs in an S3-compatible object store (AWS S3, MinIO, Ceph RGW, …) when a farm configures one
+ * (LBC_BLOB_S3_*): every node reads and writes the same bucket, so no node needs to be reachable
+ * by another. Keys are <prefix><sha256>; the caller verifies bytes against the hash on every read.
+ */
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+
+export interface BlobS3Settings {
+  bucket: string;
+  /** Unset: AWS's own endpoint for the region. */
+  endpoint?: string;
+  region: string;
+  /** Prepended to every key (several farms may share a bucket). */
+  prefix: string;
+  /** Unset: the SDK's default credential chain (env, profile, instance role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** http(s)://endpoint/bucket/key instead of bucket.endpoint (what MinIO and most self-hosted stores want). */
+  forcePathStyle: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** LBC_BLOB_S3_BUCKET turns the S3 store on; the rest have defaults. */
+export function blobS3FromEnv(env: Env): BlobS3Settings | undefined {
+  const bucket = env.LBC_BLOB_S3_BUCKET;
+  if (!bucket) return undefined;
+  const endpoint = env.LBC_BLOB_S3_ENDPOINT || undefined;
+  if (endpoint && !/^https?:\/\//.test(endpoint)) throw new Error(`LBC_BLOB_S3_ENDPOINT must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
+  const accessKeyId = env.LBC_BLOB_S3_ACCESS_KEY_ID;
+  const secretAccessKey = env.LBC_BLOB_S3_SECRET_ACCESS_KEY;
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) throw new Error('LBC_BLOB_S3_ACCESS_KEY_ID and LBC_BLOB_S3_SECRET_ACCESS_KEY go together');
+  const pathStyle = env.LBC_BLOB_S3_PATH_STYLE;
+  return {
+    bucket,
+    ...(endpoint ? { endpoint } : {}),
+    region: env.LBC_BLOB_S3_REGION || 'us-east-1',
+    prefix: env.LBC_BLOB_S3_PREFIX ?? 'lbc/blobs/',
+    ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+    forcePathStyle: pathStyle === undefined || pathStyle === '' ? Boolean(endpoint) : pathStyle === '1' || pathStyle === 'true',
+  };
+}
+
+export class S3Blobs {
+  private readonly client: S3Client;
+
+  constructor(readonly settings: BlobS3Settings) {
+    this.client = new S3Client({
+      region: settings.region,
+      forcePathStyle: settings.forcePathStyle,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    });
+  }
+
+  private key(sha256: string): string {
+    return `${this.settings.prefix}${sha256}`;
+  }
+
+  async put(sha256: string, bytes: Buffer): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256), Body: bytes, ContentType: 'application/octet-stream' }));
+  }
+
+  /** The stored bytes (unverified: the caller checks them against the hash); null when absent. */
+  async get(sha256: string): Promise<Buffer | null> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256) }));
+      return out.Body ? Buffer.from(await out.Body.transformToByteArray()) : null;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256) }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof S3ServiceException && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
+}

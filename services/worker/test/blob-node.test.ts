@@ -1,0 +1,134 @@
+/**
+ * The farm blob store across nodes: what one node wrote, another fetches by hash from it (Redis
+ * holding only which node has it), verified — a corrupt copy is refetched or refused, never
+ * returned — and the same through an S3-compatible store (s3rver) when the farm configures one.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken, dropLegacyBlobKeys, ensureFarmSecret, redisKey, sha256Of } from '@lbc/core';
+import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
+import { startS3Server, type S3Server } from '../../../test/support/s3-server.ts';
+import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
+
+let redisServer: PrivateRedis;
+let redis: Redis;
+let secret: string;
+const dirs: string[] = [];
+const nodes: BlobNode[] = [];
+
+const node = async (extra: Partial<Parameters<typeof startBlobNode>[0]> = {}) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lbc-blob-node-'));
+  dirs.push(dataDir);
+  const started = await startBlobNode({ redis: redisServer.connect(), dataDir, ...extra });
+  nodes.push(started);
+  return { ...started, dataDir, file: (sha256: string) => started.blobs.disk.pathOf(sha256) };
+};
+
+beforeAll(async () => {
+  redisServer = await startPrivateRedis();
+  redis = redisServer.connect();
+  secret = await ensureFarmSecret(redis);
+});
+
+afterAll(async () => {
+  for (const n of nodes) await n.close();
+  await redisServer?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('blobs fetched by hash from the node that holds them', () => {
+  it('node B reads what node A wrote; Redis holds the location only, never the bytes', async () => {
+    const a = await node();
+    const b = await node();
+    const bytes = randomBytes(256 * 1024);
+    const sha256 = await a.blobs.put(bytes);
+    expect(sha256).toBe(sha256Of(bytes));
+    expect(await redis.smembers(redisKey.blobLocation(sha256))).toEqual([a.url]);
+    expect(await b.blobs.has(sha256)).toBe(true);
+
+    const got = await b.blobs.get(sha256);
+    expect(got?.equals(bytes)).toBe(true);
+    // B keeps its copy and is a holder now too.
+    expect((await redis.smembers(redisKey.blobLocation(sha256))).sort()).toEqual([a.url, b.url].sort());
+    const keys = await redis.keys('*');
+    for (const key of keys) expect(Number(await redis.memory('USAGE', key))).toBeLessThan(4096);
+  });
+
+  it('a corrupt copy on disk is dropped and fetched again from another holder; with no intact copy anywhere the read is refused', async () => {
+    const a = await node();
+    const b = await node();
+    const bytes = randomBytes(64 * 1024);
+    const sha256 = await a.blobs.put(bytes);
+    expect((await b.blobs.get(sha256))?.equals(bytes)).toBe(true);
+
+    writeFileSync(b.file(sha256), Buffer.concat([bytes.subarray(0, 100), Buffer.from('flipped')]));
+    expect((await b.blobs.get(sha256))?.equals(bytes)).toBe(true);
+
+    // Corrupt on both: A answers 404 for its (dropped) copy, B drops its own: nothing is served.
+    writeFileSync(a.file(sha256), 'garbage');
+    writeFileSync(b.file(sha256), 'garbage');
+    expect(await b.blobs.get(sha256)).toBeNull();
+    expect(readdirSync(join(b.dataDir, 'blobs', sha256.slice(0, 2)))).not.toContain(sha256);
+    // Neither holds it: both records are gone, so no node is asked again.
+    expect(await redis.smembers(redisKey.blobLocation(sha256))).toEqual([]);
+    expect(await b.blobs.has(sha256)).toBe(false);
+  });
+
+  it('a node answers only with the farm credential for that very hash', async () => {
+    const a = await node();
+    const one = await a.blobs.put(Buffer.from('one'));
+    const two = await a.blobs.put(Buffer.from('two'));
+    const ask = (sha256: string, token?: string) => fetch(`${a.url}${BLOB_PATH_PREFIX}${sha256}`, token ? { headers: { [BLOB_TOKEN_HEADER]: token } } : {});
+    expect((await ask(one)).status).toBe(403);
+    expect((await ask(one, blobToken(secret, two))).status).toBe(403);
+    expect((await ask('%2e%2e%2fetc%2fpasswd', blobToken(secret, one))).status).toBe(400);
+    const ok = await ask(one, blobToken(secret, one));
+    expect(ok.status).toBe(200);
+    expect(Buffer.from(await ok.arrayBuffer()).toString()).toBe('one');
+  });
+});
+
+describe('blob bytes earlier versions kept in Redis', () => {
+  it('are removed on start (objects, their cache-key records, kernel BTF); other keys stay', async () => {
+    const sha = 'ab'.repeat(32);
+    await redis.set(`lbc:btf:${sha}`, randomBytes(1024));
+    await redis.hset(`lbc:artifact:${sha}`, { bytes: randomBytes(1024), cacheKey: 'k' });
+    await redis.set('lbc:artifact-key:k', sha);
+    await redis.sadd(redisKey.blobLocation(sha), 'http://127.0.0.1:1');
+    expect(await dropLegacyBlobKeys(redis)).toBe(3);
+    expect(await redis.exists(`lbc:btf:${sha}`, `lbc:artifact:${sha}`, 'lbc:artifact-key:k')).toBe(0);
+    expect(await redis.exists(redisKey.blobLocation(sha))).toBe(1);
+  });
+});
+
+describe('blobs in an S3-compatible store', () => {
+  let s3: S3Server;
+  beforeAll(async () => {
+    s3 = await startS3Server();
+  });
+  afterAll(async () => {
+    await s3?.stop();
+  });
+
+  it('what one node puts, another node (no endpoint, no location record) reads, verified', async () => {
+    const a = await node({ s3: s3.settings });
+    const b = await node({ s3: s3.settings });
+    expect(a.url).toBeUndefined();
+    const bytes = randomBytes(128 * 1024);
+    const sha256 = await a.blobs.put(bytes);
+    expect(await redis.exists(redisKey.blobLocation(sha256))).toBe(0);
+    expect(await b.blobs.has(sha256)).toBe(true);
+    expect((await b.blobs.get(sha256))?.equals(bytes)).toBe(true);
+
+    // Bytes in the bucket that do not match their name are refused.
+    const c = await node({ s3: s3.settings });
+    const forged = Buffer.from('not what the hash says');
+    const name = sha256Of(Buffer.from('the real thing'));
+    await new (await import('@lbc/core')).S3Blobs(s3.settings).put(name, forged);
+    expect(await c.blobs.get(name)).toBeNull();
+  });
+});
