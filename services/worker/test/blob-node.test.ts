@@ -95,12 +95,12 @@ describe('blobs fetched by hash from the node that holds them', () => {
 describe('blob bytes earlier versions kept in Redis', () => {
   it('are removed on start (objects, their cache-key records, kernel BTF); other keys stay', async () => {
     const sha = 'ab'.repeat(32);
-    await redis.set(`lbc:btf:${sha}`, randomBytes(1024));
-    await redis.hset(`lbc:artifact:${sha}`, { bytes: randomBytes(1024), cacheKey: 'k' });
-    await redis.set('lbc:artifact-key:k', sha);
+    await redis.set(redisKey.legacyKernelBtf(sha), randomBytes(1024));
+    await redis.hset(redisKey.legacyArtifact(sha), { bytes: randomBytes(1024), cacheKey: 'k' });
+    await redis.set(redisKey.legacyArtifactKey('k'), sha);
     await redis.sadd(redisKey.blobLocation(sha), 'http://127.0.0.1:1');
     expect(await dropLegacyBlobKeys(redis)).toBe(3);
-    expect(await redis.exists(`lbc:btf:${sha}`, `lbc:artifact:${sha}`, 'lbc:artifact-key:k')).toBe(0);
+    expect(await redis.exists(redisKey.legacyKernelBtf(sha), redisKey.legacyArtifact(sha), redisKey.legacyArtifactKey('k'))).toBe(0);
     expect(await redis.exists(redisKey.blobLocation(sha))).toBe(1);
   });
 });
