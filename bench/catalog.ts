@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { BlobStore, KernelCatalog, KernelRegistry, buildCatalogFile, openDatabase, registerHostKernel } from '@lbc/core';
 import { installErrorHandlers } from '../services/api/src/error-handler.ts';
 import { catalogRoutes } from '../services/api/src/routes/catalog.ts';
-import { startPrivateRedis } from '../test/support/redis.ts';
+import { startPrivateRedis } from '@lbc/test-support/redis';
 import { fmt, median, percentile, ratio, report, sampleMs, timeMs } from './stats.ts';
 
 const RUNS = 300;

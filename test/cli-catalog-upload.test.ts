@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KernelInfo } from '@lbc/contract';
-import { bpftoolTypes, type BpftoolType } from './support/bpftool-btf.ts';
-import { WITHOUT_HOST_BTF } from './support/no-host-kernel.ts';
-import { runCli } from './support/run-cli.ts';
-import type { RunningService } from './support/service.ts';
-import { useServiceFixture } from './support/service-fixture.ts';
+import { bpftoolTypes, type BpftoolType } from '@lbc/test-support/bpftool-btf';
+import { WITHOUT_HOST_BTF } from '@lbc/test-support/no-host-kernel';
+import { runCli } from '@lbc/test-support/run-cli';
+import type { RunningService } from '@lbc/test-support/service';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const run = promisify(execFile);
 const LBC_ADMIN = join(import.meta.dirname, '..', 'services', 'server', 'bin', 'lbc-admin.mjs');

@@ -4,8 +4,8 @@ import { isLbcError } from '@lbc/contract';
 import { describe, expect, it } from 'vitest';
 import { loadNative } from '../src/native/index.ts';
 import { attachKprobeMulti, kprobesAvailable, loadObject } from '../src/attach/index.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
-import { caughtSync } from '../../test/support/caught.ts';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
+import { caughtSync } from '@lbc/test-support/caught';
 
 const env = useNativeFixtures();
 

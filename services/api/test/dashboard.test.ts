@@ -15,8 +15,8 @@ import { COMPILE_QUEUE, TokenStore, openDatabase } from '@lbc/core';
 import { detectTarget } from 'lbc-client';
 import { ServiceClient } from '../../../client/src/transport/index.ts';
 import { wireTarget } from '../../../client/src/target/detect-target.ts';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { startService, type RunningService } from '../../../test/support/service.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { startService, type RunningService } from '@lbc/test-support/service';
 
 const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts');
 const CHROMIUM = '/usr/bin/chromium';

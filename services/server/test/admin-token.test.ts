@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { TOKENS_KEY, TokenStore, hashToken, openDatabase } from '@lbc/core';
-import { startPrivateRedis } from '../../../test/support/redis.ts';
+import { startPrivateRedis } from '@lbc/test-support/redis';
 
 const BIN = fileURLToPath(new URL('../bin/lbc-admin.mjs', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'lbc-admin-'));

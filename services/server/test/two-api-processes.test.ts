@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileResult } from '@lbc/contract';
 import { COMPILES_COUNTER, startWorker, type RunningWorker } from '@lbc/worker';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));

@@ -3,7 +3,7 @@
  * void, and only the names they use in the string section. Real shapes (bitfields, enums, func
  * protos, datasecs) for the fuzzer to mutate, without parsing megabytes per run.
  */
-import { BTF_KIND, btfBlob, parseBtfHeader } from '../../src/index.ts';
+import { BTF_KIND, btfBlob, parseBtfHeader } from '@lbc/btf';
 
 export function vmlinuxSlice(btf: Buffer, count: number): Buffer {
   const h = parseBtfHeader(btf);

@@ -5,8 +5,8 @@ import { basename, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { IngestStatus } from '@lbc/contract';
 import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, openDatabase, type Db, type IngestHints, type IngestSettings } from '@lbc/core';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { startIngestWorker, type IngestWorkerOptions, type RunningIngestWorker } from '../src/ingest/ingest-worker.ts';
+import { startPrivateRedis, type PrivateRedis } from './redis.ts';
+import { startIngestWorker, type IngestWorkerOptions, type RunningIngestWorker } from '@lbc/worker';
 
 export interface IngestHarness {
   dataDir: string;

@@ -1,11 +1,11 @@
-/** The API app with ingestion wired to a real ingest pipeline (see worker/test/ingest-harness.ts). */
+/** The API app with ingestion wired to a real ingest pipeline (see ingest-harness.ts). */
 import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import Dockerode from 'dockerode';
 import { ArtifactCache, BlobStore, CompileProducer, DEFAULT_IMAGE, TokenStore, lbcHeaderSha256, loadConfig, scanSource, toolchainIdentity, type IngestSettings, type LbcConfig } from '@lbc/core';
 import { buildApp, type ApiApp } from '@lbc/api';
 import { startWorker } from '@lbc/worker';
-import { startIngestHarness, type IngestHarness } from '../../worker/test/ingest-harness.ts';
+import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
 
 export interface IngestApp {
   app: ApiApp;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnRedisServer } from '@lbc/core';
-import { testClients, type PrivateRedis } from '../../../../test/support/redis.ts';
+import { testClients, type PrivateRedis } from './redis.ts';
 
 export interface RestartableRedis extends PrivateRedis {
   kill(): Promise<void>;

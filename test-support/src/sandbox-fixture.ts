@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
 import { DEFAULT_IMAGE, putSharedBtf, toolchainIdentity, type CompileJobData } from '@lbc/core';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
-import { WarmPool } from '../src/sandbox/warm-pool.ts';
-import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
+import { DEFAULT_SANDBOX_LIMITS, KernelSetStore, WarmPool } from '@lbc/worker';
+import { startPrivateRedis, type PrivateRedis } from './redis.ts';
 
 export const HOST_BTF = readFileSync('/sys/kernel/btf/vmlinux');
 export const HOST_BTF_SHA = createHash('sha256').update(HOST_BTF).digest('hex');

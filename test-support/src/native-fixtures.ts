@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+// The fixtures' sources stay with the client tests that load them.
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'client', 'test', 'fixtures');
 const MULTIARCH = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 // PT_REGS_* (bpf_tracing.h, usdt.bpf.h) need the target's register layout.
 const TARGET_ARCH = `-D__TARGET_ARCH_${process.arch === 'arm64' ? 'arm64' : 'x86'}`;

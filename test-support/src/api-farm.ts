@@ -7,8 +7,8 @@ import type { KernelInfo } from '@lbc/contract';
 import { DEFAULT_IMAGE, registerHostKernel, toolchainIdentity, type LbcConfig } from '@lbc/core';
 import { startWorker, type RunningWorker } from '@lbc/worker';
 import type { ApiDeps } from '@lbc/api';
-import { startHarness, type Harness } from './harness.ts';
-import type { PrivateRedis } from '../../../../test/support/redis.ts';
+import { startHarness, type Harness } from './api-harness.ts';
+import type { PrivateRedis } from './redis.ts';
 
 export interface Farm extends Harness {
   worker: RunningWorker;

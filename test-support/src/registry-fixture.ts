@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { BlobStore, KernelRegistry, openDatabase, type Db, type KernelRegistryOptions } from '@lbc/core';
-import { startPrivateRedis, type PrivateRedis } from '../../../../test/support/redis.ts';
+import { startPrivateRedis, type PrivateRedis } from './redis.ts';
 
 export interface RegistryFixture {
   redis: Redis;

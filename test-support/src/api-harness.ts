@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { ArtifactCache, BlobStore, CompileProducer, KernelRegistry, lbcHeaderSha256, loadConfig, openDatabase, scanSource, type LbcConfig } from '@lbc/core';
 import { buildApp, type ApiApp, type ApiDeps } from '@lbc/api';
-import { startPrivateRedis, type PrivateRedis } from '../../../../test/support/redis.ts';
+import { startPrivateRedis, type PrivateRedis } from './redis.ts';
 
 export interface Harness {
   app: ApiApp;

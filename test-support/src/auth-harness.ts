@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenStore, openDatabase, type LbcConfig } from '@lbc/core';
-import type { PrivateRedis } from '../../../../test/support/redis.ts';
-import { startHarness, type Harness } from './harness.ts';
+import type { PrivateRedis } from './redis.ts';
+import { startHarness, type Harness } from './api-harness.ts';
 
 export interface AuthHarness extends Harness {
   tokens: TokenStore;
