@@ -17,7 +17,7 @@ import { fmt, median, ratio, report, timeMs } from './stats.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const REPO = resolve(import.meta.dirname, '..');
-const LBC_ADMIN = join(REPO, 'services/server/bin/lbc-admin.mjs');
+const LBC_ADMIN = join(REPO, 'services/farm/bin/lbc-admin.mjs');
 const SCRIPT = join(REPO, 'services/worker/src/ingest/sandbox/ingest-package.sh');
 
 const work = mkdtempSync(join(tmpdir(), 'lbc-bench-ingest-'));

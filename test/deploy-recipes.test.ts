@@ -171,7 +171,7 @@ describe('docker-compose.yml, run', () => {
       await sleep(500);
     }
     timings.ready = Math.round(performance.now() - started);
-    const created = compose(project, env, ['exec', '-T', 'api', 'node', 'services/server/bin/lbc-admin.mjs', 'token', 'create', '--tenant', 'compose-test', '--admin']);
+    const created = compose(project, env, ['exec', '-T', 'api', 'node', 'services/farm/bin/lbc-admin.mjs', 'token', 'create', '--tenant', 'compose-test', '--admin']);
     token = /lbc_[A-Za-z0-9_-]+/.exec(created)![0];
     const workerId = compose(project, env, ['ps', '-q', 'worker']).trim();
     workerHostname = (await docker.getContainer(workerId).inspect()).Config.Hostname;

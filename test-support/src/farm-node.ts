@@ -76,7 +76,7 @@ export async function startRedisNode(spawnIn: Spawner, opts: { port: number; dat
 /** `lbc-server api` listening on 0.0.0.0:port inside its namespace; ready when /readyz answers 200 at reachAt. */
 export async function startApiNode(spawnIn: Spawner, opts: { name: string; redisUrl: string; port: number; reachAt: string; dockerHost: string; env?: Record<string, string> }): Promise<FarmProcess> {
   const dataDir = tempDataDir(opts.name);
-  const child = spawnIn(process.execPath, ['--import', 'tsx', join(REPO, 'services/server/src/main.ts'), 'api'], {
+  const child = spawnIn(process.execPath, ['--import', 'tsx', join(REPO, 'services/farm/src/main.ts'), 'api'], {
     cwd: REPO,
     env: {
       ...process.env,
@@ -100,7 +100,7 @@ export async function startApiNode(spawnIn: Spawner, opts: { name: string; redis
 /** `lbc-server worker`, as the deploy recipes run it; ready when it logs "lbc worker started". */
 export async function startWorkerNode(spawnIn: Spawner, opts: { name: string; redisUrl: string; dockerHost: string; env?: Record<string, string> }): Promise<FarmProcess> {
   const dataDir = tempDataDir(opts.name);
-  const child = spawnIn(process.execPath, ['--import', 'tsx', join(REPO, 'services/server/src/main.ts'), 'worker'], {
+  const child = spawnIn(process.execPath, ['--import', 'tsx', join(REPO, 'services/farm/src/main.ts'), 'worker'], {
     cwd: REPO,
     env: { ...process.env, REDIS_URL: opts.redisUrl, LBC_DATA_DIR: dataDir, DOCKER_HOST: opts.dockerHost, LBC_LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -45,7 +45,7 @@ async function startOnce(opts: ServiceOptions): Promise<RunningService> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lbc-e2e-data-'));
   const port = await freePort();
-  const [command, ...args] = [...(opts.wrap ?? []), process.execPath, '--import', 'tsx', join(REPO, 'services/server/src/main.ts')];
+  const [command, ...args] = [...(opts.wrap ?? []), process.execPath, '--import', 'tsx', join(REPO, 'services/farm/src/main.ts')];
   const child = spawn(command!, args, {
     cwd: REPO,
     env: { ...process.env, REDIS_URL: opts.redisUrl, LBC_DATA_DIR: dataDir, LBC_PORT: String(port), LBC_HOST: '127.0.0.1', LBC_LOG_LEVEL: 'warn', ...opts.env },

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
 import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';
 
-const LBC_ADMIN = fileURLToPath(new URL('../../server/bin/lbc-admin.mjs', import.meta.url));
+const LBC_ADMIN = fileURLToPath(new URL('../../farm/bin/lbc-admin.mjs', import.meta.url));
 const run = promisify(execFile);
 
 let running: IngestApp;
