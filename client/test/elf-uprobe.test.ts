@@ -8,7 +8,7 @@ import { resolveLibrary, resolveSymbolOffset } from '../src/elf/index.ts';
 import { compileBpf } from './fixtures/maps-build.ts';
 import { privateTrue } from '@lbc/test-support/private-true';
 
-const LBC_H_DIR = fileURLToPath(new URL('../../services/core/include', import.meta.url));
+const LBC_H_DIR = fileURLToPath(new URL('../../include', import.meta.url));
 
 function withUprobeObject(run: (obj: ReturnType<ReturnType<typeof loadNative>['openObject']>, maps: ReturnType<typeof createMaps>['maps']) => void): void {
   const native = loadNative();

@@ -15,7 +15,7 @@ export const DEFAULT_IMAGE = 'lbc-compile:trixie-2';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Mounted read-only at /lbc in every compile container; holds lbc.h. */
-export const LBC_HEADER_DIR = join(REPO_ROOT, 'services/core/include');
+export const LBC_HEADER_DIR = join(REPO_ROOT, 'include');
 
 let headerSha: string | undefined;
 export function lbcHeaderSha256(): string {
