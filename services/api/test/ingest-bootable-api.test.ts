@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus, KernelInfo } from '@lbc/contract';
 import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, bootImageToken, openDatabase, readFarmSecret, sha256Of, type Db } from '@lbc/core';
-import { startIngestWorker, type RunningIngestWorker } from '../../worker/src/ingest/ingest-worker.ts';
+import { startIngestWorker, type RunningIngestWorker } from '@lbc/worker';
 import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
 import { runCli } from '@lbc/test-support/run-cli';
 import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';

@@ -8,6 +8,6 @@ export { WarmPool } from './sandbox/warm-pool.ts';
 export { hardenedContainerOptions, DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './sandbox/hardening.ts';
 export { readObject, createJobDir } from './sandbox/job-dir.ts';
 export { startIngestWorker, type IngestWorkerOptions, type RunningIngestWorker } from './ingest/ingest-worker.ts';
-export { startVerifyWorker, type VerifyWorkerOptions, type RunningVerifyWorker } from './verify-job/verify-worker.ts';
-export type { GuestLab, GuestInput } from './verify-job/guest-runner.ts';
+export { startVerifyWorker, type VerifyWorkerOptions, type RunningVerifyWorker } from './verify/verify-worker.ts';
+export type { GuestLab, GuestInput } from './verify/guest-runner.ts';
 export { verifyInGuest, verifyEachInGuest, LAB_VERSION, GUEST_DEFAULTS, GUEST_KERNEL_ARGS, MAX_WORKLOAD_REPEAT, LAB_IMAGE, type GuestSandbox, type VerifyInGuestInput, type GuestVerdict, type GuestStage } from './verify/index.ts';

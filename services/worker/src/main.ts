@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { fallbackLogger, RedisConnectionLog } from '@lbc/core';
 import { startWorker } from './worker.ts';
 import { startIngestWorker } from './ingest/ingest-worker.ts';
-import { startVerifyWorker } from './verify-job/verify-worker.ts';
+import { startVerifyWorker } from './verify/verify-worker.ts';
 import { LAB_VERSION, verifyInGuest } from './verify/index.ts';
 
 function intEnv(name: string): number | undefined {

@@ -18,7 +18,6 @@ import {
   MAX_BOOT_IMAGE_BYTES,
   ensureImage,
   imageFromEnv,
-  kernelIdentity,
   putSharedBtf,
   sha256Of,
   validateBtfHeader,
@@ -26,6 +25,7 @@ import {
   type IngestJobResult,
   type IngestProgress,
 } from '@lbc/core';
+import { kernelIdentity } from './kernel-identity.ts';
 import { join } from 'node:path';
 import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';

@@ -5,7 +5,7 @@
  * version, part of every verdict's cache key. The input and verdict are verifyInGuest's, less where
  * QEMU runs, which the one who builds the lab decides.
  */
-import type { GuestVerdict, VerifyInGuestInput } from '../verify/index.ts';
+import type { GuestVerdict, VerifyInGuestInput } from './index.ts';
 
 export type GuestInput = Omit<VerifyInGuestInput, 'sandbox'>;
 

@@ -5,7 +5,7 @@
  * silently serve wrong offsets.
  */
 import { ARCHES, LbcError, type Arch } from '@lbc/contract';
-import type { IngestHints } from './jobs.ts';
+import type { IngestHints } from '@lbc/core';
 import { parsePackageFileName, withoutEpoch } from './package-name.ts';
 
 /** `@meta KEY VALUE` lines of the ingest container. */
