@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenStore, openDatabase, type LbcConfig } from '@lbc/core';
+import { openDatabase, type LbcConfig } from '@lbc/core';
+import { TokenStore } from '@lbc/api';
 import type { PrivateRedis } from './redis.ts';
 import { startHarness, type Harness } from './api-harness.ts';
 

@@ -2,8 +2,8 @@
 import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import Dockerode from 'dockerode';
-import { ArtifactCache, BlobStore, CompileProducer, DEFAULT_IMAGE, TokenStore, lbcHeaderSha256, loadConfig, scanSource, toolchainIdentity, type IngestSettings, type LbcConfig } from '@lbc/core';
-import { buildApp, type ApiApp } from '@lbc/api';
+import { ArtifactCache, BlobStore, CompileProducer, DEFAULT_IMAGE, lbcHeaderSha256, loadConfig, scanSource, toolchainIdentity, type LbcConfig } from '@lbc/core';
+import { TokenStore, type IngestSettings, buildApp, type ApiApp } from '@lbc/api';
 import { startWorker } from '@lbc/worker';
 import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { IngestStatus } from '@lbc/contract';
-import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, openDatabase, type Db, type IngestHints, type IngestSettings } from '@lbc/core';
+import { BlobStore, KernelRegistry, openDatabase, type Db, type IngestHints } from '@lbc/core';
+import { DEFAULT_INGEST_SETTINGS, IngestService, type IngestSettings } from '@lbc/api';
 import { startPrivateRedis, type PrivateRedis } from './redis.ts';
 import { startIngestWorker, type IngestWorkerOptions, type RunningIngestWorker } from '@lbc/worker';
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '@lbc/contract';
-import { TOKENS_KEY } from '@lbc/core';
+import { TOKENS_KEY } from '../src/auth/shared-tokens.ts';
 import { bearer, startAuthHarness, type AuthHarness } from '@lbc/test-support/auth-harness';
 import { startRestartableRedis, type RestartableRedis } from '@lbc/test-support/restartable-redis';
 

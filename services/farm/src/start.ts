@@ -22,14 +22,11 @@ import {
   scanSource,
   toolchainFromWorkers,
   toolchainIdentity,
-  TokenStore,
-  VerdictCache,
   isLoopbackAddress,
   type LbcConfig,
 } from '@lbc/core';
-import { buildApp } from '@lbc/api';
+import { buildApp, IngestService, loadIngestSettings, TokenStore, VerdictCache } from '@lbc/api';
 import { LAB_VERSION, startIngestWorker, startVerifyWorker, startWorker, verifyInGuest } from '@lbc/worker';
-import { IngestService, loadIngestSettings } from '@lbc/core';
 import { dockerClient } from './docker-client.ts';
 import { startOwnedRedis } from './private-redis.ts';
 

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { TOKENS_KEY, TokenStore, hashToken, openDatabase } from '@lbc/core';
+import { openDatabase } from '@lbc/core';
+import { TOKENS_KEY, TokenStore, hashToken } from '@lbc/api';
 import { startPrivateRedis } from '@lbc/test-support/redis';
 
 const BIN = fileURLToPath(new URL('../bin/lbc-admin.mjs', import.meta.url));

@@ -7,7 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { TokenStore, loadConfig, openDatabase } from '@lbc/core';
+import { loadConfig, openDatabase } from '@lbc/core';
+import { TokenStore } from '@lbc/api';
 
 export interface RunToken {
   token: string;

@@ -5,7 +5,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
-import { SharedTokens, TENANT_PATTERN, TokenStore, loadConfig, openDatabase, withRedisTimeout, type TokenInfo } from '@lbc/core';
+import { loadConfig, openDatabase, withRedisTimeout } from '@lbc/core';
+import { SharedTokens, TENANT_PATTERN, TokenStore, type TokenInfo } from '@lbc/api';
 
 function withStore<T>(dataDir: string | undefined, work: (tokens: TokenStore) => T): T {
   const config = loadConfig(process.env, dataDir ? { dataDir } : {});

@@ -4,7 +4,7 @@
  * the plain token exists once, in the answer to create().
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from '../store/database.ts';
+import type { Db } from '@lbc/core';
 
 export interface TokenInfo {
   id: number;

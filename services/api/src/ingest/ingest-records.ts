@@ -1,6 +1,5 @@
 /** The ingested_packages table: which package produced which kernel, for idempotence and audit. */
-import type { Db } from '../store/database.ts';
-import type { IngestJobResult } from './jobs.ts';
+import type { Db, IngestJobResult } from '@lbc/core';
 
 export interface IngestRecord {
   packageSha256: string;

@@ -4,7 +4,7 @@
  * value = the principal. Revoking deletes the field, so every node refuses the token at once.
  */
 import type { Redis } from 'ioredis';
-import { REDIS_PREFIX } from '../queue/jobs.ts';
+import { REDIS_PREFIX } from '@lbc/core';
 import type { Principal, TokenStore } from './token-store.ts';
 
 export const TOKENS_KEY = `${REDIS_PREFIX}:tokens`;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LbcError } from '@lbc/contract';
-import { ingestPackagesDir, ingestSpoolDir, packagePath } from './jobs.ts';
+import { ingestPackagesDir, ingestSpoolDir, packagePath } from '@lbc/core';
 
 export interface SpooledPackage {
   sha256: string;

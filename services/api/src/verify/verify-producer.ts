@@ -4,13 +4,8 @@
  * compile producer, whose command connection it borrows for the queue.
  */
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import { waitForJob, type JobOutcome } from './job-wait.ts';
+import { waitForJob, type JobOutcome, type CompileProducer, VERIFY_QUEUE, type VerifyJobData, type VerifyJobResult, failedJobError, createBlockingRedis, RedisConnectionLog, fallbackLogger } from '@lbc/core';
 import { LbcError } from '@lbc/contract';
-import type { CompileProducer } from './producer.ts';
-import { VERIFY_QUEUE, type VerifyJobData, type VerifyJobResult } from './verify-jobs.ts';
-import { failedJobError } from './producer.ts';
-import { createBlockingRedis } from '../redis.ts';
-import { RedisConnectionLog, fallbackLogger } from '../redis-log.ts';
 import type { Redis } from 'ioredis';
 
 export type VerifyJob = Job<VerifyJobData, VerifyJobResult>;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { CompileService } from '../compile/compile-service.ts';
+import type { CompileService } from './compile-service.ts';
 import { errorResponses, jobStatus } from '../schemas.ts';
 
 export function jobRoutes(app: FastifyInstance, service: CompileService): void {

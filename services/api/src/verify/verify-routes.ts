@@ -7,9 +7,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Limits, VerifyRequest } from '@lbc/contract';
 import { verifyJobIdPattern } from '@lbc/core';
-import type { VerifyService } from '../verify/verify-service.ts';
-import { compileBodyLimit } from './compile.ts';
-import { requestOrigin } from './ingest.ts';
+import type { VerifyService } from './verify-service.ts';
+import { compileBodyLimit } from '../compile/compile-routes.ts';
+import { requestOrigin } from '../ingest/ingest-routes.ts';
 import { errorResponses, verifyAccepted, verifyJobStatus, verifyRequest, verifyResult } from '../schemas.ts';
 
 export function verifyRoutes(app: FastifyInstance, service: VerifyService, limits: Limits, advertiseUrl?: string): void {

@@ -4,7 +4,9 @@
  */
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { loadIngestSettings, packageOrigin, packageToken, packageTokenValid } from '../src/index.ts';
+import { packageToken, packageTokenValid } from '@lbc/core';
+import { loadIngestSettings } from '../src/ingest/ingest-settings.ts';
+import { packageOrigin } from '../src/ingest/package-origin.ts';
 
 describe('packageOrigin', () => {
   it('LBC_ADVERTISE_URL wins; it must be a bare http(s) base URL', () => {

@@ -5,7 +5,7 @@
  * failed); a guest that could not give one (status error: a boot fault, a timeout) is tried again.
  */
 import { CanonicalHash, type KernelVerdict, type VerifySetup, type VerifyWorkload } from '@lbc/contract';
-import type { Db } from '../store/database.ts';
+import type { Db } from '@lbc/core';
 
 /** Changing this encoding changes every verdict's key: bump the tag's version. */
 export function verdictSetupHash(setup: VerifySetup | undefined, workload: VerifyWorkload | undefined): string {

@@ -9,7 +9,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ARCHES, LbcError, type IngestQuery, type IngestStatus } from '@lbc/contract';
-import { MAX_BOOT_IMAGE_BYTES, PACKAGE_TOKEN_HEADER, bootImageTransferPath, isLoopbackAddress, packageFetchPath, packageOrigin, type IngestHints, type IngestService, type IngestSettings } from '@lbc/core';
+import { MAX_BOOT_IMAGE_BYTES, PACKAGE_TOKEN_HEADER, bootImageTransferPath, isLoopbackAddress, packageFetchPath, type IngestHints } from '@lbc/core';
+import { packageOrigin } from './package-origin.ts';
+import { type IngestService } from './ingest-service.ts';
+import { type IngestSettings } from './ingest-settings.ts';
 import { errorBody, errorResponses, kernelInfo, sha256Params } from '../schemas.ts';
 
 const PACKAGE_TYPES = ['application/octet-stream', 'application/x-rpm', 'application/vnd.debian.binary-package', 'application/x-xz'];

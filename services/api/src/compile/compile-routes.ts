@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CompileRequest, Limits } from '@lbc/contract';
-import type { CompileService } from '../compile/compile-service.ts';
+import type { CompileService } from './compile-service.ts';
 import { compileAccepted, compileRequest, compileResult, errorResponses } from '../schemas.ts';
 
 /** JSON escaping can double a C source's size; the per-field byte limits are checked after parsing. */

@@ -5,7 +5,7 @@
  * other addresses — this host's first non-loopback address, with the port the upload came in on.
  */
 import { networkInterfaces } from 'node:os';
-import { isLoopbackAddress } from '../config.ts';
+import { isLoopbackAddress } from '@lbc/core';
 
 const hostPart = (address: string) => (address.includes(':') ? `[${address}]` : address);
 

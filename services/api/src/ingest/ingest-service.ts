@@ -12,19 +12,34 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ERRORS, LbcError, type BootImageRef, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
-import type { Db } from '../store/database.ts';
-import type { KernelRegistry } from '../kernels/registry.ts';
-import { getSharedBtf } from '../kernels/btf-store.ts';
-import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
-import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
-import { INGEST_QUEUE, ingestJobId, packagePath, type IngestHints, type IngestJobData, type IngestJobResult, type IngestProgress } from './jobs.ts';
-import { bootImageTokenValid, ensureFarmSecret, packageTokenValid, readFarmSecret } from './package-access.ts';
-import { sha256Of } from '../store/blob-store.ts';
-import { fetchBootImageSoon } from './boot-image-fetch.ts';
+import {
+  type Db,
+  type KernelRegistry,
+  getSharedBtf,
+  createBlockingRedis,
+  createCommandRedis,
+  waitRedisReady,
+  withRedisTimeout,
+  fallbackLogger,
+  RedisConnectionLog,
+  INGEST_QUEUE,
+  ingestJobId,
+  packagePath,
+  type IngestHints,
+  type IngestJobData,
+  type IngestJobResult,
+  type IngestProgress,
+  bootImageTokenValid,
+  ensureFarmSecret,
+  packageTokenValid,
+  readFarmSecret,
+  sha256Of,
+  fetchBootImageSoon,
+  hostPathScrub,
+} from '@lbc/core';
 import { IngestRecords } from './ingest-records.ts';
 import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
 import type { IngestSettings } from './ingest-settings.ts';
-import { hostPathScrub } from '../host-paths.ts';
 
 export type IngestJob = Job<IngestJobData, IngestJobResult>;
 
