@@ -9,7 +9,7 @@
 import type { Redis } from 'ioredis';
 import { LbcError, type ErrorCode } from '@lbc/contract';
 import { REDIS_PREFIX } from '../queue/jobs.ts';
-import { toolchainShort } from '../toolchain.ts';
+import { toolchainShort } from '../compile/toolchain.ts';
 
 const key = (btfSha256: string, toolchain: string) => `${REDIS_PREFIX}:kernel-set-failure:${btfSha256}:${toolchainShort(toolchain)}`;
 const REMEMBERED_SECONDS = 30 * 86_400;

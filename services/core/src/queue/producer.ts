@@ -9,8 +9,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { LbcError, jobIdFor, type ErrorCode } from '@lbc/contract';
 import { COMPILE_QUEUE, REDIS_PREFIX, type CompileJobData, type CompileJobResult } from './jobs.ts';
-import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis.ts';
-import { fallbackLogger, RedisConnectionLog } from '../redis-log.ts';
+import { createBlockingRedis, createCommandRedis, waitRedisReady, withRedisTimeout } from '../redis/redis.ts';
+import { fallbackLogger, RedisConnectionLog } from '../redis/redis-log.ts';
 
 export type CompileJob = Job<CompileJobData, CompileJobResult>;
 export type FailedCompile = Extract<CompileJobResult, { ok: false }>;

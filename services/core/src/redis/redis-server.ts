@@ -4,7 +4,7 @@
  * (it could not bind) is started again on another port; one that hangs is a real fault.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from './free-port.ts';
+import { freePort } from '../free-port.ts';
 import { waitForRedisServer } from './redis.ts';
 
 export interface RedisServerOptions {

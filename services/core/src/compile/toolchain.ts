@@ -12,7 +12,7 @@ import { LbcError } from '@lbc/contract';
 
 export const DEFAULT_IMAGE = 'lbc-compile:trixie-2';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 /** Mounted read-only at /lbc in every compile container; holds lbc.h. */
 export const LBC_HEADER_DIR = join(REPO_ROOT, 'include');
