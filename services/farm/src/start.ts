@@ -15,6 +15,7 @@ import {
   KernelRegistry,
   RedisConnectionLog,
   describeRedisUrl,
+  ensureImage,
   lbcHeaderSha256,
   openDatabase,
   registerHostKernel,
@@ -25,7 +26,7 @@ import {
   type LbcConfig,
 } from '@lbc/core';
 import { buildApp, IngestService, loadIngestSettings, TokenStore, VerdictCache } from '@lbc/api';
-import { LAB_VERSION, ensureImage, startIngestWorker, startVerifyWorker, startWorker, verifyInGuest } from '@lbc/worker';
+import { LAB_VERSION, startIngestWorker, startVerifyWorker, startWorker, verifyInGuest } from '@lbc/worker';
 import { dockerClient } from './docker-client.ts';
 import { startOwnedRedis } from './private-redis.ts';
 

@@ -16,6 +16,8 @@ import {
   RedisConnectionLog,
   INGEST_QUEUE,
   MAX_BOOT_IMAGE_BYTES,
+  ensureImage,
+  imageFromEnv,
   putSharedBtf,
   sha256Of,
   validateBtfHeader,
@@ -24,7 +26,6 @@ import {
   type IngestProgress,
 } from '@lbc/core';
 import { kernelIdentity } from './kernel-identity.ts';
-import { ensureImage, imageFromEnv } from '../sandbox/compile-image.ts';
 import { join } from 'node:path';
 import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
