@@ -20,7 +20,7 @@ import type { RunningService } from '@lbc/test-support/service';
 import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const run = promisify(execFile);
-const LBC_ADMIN = join(import.meta.dirname, '..', 'services', 'server', 'bin', 'lbc-admin.mjs');
+const LBC_ADMIN = join(import.meta.dirname, '..', 'services', 'farm', 'bin', 'lbc-admin.mjs');
 const HOST_BTF = '/sys/kernel/btf/vmlinux';
 const hostSha = createHash('sha256').update(readFileSync(HOST_BTF)).digest('hex');
 const UPLOADING = /does not know this kernel \(.* x86_64, BTF [0-9a-f]{12}\): uploading its BTF \([\d.]+ MB\), once/;
