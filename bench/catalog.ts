@@ -12,9 +12,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { BlobStore, KernelCatalog, KernelRegistry, buildCatalogFile, openDatabase, registerHostKernel } from '@lbc/core';
-import { installErrorHandlers } from '../services/api/src/error-handler.ts';
-import { catalogRoutes } from '../services/api/src/routes/catalog.ts';
-import { startPrivateRedis } from '../test/support/redis.ts';
+import { catalogRoutes, installErrorHandlers } from '@lbc/api';
+import { startPrivateRedis } from '@lbc/test-support/redis';
 import { fmt, median, percentile, ratio, report, sampleMs, timeMs } from './stats.ts';
 
 const RUNS = 300;

@@ -26,7 +26,7 @@ import { parseBtf, type Btf } from '@lbc/btf';
 import { ElfFile } from '../client/src/elf/index.ts';
 import { codecFor, type Codec } from '../client/src/values/index.ts';
 import { asciiFromCharCodes, JS_STRING_MAX } from '../client/src/values/c-string.ts';
-import { fixtureBuilder } from '../client/test/native-fixtures.ts';
+import { fixtureBuilder } from '@lbc/test-support/native-fixtures';
 import { BENCH_FIXTURES, compileLbcObject } from './fixtures/lbc-object.ts';
 import { median } from './stats.ts';
 

@@ -17,8 +17,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startPrivateRedis } from '../test/support/redis.ts';
-import { startService } from '../test/support/service.ts';
+import { startPrivateRedis } from '@lbc/test-support/redis';
+import { startService } from '@lbc/test-support/service';
 import { fmt, median, ratio, report } from './stats.ts';
 import { startExecLoop, timeToLine, type FirstLine } from './fixtures/processes.ts';
 import { DEAD_SERVER, FIXTURES, warmCache } from './fixtures/warm-cache.ts';

@@ -10,14 +10,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startPrivateRedis } from '../test/support/redis.ts';
-import { startService } from '../test/support/service.ts';
-import { downloadDebianCloudKernel } from '../services/api/test/debian-kernel.ts';
+import { startPrivateRedis } from '@lbc/test-support/redis';
+import { startService } from '@lbc/test-support/service';
+import { downloadDebianCloudKernel } from '@lbc/test-support/debian-kernel';
 import { fmt, median, ratio, report, timeMs } from './stats.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const REPO = resolve(import.meta.dirname, '..');
-const LBC_ADMIN = join(REPO, 'services/server/bin/lbc-admin.mjs');
+const LBC_ADMIN = join(REPO, 'services/farm/bin/lbc-admin.mjs');
 const SCRIPT = join(REPO, 'services/worker/src/ingest/sandbox/ingest-package.sh');
 
 const work = mkdtempSync(join(tmpdir(), 'lbc-bench-ingest-'));

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GuestRoot, baseGuestImage, bootGuest, launchQemuHere, pvhKernel, requireLabKernels, type LabKernel, type QemuLauncher } from '@lbc/core/lab';
 import { GUEST_DEFAULTS, GUEST_KERNEL_ARGS, verifyEachInGuest, verifyInGuest, type GuestVerdict } from '@lbc/worker';
-import { startPrivateRedis } from '../test/support/redis.ts';
-import { startService } from '../test/support/service.ts';
+import { startPrivateRedis } from '@lbc/test-support/redis';
+import { startService } from '@lbc/test-support/service';
 import { VERIFY_PROGRAMS_DIR, compileObject } from '../test/lab/verify-objects.ts';
 import { fmt, median, ratio, report, timeMs } from './stats.ts';
 

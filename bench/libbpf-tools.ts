@@ -19,8 +19,8 @@ import { collectLocalIncludes } from '../client/src/source/local-includes.ts';
 import { btfSha256Of } from '../client/src/target/index.ts';
 import { ServiceClient } from '../client/src/transport/service-client.ts';
 import { addGuestClient } from '../test/lab/guest-client.ts';
-import { startPrivateRedis } from '../test/support/redis.ts';
-import { startService } from '../test/support/service.ts';
+import { startPrivateRedis } from '@lbc/test-support/redis';
+import { startService } from '@lbc/test-support/service';
 import { libbpfToolsCorpus } from './fixtures/libbpf-tools-corpus.ts';
 import { report } from './stats.ts';
 

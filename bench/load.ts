@@ -7,9 +7,9 @@
 import { Redis } from 'ioredis';
 import type { KernelInfo } from '@lbc/contract';
 import { COMPILES_COUNTER } from '@lbc/worker';
-import { runLoad } from '../test/support/load-generator.ts';
-import { startPrivateRedis } from '../test/support/redis.ts';
-import { startService } from '../test/support/service.ts';
+import { runLoad } from '@lbc/test-support/load-generator';
+import { startPrivateRedis } from '@lbc/test-support/redis';
+import { startService } from '@lbc/test-support/service';
 import { fmt, percentile, report } from './stats.ts';
 
 const [requests, sources, clients] = [Number(process.argv[2] ?? 1000), Number(process.argv[3] ?? 50), Number(process.argv[4] ?? 50)];

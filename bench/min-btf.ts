@@ -8,8 +8,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { ServiceClient } from '../client/src/transport/index.ts';
-import { startPrivateRedis } from '../test/support/redis.ts';
-import { startService } from '../test/support/service.ts';
+import { startPrivateRedis } from '@lbc/test-support/redis';
+import { startService } from '@lbc/test-support/service';
 import { fmt, median, ratio, report, sampleMs } from './stats.ts';
 
 const runs = Number(process.argv[2] ?? 8);

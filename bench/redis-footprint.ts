@@ -8,9 +8,9 @@
  */
 import { Redis } from 'ioredis';
 import type { KernelInfo } from '@lbc/contract';
-import { runLoad } from '../test/support/load-generator.ts';
-import { startPrivateRedis } from '../test/support/redis.ts';
-import { startService } from '../test/support/service.ts';
+import { runLoad } from '@lbc/test-support/load-generator';
+import { startPrivateRedis } from '@lbc/test-support/redis';
+import { startService } from '@lbc/test-support/service';
 import { median, report } from './stats.ts';
 
 const [rounds, requests, sources, clients] = [2, 1000, 50, 50].map((fallback, i) => Number(process.argv[2 + i] ?? fallback));

@@ -20,7 +20,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fixtureBuilder } from '../client/test/native-fixtures.ts';
+import { fixtureBuilder } from '@lbc/test-support/native-fixtures';
 import { BENCH_FIXTURES, compileLbcObject } from './fixtures/lbc-object.ts';
 import { PATHS as ALL_PATHS, producedRate, type Delivery, type Path } from './ringbuf-delivery.ts';
 import { median } from './stats.ts';

@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { KernelVerdict, VerifyAccepted, VerifyJobStatus, VerifyResult } from '@lbc/contract';
 import { labKernelSpecs } from '@lbc/core/lab';
-import { startVerifyFarm, type VerifyFarm } from '../test/support/verify-farm.ts';
+import { startVerifyFarm, type VerifyFarm } from '@lbc/test-support/verify-farm';
 import { fmt, median, percentile, ratio, report, timeMs } from './stats.ts';
 
 const ROOT = join(import.meta.dirname, '..');

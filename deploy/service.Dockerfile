@@ -39,10 +39,10 @@ ENV LBC_HOST=0.0.0.0 LBC_PORT=8080 LBC_DATA_DIR=/var/lib/lbc
 EXPOSE 8080
 # Node's own start takes seconds on a loaded host, and the API registers the host kernel before it listens.
 HEALTHCHECK --interval=10s --timeout=10s --start-period=120s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.LBC_PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "--import", "tsx", "services/server/src/main.ts", "api"]
+ENTRYPOINT ["node", "--import", "tsx", "services/farm/src/main.ts", "api"]
 
 FROM build AS worker
 ENV LBC_DATA_DIR=/var/lib/lbc
 # SIGTERM: finish the compile in hand; an unfinished job runs again on another worker.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "--import", "tsx", "services/server/src/main.ts", "worker"]
+ENTRYPOINT ["node", "--import", "tsx", "services/farm/src/main.ts", "worker"]

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-const roots = ['btf/src', 'contract/src', 'services', 'client/src'];
+const roots = ['btf/src', 'contract/src', 'services', 'client/src', 'test-support/src'];
 const files = [];
 const walk = (dir) => {
   for (const entry of readdirSync(dir)) {

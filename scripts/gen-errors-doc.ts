@@ -1,6 +1,6 @@
 // Writes docs/errors.md from the one error catalogue (contract/src/errors.ts).
 import { writeFileSync } from 'node:fs';
-import { ERRORS } from '../contract/src/errors.ts';
+import { ERRORS } from '@lbc/contract';
 
 export function renderErrorsDoc(): string {
   const rows = Object.entries(ERRORS).map(

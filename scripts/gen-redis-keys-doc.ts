@@ -1,6 +1,6 @@
-// Writes docs/redis-keys.md from the one Redis key catalogue (services/core/src/redis-keys.ts).
+// Writes docs/redis-keys.md from the one Redis key catalogue (services/core/src/redis/redis-keys.ts).
 import { writeFileSync } from 'node:fs';
-import { REDIS_KEYS } from '../services/core/src/redis-keys.ts';
+import { REDIS_KEYS } from '../services/core/src/redis/redis-keys.ts';
 
 const cell = (text: string) => text.replaceAll('|', '\\|');
 
@@ -13,7 +13,7 @@ export function renderRedisKeysDoc(): string {
     '',
     'Redis holds the job queues (BullMQ) and small shared metadata, never objects or BTF (the blob store',
     'holds those); every key is one entry of the',
-    'catalogue in `services/core/src/redis-keys.ts`, whose builders are the only place a key is spelled.',
+    'catalogue in `services/core/src/redis/redis-keys.ts`, whose builders are the only place a key is spelled.',
     'Generated from it (`node --import tsx scripts/gen-redis-keys-doc.ts`).',
     '',
     '| name | key | type | expires | written by | read by | holds |',

@@ -10,8 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { ErrorBody } from '@lbc/contract';
-import { nameBombBtf, typedefLoopBtf } from './support/hostile-btf.ts';
-import { useServiceFixture } from './support/service-fixture.ts';
+import { nameBombBtf, typedefLoopBtf } from '@lbc/test-support/hostile-btf';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const fx = useServiceFixture('lbc-btf-upload-hostile-');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

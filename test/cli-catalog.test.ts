@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StructLayout } from '@lbc/contract';
-import { useServiceFixture } from './support/service-fixture.ts';
-import { runCli } from './support/run-cli.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { runCli } from '@lbc/test-support/run-cli';
 
 interface BpftoolType {
   kind: string;

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { useServiceFixture } from './support/service-fixture.ts';
-import { runCli } from './support/run-cli.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { runCli } from '@lbc/test-support/run-cli';
 import { createHash } from 'node:crypto';
 import { freePort } from '@lbc/core';
 

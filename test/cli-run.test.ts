@@ -3,9 +3,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { useServiceFixture } from './support/service-fixture.ts';
-import { LBC_BIN, runCli } from './support/run-cli.ts';
-import { childLines } from './support/child-lines.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { LBC_BIN, runCli } from '@lbc/test-support/run-cli';
+import { childLines } from '@lbc/test-support/child-lines';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ServiceClient } from '../client/src/transport/service-client.ts';
-import { privateTrue } from '../client/test/fixtures/private-true.ts';
-import { useServiceFixture } from './support/service-fixture.ts';
-import { writeVariantBtf } from './support/variant-btf.ts';
-import { LBC_BIN, runCli } from './support/run-cli.ts';
+import { privateTrue } from '@lbc/test-support/private-true';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { writeVariantBtf } from '@lbc/test-support/variant-btf';
+import { LBC_BIN, runCli } from '@lbc/test-support/run-cli';
 
 const T = '/sys/kernel/tracing';
 

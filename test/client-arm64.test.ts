@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { fixtureBuilder, type FixtureBuilder } from '../client/test/native-fixtures.ts';
-import { arm64NodeRoot } from './support/arm64-node.ts';
+import { fixtureBuilder, type FixtureBuilder } from '@lbc/test-support/native-fixtures';
+import { arm64NodeRoot } from '@lbc/test-support/arm64-node';
 
 /**
  * The arm64 prebuilt addon, cross-built here, run by an arm64 node 20 (Debian trixie's) under

@@ -4,9 +4,9 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFile
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { useServiceFixture } from './support/service-fixture.ts';
-import { signalGroup, startBareTarget, type BareTarget } from './support/bare-target.ts';
-import { childLines } from './support/child-lines.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { signalGroup, startBareTarget, type BareTarget } from '@lbc/test-support/bare-target';
+import { childLines } from '@lbc/test-support/child-lines';
 
 /**
  * lbc-client as users get it: the tarball `npm pack` makes, installed with npm on a bare Debian

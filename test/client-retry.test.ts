@@ -10,8 +10,8 @@ import { isLbcError } from '@lbc/contract';
 import { detectTarget } from 'lbc-client';
 import { ServiceClient } from '../client/src/transport/index.ts';
 import { wireTarget } from '../client/src/target/detect-target.ts';
-import { startRestartableRedis } from '../services/api/test/support/restartable-redis.ts';
-import { useServiceFixture } from './support/service-fixture.ts';
+import { startRestartableRedis } from '@lbc/test-support/restartable-redis';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const SOURCE = readFileSync(join(import.meta.dirname, 'fixtures', 'execcount.bpf.c'), 'utf8');
 

@@ -34,7 +34,7 @@ function knownEnvNames(): Set<string> {
       else if (entry.name.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/\b(LBC_[A-Z0-9_]+|REDIS_URL|DOCKER_HOST)\b/g)) names.add(m[1]!);
     }
   };
-  for (const part of ['core', 'api', 'worker', 'server']) walk(join(REPO, 'services', part, 'src'));
+  for (const part of ['core', 'api', 'worker', 'farm']) walk(join(REPO, 'services', part, 'src'));
   for (const field of Object.keys(DEFAULT_LIMITS)) names.add(`LBC_LIMIT_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
   // Prefixes of names built at run time are not settings.
   for (const n of [...names]) if (n.endsWith('_')) names.delete(n);
@@ -171,7 +171,7 @@ describe('docker-compose.yml, run', () => {
       await sleep(500);
     }
     timings.ready = Math.round(performance.now() - started);
-    const created = compose(project, env, ['exec', '-T', 'api', 'node', 'services/server/bin/lbc-admin.mjs', 'token', 'create', '--tenant', 'compose-test', '--admin']);
+    const created = compose(project, env, ['exec', '-T', 'api', 'node', 'services/farm/bin/lbc-admin.mjs', 'token', 'create', '--tenant', 'compose-test', '--admin']);
     token = /lbc_[A-Za-z0-9_-]+/.exec(created)![0];
     const workerId = compose(project, env, ['ps', '-q', 'worker']).trim();
     workerHostname = (await docker.getContainer(workerId).inspect()).Config.Hostname;

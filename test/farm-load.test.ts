@@ -8,9 +8,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelInfo } from '@lbc/contract';
 import { COMPILES_COUNTER } from '@lbc/worker';
-import { runLoad } from './support/load-generator.ts';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { runLoad } from '@lbc/test-support/load-generator';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { startService, type RunningService } from '@lbc/test-support/service';
 import { percentile } from '../bench/stats.ts';
 
 let redis: PrivateRedis;

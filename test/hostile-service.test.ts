@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { detectTarget } from 'lbc-client';
 import { CompileProducer, RedisOwner, addJobReader, liveWorkers } from '@lbc/core';
 import { wireTarget } from '../client/src/target/detect-target.ts';
-import { useServiceFixture } from './support/service-fixture.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const env = useServiceFixture('lbc-hostile-service-');
 const target = wireTarget(detectTarget());

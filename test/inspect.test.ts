@@ -9,8 +9,8 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lbc, dumpMap, inspectMap, inspectMaps, inspectProgram, inspectPrograms, isLbcError, measureRunStats } from 'lbc-client';
-import { useServiceFixture } from './support/service-fixture.ts';
-import { LBC_BIN, runCli } from './support/run-cli.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { LBC_BIN, runCli } from '@lbc/test-support/run-cli';
 import { LAB_PROGRAMS_DIR } from './lab/lab-payload.ts';
 
 const TARGET = 'lab_inspect_openat_target';

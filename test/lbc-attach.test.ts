@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Lbc, isLbcError } from 'lbc-client';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { startService, type RunningService } from '@lbc/test-support/service';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 

@@ -8,8 +8,8 @@ import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Lbc, isLbcError } from 'lbc-client';
-import { useServiceFixture } from './support/service-fixture.ts';
-import { LBC_BIN } from './support/run-cli.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { LBC_BIN } from '@lbc/test-support/run-cli';
 
 const env = useServiceFixture('lbc-errors-');
 const options = (extra: Record<string, unknown> = {}) => ({ server: env.service.url, cacheDir: join(env.dir, 'cache'), ...extra });

@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lbc, isLbcError } from 'lbc-client';
 import { ServiceClient } from '../client/src/transport/index.ts';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { startService, type RunningService } from '@lbc/test-support/service';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 

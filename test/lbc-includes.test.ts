@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lbc, isLbcError } from 'lbc-client';
-import { useServiceFixture } from './support/service-fixture.ts';
-import { runCli } from './support/run-cli.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { runCli } from '@lbc/test-support/run-cli';
 
 const PROGRAM = `
 #include "lbc.h"

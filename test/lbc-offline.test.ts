@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lbc, isLbcError, detectTarget } from 'lbc-client';
 import { ServiceClient } from '../client/src/transport/index.ts';
-import { useServiceFixture } from './support/service-fixture.ts';
-import { writeVariantBtf } from './support/variant-btf.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { writeVariantBtf } from '@lbc/test-support/variant-btf';
 
 const SOURCE = readFileSync(join(import.meta.dirname, 'fixtures', 'execcount.bpf.c'), 'utf8');
 

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Lbc, detectTarget } from 'lbc-client';
 import { parseBtf } from '@lbc/btf';
 import { ServiceClient } from '../client/src/transport/index.ts';
-import { useServiceFixture } from './support/service-fixture.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const SOURCE = readFileSync(join(import.meta.dirname, 'fixtures', 'execcount.bpf.c'), 'utf8');
 const KERNEL_BTF_BYTES = statSync('/sys/kernel/btf/vmlinux').size;

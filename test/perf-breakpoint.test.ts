@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { HW_BREAKPOINT, Lbc, PERF_TYPE, isLbcError } from 'lbc-client';
-import { useServiceFixture } from './support/service-fixture.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const env = useServiceFixture('lbc-perf-bp-');
 

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lbc } from 'lbc-client';
-import { useServiceFixture } from './support/service-fixture.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const env = useServiceFixture('lbc-pylcc-');
 const open = (name: string, source: string, extra: Record<string, unknown> = {}) =>

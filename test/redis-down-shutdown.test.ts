@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KernelInfo } from '@lbc/contract';
-import { startRestartableRedis, type RestartableRedis } from '../services/api/test/support/restartable-redis.ts';
-import { startService, type RunningService } from './support/service.ts';
+import { startRestartableRedis, type RestartableRedis } from '@lbc/test-support/restartable-redis';
+import { startService, type RunningService } from '@lbc/test-support/service';
 
 const REPO = resolve(import.meta.dirname, '..');
 const UNHANDLED = /Unhandled error event/;

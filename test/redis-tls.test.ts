@@ -9,9 +9,9 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { freePort, redisAnswers, redisKey } from '@lbc/core';
-import { startService, type RunningService } from './support/service.ts';
-import { runCli } from './support/run-cli.ts';
-import { selfSignedCert } from './support/self-signed.ts';
+import { startService, type RunningService } from '@lbc/test-support/service';
+import { runCli } from '@lbc/test-support/run-cli';
+import { selfSignedCert } from '@lbc/test-support/self-signed';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 

@@ -6,10 +6,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.ts';
-import { startService, type RunningService } from './support/service.ts';
-import { runCli } from './support/run-cli.ts';
-import { selfSignedCert } from './support/self-signed.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { startService, type RunningService } from '@lbc/test-support/service';
+import { runCli } from '@lbc/test-support/run-cli';
+import { selfSignedCert } from '@lbc/test-support/self-signed';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 

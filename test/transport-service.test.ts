@@ -7,7 +7,7 @@ import { isLbcError, type JobProgress } from '@lbc/contract';
 import { detectTarget } from 'lbc-client';
 import { ServiceClient } from '../client/src/transport/index.ts';
 import { wireTarget } from '../client/src/target/detect-target.ts';
-import { useServiceFixture } from './support/service-fixture.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const SOURCE = readFileSync(join(import.meta.dirname, 'fixtures', 'execcount.bpf.c'), 'utf8');
 

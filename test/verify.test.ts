@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Of } from '@lbc/core';
 import type { ErrorBody, KernelVerdict, VerifyAccepted, VerifyJobStatus, VerifyResult } from '@lbc/contract';
-import { tinyBtf } from '../services/core/test/support/tiny-btf.ts';
-import { runCli } from './support/run-cli.ts';
-import { startVerifyFarm, type VerifyFarm } from './support/verify-farm.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
+import { runCli } from '@lbc/test-support/run-cli';
+import { startVerifyFarm, type VerifyFarm } from '@lbc/test-support/verify-farm';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'verify');
 const LAB = ['bookworm-6.1', 'trixie-6.12', 'bookworm-6.1-arm64'];

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BtfParseError, BtfWriter, MAX_CHAIN_DEPTH, MAX_NAME_BYTES, parseBtf } from '../src/index.ts';
-import { nameBombBtf, repeatedNameBtf, typedefLoopBtf } from '../../test/support/hostile-btf.ts';
+import { nameBombBtf, repeatedNameBtf, typedefLoopBtf } from '@lbc/test-support/hostile-btf';
 
 function heapGrowthMb(work: () => void): number {
   const before = process.memoryUsage().heapUsed;

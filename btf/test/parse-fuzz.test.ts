@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BtfParseError, BtfWriter, parseBtf, type Btf } from '../src/index.ts';
-import { vmlinuxSlice } from './support/vmlinux-slice.ts';
+import { vmlinuxSlice } from '@lbc/test-support/vmlinux-slice';
 
 function writerSeed(): Buffer {
   const w = new BtfWriter();

@@ -9,7 +9,7 @@ import { isLbcError } from '@lbc/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative, type NativeLink, type NativeObject } from '../src/native/index.ts';
 import { attachNetns, loadObject } from '../src/attach/index.ts';
-import { fixtureBuilder, type FixtureBuilder } from './native-fixtures.ts';
+import { fixtureBuilder, type FixtureBuilder } from '@lbc/test-support/native-fixtures';
 
 const native = loadNative();
 const NETNS = `lbc-test-${randomBytes(4).toString('hex')}`;

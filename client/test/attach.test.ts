@@ -23,9 +23,9 @@ import {
   loadObject,
   onlineCpus,
 } from '../src/attach/index.ts';
-import { lingeringPrograms } from './native-fixtures.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
-import { caughtSync } from '../../test/support/caught.ts';
+import { lingeringPrograms } from '@lbc/test-support/native-fixtures';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
+import { caughtSync } from '@lbc/test-support/caught';
 
 const native = loadNative();
 const env = useNativeFixtures();

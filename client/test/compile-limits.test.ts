@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, isLbcError, type CompileRequest } from '@lbc/contract';
 import { ServiceClient } from '../src/transport/index.ts';
-import { startHarness, type Harness } from '../../services/api/test/support/harness.ts';
+import { startHarness, type Harness } from '@lbc/test-support/api-harness';
 
 const request = (source: string): CompileRequest => ({ name: 'big', source, target: { release: '6.18.0-nowhere', arch: 'x86_64' }, waitMs: 0 });
 

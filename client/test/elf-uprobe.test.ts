@@ -6,9 +6,9 @@ import { loadNative } from '../src/native/index.ts';
 import { createMaps } from '../src/maps/index.ts';
 import { resolveLibrary, resolveSymbolOffset } from '../src/elf/index.ts';
 import { compileBpf } from './fixtures/maps-build.ts';
-import { privateTrue } from './fixtures/private-true.ts';
+import { privateTrue } from '@lbc/test-support/private-true';
 
-const LBC_H_DIR = fileURLToPath(new URL('../../services/core/include', import.meta.url));
+const LBC_H_DIR = fileURLToPath(new URL('../../include', import.meta.url));
 
 function withUprobeObject(run: (obj: ReturnType<ReturnType<typeof loadNative>['openObject']>, maps: ReturnType<typeof createMaps>['maps']) => void): void {
   const native = loadNative();

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { selfSignedCert } from '../../test/support/self-signed.ts';
+import { selfSignedCert } from '@lbc/test-support/self-signed';
 
 /**
  * bin/lbc, the launcher users run: the CLI's startup snapshot, run by the node that built it while

@@ -5,7 +5,7 @@ import { loadNative } from '../src/native/index.ts';
 import type { NativeAddon } from '../src/native/types.ts';
 import { formatLog10Hist, formatLog2Hist } from '../src/maps/index.ts';
 import { loadKernelFixture, type LoadedFixture } from './fixtures/maps-kernel.ts';
-import { privateTrue } from './fixtures/private-true.ts';
+import { privateTrue } from '@lbc/test-support/private-true';
 
 let f: LoadedFixture;
 let nativeCalls = 0;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { loadNative, type NativeObject } from '../src/native/index.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 
 const native = loadNative();
 const env = useNativeFixtures();

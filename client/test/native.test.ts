@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative, type NativeObject } from '../src/native/index.ts';
-import { fixtureBuilder, lingeringPrograms, loadedProgramNames, type FixtureBuilder } from './native-fixtures.ts';
+import { fixtureBuilder, lingeringPrograms, loadedProgramNames, type FixtureBuilder } from '@lbc/test-support/native-fixtures';
 
 const native = loadNative();
 let fixtures: FixtureBuilder;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Lbc } from '../src/index.ts';
-import { useServiceFixture } from '../../test/support/service-fixture.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 import { FIXTURES } from './object-setup-support.ts';
 
 const SOURCE = readFileSync(join(FIXTURES, 'object-setup.bpf.c'), 'utf8');

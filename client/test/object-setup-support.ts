@@ -11,7 +11,7 @@ import { Lbc, type LbcOptions } from '../src/index.ts';
 import { ObjectCache } from '../src/cache/object-cache.ts';
 import { requestKey } from '../src/cache/request-key.ts';
 import { detectTarget } from '../src/target/detect-target.ts';
-import type { FixtureBuilder } from './native-fixtures.ts';
+import type { FixtureBuilder } from '@lbc/test-support/native-fixtures';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 /** Port 9 (discard): nothing answers, so reaching for the service fails. */

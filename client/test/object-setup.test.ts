@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caught } from '../../test/support/caught.ts';
+import { caught } from '@lbc/test-support/caught';
 import type { Lbc } from '../src/index.ts';
-import { loadedProgramNames } from './native-fixtures.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { loadedProgramNames } from '@lbc/test-support/native-fixtures';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 import { bpftoolJson, cachedLbc } from './object-setup-support.ts';
 
 const env = useNativeFixtures();

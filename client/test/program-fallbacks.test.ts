@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
 import { findTwins, planFallbacks, probeKernelFeatures, type Lbc, type ProgramFacts } from '../src/index.ts';
 import { loadNative } from '../src/native/index.ts';
-import { loadedProgramNames } from './native-fixtures.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { loadedProgramNames } from '@lbc/test-support/native-fixtures';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 import { cachedLbc } from './object-setup-support.ts';
 
 const env = useNativeFixtures();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { isLbcError } from '@lbc/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lbc } from '../src/index.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 import { cachedLbc } from './object-setup-support.ts';
 
 const env = useNativeFixtures();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../src/native/index.ts';
 import { activeLsms, attachLsm, loadObject, lsmRefusal } from '../src/attach/index.ts';
 import type { NativeProgramInfo } from '../src/native/types.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 
 const SECURITYFS = '/sys/kernel/security';
 const env = useNativeFixtures();

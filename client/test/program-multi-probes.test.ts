@@ -6,8 +6,8 @@ import { loadNative } from '../src/native/index.ts';
 import { attachKprobeMulti, kprobesAvailable, loadObject } from '../src/attach/index.ts';
 import { kprobeMultiLoadRefusal } from '../src/attach/multi-probes.ts';
 import type { NativeProgramInfo } from '../src/native/types.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
-import { caughtSync } from '../../test/support/caught.ts';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
+import { caughtSync } from '@lbc/test-support/caught';
 
 const env = useNativeFixtures();
 

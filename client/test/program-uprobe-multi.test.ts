@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lbc } from '../src/index.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 import { cachedLbc } from './object-setup-support.ts';
 
 // Waits for a line on stdin, then calls each lbct_handle_* function N times (argv[1]) and lbct_other once.

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { isLbcError } from '@lbc/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lbc } from '../src/index.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 import { cachedLbc } from './object-setup-support.ts';
-import { caughtSync } from '../../test/support/caught.ts';
+import { caughtSync } from '@lbc/test-support/caught';
 
 // Waits for a line on stdin, then fires lbct:tick N times (argv[1]) with value 4242 + i and step 3.
 const SDT_PROGRAM = `

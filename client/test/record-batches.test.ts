@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { loadNative, type NativeBuffer, type NativeObject } from '../src/native/index.ts';
 import { RecordBatch } from '../src/maps/index.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 
 const native = loadNative();
 const env = useNativeFixtures();

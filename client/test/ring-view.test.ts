@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative, type NativeObject } from '../src/native/index.ts';
 import { RecordBatch } from '../src/maps/index.ts';
-import { fixtureBuilder, GETPPID_LOOP, type FixtureBuilder } from './native-fixtures.ts';
+import { fixtureBuilder, GETPPID_LOOP, type FixtureBuilder } from '@lbc/test-support/native-fixtures';
 
 const native = loadNative();
 let fixtures: FixtureBuilder;

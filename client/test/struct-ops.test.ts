@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { isLbcError } from '@lbc/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lbc } from '../src/index.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 import { cachedLbc } from './object-setup-support.ts';
-import { caughtSync } from '../../test/support/caught.ts';
+import { caughtSync } from '@lbc/test-support/caught';
 
 const AVAILABLE = '/proc/sys/net/ipv4/tcp_available_congestion_control';
 const available = () => readFileSync(AVAILABLE, 'utf8').trim().split(/\s+/);

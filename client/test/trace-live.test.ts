@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
 import { resolveSymbolOffset } from '../src/elf/index.ts';
 import { findTracefs, localKernelTypes, parseProbe, translateEnv, translateProbe, TraceSession, type KernelTypes, type ProbePlan } from '../src/trace/index.ts';
-import { privateTrue } from './fixtures/private-true.ts';
+import { privateTrue } from '@lbc/test-support/private-true';
 
 const APP = `
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /**
- * The client against a service that lies (client/test/hostile-server.ts): a 1.5 GB answer, a
+ * The client against a service that lies (test-support/src/hostile-server.ts): a 1.5 GB answer, a
  * compile result without a sha256 or with a wrong one, an object whose .BTF is the name bomb.
  * Each attack, then the refusal: a clear LBC_ERR_* code, nothing cached, memory bounded.
  */
@@ -13,9 +13,9 @@ import { isLbcError, type CompileResult } from '@lbc/contract';
 import { Lbc } from '../src/index.ts';
 import { ServiceClient } from '../src/transport/index.ts';
 import { detectTarget } from '../src/target/detect-target.ts';
-import { withNameBomb } from '../../test/support/hostile-btf.ts';
-import { startHostileServer, type HostileRoute, type HostileServer } from './hostile-server.ts';
-import { useNativeFixtures } from './use-native-fixtures.ts';
+import { withNameBomb } from '@lbc/test-support/hostile-btf';
+import { startHostileServer, type HostileRoute, type HostileServer } from '@lbc/test-support/hostile-server';
+import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 
 const native = useNativeFixtures();
 const SOURCE = readFileSync(join(import.meta.dirname, 'fixtures', 'exec-counter.bpf.c'), 'utf8');

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileResult } from '@lbc/contract';
 import { requireLabKernels } from '@lbc/core/lab';
 import { btfSha256Of } from '../../client/src/target/index.ts';
-import { useServiceFixture } from '../support/service-fixture.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 import { compileForLab, writeLabPayload } from './lab-payload.ts';
 import { bootLabKernels, type KernelRun } from './run-lab.ts';
 

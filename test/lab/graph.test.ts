@@ -15,8 +15,8 @@ import { labKernelSpecs, mapBounded, requireLabKernels, type LabKernel } from '@
 import { Lbc } from 'lbc-client';
 import { GRAPH_PROBE_NAME, GRAPH_PROBE_SOURCE } from '../../client/src/graph/graph-probe-source.ts';
 import { btfSha256Of } from '../../client/src/target/index.ts';
-import { useServiceFixture } from '../support/service-fixture.ts';
-import { runCli } from '../support/run-cli.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
+import { runCli } from '@lbc/test-support/run-cli';
 import { writeLabPayload } from './lab-payload.ts';
 import { bootLabKernels, type KernelRun } from './run-lab.ts';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labKernelSpecs, requireLabKernels } from '@lbc/core/lab';
 import { NOT_REPORTED } from '../../client/src/inspect/index.ts';
-import { useServiceFixture } from '../support/service-fixture.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 import { compileForLab, writeLabPayload } from './lab-payload.ts';
 import { bootLabKernels, type CheckRecord, type KernelRun } from './run-lab.ts';
 

@@ -1,11 +1,11 @@
 /**
  * Boots lab kernels with the base image and run archive of their architecture, at most two at once
  * (this host's two cores; each guest is one vCPU), and returns each kernel's check records by name.
- * arm64 guests run Debian trixie's arm64 node (test/support/arm64-node.ts).
+ * arm64 guests run Debian trixie's arm64 node (test-support/src/arm64-node.ts).
  */
 import type { Arch } from '@lbc/contract';
 import { baseGuestImage, bootGuest, mapBounded, type GuestRun, type LabKernel } from '@lbc/core/lab';
-import { arm64NodeRoot } from '../support/arm64-node.ts';
+import { arm64NodeRoot } from '@lbc/test-support/arm64-node';
 
 export interface CheckRecord {
   check: string;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
 import { labKernelSpecs, mapBounded, requireLabKernels, type LabKernel } from '@lbc/core/lab';
 import { verifyInGuest, LAB_VERSION, type GuestStage, type GuestVerdict } from '@lbc/worker';
-import { useServiceFixture } from '../support/service-fixture.ts';
+import { useServiceFixture } from '@lbc/test-support/service-fixture';
 import { LAB_PROGRAMS_DIR } from './lab-payload.ts';
 import { VERIFY_PROGRAMS_DIR, compileObject } from './verify-objects.ts';
 

@@ -17,10 +17,10 @@ import { createHash } from 'node:crypto';
 import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type IngestStatus, type JobStatus, type KernelInfo } from '@lbc/contract';
 import { COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, PACKAGE_TOKEN_HEADER, fetchedPackagesDir, ingestJobId, liveWorkers, packageFetchPath, packagePath, packageToken, REDIS_PREFIX, redisKey, type IngestJobData } from '@lbc/core';
 import { COMPILES_COUNTER } from '@lbc/worker';
-import { NetnsLab, type NetnsLink } from '../support/netns.ts';
-import { DockerProxy } from '../support/docker-proxy.ts';
-import { removeDataDir, startApiNode, startRedisNode, startWorkerNode, type FarmProcess } from '../support/farm-node.ts';
-import { writeVariantBtf } from '../support/variant-btf.ts';
+import { NetnsLab, type NetnsLink } from '@lbc/test-support/netns';
+import { DockerProxy } from '@lbc/test-support/docker-proxy';
+import { removeDataDir, startApiNode, startRedisNode, startWorkerNode, type FarmProcess } from '@lbc/test-support/farm-node';
+import { writeVariantBtf } from '@lbc/test-support/variant-btf';
 
 const REDIS_PORT = 6379;
 const API_PORT = 8080;

@@ -5,8 +5,8 @@ import { Worker, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
 import { COMPILE_QUEUE, addJobReader, sha256Of } from '@lbc/core';
 import type { ErrorBody } from '@lbc/contract';
-import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
-import { startHarness, type Harness } from './support/harness.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
+import { startHarness, type Harness } from '@lbc/test-support/api-harness';
 
 let h: Harness;
 beforeAll(async () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'bullmq';
 import type { ErrorBody } from '@lbc/contract';
 import { COMPILE_QUEUE, type CompileJobResult } from '@lbc/core';
-import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
-import { bearer, startAuthHarness, type AuthHarness } from './support/auth-harness.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
+import { bearer, startAuthHarness, type AuthHarness } from '@lbc/test-support/auth-harness';
 
 const errorOf = (res: { json(): unknown }) => (res.json() as ErrorBody).error;
 

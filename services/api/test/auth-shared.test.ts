@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '@lbc/contract';
-import { TOKENS_KEY } from '@lbc/core';
-import { bearer, startAuthHarness, type AuthHarness } from './support/auth-harness.ts';
-import { startRestartableRedis, type RestartableRedis } from './support/restartable-redis.ts';
+import { TOKENS_KEY } from '../src/auth/shared-tokens.ts';
+import { bearer, startAuthHarness, type AuthHarness } from '@lbc/test-support/auth-harness';
+import { startRestartableRedis, type RestartableRedis } from '@lbc/test-support/restartable-redis';
 
 const errorOf = (res: { json(): unknown }) => (res.json() as ErrorBody).error;
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '@lbc/contract';
 import { loadConfig, sha256Of } from '@lbc/core';
-import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
 import { ServiceClient } from '../../../client/src/transport/index.ts';
-import { bearer, startAuthHarness, type AuthHarness } from './support/auth-harness.ts';
+import { bearer, startAuthHarness, type AuthHarness } from '@lbc/test-support/auth-harness';
 
 const errorOf = (res: { json(): unknown }) => (res.json() as ErrorBody).error;
 const REMOTE = '10.20.30.40';

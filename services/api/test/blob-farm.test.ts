@@ -8,9 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdFor, type CompileResult } from '@lbc/contract';
 import { redisKey, registerHostKernel, sha256Of, type CompileJobResult } from '@lbc/core';
-import { startFarm, type Farm } from './support/farm.ts';
-import { startHarness, type Harness } from './support/harness.ts';
-import { startS3Server, type S3Server } from '../../../test/support/s3-server.ts';
+import { startFarm, type Farm } from '@lbc/test-support/api-farm';
+import { startHarness, type Harness } from '@lbc/test-support/api-harness';
+import { startS3Server, type S3Server } from '@lbc/test-support/s3-server';
 
 const PROGRAM = (tag: string) => `#include "lbc.h"
 LBC_ARRAY(hits, u64, 1);

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FuncPrototype, IngestStatus, StructLayout } from '@lbc/contract';
 import { Lbc } from 'lbc-client';
-import { bpftoolTypes } from '../../../test/support/bpftool-btf.ts';
-import { startIngestApp, uploadKernelPackage, type IngestApp } from './ingest-app.ts';
-import { downloadDebianCloudKernel } from './debian-kernel.ts';
-import { slowTier } from './support/slow-tier.ts';
+import { bpftoolTypes } from '@lbc/test-support/bpftool-btf';
+import { startIngestApp, uploadKernelPackage, type IngestApp } from '@lbc/test-support/ingest-app';
+import { downloadDebianCloudKernel } from '@lbc/test-support/debian-kernel';
+import { slowTier } from '@lbc/test-support/slow-tier';
 
 const SLOW = slowTier('catalog-slow.test.ts', "catalogs Debian's real linux-image-6.1.0-*-cloud-amd64 and minimizes its BTF");
 

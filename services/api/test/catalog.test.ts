@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody, FuncPrototype, FuncSearchResult, KernelInfo, KernelList, StructLayout, TypeLookup } from '@lbc/contract';
 import { KernelCatalog, registerHostKernel } from '@lbc/core';
 import { installErrorHandlers } from '../src/error-handler.ts';
-import { catalogRoutes } from '../src/routes/catalog.ts';
-import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
-import { startHarness, type Harness } from './support/harness.ts';
+import { catalogRoutes } from '../src/catalog/catalog-routes.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
+import { startHarness, type Harness } from '@lbc/test-support/api-harness';
 
 let h: Harness;
 let host: KernelInfo;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileAccepted, CompileResult, ErrorBody, KernelInfo } from '@lbc/contract';
 import { requireLabKernels } from '@lbc/core/lab';
 import { COMPILES_COUNTER } from '@lbc/worker';
-import { startFarm, type Farm } from './support/farm.ts';
+import { startFarm, type Farm } from '@lbc/test-support/api-farm';
 
 const CORE_FIXES = readFileSync(resolve(import.meta.dirname, '../../../test/lab/core-programs/lab_core_fixes.bpf.c'), 'utf8');
 // Reads a field the newest kernels renamed (task_struct.state became __state in 5.14): only a header

@@ -11,12 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { chromium, type Browser } from 'playwright-core';
 import { isLbcError } from '@lbc/contract';
-import { COMPILE_QUEUE, TokenStore, openDatabase } from '@lbc/core';
+import { COMPILE_QUEUE, openDatabase } from '@lbc/core';
+import { TokenStore } from '../src/auth/token-store.ts';
 import { detectTarget } from 'lbc-client';
 import { ServiceClient } from '../../../client/src/transport/index.ts';
 import { wireTarget } from '../../../client/src/target/detect-target.ts';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { startService, type RunningService } from '../../../test/support/service.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { startService, type RunningService } from '@lbc/test-support/service';
 
 const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts');
 const CHROMIUM = '/usr/bin/chromium';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type JobStatus } from '@lbc/contract';
 import { SharedArtifacts, sha256Of } from '@lbc/core';
 import { COMPILES_COUNTER } from '@lbc/worker';
-import { startFarm, type Farm } from './support/farm.ts';
+import { startFarm, type Farm } from '@lbc/test-support/api-farm';
 
 let farm: Farm;
 beforeAll(async () => {

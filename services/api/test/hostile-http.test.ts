@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '@lbc/contract';
-import { TokenStore, openDatabase } from '@lbc/core';
-import { parseAnswer, rawRequest } from '../../../test/support/raw-http.ts';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { startService, type RunningService } from '../../../test/support/service.ts';
-import { startAuthHarness, type AuthHarness } from './support/auth-harness.ts';
+import { openDatabase } from '@lbc/core';
+import { TokenStore } from '../src/auth/token-store.ts';
+import { parseAnswer, rawRequest } from '@lbc/test-support/raw-http';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { startService, type RunningService } from '@lbc/test-support/service';
+import { startAuthHarness, type AuthHarness } from '@lbc/test-support/auth-harness';
 
 const BODY_TIMEOUT_MS = 3000;
 const HEADERS_TIMEOUT_MS = 1500;

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody, KernelInfo } from '@lbc/contract';
 import { failedJobError, rememberKernelSetFailure, sha256Of } from '@lbc/core';
-import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
-import { bearer, startAuthHarness, type AuthHarness } from './support/auth-harness.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
+import { bearer, startAuthHarness, type AuthHarness } from '@lbc/test-support/auth-harness';
 
 const errorOf = (res: { json(): unknown }) => (res.json() as ErrorBody).error;
 const HOST_RELEASE = '6.18.0-hostile-host';

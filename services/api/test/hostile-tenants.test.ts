@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileAccepted, CompileResult, ErrorBody } from '@lbc/contract';
-import { TokenStore, openDatabase, type Db, type LbcConfig } from '@lbc/core';
-import { startFarm, type Farm } from './support/farm.ts';
-import { bearer } from './support/auth-harness.ts';
+import { openDatabase, type Db, type LbcConfig } from '@lbc/core';
+import { TokenStore } from '../src/auth/token-store.ts';
+import { startFarm, type Farm } from '@lbc/test-support/api-farm';
+import { bearer } from '@lbc/test-support/auth-harness';
 
 const PROGRAM = (tag: string) => `#include "lbc.h"
 SEC("tracepoint/sched/sched_process_exec")

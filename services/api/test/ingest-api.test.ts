@@ -11,9 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus } from '@lbc/contract';
 import type { ApiApp } from '@lbc/api';
-import { FixtureBuilder } from '../../worker/test/ingest-fixtures.ts';
-import type { IngestHarness } from '../../worker/test/ingest-harness.ts';
-import { startIngestApp, type IngestApp } from './ingest-app.ts';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
+import type { IngestHarness } from '@lbc/test-support/ingest-harness';
+import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';
 
 let running: IngestApp;
 let h: IngestHarness;

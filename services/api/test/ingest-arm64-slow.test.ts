@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus, StructLayout } from '@lbc/contract';
-import { bpftoolTypes } from '../../../test/support/bpftool-btf.ts';
-import { startIngestApp, uploadKernelPackage, type IngestApp } from './ingest-app.ts';
-import { downloadDebianArm64Kernel } from './debian-kernel.ts';
-import { slowTier } from './support/slow-tier.ts';
+import { bpftoolTypes } from '@lbc/test-support/bpftool-btf';
+import { startIngestApp, uploadKernelPackage, type IngestApp } from '@lbc/test-support/ingest-app';
+import { downloadDebianArm64Kernel } from '@lbc/test-support/debian-kernel';
+import { slowTier } from '@lbc/test-support/slow-tier';
 
 /** Boots an arm64 Image under QEMU (TCG) with no initramfs; returns the console up to the panic for want of a root. */
 function bootWithoutRoot(image: string): string {

@@ -3,8 +3,8 @@ import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FixtureBuilder } from '../../worker/test/ingest-fixtures.ts';
-import { startIngestApp, type IngestApp } from './ingest-app.ts';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
+import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';
 
 let running: IngestApp;
 let fx: FixtureBuilder;

@@ -10,11 +10,13 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus, KernelInfo } from '@lbc/contract';
-import { BlobStore, DEFAULT_INGEST_SETTINGS, IngestService, KernelRegistry, bootImageToken, openDatabase, readFarmSecret, sha256Of, type Db } from '@lbc/core';
-import { startIngestWorker, type RunningIngestWorker } from '../../worker/src/ingest/ingest-worker.ts';
-import { FixtureBuilder } from '../../worker/test/ingest-fixtures.ts';
-import { runCli } from '../../../test/support/run-cli.ts';
-import { startIngestApp, type IngestApp } from './ingest-app.ts';
+import { BlobStore, KernelRegistry, bootImageToken, openDatabase, readFarmSecret, sha256Of, type Db } from '@lbc/core';
+import { DEFAULT_INGEST_SETTINGS } from '../src/ingest/ingest-settings.ts';
+import { IngestService } from '../src/ingest/ingest-service.ts';
+import { startIngestWorker, type RunningIngestWorker } from '@lbc/worker';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
+import { runCli } from '@lbc/test-support/run-cli';
+import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';
 
 let running: IngestApp;
 let server: string;

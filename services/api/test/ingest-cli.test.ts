@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FixtureBuilder } from '../../worker/test/ingest-fixtures.ts';
-import { startIngestApp, type IngestApp } from './ingest-app.ts';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
+import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';
 
-const LBC_ADMIN = fileURLToPath(new URL('../../server/bin/lbc-admin.mjs', import.meta.url));
+const LBC_ADMIN = fileURLToPath(new URL('../../farm/bin/lbc-admin.mjs', import.meta.url));
 const run = promisify(execFile);
 
 let running: IngestApp;

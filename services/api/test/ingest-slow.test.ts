@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBtf, type BtfTypeOf } from '@lbc/btf';
 import type { CompileResult, IngestStatus } from '@lbc/contract';
-import { startIngestApp, uploadKernelPackage, type IngestApp } from './ingest-app.ts';
-import { downloadDebianCloudKernel } from './debian-kernel.ts';
-import { slowTier } from './support/slow-tier.ts';
+import { startIngestApp, uploadKernelPackage, type IngestApp } from '@lbc/test-support/ingest-app';
+import { downloadDebianCloudKernel } from '@lbc/test-support/debian-kernel';
+import { slowTier } from '@lbc/test-support/slow-tier';
 
 const SLOW = slowTier('ingest-slow.test.ts', "ingests Debian's real linux-image-6.1.0-*-cloud-amd64 package");
 

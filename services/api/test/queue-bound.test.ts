@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileAccepted, ErrorBody, JobStatus } from '@lbc/contract';
-import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
-import { startHarness, type Harness } from './support/harness.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
+import { startHarness, type Harness } from '@lbc/test-support/api-harness';
 
 let h: Harness;
 beforeAll(async () => {

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileResult, ErrorBody } from '@lbc/contract';
 import { loadConfig } from '@lbc/core';
-import { startFarm, type Farm } from './support/farm.ts';
-import { startRestartableRedis, type RestartableRedis } from './support/restartable-redis.ts';
+import { startFarm, type Farm } from '@lbc/test-support/api-farm';
+import { startRestartableRedis, type RestartableRedis } from '@lbc/test-support/restartable-redis';
 
 let redis: RestartableRedis;
 let farm: Farm;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompileRequestSchema, VerifyRequestSchema } from '@lbc/contract/schemas';
-import { startHarness, type Harness } from './support/harness.ts';
+import { startHarness, type Harness } from '@lbc/test-support/api-harness';
 
 const base = { name: 'p', source: 'int x;', target: { release: '6.1.0-1-amd64', arch: 'x86_64' } };
 const vbase = { name: 'p', source: 'int x;', kernels: ['6.1.0-1-amd64'] };

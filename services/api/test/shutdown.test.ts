@@ -1,8 +1,8 @@
 /** Closing the API does not wait out compiles: requests waiting for one are answered 202 at once. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileAccepted } from '@lbc/contract';
-import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
-import { startHarness, type Harness } from './support/harness.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
+import { startHarness, type Harness } from '@lbc/test-support/api-harness';
 
 let h: Harness;
 beforeAll(async () => {

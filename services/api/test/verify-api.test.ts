@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody, KernelInfo, VerifyAccepted, VerifyJobStatus } from '@lbc/contract';
-import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
-import { bearer, startAuthHarness, type AuthHarness } from './support/auth-harness.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
+import { bearer, startAuthHarness, type AuthHarness } from '@lbc/test-support/auth-harness';
 
 const errorOf = (res: { json(): unknown }) => (res.json() as ErrorBody).error;
 const SOURCE = '#include "lbc.h"\nSEC("tracepoint/syscalls/sys_enter_getpid") int on_getpid(void *ctx) { return 0; }\nchar LICENSE[] SEC("license") = "GPL";\n';

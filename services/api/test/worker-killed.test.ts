@@ -12,7 +12,7 @@ import Dockerode from 'dockerode';
 import { jobIdFor, type CompileResult, type KernelInfo } from '@lbc/contract';
 import { DEFAULT_IMAGE, registerHostKernel, sha256Of, toolchainIdentity } from '@lbc/core';
 import { COMPILES_COUNTER, startWorker, type RunningWorker } from '@lbc/worker';
-import { startHarness, type Harness } from './support/harness.ts';
+import { startHarness, type Harness } from '@lbc/test-support/api-harness';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 let h: Harness;

@@ -13,7 +13,7 @@ import Dockerode from 'dockerode';
 import type { ErrorBody, KernelInfo } from '@lbc/contract';
 import { DEFAULT_IMAGE, liveWorkers, publishWorker, registerHostKernel, removeWorker, toolchainFromWorkers, WORKERS_KEY, type WorkerReport } from '@lbc/core';
 import { startWorker, type RunningWorker } from '@lbc/worker';
-import { startHarness, type Harness } from './support/harness.ts';
+import { startHarness, type Harness } from '@lbc/test-support/api-harness';
 
 let h: Harness;
 let host: KernelInfo;

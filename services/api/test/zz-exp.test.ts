@@ -1,5 +1,5 @@
 import { it } from 'vitest';
-import { startAuthHarness } from './support/auth-harness.ts';
+import { startAuthHarness } from '@lbc/test-support/auth-harness';
 it('exp', async () => {
   const h = await startAuthHarness({ authMode: 'required' });
   for (const url of ['/dashboard/queues', '/dashboard/queues/', '/dashboard/queues/api/queues', '/dashboard']) {

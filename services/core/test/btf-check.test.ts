@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkBtfInThread, sha256Of } from '@lbc/core';
 import { parseBtf } from '@lbc/btf';
-import { caught } from '../../../test/support/caught.ts';
-import { nameBombBtf, typedefLoopBtf } from '../../../test/support/hostile-btf.ts';
-import { useRegistry } from './support/registry-fixture.ts';
+import { caught } from '@lbc/test-support/caught';
+import { nameBombBtf, typedefLoopBtf } from '@lbc/test-support/hostile-btf';
+import { useRegistry } from '@lbc/test-support/registry-fixture';
 
 const vmlinux = readFileSync('/sys/kernel/btf/vmlinux');
 

@@ -10,9 +10,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelInfo } from '@lbc/contract';
 import { BlobStore, CATALOG_SCHEMA_VERSION, KernelCatalog, KernelRegistry, openDatabase, ownerTag, registerHostKernel, type Db } from '@lbc/core';
-import { bpftoolTypes, type BpftoolType } from '../../../test/support/bpftool-btf.ts';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { caught } from '../../../test/support/caught.ts';
+import { bpftoolTypes, type BpftoolType } from '@lbc/test-support/bpftool-btf';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { caught } from '@lbc/test-support/caught';
 
 let redisServer: PrivateRedis;
 let redis: Redis;

@@ -14,7 +14,7 @@ describe('database migrations', () => {
   it('applies every migration once, in order, and records it', () => {
     const db = openDatabase(dir);
     const applied = db.prepare('SELECT id, name FROM migrations ORDER BY id').all() as { id: number; name: string }[];
-    const shipped = readdirSync(new URL('../../../db/migrations/', import.meta.url)).filter((f) => f.endsWith('.sql')).sort();
+    const shipped = readdirSync(new URL('../db/migrations/', import.meta.url)).filter((f) => f.endsWith('.sql')).sort();
     expect(shipped.slice(0, 2)).toEqual(['001_init.sql', '002_artifact_warnings.sql']);
     expect(applied.map((m) => m.name)).toEqual(shipped);
     db.close();

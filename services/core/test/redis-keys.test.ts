@@ -7,11 +7,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REDIS_KEYS, REDIS_PREFIX, redisKey, type RedisKeyName } from '../src/redis-keys.ts';
+import { REDIS_KEYS, REDIS_PREFIX, redisKey, type RedisKeyName } from '../src/redis/redis-keys.ts';
 import { renderRedisKeysDoc } from '../../../scripts/gen-redis-keys-doc.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CATALOGUE = 'services/core/src/redis-keys.ts';
+const CATALOGUE = 'services/core/src/redis/redis-keys.ts';
 const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'prebuilds', '.data', 'coverage']);
 const SOURCE = /\.(c|m)?(t|j)s$|\.sh$/;
 

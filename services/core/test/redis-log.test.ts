@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBlockingRedis, freePort, RedisConnectionLog, waitForRedisServer } from '@lbc/core';
-import { startRestartableRedis, type RestartableRedis } from '../../api/test/support/restartable-redis.ts';
+import { startRestartableRedis, type RestartableRedis } from '@lbc/test-support/restartable-redis';
 
 type Line = { level: number; msg: string; [k: string]: unknown };
 

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { getSharedBtf, hostDistro, registerHostKernel, sha256Of } from '@lbc/core';
-import { useRegistry } from './support/registry-fixture.ts';
-import { caught } from '../../../test/support/caught.ts';
-import { tinyBtf } from './support/tiny-btf.ts';
+import { useRegistry } from '@lbc/test-support/registry-fixture';
+import { caught } from '@lbc/test-support/caught';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
 
 const env = useRegistry('lbc-registry-');
 

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { blobS3FromEnv, RedisOwner } from '@lbc/core';
 import { startWorker } from './worker.ts';
 import { startIngestWorker } from './ingest/ingest-worker.ts';
-import { startVerifyWorker } from './verify-job/verify-worker.ts';
+import { startVerifyWorker } from './verify/verify-worker.ts';
 import { LAB_VERSION, verifyInGuest } from './verify/index.ts';
 
 function intEnv(name: string): number | undefined {

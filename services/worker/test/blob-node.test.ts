@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken, dropLegacyBlobKeys, ensureFarmSecret, redisKey, sha256Of } from '@lbc/core';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { startS3Server, type S3Server } from '../../../test/support/s3-server.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { startS3Server, type S3Server } from '@lbc/test-support/s3-server';
 import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
 
 let redisServer: PrivateRedis;

@@ -12,8 +12,8 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BtfWriter } from '@lbc/btf';
 import { BlobStore, DEFAULT_IMAGE, FarmBlobs, kernelSetFailure, putSharedBtf, toolchainIdentity } from '@lbc/core';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { caught } from '../../../test/support/caught.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { caught } from '@lbc/test-support/caught';
 import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
 

@@ -15,7 +15,7 @@ import { compileProgram, type CompiledProgram } from '../src/compile/compile-pro
 import { createJobDir, readObject, removeJobDir } from '../src/sandbox/job-dir.ts';
 import { SandboxContainer } from '../src/sandbox/sandbox-container.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
-import { startSandboxFixture, type SandboxFixture } from './sandbox-fixture.ts';
+import { startSandboxFixture, type SandboxFixture } from '@lbc/test-support/sandbox-fixture';
 import { DEFAULT_IMAGE } from '@lbc/core';
 
 const MARKER = `lbc-canary-${randomBytes(12).toString('hex')}`;

@@ -10,8 +10,8 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus } from '@lbc/contract';
 import { ingestPackagesDir } from '@lbc/core';
-import { FixtureBuilder } from './ingest-fixtures.ts';
-import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
+import { startIngestHarness, type IngestHarness } from '@lbc/test-support/ingest-harness';
 
 let h: IngestHarness;
 let fx: FixtureBuilder;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus } from '@lbc/contract';
 import { sha256Of } from '@lbc/core';
-import { FixtureBuilder } from './ingest-fixtures.ts';
-import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
+import { startIngestHarness, type IngestHarness } from '@lbc/test-support/ingest-harness';
 import { startIngestWorker } from '../src/ingest/ingest-worker.ts';
 
 let h: IngestHarness;

@@ -1,7 +1,8 @@
 /** A kernel's identity from package facts: release, arch and distro, checked against the file name and the admin's hints. */
 import { describe, expect, it } from 'vitest';
 import { LbcError } from '@lbc/contract';
-import { kernelIdentity, parsePackageFileName, releaseFromPath } from '@lbc/core';
+import { kernelIdentity, releaseFromPath } from '../src/ingest/kernel-identity.ts';
+import { parsePackageFileName } from '../src/ingest/package-name.ts';
 
 const rpm = { format: 'rpm', name: 'kernel-debuginfo', version: '4.18.0', release: '348.el8', arch: 'x86_64', vendor: '(none)', path: '/usr/lib/debug/lib/modules/4.18.0-348.el8.x86_64/vmlinux' };
 const deb = { format: 'deb', name: 'linux-image-6.1.0-27-cloud-amd64', version: '6.1.115-1', arch: 'amd64', maintainer: 'Debian Kernel Team <debian-kernel@lists.debian.org>', path: '/boot/vmlinuz-6.1.0-27-cloud-amd64' };

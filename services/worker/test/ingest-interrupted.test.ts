@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_INGEST_SETTINGS, IngestService, ingestJobId, ingestPackagesDir, ingestSpoolDir, type IngestProgress } from '@lbc/core';
-import { FixtureBuilder } from './ingest-fixtures.ts';
-import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
+import { ingestJobId, ingestPackagesDir, ingestSpoolDir, type IngestProgress } from '@lbc/core';
+import { DEFAULT_INGEST_SETTINGS, IngestService } from '@lbc/api';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
+import { startIngestHarness, type IngestHarness } from '@lbc/test-support/ingest-harness';
 import { startIngestWorker, type RunningIngestWorker } from '../src/ingest/ingest-worker.ts';
 
 const CHILD = fileURLToPath(new URL('./ingest-worker-child.ts', import.meta.url));

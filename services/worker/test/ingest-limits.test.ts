@@ -11,8 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus } from '@lbc/contract';
-import { FixtureBuilder } from './ingest-fixtures.ts';
-import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
+import { startIngestHarness, type IngestHarness } from '@lbc/test-support/ingest-harness';
 
 const LIMIT = 4 * 1024 * 1024;
 const UNPACKED_LIMIT = 6 * 1024 * 1024;

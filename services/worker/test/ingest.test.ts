@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBtf, type Btf, type BtfTypeOf } from '@lbc/btf';
 import type { IngestStatus } from '@lbc/contract';
 import { hostArch } from '@lbc/core';
-import { FixtureBuilder } from './ingest-fixtures.ts';
-import { startIngestHarness, type IngestHarness } from './ingest-harness.ts';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
+import { startIngestHarness, type IngestHarness } from '@lbc/test-support/ingest-harness';
 
 let h: IngestHarness;
 let fx: FixtureBuilder;

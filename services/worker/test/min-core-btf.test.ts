@@ -10,8 +10,8 @@ import { DEFAULT_IMAGE } from '@lbc/core';
 import { compileProgram } from '../src/compile/compile-program.ts';
 import { minimizeBtf, type MinBtfSettings } from '../src/compile/min-core-btf.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
-import { HOST_BTF, HOST_BTF_SHA, startSandboxFixture, type SandboxFixture } from './sandbox-fixture.ts';
-import { TRACE_PROGRAM } from './programs.ts';
+import { HOST_BTF, HOST_BTF_SHA, startSandboxFixture, type SandboxFixture } from '@lbc/test-support/sandbox-fixture';
+import { TRACE_PROGRAM } from '@lbc/test-support/sample-programs';
 
 let fx: SandboxFixture;
 let settings: MinBtfSettings;

@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { PACKAGE_TOKEN_HEADER, ensureFarmSecret, fetchedPackagesDir, ownerTag, packageFetchPath, packagePath, packageToken, type IngestJobData } from '@lbc/core';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
-import { caught } from '../../../test/support/caught.ts';
-import { selfSignedCert } from '../../../test/support/self-signed.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
+import { caught } from '@lbc/test-support/caught';
+import { selfSignedCert } from '@lbc/test-support/self-signed';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from '../src/ingest/package-fetch.ts';
 
 const bytes = randomBytes(256 * 1024);

@@ -12,7 +12,7 @@ import { DEFAULT_IMAGE, LBC_HEADER_DIR } from '@lbc/core';
 import { compileProgram } from '../src/compile/compile-program.ts';
 import { compileArgs, mainFileName } from '../src/compile/clang-args.ts';
 import { SANDBOX_KERNEL, SANDBOX_LBC, SANDBOX_OUT, SANDBOX_SRC } from '../src/sandbox/warm-pool.ts';
-import { startSandboxFixture, type SandboxFixture } from './sandbox-fixture.ts';
+import { startSandboxFixture, type SandboxFixture } from '@lbc/test-support/sandbox-fixture';
 
 /** A small program reading task_struct through _(): clang's DWARF describes the whole type graph. */
 const TASK_PROGRAM = `

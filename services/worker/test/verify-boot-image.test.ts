@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError, type BootImageRef } from '@lbc/contract';
-import { tinyBtf } from '../../core/test/support/tiny-btf.ts';
-import { startIngestApp, type IngestApp } from '../../api/test/ingest-app.ts';
-import { BootImageFiles } from '../src/verify-job/boot-image-file.ts';
+import { tinyBtf } from '@lbc/test-support/tiny-btf';
+import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';
+import { BootImageFiles } from '../src/verify/boot-image-file.ts';
 
 let running: IngestApp;
 let server: string;

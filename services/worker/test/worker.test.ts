@@ -15,12 +15,12 @@ import Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
 import { jobIdFor, type JobProgress } from '@lbc/contract';
 import { COMPILE_QUEUE, DEFAULT_IMAGE, putSharedBtf, toolchainIdentity, type CompileJobData, type CompileJobResult } from '@lbc/core';
-import { startPrivateRedis, type PrivateRedis } from '../../../test/support/redis.ts';
+import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
 import { startWorker, type RunningWorker } from '../src/worker.ts';
 import { COMPILES_COUNTER } from '../src/stats.ts';
-import { HOST_BTF_SHA, registerHostKernel } from './sandbox-fixture.ts';
+import { HOST_BTF_SHA, registerHostKernel } from '@lbc/test-support/sandbox-fixture';
 import type { BlobNode } from '../src/farm/blob-node.ts';
-import { TRACE_PROGRAM } from './programs.ts';
+import { TRACE_PROGRAM } from '@lbc/test-support/sample-programs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 

@@ -6,7 +6,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LbcError } from '@lbc/contract';
-import { isLoopbackAddress, type AuthMode, type Principal } from '@lbc/core';
+import { isLoopbackAddress, type AuthMode } from '@lbc/core';
+import { type Principal } from './token-store.ts';
 import { accessFor, type Access, type AccessSettings } from './access-policy.ts';
 import { readCredentials } from './credentials.ts';
 import type { RequestPrincipal } from './principal.ts';

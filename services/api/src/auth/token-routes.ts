@@ -1,7 +1,8 @@
 /** Token management over HTTP for admins (lbc-admin does the same on the data directory). */
 import type { FastifyInstance } from 'fastify';
 import { LbcError } from '@lbc/contract';
-import { TENANT_PATTERN, hashToken, type SharedTokens, type TokenStore } from '@lbc/core';
+import { TENANT_PATTERN, hashToken, type TokenStore } from './token-store.ts';
+import { type SharedTokens } from './shared-tokens.ts';
 import { errorResponses } from '../schemas.ts';
 
 const tokenInfo = {

@@ -2,7 +2,8 @@
  * Is this token live, and whose is it: this node's store first (it also knows what was revoked
  * here), then the farm's shared token hashes in Redis (tokens created on other API nodes).
  */
-import { hashToken, looksLikeToken, type Principal, type SharedTokens, type TokenStore } from '@lbc/core';
+import { hashToken, looksLikeToken, type Principal, type TokenStore } from './token-store.ts';
+import { type SharedTokens } from './shared-tokens.ts';
 
 export interface TokenVerifierDeps {
   store?: TokenStore;

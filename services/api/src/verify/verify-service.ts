@@ -12,17 +12,16 @@ import {
   isJobReader,
   liveWorkers,
   scrubStrings,
-  verdictSetupHash,
   type HostPathScrub,
   type KernelRegistry,
   type LbcConfig,
   type RedisOwner,
-  type VerdictCache,
   type VerifyJobData,
   type VerifyJobResult,
   type VerifyKernelTask,
-  type VerifyProducer,
 } from '@lbc/core';
+import { verdictSetupHash, type VerdictCache } from './verdict-cache.ts';
+import { type VerifyProducer } from './verify-producer.ts';
 import type { CompileService } from '../compile/compile-service.ts';
 import type { SourceScanner } from '../compile/validate-request.ts';
 import { kernelRef, resolveVerifyKernels } from './resolve-kernels.ts';

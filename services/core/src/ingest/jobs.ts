@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { Arch, BootImageRef, IngestProgress, IngestStage } from '@lbc/contract';
-import { QUEUE_NAMES } from '../redis-keys.ts';
+import { QUEUE_NAMES } from '../redis/redis-keys.ts';
 
 export type { IngestProgress, IngestStage };
 

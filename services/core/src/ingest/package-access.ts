@@ -6,7 +6,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { redisKey } from '../redis-keys.ts';
+import { redisKey } from '../redis/redis-keys.ts';
 
 export const FARM_SECRET_KEY = redisKey.farmSecret();
 

@@ -7,8 +7,8 @@
  */
 import type { Redis } from 'ioredis';
 import { LbcError, type ErrorCode } from '@lbc/contract';
-import { redisKey } from '../redis-keys.ts';
-import { toolchainShort } from '../toolchain.ts';
+import { redisKey } from '../redis/redis-keys.ts';
+import { toolchainShort } from '../compile/toolchain.ts';
 
 const key = (btfSha256: string, toolchain: string) => redisKey.kernelSetFailure(btfSha256, toolchainShort(toolchain));
 const REMEMBERED_SECONDS = 30 * 86_400;

@@ -8,7 +8,7 @@
 import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
-import type { RedisOwner } from '../redis-owner.ts';
+import type { RedisOwner } from '../redis/redis-owner.ts';
 import { failedJobError } from './job-failure.ts';
 import { waitForJob, type JobOutcome } from './job-wait.ts';
 

@@ -5,7 +5,7 @@
  * finished job).
  */
 import type { Redis } from 'ioredis';
-import { redisKey } from '../redis-keys.ts';
+import { redisKey } from '../redis/redis-keys.ts';
 
 const readersKey = redisKey.jobReaders;
 const READERS_TTL_SECONDS = 86_400;

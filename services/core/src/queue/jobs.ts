@@ -3,11 +3,11 @@
  * job result. Both sides import it from here; nothing else crosses Redis.
  */
 import type { ErrorCode, HeaderMode, JobProgress } from '@lbc/contract';
-import { QUEUE_NAMES } from '../redis-keys.ts';
+import { QUEUE_NAMES } from '../redis/redis-keys.ts';
 
 export const COMPILE_QUEUE = QUEUE_NAMES.compile;
 /** Redis key prefix of everything lbc stores beside BullMQ's own keys (the key catalogue, redis-keys.ts, has each key). */
-export { REDIS_PREFIX } from '../redis-keys.ts';
+export { REDIS_PREFIX } from '../redis/redis-keys.ts';
 
 export interface CompileJobData {
   cacheKey: string;

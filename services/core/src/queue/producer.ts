@@ -8,8 +8,8 @@ import { jobIdFor } from '@lbc/contract';
 import { COMPILE_QUEUE, type CompileJobData, type CompileJobResult } from './jobs.ts';
 import { JobQueue, type AddOptions } from './job-queue.ts';
 import type { JobOutcome } from './job-wait.ts';
-import type { RedisOwner } from '../redis-owner.ts';
-import { redisKey } from '../redis-keys.ts';
+import type { RedisOwner } from '../redis/redis-owner.ts';
+import { redisKey } from '../redis/redis-keys.ts';
 
 export { INPUT_FAULTS, failedJobError } from './job-failure.ts';
 

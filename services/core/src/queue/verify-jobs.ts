@@ -5,7 +5,7 @@
  * the kernel's boot image by sha256, and the setup and workload to run in the guest.
  */
 import type { BootImageRef, ErrorBody, HeaderMode, KernelVerdict, VerifyKernelRef, VerifyProgress, VerifySetup, VerifyWorkload } from '@lbc/contract';
-import { QUEUE_NAMES } from '../redis-keys.ts';
+import { QUEUE_NAMES } from '../redis/redis-keys.ts';
 
 export const VERIFY_QUEUE = QUEUE_NAMES.verify;
 

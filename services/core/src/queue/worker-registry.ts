@@ -5,7 +5,7 @@
  * of queueing them into a dead farm. Timestamps are Redis server time, so host clocks may differ.
  */
 import type { Redis } from 'ioredis';
-import { redisKey } from '../redis-keys.ts';
+import { redisKey } from '../redis/redis-keys.ts';
 
 export const WORKERS_KEY = redisKey.workers();
 

@@ -1,5 +1,5 @@
 /**
- * Opens <dataDir>/lbc.sqlite and brings its schema up to date from db/migrations. WAL mode and a
+ * Opens <dataDir>/lbc.sqlite and brings its schema up to date from the package's db/migrations. WAL mode and a
  * busy timeout let several API processes share one data directory.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../../../db/migrations/', import.meta.url));
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations/', import.meta.url));
 
 export function openDatabase(dataDir: string, migrationsDir: string = MIGRATIONS_DIR): Db {
   mkdirSync(dataDir, { recursive: true });

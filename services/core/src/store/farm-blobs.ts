@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { isLoopbackAddress } from '../config.ts';
 import { ensureFarmSecret } from '../ingest/package-access.ts';
 import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken } from './blob-access.ts';
-import { redisKey } from '../redis-keys.ts';
+import { redisKey } from '../redis/redis-keys.ts';
 import { sha256Of, type BlobStore } from './blob-store.ts';
 import type { S3Blobs } from './s3-blobs.ts';
 

@@ -3,7 +3,7 @@
  * holds them now, and a farm process removes the old keys when it starts.
  */
 import type { Redis } from 'ioredis';
-import { redisKey } from '../redis-keys.ts';
+import { redisKey } from '../redis/redis-keys.ts';
 
 const LEGACY_BLOB_PATTERNS = [redisKey.legacyArtifact('*'), redisKey.legacyArtifactKey('*'), redisKey.legacyKernelBtf('*')];
 

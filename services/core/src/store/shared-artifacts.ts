@@ -6,7 +6,7 @@
  * hash. Records expire (ttlSeconds); an expired one is compiled again on demand.
  */
 import type { Redis } from 'ioredis';
-import { redisKey } from '../redis-keys.ts';
+import { redisKey } from '../redis/redis-keys.ts';
 
 export interface SharedArtifact {
   cacheKey: string;

@@ -17,7 +17,6 @@ import {
   MAX_BOOT_IMAGE_BYTES,
   ensureImage,
   imageFromEnv,
-  kernelIdentity,
   putSharedBtf,
   sha256Of,
   validateBtfHeader,
@@ -27,6 +26,7 @@ import {
   type BlobS3Settings,
   type FarmBlobs,
 } from '@lbc/core';
+import { kernelIdentity } from './kernel-identity.ts';
 import { join } from 'node:path';
 import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';

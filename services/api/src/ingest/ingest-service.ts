@@ -1,0 +1,287 @@
+/**
+ * The API side of ingestion: receives a package (upload or server-side path) onto disk, queues one
+ * job per package sha256, and registers the kernel when the job completes — the only place a
+ * kernel set from a package becomes visible. Every API process listens for completions; all of
+ * them may race to register, which is idempotent. A completion nobody saw (API down) is registered
+ * at the next start or on the next status read.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import { basename, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ERRORS, LbcError, type BootImageRef, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
+import {
+  type Db,
+  type KernelRegistry,
+  type RedisOwner,
+  JobQueue,
+  getSharedBtf,
+  withRedisTimeout,
+  INGEST_QUEUE,
+  ingestJobId,
+  packagePath,
+  type IngestHints,
+  type IngestJobData,
+  type IngestJobResult,
+  type IngestProgress,
+  bootImageTokenValid,
+  ensureFarmSecret,
+  packageTokenValid,
+  readFarmSecret,
+  sha256Of,
+  fetchBootImageSoon,
+  hostPathScrub,
+} from '@lbc/core';
+import { IngestRecords } from './ingest-records.ts';
+import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
+import type { IngestSettings } from './ingest-settings.ts';
+
+export type IngestJob = Job<IngestJobData, IngestJobResult>;
+
+export interface IngestServiceOptions {
+  dataDir: string;
+  db: Db;
+  registry: KernelRegistry;
+  /** The process's Redis: the queue's connections and the bound on each round trip. */
+  redis: RedisOwner;
+  settings: IngestSettings;
+  queueName?: string;
+}
+
+export type IngestSource = { kind: 'upload'; body: Readable; fileName: string } | { kind: 'path'; path: string };
+
+/** Rebuilds the LbcError a worker failed a job with ("LBC_ERR_X: message"). */
+export function errorFromFailedReason(reason: string | undefined): LbcError {
+  const m = /^(LBC_ERR_[A-Z_]+): ([\s\S]*)$/.exec(reason ?? '');
+  if (m && m[1]! in ERRORS) {
+    const err = new LbcError(m[1] as ErrorCode);
+    err.message = m[2]!;
+    return err;
+  }
+  return new LbcError('LBC_ERR_SANDBOX', reason || 'the ingestion job failed');
+}
+
+export class IngestService {
+  readonly queue: Queue<IngestJobData, IngestJobResult>;
+  readonly events: QueueEvents;
+  readonly records: IngestRecords;
+  private readonly owner: RedisOwner;
+  private readonly redis: Redis;
+  private readonly jobs: JobQueue<IngestJobData, IngestJobResult>;
+  private readonly finalizing = new Map<string, Promise<IngestStatus>>();
+  /** The farm secret workers prove themselves with when fetching a package (package-access.ts). */
+  private farmSecret: string | undefined;
+
+  constructor(private readonly options: IngestServiceOptions) {
+    this.owner = options.redis;
+    this.redis = this.owner.command;
+    this.jobs = new JobQueue({ redis: this.owner, name: options.queueName ?? INGEST_QUEUE, label: 'ingest', noun: 'ingestion' });
+    this.queue = this.jobs.queue;
+    this.events = this.jobs.events;
+    this.records = new IngestRecords(options.db);
+    this.events.on('completed', ({ jobId }) => void this.status(jobId).catch(() => {}));
+    this.events.on('failed', ({ jobId }) => void this.status(jobId).catch(() => {}));
+  }
+
+  get settings(): IngestSettings {
+    return this.options.settings;
+  }
+
+  /**
+   * Waits for Redis, registers what completed while no API process was listening, and removes
+   * uploads and packages that API processes which died left behind.
+   */
+  async start(timeoutMs = this.owner.timeoutMs, sweepMinAgeMs = 3600_000): Promise<void> {
+    await this.jobs.ready(timeoutMs);
+    this.farmSecret = await this.guard(ensureFarmSecret(this.redis), 'reading the farm secret');
+    for (const job of await this.guard(this.queue.getCompleted(), 'listing ingestions')) {
+      if (job?.id && !this.records.get(job.data.packageSha256)) await this.status(job.id).catch(() => {});
+    }
+    await sweepSpool(this.options.dataDir, async (sha) => Boolean(await this.getJob(ingestJobId(sha))), sweepMinAgeMs);
+  }
+
+  private guard<T>(work: Promise<T>, what: string): Promise<T> {
+    return this.owner.guard(work, what);
+  }
+
+  /** A server-side path must resolve (symlinks followed) to a regular file under LBC_INGEST_PATH_ROOT. */
+  private async openServerPath(path: string): Promise<{ body: Readable; fileName: string }> {
+    const root = this.options.settings.pathRoot;
+    if (!root) throw new LbcError('LBC_ERR_INGEST_FORBIDDEN', 'server-side paths are disabled (set LBC_INGEST_PATH_ROOT); upload the file instead');
+    let real: string;
+    try {
+      real = await fs.realpath(resolve(root, path));
+    } catch {
+      throw new LbcError('LBC_ERR_BAD_REQUEST', `no such file under the ingest path root: ${JSON.stringify(path)}`, { field: 'path' });
+    }
+    const realRoot = await fs.realpath(root);
+    if (!real.startsWith(realRoot + sep)) throw new LbcError('LBC_ERR_INGEST_FORBIDDEN', `${JSON.stringify(path)} is outside LBC_INGEST_PATH_ROOT`);
+    if (!(await fs.stat(real)).isFile()) throw new LbcError('LBC_ERR_BAD_REQUEST', `${JSON.stringify(path)} is not a regular file`, { field: 'path' });
+    return { body: createReadStream(real), fileName: basename(real) };
+  }
+
+  /**
+   * Receives the package and queues its ingestion (or finds it already done or running). origin:
+   * this node's base URL as workers on other hosts reach it (package-origin.ts).
+   */
+  async submit(source: IngestSource, hints: IngestHints, waitMs = 0, origin?: string): Promise<IngestStatus> {
+    const { body, fileName } = source.kind === 'path' ? await this.openServerPath(source.path) : source;
+    const pkg = await spoolPackage(this.options.dataDir, body, this.options.settings.maxBytes);
+    const id = ingestJobId(pkg.sha256);
+    const done = this.records.get(pkg.sha256);
+    if (done) {
+      await removePackage(this.options.dataDir, pkg.sha256);
+      return { ...this.doneStatus(id, pkg.sha256, done.btfSha256, done.btfSource), duplicate: true };
+    }
+    let job = await this.getJob(id);
+    const state = job ? await this.guard(job.getState(), 'reading job state') : 'unknown';
+    // A failed attempt (bad package, or the sandbox) runs again from the start with the fresh upload.
+    if (job && state === 'failed') {
+      await this.guard(job.remove(), 'removing the failed ingestion');
+      job = null;
+    }
+    if (!job || state === 'unknown') {
+      job = await this.jobs.add(
+        id,
+        fileName,
+        { packageSha256: pkg.sha256, ...(origin ? { origin } : {}), fileName, size: pkg.size, hints, maxUnpackedBytes: this.options.settings.maxUnpackedBytes },
+        {
+          attempts: 2,
+          backoff: { type: 'fixed', delay: 1000 },
+          removeOnComplete: { age: 7 * 24 * 3600 },
+          removeOnFail: { age: 24 * 3600 },
+        },
+      );
+    }
+    if (waitMs > 0) {
+      try {
+        await withRedisTimeout(job.waitUntilFinished(this.events, waitMs), waitMs + this.owner.timeoutMs, 'waiting for the ingestion');
+      } catch {
+        // Failed or still running: the status says which.
+      }
+    }
+    return this.status(id);
+  }
+
+  /**
+   * A spooled package for a worker on another host, which proves itself with `token` (an HMAC of
+   * the farm secret over the sha256). Throws LBC_ERR_AUTH_INVALID or LBC_ERR_INGEST_PACKAGE_NOT_FOUND.
+   */
+  async packageForWorker(packageSha256: string, token: string | undefined): Promise<{ path: string; size: number }> {
+    await this.assertFarmCredential((secret) => packageTokenValid(secret, packageSha256, token), 'package');
+    const path = packagePath(this.options.dataDir, packageSha256);
+    const stat = await fs.stat(path).catch(() => null);
+    if (!stat?.isFile()) throw new LbcError('LBC_ERR_INGEST_PACKAGE_NOT_FOUND', packageSha256);
+    return { path, size: stat.size };
+  }
+
+  /**
+   * The boot image a worker on another host kept from a package this node received (it proves
+   * itself with an HMAC of the farm secret over the image's sha256): stored beside the BTF blobs,
+   * for the registration that follows the job's completion.
+   */
+  async acceptBootImage(imageSha256: string, token: string | undefined, bytes: Buffer): Promise<void> {
+    await this.assertFarmCredential((secret) => bootImageTokenValid(secret, imageSha256, token), 'boot image');
+    const actual = sha256Of(bytes);
+    if (actual !== imageSha256) throw new LbcError('LBC_ERR_BAD_REQUEST', `the boot image sent has sha256 ${actual}, not the ${imageSha256} its URL names`, { expected: imageSha256, actual });
+    this.options.registry.putBootImage(bytes);
+  }
+
+  private async assertFarmCredential(valid: (secret: string) => boolean, what: string): Promise<void> {
+    if (this.farmSecret !== undefined && valid(this.farmSecret)) return;
+    // The secret may have been made anew (a Redis that lost its data): read it again once.
+    const current = await this.guard(readFarmSecret(this.redis), 'reading the farm secret');
+    if (current) this.farmSecret = current;
+    if (current === null || !valid(current)) throw new LbcError('LBC_ERR_AUTH_INVALID', `the ${what} credential does not match the farm secret in Redis`);
+  }
+
+  private doneStatus(id: string, packageSha256: string, btfSha256: string, btfSource: string): IngestStatus {
+    const kernel = this.options.registry.get(btfSha256) ?? undefined;
+    return { id, packageSha256, state: 'completed', progress: { stage: 'done', percent: 100 }, kernel, btfSource };
+  }
+
+  private async getJob(id: string): Promise<IngestJob | null> {
+    return this.jobs.getJob(id);
+  }
+
+  /** State of an ingestion; a completed one is registered here if it is not yet. */
+  async status(id: string): Promise<IngestStatus> {
+    const m = /^ingest-([0-9a-f]{64})$/.exec(id);
+    if (!m) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', id);
+    const packageSha256 = m[1]!;
+    const done = this.records.get(packageSha256);
+    if (done) return this.doneStatus(id, packageSha256, done.btfSha256, done.btfSource);
+    const job = await this.getJob(id);
+    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', id);
+    const state = (await this.guard(job.getState(), 'reading job state')) as JobState;
+    const progress = (typeof job.progress === 'object' && job.progress ? job.progress : { stage: 'queued', percent: 0 }) as IngestProgress;
+    if (state === 'completed') return this.finalize(job);
+    if (state === 'failed') {
+      await removePackage(this.options.dataDir, packageSha256);
+      // Written by a worker, maybe quoting a path of its host.
+      const reason = hostPathScrub({ [this.options.dataDir]: '<data>' })(job.failedReason ?? '');
+      return { id, packageSha256, state, progress, error: errorFromFailedReason(reason).toBody().error };
+    }
+    return { id, packageSha256, state, progress };
+  }
+
+  private finalize(job: IngestJob): Promise<IngestStatus> {
+    const id = job.id!;
+    let running = this.finalizing.get(id);
+    if (!running) {
+      running = this.register(job).finally(() => this.finalizing.delete(id));
+      this.finalizing.set(id, running);
+    }
+    return running;
+  }
+
+  private async register(job: IngestJob): Promise<IngestStatus> {
+    const { packageSha256, fileName, size } = job.data;
+    const result = job.returnvalue;
+    const btf = await this.guard(getSharedBtf(this.options.registry.farmBlobs, result.btfSha256), 'reading ingested BTF');
+    if (!btf) {
+      // The worker that holds the BTF is gone (or lost it) before we fetched it: ingest again (the package is still spooled).
+      await this.guard(job.remove(), 'removing the ingestion');
+      throw new LbcError('LBC_ERR_QUEUE_UNAVAILABLE', 'the ingested BTF vanished from the blob store before registration; submit the package again');
+    }
+    const { registry } = this.options;
+    await registry.register({ btf, release: result.release, arch: result.arch, distro: result.distro, source: 'package', expectedSha256: result.btfSha256 });
+    if (result.bootImage) await this.takeBootImage(job, result.bootImage);
+    const record = this.records.add(packageSha256, fileName, size, result);
+    await removePackage(this.options.dataDir, packageSha256);
+    return this.doneStatus(job.id!, packageSha256, record.btfSha256, record.btfSource);
+  }
+
+  /**
+   * The worker put the boot image in the blob store of the node that received the package (or sent
+   * it there) before completing the job; any other node fetches it from that node. An image that
+   * cannot be had leaves the kernel registered, not bootable on this node.
+   */
+  private async takeBootImage(job: IngestJob, image: BootImageRef): Promise<void> {
+    const { registry } = this.options;
+    if (!registry.hasBlob(image.sha256) && job.data.origin) {
+      try {
+        const secret = this.farmSecret ?? (await this.guard(readFarmSecret(this.redis), 'reading the farm secret'));
+        if (secret) registry.putBootImage(await fetchBootImageSoon(job.data.origin, image, secret));
+      } catch {
+        // Not bootable here; the kernel's BTF is what registration is for.
+      }
+    }
+    if (registry.hasBlob(image.sha256)) registry.attachBootImage(job.returnvalue.btfSha256, image);
+  }
+
+  /** The path of a boot image for a node proving itself with the farm credential over its sha256. */
+  async bootImageForNode(imageSha256: string, token: string | undefined): Promise<{ path: string; size: number }> {
+    await this.assertFarmCredential((secret) => bootImageTokenValid(secret, imageSha256, token), 'boot image');
+    const path = this.options.registry.bootImageBlobPath(imageSha256);
+    const stat = path ? await fs.stat(path).catch(() => null) : null;
+    if (!path || !stat?.isFile()) throw new LbcError('LBC_ERR_BOOT_IMAGE_NOT_FOUND', imageSha256);
+    return { path, size: stat.size };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.finalizing.values()]);
+    await this.jobs.close();
+  }
+}
