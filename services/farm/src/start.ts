@@ -18,7 +18,6 @@ import {
   KernelRegistry,
   RedisOwner,
   describeRedisUrl,
-  ensureImage,
   lbcHeaderSha256,
   openDatabase,
   registerHostKernel,
@@ -29,7 +28,7 @@ import {
   type LbcConfig,
 } from '@lbc/core';
 import { buildApp, IngestService, loadIngestSettings, TokenStore, VerdictCache } from '@lbc/api';
-import { LAB_VERSION, startIngestWorker, startVerifyWorker, startWorker, verifyInGuest } from '@lbc/worker';
+import { LAB_VERSION, ensureImage, startIngestWorker, startVerifyWorker, startWorker, verifyInGuest } from '@lbc/worker';
 import { dockerClient } from './docker-client.ts';
 import { startOwnedRedis } from './private-redis.ts';
 

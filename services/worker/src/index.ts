@@ -5,6 +5,7 @@ export { startsWithKernelHeader, needsImplicitLbcHeader } from './compile/kernel
 export { cleanDiagnostics } from './compile/diagnostics.ts';
 export { KernelSetStore, type KernelSet } from './kernel-set/kernel-set.ts';
 export { WarmPool } from './sandbox/warm-pool.ts';
+export { ensureImage, imageFromEnv } from './sandbox/compile-image.ts';
 export { hardenedContainerOptions, DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './sandbox/hardening.ts';
 export { readObject, createJobDir } from './sandbox/job-dir.ts';
 export { startIngestWorker, type IngestWorkerOptions, type RunningIngestWorker } from './ingest/ingest-worker.ts';

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_IMAGE, ensureImage, imageFromEnv, LBC_HEADER_DIR, lbcHeaderSha256, toolchainIdentity, toolchainShort } from '@lbc/core';
+import { DEFAULT_IMAGE, LBC_HEADER_DIR, lbcHeaderSha256, toolchainIdentity, toolchainShort } from '@lbc/core';
+import { ensureImage, imageFromEnv } from '../src/sandbox/compile-image.ts';
 
 const docker = new Dockerode();
 

@@ -15,8 +15,6 @@ import {
   RedisOwner,
   INGEST_QUEUE,
   MAX_BOOT_IMAGE_BYTES,
-  ensureImage,
-  imageFromEnv,
   putSharedBtf,
   sha256Of,
   validateBtfHeader,
@@ -27,6 +25,7 @@ import {
   type FarmBlobs,
 } from '@lbc/core';
 import { kernelIdentity } from './kernel-identity.ts';
+import { ensureImage, imageFromEnv } from '../sandbox/compile-image.ts';
 import { join } from 'node:path';
 import { readObject, removeJobDir } from '../sandbox/job-dir.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
