@@ -67,7 +67,7 @@ describe('lbc-admin ingest', () => {
     const good = fx.rawBtf('cli_after_bad');
     const res = await admin(bad, good, '--release', '6.9.1-lab', '--arch', 'x86_64', '--json');
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/LBC_ERR_INGEST_FORMAT: .*\n {2}fix: /);
+    expect(res.stderr, res.stderr).toMatch(/LBC_ERR_INGEST_FORMAT: .*\n {2}fix: /);
     const [badLine, goodLine] = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(badLine.error.code).toBe('LBC_ERR_INGEST_FORMAT');
     expect(goodLine).toMatchObject({ state: 'completed', kernel: { release: '6.9.1-lab', arch: 'x86_64' } });
