@@ -8,7 +8,8 @@
  * without a cluster: only environment variables the services read, Redis at noeviction with AOF,
  * workers seeing their data directory at the engine's path, systemd accepting the units.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -103,19 +104,27 @@ describe('docker-compose.yml', () => {
   });
 });
 
-/** docker-compose (v1, Debian's package) on this repository's compose file, in a project of its own. */
-function compose(project: string, env: NodeJS.ProcessEnv, args: string[], timeoutMs = 600_000): string {
-  const run = spawnSync('docker-compose', ['--env-file', 'deploy/offline.env', '--project-name', project, ...args], {
-    cwd: REPO,
-    env,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (run.error) throw new Error(`docker-compose ${args.join(' ')}: ${run.error.message} (scripts/setup.sh installs docker-compose)`);
-  if (run.status !== 0) throw new Error(`docker-compose ${args.join(' ')} exited ${run.status}:\n${(run.stdout + run.stderr).slice(-4000)}`);
-  return run.stdout;
+/**
+ * docker-compose (v1, Debian's package) on this repository's compose file, in a project of its own.
+ * Asynchronous: a build takes minutes, and a test worker blocked that long misses vitest's RPC deadline.
+ */
+async function compose(project: string, env: NodeJS.ProcessEnv, args: string[], timeoutMs = 600_000): Promise<string> {
+  try {
+    const { stdout } = await run('docker-compose', ['--env-file', 'deploy/offline.env', '--project-name', project, ...args], {
+      cwd: REPO,
+      env,
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { code?: number | string; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw new Error(`docker-compose ${args.join(' ')}: ${e.message} (scripts/setup.sh installs docker-compose)`);
+    throw new Error(`docker-compose ${args.join(' ')} exited ${e.code}:\n${((e.stdout ?? '') + (e.stderr ?? '')).slice(-4000)}`);
+  }
 }
+const run = promisify(execFile);
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -139,10 +148,10 @@ describe('docker-compose.yml, run', () => {
   let workerHostname: string;
   let up = false;
 
-  const timed = <T>(name: string, step: () => T): T => {
+  const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
-      return step();
+      return await step();
     } finally {
       timings[name] = Math.round(performance.now() - started);
     }
@@ -152,33 +161,33 @@ describe('docker-compose.yml, run', () => {
 
   beforeAll(async () => {
     // The images deploy/offline.env names, as scripts/setup.sh builds them (each exits at once when present).
-    for (const script of ['containers/build-offline.sh', 'deploy/build-service-base.sh']) execFileSync('bash', [script], { cwd: REPO, stdio: 'ignore', timeout: 600_000 });
+    for (const script of ['containers/build-offline.sh', 'deploy/build-service-base.sh']) await run('bash', [script], { cwd: REPO, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
     dataDir = mkdtempSync(join(tmpdir(), 'lbc-compose-'));
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
     env = { ...process.env, LBC_DATA_DIR: dataDir, LBC_API_PUBLISH: `127.0.0.1:${port}` };
     // `up` builds only missing images: build the sources as they are now (the npm ci layer is reused).
-    timed('build', () => compose(project, env, ['build', 'api', 'worker'], 900_000));
+    await timed('build', () => compose(project, env, ['build', 'api', 'worker'], 900_000));
     up = true;
-    timed('up', () => compose(project, env, ['up', '-d']));
+    await timed('up', () => compose(project, env, ['up', '-d']));
     const started = performance.now();
     for (;;) {
       // With a deadline: a request Docker's port proxy accepts before the API listens is reset, and
       // Node 20's fetch can then leave its promise unsettled.
       const ready = await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
       if (ready) break;
-      if (performance.now() - started > 300_000) throw new Error(`the API did not get ready:\n${compose(project, env, ['logs', '--tail', '40'])}`);
+      if (performance.now() - started > 300_000) throw new Error(`the API did not get ready:\n${await compose(project, env, ['logs', '--tail', '40'])}`);
       await sleep(500);
     }
     timings.ready = Math.round(performance.now() - started);
-    const created = compose(project, env, ['exec', '-T', 'api', 'node', 'services/farm/bin/lbc-admin.mjs', 'token', 'create', '--tenant', 'compose-test', '--admin']);
+    const created = await compose(project, env, ['exec', '-T', 'api', 'node', 'services/farm/bin/lbc-admin.mjs', 'token', 'create', '--tenant', 'compose-test', '--admin']);
     token = /lbc_[A-Za-z0-9_-]+/.exec(created)![0];
-    const workerId = compose(project, env, ['ps', '-q', 'worker']).trim();
+    const workerId = (await compose(project, env, ['ps', '-q', 'worker'])).trim();
     workerHostname = (await docker.getContainer(workerId).inspect()).Config.Hostname;
   }, 1_200_000);
 
   afterAll(async () => {
-    if (up) timed('down', () => compose(project, env, ['down', '--volumes', '--remove-orphans', '--timeout', '60']));
+    if (up) await timed('down', () => compose(project, env, ['down', '--volumes', '--remove-orphans', '--timeout', '60']));
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     console.log(`docker-compose farm: ${JSON.stringify(timings)} ms`);
   }, 300_000);
@@ -208,7 +217,7 @@ char LICENSE[] SEC("license") = "GPL";
 
     // The worker's image has no compiler: clang ran in the compile image, in containers the
     // worker labelled as its own, with the sandbox's hardening.
-    expect(() => compose(project, env, ['exec', '-T', 'worker', 'sh', '-c', 'command -v clang || command -v clang-19'])).toThrow(/exited 1/);
+    await expect(compose(project, env, ['exec', '-T', 'worker', 'sh', '-c', 'command -v clang || command -v clang-19'])).rejects.toThrow(/exited 1/);
     const sandboxes = await docker.listContainers({ all: true, filters: { label: [`lbc.owner.host=${workerHostname}`] } });
     expect(sandboxes.length).toBeGreaterThan(0);
     for (const summary of sandboxes) {
@@ -221,7 +230,7 @@ char LICENSE[] SEC("license") = "GPL";
   }, 180_000);
 
   it('comes down leaving no container, network or volume (the worker removes its sandboxes on SIGTERM)', async () => {
-    timed('down', () => compose(project, env, ['down', '--volumes', '--remove-orphans', '--timeout', '60']));
+    await timed('down', () => compose(project, env, ['down', '--volumes', '--remove-orphans', '--timeout', '60']));
     up = false;
     expect(await docker.listContainers({ all: true, filters: projectFilter })).toEqual([]);
     expect(await docker.listNetworks({ filters: projectFilter })).toEqual([]);
