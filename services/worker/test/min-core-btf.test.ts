@@ -28,7 +28,7 @@ describe('minimized BTF per object', () => {
     const set = await fx.kernelSets.ensure(HOST_BTF_SHA);
     const compiled = await compileProgram({ pool: fx.pool, timeoutMs: 60_000 }, fx.job('trace', TRACE_PROGRAM), set);
     if (!compiled.ok) throw new Error(compiled.diagnostics);
-    const min = await minimizeBtf(settings, set.dir, Buffer.from(compiled.objectBase64, 'base64'));
+    const min = await minimizeBtf(settings, set.dir, compiled.object);
     if (!min.ok) throw new Error(min.reason);
     const share = min.bytes.length / HOST_BTF.length;
     console.log(`minimized BTF: ${min.bytes.length} bytes of ${HOST_BTF.length} (${(share * 100).toFixed(4)}%), ${min.ms} ms`);

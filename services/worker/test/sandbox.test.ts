@@ -55,7 +55,7 @@ describe('sandbox compile', () => {
   it('compiles lbc.h maps into an object whose BTF names their types and the event types', async () => {
     const result = await compile('hello', TRACE_PROGRAM);
     if (!result.ok) throw new Error(result.diagnostics);
-    const object = Buffer.from(result.objectBase64, 'base64');
+    const object = result.object;
     const path = join(work, 'hello.bpf.o');
     writeFileSync(path, object);
 
@@ -78,7 +78,7 @@ describe('sandbox compile', () => {
     const result = await compile('hello', TRACE_PROGRAM);
     if (!result.ok) throw new Error(result.diagnostics);
     const path = join(work, 'load.bpf.o');
-    writeFileSync(path, Buffer.from(result.objectBase64, 'base64'));
+    writeFileSync(path, result.object);
     const pin = `/sys/fs/bpf/lbc-test-${process.pid}-${Date.now()}`;
     mkdirSync(pin);
     try {
@@ -116,7 +116,7 @@ describe('sandbox compile', () => {
     if (!pch.ok || !plain.ok) throw new Error('compile failed');
     const dump = (r: typeof pch, file: string) => {
       const path = join(work, file);
-      writeFileSync(path, Buffer.from(r.ok ? r.objectBase64 : '', 'base64'));
+      writeFileSync(path, (r.ok ? r.object : Buffer.alloc(0)));
       return {
         btf: execFileSync('bpftool', ['btf', 'dump', 'file', path], { encoding: 'utf8' }),
         code: execFileSync('llvm-objdump-16', ['-d', '--no-show-raw-insn', path], { encoding: 'utf8' }).split('\n').slice(2).join('\n'),
@@ -205,10 +205,10 @@ describe('sandbox compile', () => {
     const debug = await compile('all', ALL_MACROS_PROGRAM, { cflags: ['-DLBC_DEBUG'] });
     if (!quiet.ok) throw new Error(quiet.diagnostics);
     if (!debug.ok) throw new Error(debug.diagnostics);
-    expect(Buffer.from(quiet.objectBase64, 'base64').includes('lbc-debug-marker')).toBe(false);
-    expect(Buffer.from(debug.objectBase64, 'base64').includes('lbc-debug-marker')).toBe(true);
+    expect(quiet.object.includes('lbc-debug-marker')).toBe(false);
+    expect(debug.object.includes('lbc-debug-marker')).toBe(true);
     const path = join(work, 'all.bpf.o');
-    writeFileSync(path, Buffer.from(debug.objectBase64, 'base64'));
+    writeFileSync(path, debug.object);
     const btf = execFileSync('bpftool', ['btf', 'dump', 'file', path], { encoding: 'utf8' });
     for (const map of ['lru', 'pch', 'lpch', 'arr', 'parr']) expect(btf).toMatch(new RegExp(`VAR '${map}'`));
     expect(btf).toMatch(/STRUCT 'ev' size=8/);

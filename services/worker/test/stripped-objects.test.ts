@@ -74,7 +74,7 @@ describe('stripped objects', () => {
     const result = await compileProgram({ pool: fx.pool, timeoutMs: 60_000 }, fx.job('task', TASK_PROGRAM), set);
     if (!result.ok) throw new Error(result.diagnostics);
     const artifact = join(work, 'task.bpf.o');
-    writeFileSync(artifact, Buffer.from(result.objectBase64, 'base64'));
+    writeFileSync(artifact, result.object);
 
     const raw = unstrippedObject('task', TASK_PROGRAM, set.dir);
     const reference = join(work, 'task.reference.o');

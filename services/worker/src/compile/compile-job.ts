@@ -97,7 +97,7 @@ async function runCompile(deps: CompileJobDeps, job: Job<CompileJobData, Compile
     );
     if (!compiled.ok) return compiled;
     // Published once, here, by hash: the job result carries the reference, never the bytes.
-    const object = Buffer.from(compiled.objectBase64, 'base64');
+    const { object } = compiled;
     const result: CompileJobResult = { ok: true, sha256: await deps.blobs.put(object), size: object.length, warnings: compiled.warnings, compileMs: compiled.compileMs };
     if (data.minBtf) {
       await progress('storing', 90);

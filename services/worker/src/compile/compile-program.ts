@@ -28,9 +28,9 @@ type Failure = Extract<CompileJobResult, { ok: false }>;
 
 /**
  * One compile's outcome with the object inline: the worker publishes it in the farm blob store by
- * hash and answers the job with the reference only (worker.ts); the bytes never cross Redis.
+ * hash and answers the job with the reference only (compile/compile-job.ts); the bytes never cross Redis.
  */
-export type CompiledProgram = Failure | { ok: true; objectBase64: string; sha256: string; warnings: string; compileMs: number };
+export type CompiledProgram = Failure | { ok: true; object: Buffer; sha256: string; warnings: string; compileMs: number };
 
 const failure = (code: Failure['code'], diagnostics: string): Failure => ({ ok: false, code, diagnostics });
 
@@ -84,7 +84,7 @@ function success(bytes: Buffer, output: RunOutput, ctx: RunContext): CompiledPro
   if (output.truncated) warnings += '\n(diagnostics truncated)';
   return {
     ok: true,
-    objectBase64: bytes.toString('base64'),
+    object: bytes,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     warnings,
     compileMs: Math.round(output.ms),
