@@ -196,12 +196,9 @@ export class CompileService {
     if (reader !== null && !(await redis.guard(isJobReader(redis.command, jobId, reader), 'reading job readers'))) {
       throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     }
-    let job = await this.deps.producer.getJob(jobId);
-    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
-    const state = await this.deps.producer.guard(job.getState(), 'reading job state');
-    // The job may finish between reading it and reading its state: read it again for its result.
-    if (state === 'completed' && job.returnvalue == null) job = await this.deps.producer.getJob(jobId);
-    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
+    const read = await this.deps.producer.jobWithState(jobId);
+    if (!read) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
+    const { job, state } = read;
     const progress = typeof job.progress === 'object' && job.progress ? (job.progress as JobStatus['progress']) : { stage: 'queued' as const, percent: 0 };
     const status: JobStatus = { id: jobId, state: publicState(state), progress };
     if (state === 'completed') {

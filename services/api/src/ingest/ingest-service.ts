@@ -212,11 +212,10 @@ export class IngestService {
     const packageSha256 = m[1]!;
     const done = this.records.get(packageSha256);
     if (done) return this.doneStatus(id, packageSha256, done.btfSha256, done.btfSource);
-    let job = await this.getJob(id);
-    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', id);
-    const state = (await this.guard(job.getState(), 'reading job state')) as JobState;
-    // A job that ended between the two reads: its result or failure reason is in a fresh copy only.
-    if ((state === 'completed' && job.returnvalue == null) || (state === 'failed' && !job.failedReason)) job = (await this.getJob(id)) ?? job;
+    const read = await this.jobs.jobWithState(id);
+    if (!read) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', id);
+    const { job } = read;
+    const state = read.state as JobState;
     const progress = (typeof job.progress === 'object' && job.progress ? job.progress : { stage: 'queued', percent: 0 }) as IngestProgress;
     if (state === 'completed') return this.finalize(job);
     if (state === 'failed') {

@@ -138,11 +138,9 @@ export class VerifyService {
     if (reader !== null && !(await redis.guard(isJobReader(redis.command, jobId, reader), 'reading job readers'))) {
       throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
     }
-    let job = await producer.getJob(jobId);
-    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
-    const state = await producer.guard(job.getState(), 'reading verify job state');
-    if (state === 'completed' && job.returnvalue == null) job = await producer.getJob(jobId);
-    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
+    const read = await producer.jobWithState(jobId);
+    if (!read) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
+    const { job, state } = read;
     const total = job.data.order.length;
     const progress: VerifyProgress =
       typeof job.progress === 'object' && job.progress ? (job.progress as VerifyProgress) : { stage: 'queued', done: job.data.known.length, total, percent: 0 };

@@ -5,7 +5,7 @@
  * bound, and waiting for a job on behalf of a request. The features configure it with their names,
  * job options and bounds.
  */
-import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
+import { Queue, QueueEvents, type Job, type JobState, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
 import type { RedisOwner } from '../redis/redis-owner.ts';
@@ -106,11 +106,23 @@ export class JobQueue<D, R> {
     return waitForJob<R>(job, this.events, waitMs, graceMs, stop, (id) => this.peek(id));
   }
 
+  /**
+   * A job and its state, read so that they agree: a job that ends between reading it and reading its
+   * state is read again, so that its result or its failure reason is there. Undefined: no such job.
+   */
+  async jobWithState(jobId: string): Promise<{ job: Job<D, R>; state: JobState | 'unknown' } | undefined> {
+    const job = await this.getJob(jobId);
+    if (!job) return undefined;
+    const state = await this.guard(job.getState(), `reading ${this.names.noun} state`);
+    const ended = (state === 'completed' && job.returnvalue == null) || (state === 'failed' && !job.failedReason);
+    return { job: (ended && (await this.getJob(jobId))) || job, state };
+  }
+
   /** Current outcome of a job without waiting; a final failure throws its error (failedJobError). */
   async peek(jobId: string): Promise<JobOutcome<R>> {
-    const job = await this.getJob(jobId);
-    if (!job) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
-    const state = await this.guard(job.getState(), `reading ${this.names.noun} state`);
+    const read = await this.jobWithState(jobId);
+    if (!read) throw new LbcError('LBC_ERR_JOB_NOT_FOUND', jobId);
+    const { job, state } = read;
     if (state === 'completed') return { done: true, result: job.returnvalue };
     if (state === 'failed') throw failedJobError(job.failedReason, { jobId, attempts: job.attemptsMade });
     return { done: false };
