@@ -21,7 +21,7 @@ import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import { CompileService } from './compile/compile-service.ts';
 import type { SourceScanner } from './compile/validate-request.ts';
-import { installErrorHandlers } from './error-handler.ts';
+import { frameworkErrorHandler, installErrorHandlers } from './error-handler.ts';
 import { capConnectionsPerClient } from './connections/client-connections.ts';
 import { drainRefusedBodies } from './connections/refused-body.ts';
 import { deadlineClientErrorHandler, deadlineServerOptions } from './connections/request-deadlines.ts';
@@ -87,6 +87,8 @@ export function buildApp(deps: ApiDeps): ApiApp {
     requestTimeout: deadlines.requestTimeout,
     http: deadlines.server,
     clientErrorHandler: deadlineClientErrorHandler(config),
+    // The router's own refusals (a path that is not a URL, a parameter too long) in the catalogue's shape too.
+    frameworkErrors: frameworkErrorHandler,
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Unknown body fields are an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
@@ -185,7 +187,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
     compileRoutes(api, compileService, config.limits);
     jobRoutes(api, compileService);
     verifyRoutes(api, verifyService, config.limits, deps.ingest?.settings.advertiseUrl);
-    artifactRoutes(api, { cache, blobs, shared, farmSecret: () => readFarmSecret(redis.command) });
+    artifactRoutes(api, { cache, blobs, shared, farmSecret: () => readFarmSecret(redis.command), guardRedis: (work, what) => redis.guard(work, what) });
     kernelRoutes(api, deps.registry, config.limits);
     ingestRoutes(api, deps.ingest);
     catalogRoutes(api, catalog);

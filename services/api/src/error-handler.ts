@@ -4,7 +4,7 @@
  * anything else an LBC_ERR_INTERNAL that names the request id (the details stay in the log).
  * Every body leaves without host paths (a worker's failure can quote one): the last line.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LbcError } from '@lbc/contract';
 import { hostPathScrub, scrubStrings, type HostPathScrub } from '@lbc/core';
 
@@ -23,6 +23,24 @@ function toLbcError(err: FastifyError, requestId: string, bodyLimit: number): Lb
     return new LbcError('LBC_ERR_BAD_REQUEST', err.message);
   }
   return new LbcError('LBC_ERR_INTERNAL', `request ${requestId}`, { requestId });
+}
+
+/**
+ * Errors fastify's router raises before a route (and so the error handler) is chosen: a path that
+ * is not valid percent-encoding (FST_ERR_BAD_URL), a path parameter over maxParamLength
+ * (FST_ERR_MAX_PARAM_LENGTH). fastify's own answer is not an ErrorBody and carries no catalogue
+ * code; this one is. Given to fastify as its `frameworkErrors` option.
+ */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.url.split('?')[0]!.slice(0, 200);
+  const lbc =
+    err.code === 'FST_ERR_BAD_URL'
+      ? new LbcError('LBC_ERR_BAD_REQUEST', `the path ${JSON.stringify(path)} is not valid percent-encoding`, { field: 'url' })
+      : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new LbcError('LBC_ERR_BAD_REQUEST', `a path parameter of ${JSON.stringify(path)} is too long`, { field: 'url' })
+        : new LbcError('LBC_ERR_INTERNAL', `request ${request.id}`, { requestId: request.id });
+  if (lbc.status >= 500) request.log.error({ err }, lbc.message);
+  void reply.status(lbc.status).type('application/json').send(lbc.toBody());
 }
 
 export function installErrorHandlers(app: FastifyInstance, defaultBodyLimit: number, scrub: HostPathScrub = hostPathScrub({})): void {
