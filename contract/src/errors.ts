@@ -88,6 +88,7 @@ export const ERRORS = {
   LBC_ERR_ATTACH_TARGET: { status: 0, message: 'The attach target given is not usable', hint: 'The message names what the attach method takes (an open socket, an interface name or index, a binary path); pass that.' },
   LBC_ERR_ITER_READ: { status: 0, message: 'Reading the BPF iterator failed', hint: 'The iterator program failed while running (the errno says how); the link stays attached: fix the program or its parameters and read again.' },
   LBC_ERR_LSM_UNAVAILABLE: { status: 0, message: 'This kernel does not run BPF LSM programs', hint: 'BPF LSM needs CONFIG_BPF_LSM and "bpf" in the active LSM list (boot with lsm=...,bpf; see /sys/kernel/security/lsm); use a tracepoint or tp_btf program to observe instead.' },
+  LBC_ERR_PROGRAM_NOT_LOADED: { status: 0, message: 'The program was not loaded: its autoload was turned off before load', hint: 'Set lbc.programs.NAME.autoload = true before load (new Lbc(..., { load: false })), or attach the program that was loaded instead; a fentry/kprobe twin turned off for this kernel is listed in lbc.fallbacks.' },
   LBC_ERR_PROGRAM_NOT_FOUND: { status: 0, message: 'No program of that name in the object', hint: 'Use the C function name of the program.' },
   LBC_ERR_MAP_NOT_FOUND: { status: 0, message: 'No map of that name in the object', hint: 'Use the name given to the map in C.' },
   LBC_ERR_MAP_OP: { status: 0, message: 'A map operation failed', hint: 'See the errno in the message.' },

@@ -38,7 +38,9 @@ export function attachError(err: unknown, target: AttachTarget): LbcError {
         ? ' (run as root: CAP_BPF + CAP_PERFMON)'
         : native.errno === 95 && target.kind === 'section' /* EOPNOTSUPP */
           ? ' (the section names no attach target: attach this program by hand)'
-          : '';
+          : native.errno === 17 /* EEXIST */
+            ? ' (the program is attached there already: a program attaches to a target once; lbc.attach() attaches every program, once)'
+            : '';
   return new LbcError(
     'LBC_ERR_ATTACH',
     `${target.prog} → ${target.target}: ${name}${hint}`,

@@ -50,6 +50,7 @@ const FLAGS = new Set(['disabled', 'inherit', 'excludeUser', 'excludeKernel', 'e
 
 /** camelCase fields for the addon; pylcc's 0/1 flags as booleans; `size` (pylcc's PERF_ATTR_SIZE_VER5) is the addon's business. */
 export function normalizeAttr(attr: PerfEventAttr | PylccPerfEventAttr): PerfEventAttr {
+  if (attr === null || typeof attr !== 'object') throw new TypeError(`perf event attr: expected an object of perf_event_attr fields ({ type, config, ... }), got ${attr === null ? 'null' : typeof attr}`);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(attr)) {
     if (key === 'size' || value === undefined) continue;

@@ -56,6 +56,8 @@ export class KeyValueOps {
   }
 
   set(key: unknown, value: unknown, flag: UpdateFlag = 'any'): void {
+    // An unknown flag would reach the kernel as 0 (BPF_ANY): a 'noexist' misspelt would overwrite.
+    if (!Object.hasOwn(FLAGS, flag)) throw new TypeError(`flag: expected one of ${Object.keys(FLAGS).join(', ')}, got ${JSON.stringify(flag)}`);
     const k = this.encodeKey(key);
     const v = this.encodeValue(value);
     nativeCall(this.ctx, 'set', () => this.ctx.native.mapUpdate(this.ctx.info.fd, k, v, FLAGS[flag]));

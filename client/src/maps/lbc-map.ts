@@ -2,6 +2,8 @@
  * One map of a loaded object, typed by its BTF: key/value operations, histograms, stack
  * symbolisation and event streams, each offered only where the map type has it.
  */
+import { statfsSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
 import { LbcError } from '@lbc/contract';
 import type { Codec } from '../values/index.ts';
 import { KeyValueOps, type MapEntry, type UpdateFlag } from './key-value-ops.ts';
@@ -127,6 +129,7 @@ export class LbcMap {
     return this.ctx.info.pinPath;
   }
   set pinPath(path: string | undefined) {
+    if (path !== undefined && path !== null) checkPinPath(this.name, path);
     this.configure('pinPath', (object) => object.setMapPinPath(this.name, path ?? null));
   }
 
@@ -211,6 +214,7 @@ export class LbcMap {
    */
   openPerfBuffer(cb: EventCallback, lost?: LostCallback, opts: { pageCount?: number } = {}): EventSubscription {
     this.expect(MAP_TYPE.PERF_EVENT_ARRAY, 'openPerfBuffer');
+    callbacks('openPerfBuffer', cb, lost);
     return this.track(openPerf(this.ctx, this.decodeEvent, cb, lost, opts.pageCount));
   }
 
@@ -220,6 +224,7 @@ export class LbcMap {
    */
   openRingBuffer(cb: EventCallback): EventSubscription {
     this.expect(MAP_TYPE.RINGBUF, 'openRingBuffer');
+    callbacks('openRingBuffer', cb);
     return this.track(openRing(this.ctx, this.decodeEvent, cb));
   }
 
@@ -229,12 +234,14 @@ export class LbcMap {
    */
   openRingBufferBatch(cb: BatchCallback): EventSubscription {
     this.expect(MAP_TYPE.RINGBUF, 'openRingBufferBatch');
+    callbacks('openRingBufferBatch', cb);
     return this.track(openRingBatches(this.ctx, cb));
   }
 
   /** openRingBufferBatch for a perf event array; `batch.cpu(i)` tells each record's CPU. */
   openPerfBufferBatch(cb: BatchCallback, lost?: LostCallback, opts: { pageCount?: number } = {}): EventSubscription {
     this.expect(MAP_TYPE.PERF_EVENT_ARRAY, 'openPerfBufferBatch');
+    callbacks('openPerfBufferBatch', cb, lost);
     return this.track(openPerfBatches(this.ctx, cb, lost, opts.pageCount));
   }
 
@@ -289,4 +296,31 @@ export class LbcMap {
     this.subscriptions.add(sub);
     return sub;
   }
+}
+
+/**
+ * The callbacks an event buffer is opened with, checked when it is opened: called only once events
+ * arrive, a non-function would throw from the poll loop then, far from the mistake, and end the process.
+ */
+function callbacks(op: string, cb: unknown, lost?: unknown): void {
+  if (typeof cb !== 'function') throw new TypeError(`${op}(cb): cb must be a function, got ${cb === null ? 'null' : typeof cb}`);
+  if (lost !== undefined && typeof lost !== 'function') throw new TypeError(`${op}(cb, lost): lost must be a function or undefined, got ${lost === null ? 'null' : typeof lost}`);
+}
+
+const BPF_FS_MAGIC = 0xcafe4a11;
+
+/**
+ * A pin path libbpf can use: absolute, in a directory on bpffs. libbpf finds out only at load,
+ * which then fails as a whole (EINVAL) and leaves the object closed; said here, it names the map.
+ */
+function checkPinPath(map: string, path: unknown): void {
+  if (typeof path !== 'string' || !isAbsolute(path)) throw new TypeError(`${map}.pinPath: expected an absolute path on bpffs (e.g. /sys/fs/bpf/${map}), got ${JSON.stringify(path)}`);
+  let type: number;
+  try {
+    type = statfsSync(dirname(path)).type;
+  } catch {
+    // A directory that is not there (yet) is libbpf's to refuse, with its own errno.
+    return;
+  }
+  if (type !== BPF_FS_MAGIC) throw new TypeError(`${map}.pinPath: ${dirname(path)} is not on bpffs (mount -t bpf bpf /sys/fs/bpf; pin under it)`);
 }

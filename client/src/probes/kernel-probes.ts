@@ -62,6 +62,9 @@ function orderExactFirst(names: string[], func: string): string[] {
  * (x86 before 6.5 for functions of more than 6 arguments, arm64 6.1 for every function).
  */
 export function fentryCanAttach(func: string, kind: 'fentry' | 'fexit' = 'fentry'): boolean {
+  // As the other probes: a name that cannot be a kernel function is not one this kernel attaches to.
+  if (!isPlainName(func)) return false;
+  if (kind !== 'fentry' && kind !== 'fexit') throw new TypeError(`fentryCanAttach(${JSON.stringify(func)}, kind): kind is 'fentry' or 'fexit', got ${JSON.stringify(kind)}`);
   return loadNative().probeTrampoline(func, kind).ok;
 }
 

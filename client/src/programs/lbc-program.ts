@@ -224,9 +224,15 @@ export class LbcProgram implements NativeProgramInfo {
     return { ...this.info, ...(this.target ? { attachTarget: this.target } : {}) };
   }
 
-  /** The loaded object to attach with (LBC_ERR_NOT_LOADED before load, LBC_ERR_CLOSED after close). */
+  /**
+   * The loaded object to attach with (LBC_ERR_NOT_LOADED before load, LBC_ERR_CLOSED after close);
+   * LBC_ERR_PROGRAM_NOT_LOADED when this program stayed out of the load (libbpf would say EINVAL).
+   */
   private loadedObject(): NativeObject {
     this.state.lifecycle.require('loaded', { kind: 'program', name: this.name, op: 'attach' });
+    if (!this.info.autoload) {
+      throw new LbcError('LBC_ERR_PROGRAM_NOT_LOADED', `${this.state.lifecycle.objectName}: program ${this.name} (SEC("${this.section}")) has no kernel program to attach`, { prog: this.name });
+    }
     return this.state.object;
   }
 
