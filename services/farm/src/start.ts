@@ -73,6 +73,9 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
   };
   try {
     let redisUrl = config.redisUrl;
+    // A private redis-server listens on loopback: no node of another host can join this farm, so
+    // nothing of it (the worker's blob endpoint included) need listen beyond loopback.
+    const privateRedis = !redisUrl;
     if (!redisUrl) {
       const owned = await startOwnedRedis(config.dataDir);
       closers.push(() => owned.stop());
@@ -101,7 +104,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redis: owner, labVersion: LAB_VERSION, blobS3: config.blobS3 });
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redis: owner, labVersion: LAB_VERSION, blobS3: config.blobS3, ...(privateRedis ? { blobListenHost: '127.0.0.1' } : {}) });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
       // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).

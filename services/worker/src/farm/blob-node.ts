@@ -18,6 +18,8 @@ export interface BlobNodeOptions {
   advertiseUrl?: string;
   /** Port of the endpoint (LBC_BLOB_PORT); default: any free one (announced with the URL). */
   port?: number;
+  /** The one address to listen on, and be reached at; default: the address this host reaches Redis from. */
+  listenHost?: string;
 }
 
 export interface BlobNode {
@@ -49,7 +51,7 @@ export async function startBlobNode(opts: BlobNodeOptions): Promise<BlobNode> {
   });
   // Connected first: the address this host reaches Redis from is the one the farm's nodes share.
   await opts.redis.ping();
-  const bindHost = opts.advertiseUrl ? '::' : blobNodeHost(opts.redis);
+  const bindHost = opts.advertiseUrl ? '::' : (opts.listenHost ?? blobNodeHost(opts.redis));
   await listen(server, opts.port ?? 0, bindHost);
   const url = blobNodeUrl(opts.redis, (server.address() as AddressInfo).port, { ...(opts.advertiseUrl ? { advertiseUrl: opts.advertiseUrl } : {}), listenHost: bindHost });
   await blobs.serveAt(url);
