@@ -46,6 +46,10 @@ export interface LbcOptions {
 
 /** cflags and env together, env split on whitespace like a shell would for plain -D flags. */
 export function optionCflags(options: LbcOptions): string[] {
+  if (options.env !== undefined && typeof options.env !== 'string' && !Array.isArray(options.env)) {
+    throw new TypeError(`env: pylcc's flags as a string ("-DX=1 -DY") or a list of them, got ${options.env === null ? 'null' : typeof options.env}`);
+  }
+  if (options.cflags !== undefined && !Array.isArray(options.cflags)) throw new TypeError(`cflags: a list of -DNAME[=VALUE] / -UNAME flags, got ${typeof options.cflags}`);
   const env = options.env === undefined ? [] : typeof options.env === 'string' ? options.env.split(/\s+/).filter(Boolean) : options.env;
   return [...(options.cflags ?? []), ...env];
 }

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
-import { fentryCanAttach } from '../src/index.ts';
+import { Lbc, fentryCanAttach } from '../src/index.ts';
 import { useNativeFixtures } from '@lbc/test-support/use-native-fixtures';
 import { loadKernelFixture, type LoadedFixture } from './fixtures/maps-kernel.ts';
-import { cachedLbc } from './object-setup-support.ts';
+import { DEAD_SERVER, cachedLbc } from './object-setup-support.ts';
 
 const caught = (f: () => unknown): unknown => {
   try {
@@ -121,5 +121,26 @@ describe('set-up and attach mistakes on a real object', () => {
     expect(fentryCanAttach(5 as never)).toBe(false);
     expect(fentryCanAttach(undefined as never)).toBe(false);
     expect(() => fentryCanAttach('do_nanosleep', 'fmod_ret' as never)).toThrow(/kind is 'fentry' or 'fexit'/);
+  });
+});
+
+describe('a program handed over in the wrong form', () => {
+  const source = '#include "lbc.h"\nchar LICENSE[] SEC("license") = "GPL";\n';
+  const opts = { server: DEAD_SERVER, cacheDir: join(tmpdir(), 'lbc-misuse-never-written') };
+
+  it('source read without an encoding (a Buffer) is a TypeError saying to read it as utf8, not "text.matchAll is not a function"', async () => {
+    const err = await new Lbc('hello', Buffer.from(source) as never, opts).ready.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(/source is the program's C text \(a string\).*a Buffer \(read the file with readFileSync\(path, 'utf8'\)\)/);
+    const num = await new Lbc('hello', 5 as never, opts).ready.catch((e: unknown) => e);
+    expect((num as Error).message).toMatch(/got number$/);
+  });
+
+  it('env and cflags of the wrong shape are TypeErrors naming the option, before any request', async () => {
+    const env = await new Lbc('hello', source, { ...opts, env: { X: '1' } as never }).ready.catch((e: unknown) => e);
+    expect(env).toBeInstanceOf(TypeError);
+    expect((env as Error).message).toMatch(/^env: pylcc's flags as a string/);
+    const cflags = await new Lbc('hello', source, { ...opts, cflags: '-DX=1' as never }).ready.catch((e: unknown) => e);
+    expect((cflags as Error).message).toMatch(/^cflags: a list of -DNAME\[=VALUE\] \/ -UNAME flags, got string/);
   });
 });

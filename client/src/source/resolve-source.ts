@@ -12,6 +12,11 @@ export interface ProgramSource {
 
 /** pylcc semantics: an explicit source wins; otherwise `<name>.bpf.c` in the working directory. */
 export function resolveSource(name: string, source?: string, cwd = process.cwd()): ProgramSource {
+  if (source !== undefined && typeof source !== 'string') {
+    // readFileSync(path) without 'utf8' is the usual way to get here; the scan would fail later, unnamed.
+    const got = Buffer.isBuffer(source) ? "a Buffer (read the file with readFileSync(path, 'utf8'))" : source === null ? 'null' : typeof source;
+    throw new TypeError(`new Lbc(${JSON.stringify(name)}, source): source is the program's C text (a string), or left out to read ${name}.bpf.c; got ${got}`);
+  }
   if (source !== undefined) return { source, dir: resolve(cwd) };
   const path = join(resolve(cwd), `${name}.bpf.c`);
   if (!existsSync(path)) throw new LbcError('LBC_ERR_SOURCE_NOT_FOUND', `${path} does not exist`, { path });
