@@ -7,10 +7,13 @@
  */
 import { Queue, QueueEvents, type Job, type JobState, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { LbcError } from '@lbc/contract';
+import { LbcError, isLbcError } from '@lbc/contract';
 import type { RedisOwner } from '../redis/redis-owner.ts';
 import { failedJobError } from './job-failure.ts';
 import { waitForJob, type JobOutcome } from './job-wait.ts';
+
+/** How often a request waiting for a job checks it is still in Redis (one round trip each). */
+const VANISH_CHECK_MS = 2000;
 
 export interface JobQueueOptions {
   /** The process's Redis: the queue's connections and the bound on each round trip. */
@@ -102,8 +105,18 @@ export class JobQueue<D, R> {
    * Waits up to waitMs for the job (`graceMs` more bounds Redis waits); { done: false } when it is
    * still running or `stop` fired (a shutting-down API answers 202 rather than hold requests).
    */
-  protected waitFor(job: Job<D, R>, waitMs: number, graceMs: number, stop?: AbortSignal): Promise<JobOutcome<R>> {
-    return waitForJob<R>(job, this.events, waitMs, graceMs, stop, (id) => this.peek(id));
+  protected async waitFor(job: Job<D, R>, waitMs: number, graceMs: number, stop?: AbortSignal): Promise<JobOutcome<R>> {
+    const started = Date.now();
+    const vanish = { everyMs: VANISH_CHECK_MS, gone: async (id: string) => !(await this.guard(this.queue.getJob(id), `reading ${this.names.noun}`)) };
+    try {
+      return await waitForJob<R>(job, this.events, waitMs, graceMs, stop, (id) => this.peek(id), vanish);
+    } catch (err) {
+      if (!isLbcError(err, 'LBC_ERR_JOB_NOT_FOUND') || stop?.aborted) throw err;
+    }
+    // The job this request queued (or joined) is gone before it ended: Redis restarted empty, or an
+    // operator removed it. The request still stands: queued again, once, and waited for the rest of its time.
+    const again = await this.add(job.id!, job.name, job.data, job.opts);
+    return waitForJob<R>(again, this.events, Math.max(0, waitMs - (Date.now() - started)), graceMs, stop, (id) => this.peek(id));
   }
 
   /**

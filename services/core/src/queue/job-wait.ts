@@ -6,6 +6,12 @@ import type { Job, QueueEvents } from 'bullmq';
 
 export type JobOutcome<R> = { done: true; result: R } | { done: false };
 
+/** How a wait finds out its job is gone from Redis: asked every `everyMs`. */
+export interface VanishCheck {
+  everyMs: number;
+  gone(jobId: string): Promise<boolean>;
+}
+
 /**
  * Waits up to waitMs for `job`; { done: false } when it is still running (or `stop` fired: a
  * shutting-down API answers 202 rather than holding requests). `graceMs` past waitMs also bounds
@@ -19,14 +25,22 @@ export async function waitForJob<R>(
   graceMs: number,
   stop: AbortSignal | undefined,
   peek: (jobId: string) => Promise<JobOutcome<R>>,
+  vanish?: VanishCheck,
 ): Promise<JobOutcome<R>> {
   if (waitMs <= 0 || stop?.aborted) return peek(job.id!);
   let onStop: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let checker: NodeJS.Timeout | undefined;
   const giveUp = new Promise<undefined>((resolve) => {
     onStop = () => resolve(undefined);
     stop?.addEventListener('abort', onStop, { once: true });
     timer = setTimeout(() => resolve(undefined), waitMs + graceMs);
+    // A job Redis lost (restarted empty) sends no event: without a look now and then the wait lasts all of waitMs.
+    if (vanish) {
+      checker = setInterval(() => {
+        void vanish.gone(job.id!).then((gone) => gone && resolve(undefined), () => undefined);
+      }, vanish.everyMs);
+    }
   });
   const finished = job.waitUntilFinished(events, waitMs).then(
     (result: R) => ({ result }),
@@ -39,6 +53,7 @@ export async function waitForJob<R>(
     return await peek(job.id!);
   } finally {
     clearTimeout(timer);
+    clearInterval(checker);
     if (onStop) stop?.removeEventListener('abort', onStop);
   }
 }
