@@ -1,4 +1,6 @@
-// Fails when TypeScript sources import each other in a cycle (BullMQ keeps the same rule).
+// Fails when TypeScript sources import each other in a cycle (BullMQ keeps the same rule), or when
+// a workspace package's source reaches into another package by relative path instead of through
+// that package's exports (its package.json "exports" are what it offers; its folders are its own).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -70,4 +72,33 @@ if (folderCycle) {
   console.error('folder import cycle in the client:\n  ' + folderCycle.map(relativeName).join('\n  -> '));
   process.exit(1);
 }
-console.log(`no import cycles in ${files.length} files, nor between the client's ${folderGraph.size} folders`);
+
+// Every relative specifier or path literal in a package's source ('../../client/src/x.ts',
+// resolve(import.meta.dirname, '../../../../client/native/src')) must stay inside that package.
+// Its tests are its own business (they may reach the repository's fixtures); the repository's
+// top-level test/, bench/ and scripts/ belong to no workspace package and are not checked.
+const workspaces = JSON.parse(readFileSync('package.json', 'utf8')).workspaces.map((w) => resolve(w));
+const packageOf = (path) => workspaces.filter((w) => path === w || path.startsWith(w + '/')).sort((a, b) => b.length - a.length)[0];
+const sources = [];
+const walkSources = (dir) => {
+  for (const entry of readdirSync(dir)) {
+    if (['node_modules', 'test', 'build', 'dist', 'prebuilds'].includes(entry) || entry.startsWith('.')) continue;
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) walkSources(full);
+    else if (/\.(ts|mts|cts|js|mjs|cjs)$/.test(full)) sources.push(resolve(full));
+  }
+};
+for (const w of workspaces) walkSources(w);
+const reaches = [];
+for (const file of sources) {
+  const own = packageOf(file);
+  for (const m of readFileSync(file, 'utf8').matchAll(/['"`](\.\.?\/[^'"`\s]*)['"`]/g)) {
+    const target = packageOf(resolve(dirname(file), m[1]));
+    if (target && target !== own) reaches.push(`${relativeName(file)}: '${m[1]}' is inside ${relativeName(target)}`);
+  }
+}
+if (reaches.length) {
+  console.error(`a package reaches into another by relative path (import it by package name, through its exports):\n  ${reaches.join('\n  ')}`);
+  process.exit(1);
+}
+console.log(`no import cycles in ${files.length} files, nor between the client's ${folderGraph.size} folders; no package reaches into another by relative path (${sources.length} files)`);

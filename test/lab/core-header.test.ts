@@ -5,16 +5,15 @@
  * against the arch's newest header (the host's), one object — loads, attaches and reports in a
  * guest of each, each branch taken where its kernel has the field.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CompileResult } from '@lbc/contract';
 import { requireLabKernels } from '@lbc/core/lab';
 import { btfSha256Of } from '../../client/src/target/index.ts';
 import { useServiceFixture } from '@lbc/test-support/service-fixture';
-import { compileForLab, writeLabPayload } from './lab-payload.ts';
-import { bootLabKernels, type KernelRun } from './run-lab.ts';
+import { compileForLab } from './lab-payload.ts';
+import { useLabGuests } from './lab-guests.ts';
 
 const PROGRAMS = resolve(import.meta.dirname, 'core-programs');
 const NAME = 'lab_core_fixes';
@@ -24,27 +23,23 @@ const KERNEL_IDS = Object.keys(FIELDS);
 
 describe('one CO-RE object for 5.10, 6.1 and 6.12, run in each', () => {
   const env = useServiceFixture('lbc-core-header-');
-  const runs = new Map<string, KernelRun>();
   const results = new Map<string, CompileResult>();
-  let scratch = '';
-
-  beforeAll(async () => {
-    const kernels = requireLabKernels(KERNEL_IDS);
-    scratch = mkdtempSync(join(tmpdir(), 'lbc-core-run-'));
-    const cacheDir = join(scratch, 'cache');
-    await compileForLab(env.service.url, kernels, cacheDir, [NAME], PROGRAMS);
-    const source = readFileSync(join(PROGRAMS, `${NAME}.bpf.c`), 'utf8');
-    for (const k of kernels) {
-      const target = { release: k.release, arch: k.arch, btfSha256: btfSha256Of(k.btfPath) };
-      const res = await fetch(`${env.service.url}/v1/compile`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: NAME, source, target }) });
-      results.set(k.id, (await res.json()) as CompileResult);
-    }
-    const payload = join(scratch, 'payload.cpio');
-    await writeLabPayload(payload, cacheDir, ['target', 'coreFixes'], 'x86_64', { programsDir: PROGRAMS });
-    for (const r of await bootLabKernels(kernels, { x86_64: payload })) runs.set(r.kernel.id, r);
-  }, 420_000);
-  afterAll(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  const lab = useLabGuests({
+    prefix: 'lbc-core-run-',
+    // The file's subject is these three kernels together: LBC_LAB_KERNELS does not narrow it.
+    kernelIds: KERNEL_IDS,
+    prepare: async ({ kernels, cacheDir }) => {
+      await compileForLab(env.service.url, kernels, cacheDir, [NAME], PROGRAMS);
+      const source = readFileSync(join(PROGRAMS, `${NAME}.bpf.c`), 'utf8');
+      for (const k of kernels) {
+        const target = { release: k.release, arch: k.arch, btfSha256: btfSha256Of(k.btfPath) };
+        const res = await fetch(`${env.service.url}/v1/compile`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: NAME, source, target }) });
+        results.set(k.id, (await res.json()) as CompileResult);
+      }
+    },
+    checks: ['target', 'coreFixes'],
+    programsDir: PROGRAMS,
+    hookTimeoutMs: 420_000,
   });
 
   it('the farm compiled it once: one cache key, one object, built against the newest x86_64 header for every kernel', () => {
@@ -56,15 +51,11 @@ describe('one CO-RE object for 5.10, 6.1 and 6.12, run in each', () => {
   });
 
   it.each(KERNEL_IDS)('%s: the object loads from the cache, attaches, and its event carries what this kernel has', (id) => {
-    const r = runs.get(id)!;
-    if (r.error) throw r.error;
-    const target = r.checks.get('target');
-    expect(target).toMatchObject({ ok: true, release: r.kernel.release });
-    const record = r.checks.get('coreFixes');
-    expect(record, `${id}: no record; console tail:\n${r.run!.console.slice(-30).join('\n')}`).toBeDefined();
-    expect(record!.ok, `${id}: ${JSON.stringify(record)}`).toBe(true);
-    expect(record!.origin).toBe('cache');
-    const e = record!.event as { pid: number; ppid: number; state: number; queued: number; fields: number; comm: string };
+    const target = lab.record(id, 'target');
+    expect(target).toMatchObject({ ok: true, release: lab.runs.get(id)!.kernel.release });
+    const record = lab.check(id, 'coreFixes');
+    expect(record.origin).toBe('cache');
+    const e = record.event as { pid: number; ppid: number; state: number; queued: number; fields: number; comm: string };
     expect(e.comm).toBe('node');
     expect(e.ppid).toBe(1);
     // The task is running while it makes the syscall, and is on its run queue's count.

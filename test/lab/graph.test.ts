@@ -6,23 +6,19 @@
  * showed, at the same depths; the engines must agree; --include/--exclude must hold; nothing may
  * stay behind (tracer settings, instances, the lock, BPF links), also after a run killed hard.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Arch } from '@lbc/contract';
-import { labKernelSpecs, mapBounded, requireLabKernels, type LabKernel } from '@lbc/core/lab';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mapBounded, type LabKernel } from '@lbc/core/lab';
 import { Lbc } from 'lbc-client';
 import { GRAPH_PROBE_NAME, GRAPH_PROBE_SOURCE } from '../../client/src/graph/graph-probe-source.ts';
 import { btfSha256Of } from '../../client/src/target/index.ts';
 import { useServiceFixture } from '@lbc/test-support/service-fixture';
 import { runCli } from '@lbc/test-support/run-cli';
-import { writeLabPayload } from './lab-payload.ts';
-import { bootLabKernels, type KernelRun } from './run-lab.ts';
+import { labKernelIds, useLabGuests } from './lab-guests.ts';
 
 const GRAPH_CHECKS = resolve(import.meta.dirname, 'guest/graph-checks.mjs');
 const CHECKS = ['kernel', 'ftrace', 'bpf', 'filters', 'crash'];
-const KERNEL_IDS = process.env.LBC_LAB_KERNELS?.split(',') ?? labKernelSpecs().map((k) => k.id);
+const KERNEL_IDS = labKernelIds();
 // arm64 6.1 has no BPF trampolines: there --engine bpf is refused, naming what it needs.
 const NO_TRAMPOLINES = new Set(['bookworm-6.1-arm64']);
 
@@ -87,35 +83,15 @@ describe('lbc graph on this host', () => {
 
 describe('lbc graph in the kernel lab', () => {
   const env = useServiceFixture('lbc-graph-lab-');
-  const runs = new Map<string, KernelRun>();
-  let scratch = '';
-
-  beforeAll(async () => {
-    const kernels = requireLabKernels(KERNEL_IDS);
-    scratch = mkdtempSync(join(tmpdir(), 'lbc-graph-lab-'));
-    const cacheDir = join(scratch, 'cache');
-    mkdirSync(cacheDir, { recursive: true });
-    await compileGraphProbe(env.service.url, kernels.filter((k) => !NO_TRAMPOLINES.has(k.id)), cacheDir);
-    const payloads: Partial<Record<Arch, string>> = {};
-    for (const arch of new Set(kernels.map((k) => k.arch))) {
-      payloads[arch] = join(scratch, `payload-${arch}.cpio`);
-      await writeLabPayload(payloads[arch], cacheDir, CHECKS, arch, { script: GRAPH_CHECKS });
-    }
-    for (const r of await bootLabKernels(kernels, payloads, 600_000)) runs.set(r.kernel.id, r);
-    if (process.env.LBC_LAB_DEBUG) for (const r of runs.values()) console.log(r.kernel.id, r.error ?? [r.run!.doneMs], JSON.stringify(r.run?.records, null, 1));
-  }, 1_500_000);
-  afterAll(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  const { check } = useLabGuests({
+    prefix: 'lbc-graph-lab-',
+    kernelIds: KERNEL_IDS,
+    prepare: ({ kernels, cacheDir }) => compileGraphProbe(env.service.url, kernels.filter((k) => !NO_TRAMPOLINES.has(k.id)), cacheDir),
+    checks: CHECKS,
+    script: GRAPH_CHECKS,
+    timeoutMs: 600_000,
+    hookTimeoutMs: 1_500_000,
   });
-
-  const check = (id: string, name: string) => {
-    const r = runs.get(id)!;
-    if (r.error) throw r.error;
-    const record = r.checks.get(name);
-    expect(record, `${id}: no record for ${name}; console tail:\n${r.run!.console.slice(-30).join('\n')}`).toBeDefined();
-    expect(record!.ok, `${id} ${name}: ${JSON.stringify(record).slice(0, 4000)}`).toBe(true);
-    return record!;
-  };
   /** cat's call that opened the file (the one through do_filp_open that returned a descriptor). */
   const catOpen = (calls: Call[]) => calls.find((c) => c.comm.startsWith('cat') && named(c.root, 'do_filp_open') && !named(c.root, 'put_unused_fd'));
 

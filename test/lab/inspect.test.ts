@@ -5,19 +5,17 @@
  * program's fd), and inspects them: full names, attach kinds, and the targets as far as each
  * kernel reports them (Linux 5.10: not at all, and lbc says so).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labKernelSpecs, requireLabKernels } from '@lbc/core/lab';
+import { describe, expect, it } from 'vitest';
+import { labKernelSpecs } from '@lbc/core/lab';
 import { NOT_REPORTED } from '../../client/src/inspect/index.ts';
 import { useServiceFixture } from '@lbc/test-support/service-fixture';
-import { compileForLab, writeLabPayload } from './lab-payload.ts';
-import { bootLabKernels, type CheckRecord, type KernelRun } from './run-lab.ts';
+import { compileForLab } from './lab-payload.ts';
+import { labKernelIds, useLabGuests } from './lab-guests.ts';
+import type { CheckRecord } from './run-lab.ts';
 
 const PROGRAMS = ['lab_inspect_target', 'lab_inspect_tracer', 'lab_fentry'];
 const X86 = labKernelSpecs().filter((k) => k.arch === 'x86_64').map((k) => k.id);
-const KERNEL_IDS = process.env.LBC_LAB_KERNELS?.split(',') ?? X86;
+const KERNEL_IDS = labKernelIds(X86);
 // Where the kernel reports a tracing link's target (target_obj_id/target_btf_id in bpf_link_info)
 // and a program's load-time target (attach_btf_obj_id/attach_btf_id in bpf_prog_info).
 const REPORTS_TARGETS: Record<string, boolean> = { 'bullseye-5.10': false, 'bookworm-6.1': true, 'bookworm-6.12': true, 'trixie-6.12': true };
@@ -34,36 +32,14 @@ interface Prog {
 
 describe('kernel lab: lbc inspect on fentry and freplace programs attached to a BPF program', () => {
   const env = useServiceFixture('lbc-lab-inspect-');
-  const runs = new Map<string, KernelRun>();
-  let scratch = '';
-
-  beforeAll(async () => {
-    const kernels = requireLabKernels(KERNEL_IDS);
-    scratch = mkdtempSync(join(tmpdir(), 'lbc-lab-inspect-'));
-    const cacheDir = join(scratch, 'cache');
-    await compileForLab(env.service.url, kernels, cacheDir, PROGRAMS);
-    const payload = join(scratch, 'payload-x86_64.cpio');
-    await writeLabPayload(payload, cacheDir, ['inspect'], 'x86_64');
-    for (const r of await bootLabKernels(kernels, { x86_64: payload })) runs.set(r.kernel.id, r);
-    if (process.env.LBC_LAB_DEBUG) {
-      for (const r of runs.values()) {
-        const rec = r.checks.get('inspect');
-        console.log(r.kernel.id, r.error ?? JSON.stringify({ ...rec, progs: undefined, cliExt: undefined }, null, 1));
-      }
-    }
-  }, 420_000);
-  afterAll(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  const lab = useLabGuests({
+    prefix: 'lbc-lab-inspect-',
+    kernelIds: KERNEL_IDS,
+    prepare: ({ kernels, cacheDir }) => compileForLab(env.service.url, kernels, cacheDir, PROGRAMS),
+    checks: ['inspect'],
+    hookTimeoutMs: 420_000,
   });
-
-  const record = (id: string): CheckRecord => {
-    const r = runs.get(id)!;
-    if (r.error) throw r.error;
-    const rec = r.checks.get('inspect');
-    expect(rec, `${id}: no inspect record; console tail:\n${r.run!.console.slice(-30).join('\n')}`).toBeDefined();
-    expect(rec!.ok, `${id}: ${JSON.stringify(rec)}`).toBe(true);
-    return rec!;
-  };
+  const record = (id: string): CheckRecord => lab.check(id, 'inspect');
   const progs = (rec: CheckRecord) => {
     const ids = rec.ids as { target: number; fentry: number; ext: number; kernelFentry: number };
     const all = rec.progs as Prog[];

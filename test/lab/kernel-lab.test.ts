@@ -6,17 +6,15 @@
  * file with the setup command (scripts/lab-setup.sh), never skip.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import type { Arch } from '@lbc/contract';
 import { requireLabKernels, labKernelSpecs } from '@lbc/core/lab';
 import { btfSha256Of } from '../../client/src/target/index.ts';
 import { useServiceFixture } from '@lbc/test-support/service-fixture';
 import { runCli } from '@lbc/test-support/run-cli';
-import { compileForLab, labProgramNames, writeLabPayload } from './lab-payload.ts';
-import { bootLabKernels, type KernelRun } from './run-lab.ts';
+import { compileForLab, labProgramNames } from './lab-payload.ts';
+import { labKernelIds, useLabGuests } from './lab-guests.ts';
 import { LAB_DOC_PATH, labDoc, labDocRow } from './lab-doc.ts';
 
 const CHECKS = ['target', 'kprobe', 'kretprobe', 'fentry', 'fexit', 'twin', 'mmapTwin', 'trace'];
@@ -33,39 +31,18 @@ const NO_TRAMPOLINES = new Set(['bookworm-6.1-arm64']);
 // The first argument's register in a kprobe_events fetch-arg, by architecture.
 const ARG0_REGISTER: Record<Arch, string> = { x86_64: '%di', aarch64: '%x0' };
 const SPECS = labKernelSpecs();
-// LBC_LAB_KERNELS=id,id narrows a run while working on the lab; the suite runs them all.
-const KERNEL_IDS = process.env.LBC_LAB_KERNELS?.split(',') ?? SPECS.map((k) => k.id);
+const KERNEL_IDS = labKernelIds();
 
 describe('kernel lab: probes on real Debian kernels', () => {
   const env = useServiceFixture('lbc-kernel-lab-');
-  const runs = new Map<string, KernelRun>();
-  let scratch = '';
-
-  beforeAll(async () => {
-    const kernels = requireLabKernels(KERNEL_IDS);
-    scratch = mkdtempSync(join(tmpdir(), 'lbc-lab-run-'));
-    const cacheDir = join(scratch, 'cache');
-    await compileForLab(env.service.url, kernels, cacheDir, PROGRAMS);
-    const payloads: Partial<Record<Arch, string>> = {};
-    for (const arch of new Set(kernels.map((k) => k.arch))) {
-      payloads[arch] = join(scratch, `payload-${arch}.cpio`);
-      await writeLabPayload(payloads[arch], cacheDir, CHECKS, arch);
-    }
-    for (const r of await bootLabKernels(kernels, payloads)) runs.set(r.kernel.id, r);
-    if (process.env.LBC_LAB_DEBUG) for (const r of runs.values()) console.log(r.kernel.id, r.error ?? [r.run!.initMs, r.run!.doneMs, r.run!.wallMs], JSON.stringify(r.run?.records, null, 1));
-  }, 420_000);
-  afterAll(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  const lab = useLabGuests({
+    prefix: 'lbc-lab-run-',
+    kernelIds: KERNEL_IDS,
+    prepare: ({ kernels, cacheDir }) => compileForLab(env.service.url, kernels, cacheDir, PROGRAMS),
+    checks: CHECKS,
+    hookTimeoutMs: 420_000,
   });
-
-  const check = (id: string, name: string) => {
-    const r = runs.get(id)!;
-    if (r.error) throw r.error;
-    const record = r.checks.get(name);
-    expect(record, `${id}: no record for ${name}; console tail:\n${r.run!.console.slice(-30).join('\n')}`).toBeDefined();
-    expect(record!.ok, `${id} ${name}: ${JSON.stringify(record)}`).toBe(true);
-    return record!;
-  };
+  const { runs, check } = lab;
 
   describe.each(KERNEL_IDS)('%s', (id) => {
     it('the guest runs the kernel the lab names, and its BTF is the one the farm compiled for', () => {

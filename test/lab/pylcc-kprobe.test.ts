@@ -10,22 +10,21 @@
  * (a kernel without "bpf" among its LSMs boots a second time with the lsm= the error names), and the
  * probe helpers' answers that differ from this host's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Arch } from '@lbc/contract';
-import { labKernelSpecs, requireLabKernels } from '@lbc/core/lab';
+import { labKernelSpecs } from '@lbc/core/lab';
 import { useServiceFixture } from '@lbc/test-support/service-fixture';
-import { compileForLab, writeLabPayload } from './lab-payload.ts';
-import { bootLabKernels, type CheckRecord, type KernelRun } from './run-lab.ts';
+import { compileForLab } from './lab-payload.ts';
+import { labKernelIds, useLabGuests } from './lab-guests.ts';
+import type { CheckRecord, KernelRun } from './run-lab.ts';
 
 const PROGRAMS_DIR = join(import.meta.dirname, 'pylcc-programs');
 const SCRIPT = join(import.meta.dirname, 'guest/pylcc-checks.mjs');
 const PROGRAMS = ['pylcc_tcprtt', 'pylcc_runqlat', 'pylcc_execsnoop', 'pylcc_stackcount', 'lab_kprobe_multi', 'lab_lsm'];
 const CHECKS = ['probes', 'tcprtt', 'runqlat', 'execsnoop', 'stackcount', 'kprobeMulti', 'lsm'];
 const SPECS = labKernelSpecs();
-const KERNEL_IDS = process.env.LBC_LAB_KERNELS?.split(',') ?? SPECS.map((k) => k.id);
+const KERNEL_IDS = labKernelIds();
 const ARCH_OF = (id: string): Arch => SPECS.find((k) => k.id === id)!.arch;
 
 // Measured on Debian's configs: CONFIG_FPROBE (kprobe.multi's base) is in the 6.12 kernels only.
@@ -41,51 +40,27 @@ const EPERM = -1;
 
 describe('kernel lab: pylcc-style kprobe tools, kprobe.multi and BPF LSM', () => {
   const env = useServiceFixture('lbc-lab-pylcc-');
-  const runs = new Map<string, KernelRun>();
   // Kernels booted again with "bpf" added to lsm= as the first boot's error said.
   const lsmRuns = new Map<string, KernelRun>();
-  let scratch = '';
-
-  beforeAll(async () => {
-    const kernels = requireLabKernels(KERNEL_IDS);
-    scratch = mkdtempSync(join(tmpdir(), 'lbc-lab-pylcc-'));
-    const cacheDir = join(scratch, 'cache');
-    await compileForLab(env.service.url, kernels, cacheDir, PROGRAMS, PROGRAMS_DIR);
-    const payloads: Partial<Record<Arch, string>> = {};
-    for (const arch of new Set(kernels.map((k) => k.arch))) {
-      payloads[arch] = join(scratch, `payload-${arch}.cpio`);
-      await writeLabPayload(payloads[arch], cacheDir, CHECKS, arch, { programsDir: PROGRAMS_DIR, script: SCRIPT });
-    }
-    for (const r of await bootLabKernels(kernels, payloads, 240_000)) runs.set(r.kernel.id, r);
-    for (const r of runs.values()) {
-      const hint = lsmHint(r.checks.get('lsm'));
-      if (!hint) continue;
-      const lsmPayload = join(scratch, `payload-lsm-${r.kernel.arch}.cpio`);
-      await writeLabPayload(lsmPayload, cacheDir, ['lsm'], r.kernel.arch, { programsDir: PROGRAMS_DIR, script: SCRIPT });
-      const [again] = await bootLabKernels([r.kernel], { [r.kernel.arch]: lsmPayload }, 150_000, `lsm=${hint}`);
-      lsmRuns.set(r.kernel.id, again!);
-    }
-    if (process.env.LBC_LAB_DEBUG) {
-      for (const r of [...runs.values(), ...lsmRuns.values()]) console.log(r.kernel.id, r.error ?? [r.run!.initMs, r.run!.doneMs], JSON.stringify(r.run?.records, null, 1));
-    }
-  }, 900_000);
-  afterAll(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  const lab = useLabGuests({
+    prefix: 'lbc-lab-pylcc-',
+    kernelIds: KERNEL_IDS,
+    prepare: ({ kernels, cacheDir }) => compileForLab(env.service.url, kernels, cacheDir, PROGRAMS, PROGRAMS_DIR),
+    checks: CHECKS,
+    programsDir: PROGRAMS_DIR,
+    script: SCRIPT,
+    timeoutMs: 240_000,
+    after: async ({ runs, boot }) => {
+      for (const r of runs.values()) {
+        const hint = lsmHint(r.checks.get('lsm'));
+        if (!hint) continue;
+        const [again] = await boot([r.kernel], { checks: ['lsm'], programsDir: PROGRAMS_DIR, script: SCRIPT, timeoutMs: 150_000, append: `lsm=${hint}` });
+        lsmRuns.set(r.kernel.id, again!);
+      }
+    },
+    hookTimeoutMs: 900_000,
   });
-
-  const record = (id: string, name: string, from = runs): CheckRecord => {
-    const r = from.get(id);
-    expect(r, `${id}: not booted`).toBeDefined();
-    if (r!.error) throw r!.error;
-    const rec = r!.checks.get(name);
-    expect(rec, `${id}: no record for ${name}; console tail:\n${r!.run!.console.slice(-30).join('\n')}`).toBeDefined();
-    return rec!;
-  };
-  const passed = (id: string, name: string, from = runs): CheckRecord => {
-    const rec = record(id, name, from);
-    expect(rec.ok, `${id} ${name}: ${JSON.stringify(rec)}`).toBe(true);
-    return rec;
-  };
+  const { record, check: passed } = lab;
   const slotsOf = (rec: CheckRecord) => (rec.hist as Array<number | string>).map(Number);
 
   describe.each(KERNEL_IDS)('%s', (id) => {

@@ -3,27 +3,25 @@
  * verifyInGuest boots it with the lab runner (static, the client's libbpf) and returns the verdict.
  * Kernels missing from the lab fail the file with the setup command, never skip.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isLbcError } from '@lbc/contract';
-import { labKernelSpecs, mapBounded, requireLabKernels, type LabKernel } from '@lbc/core/lab';
+import { mapBounded, type LabKernel } from '@lbc/core/lab';
 import { verifyInGuest, LAB_VERSION, type GuestStage, type GuestVerdict } from '@lbc/worker';
 import { useServiceFixture } from '@lbc/test-support/service-fixture';
 import { LAB_PROGRAMS_DIR } from './lab-payload.ts';
 import { VERIFY_PROGRAMS_DIR, compileObject } from './verify-objects.ts';
+import { labKernelIds, useLabScratch } from './lab-guests.ts';
+import { GUESTS_AT_ONCE } from './run-lab.ts';
 
 // The do_mmap twin as test/lab/kernel-lab.test.ts sees it: x86 trampolines take do_mmap's 8-9
 // arguments from 6.5 on; arm64 6.1 has no trampolines at all.
 const MMAP_TWIN_RUNS: Record<string, 'lab_mmap_fentry' | 'lab_mmap_kprobe'> = {
   'bullseye-5.10': 'lab_mmap_kprobe', 'bookworm-6.1': 'lab_mmap_kprobe', 'bookworm-6.12': 'lab_mmap_fentry', 'trixie-6.12': 'lab_mmap_fentry', 'bookworm-6.1-arm64': 'lab_mmap_kprobe',
 };
-const KERNEL_IDS = process.env.LBC_LAB_KERNELS?.split(',') ?? labKernelSpecs().map((k) => k.id);
+const KERNEL_IDS = labKernelIds();
 // One x86 kernel for the checks that do not depend on the kernel.
 const MAIN = KERNEL_IDS.includes('bookworm-6.1') ? 'bookworm-6.1' : KERNEL_IDS.find((id) => !id.endsWith('arm64'))!;
-const GUESTS_AT_ONCE = 2;
 const WORKLOAD = { command: ['cat', '/etc/os-release'], repeat: 5 };
 // Generous: other work on this 2-core host can slow TCG guests several times over.
 const GUEST_MS = 240_000;
@@ -32,29 +30,30 @@ describe('verifyInGuest: verdicts from real kernels', () => {
   const env = useServiceFixture('lbc-verify-guest-');
   const kernels = new Map<string, LabKernel>();
   const twins = new Map<string, GuestVerdict | Error>();
-  let scratch = '';
   const verify = (id: string, object: Buffer, rest: Partial<Parameters<typeof verifyInGuest>[0]> = {}) => {
     const k = kernels.get(id)!;
     return verifyInGuest({ arch: k.arch, bootImage: k.vmlinuz, object, timeoutMs: GUEST_MS, ...rest });
   };
   const objects = new Map<string, Buffer>();
 
-  beforeAll(async () => {
-    for (const k of requireLabKernels(KERNEL_IDS)) kernels.set(k.id, k);
-    scratch = mkdtempSync(join(tmpdir(), 'lbc-verify-objects-'));
-    const main = kernels.get(MAIN)!;
-    for (const name of ['verify_open', 'verify_reject', 'verify_missing']) objects.set(name, await compileObject(env.service.url, main, name, VERIFY_PROGRAMS_DIR, scratch));
-    await mapBounded([...kernels.values()], GUESTS_AT_ONCE, async (k) => {
-      try {
-        const object = await compileObject(env.service.url, k, 'lab_mmap_twin', LAB_PROGRAMS_DIR, scratch);
-        twins.set(k.id, await verify(k.id, object, { workload: WORKLOAD }));
-      } catch (err) {
-        twins.set(k.id, err as Error);
-      }
-    });
-  }, 600_000);
-  afterAll(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  // The guests are verifyInGuest's own (the product's path), not the lab's check runs.
+  useLabScratch({
+    prefix: 'lbc-verify-objects-',
+    kernelIds: KERNEL_IDS,
+    setup: async ({ kernels: labKernels, scratch }) => {
+      for (const k of labKernels) kernels.set(k.id, k);
+      const main = kernels.get(MAIN)!;
+      for (const name of ['verify_open', 'verify_reject', 'verify_missing']) objects.set(name, await compileObject(env.service.url, main, name, VERIFY_PROGRAMS_DIR, scratch));
+      await mapBounded([...kernels.values()], GUESTS_AT_ONCE, async (k) => {
+        try {
+          const object = await compileObject(env.service.url, k, 'lab_mmap_twin', LAB_PROGRAMS_DIR, scratch);
+          twins.set(k.id, await verify(k.id, object, { workload: WORKLOAD }));
+        } catch (err) {
+          twins.set(k.id, err as Error);
+        }
+      });
+    },
+    hookTimeoutMs: 600_000,
   });
 
   it('names its lab version for the verdict cache', () => {

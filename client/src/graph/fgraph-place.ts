@@ -12,7 +12,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LbcError } from '@lbc/contract';
-import { perform, processAlive as alive } from '../trace/tracefs.ts';
+import { processAlive as alive } from '../trace/process-alive.ts';
+import { perform } from '../trace/tracefs.ts';
 
 export const INSTANCE_PREFIX = 'lbc-graph-';
 /** Options lbc graph sets, saved and restored where they exist. */

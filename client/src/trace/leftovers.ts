@@ -4,7 +4,8 @@
  * (instances/lbc-<pid>, event group lbc_<pid>), so only dead runs are touched.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { perform, processAlive as alive } from './tracefs.ts';
+import { processAlive as alive } from './process-alive.ts';
+import { perform } from './tracefs.ts';
 
 
 export interface SweepResult {

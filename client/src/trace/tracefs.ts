@@ -50,16 +50,6 @@ function lastErrorLog(root: string): string | undefined {
   }
 }
 
-/** Whether the process that owns a run (named in an instance, probe group or lock file) still lives. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * One read of a trace_pipe opened O_NONBLOCK: the bytes read, -1 when nothing is there yet, 0 once
  * `closed()` says the reader was closed under it (its fd gone).

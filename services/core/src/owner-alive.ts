@@ -5,16 +5,7 @@
  * hostname) must not judge the host's processes, nor they its own.
  */
 import { readlinkSync } from 'node:fs';
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from 'lbc-client/internal/process';
 
 let ownNamespace: string | undefined;
 

@@ -9,7 +9,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-native=$(cd "$here/../../../client/native" && pwd)
+# The client's native directory, found through the package the worker depends on (lbc-client).
+native=$(cd "$here" && node -e 'process.stdout.write(require("node:path").dirname(require.resolve("lbc-client/package.json")))')/native
 arch=${1:?usage: build.sh x86_64|aarch64}
 case $arch in
   x86_64) cross= libbpf_arch=x64 ;;

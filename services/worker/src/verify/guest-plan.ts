@@ -7,10 +7,7 @@
  * to the guest: its answer depends on the kernel the guest runs.
  */
 import { LbcError, type VerifySetup, type VerifyWorkload } from '@lbc/contract';
-import { parseObjectBtf } from '../../../../client/src/elf/object-btf.ts';
-import { Globals } from '../../../../client/src/globals/index.ts';
-import { loadNative, type NativeObject } from '../../../../client/src/native/index.ts';
-import { findTwins, planFallbacks, type FallbackDecision, type ProgramFacts } from '../../../../client/src/programs/fallbacks.ts';
+import { findTwins, Globals, loadNative, parseObjectBtf, planFallbacks, type FallbackDecision, type NativeObject, type ProgramFacts } from 'lbc-client/internal/verify';
 
 export const MAX_WORKLOAD_REPEAT = 1000;
 const TRAMPOLINE = /^(fentry|fexit)(?:\.s)?\/(.+)$/;

@@ -8,13 +8,15 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { LbcError, type Arch } from '@lbc/contract';
 import { GUEST_INIT } from '@lbc/core/lab';
 
 const RUNNER_DIR = resolve(import.meta.dirname, '../../lab-runner');
-const NATIVE_SRC = resolve(import.meta.dirname, '../../../../client/native/src');
+/** The client's addon sources, found through the package (build.sh finds them the same way). */
+const NATIVE_SRC = join(dirname(createRequire(import.meta.url).resolve('lbc-client/package.json')), 'native/src');
 const SHARED = ['trampoline-probe.cc', 'trampoline-probe.h', 'libbpf-log.cc', 'libbpf-log.h'];
 
 function labVersion(): string {
