@@ -9,6 +9,7 @@ import { LbcError } from '@lbc/contract';
 import {
   ArtifactCache,
   BlobStore,
+  BLOB_LOCATION_TTL_SECONDS,
   FarmBlobs,
   dropLegacyBlobKeys,
   S3Blobs,
@@ -101,7 +102,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redis: owner, labVersion: LAB_VERSION, blobS3: config.blobS3 });
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redis: owner, labVersion: LAB_VERSION, blobS3: config.blobS3, blobLocationTtlSeconds: Math.max(BLOB_LOCATION_TTL_SECONDS, config.sharedArtifactTtlSeconds) });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
       // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).
@@ -122,7 +123,9 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       await producer.ready(30_000);
       const { toolchain, dockerUsed } = await apiToolchain(docker, image, owner, log);
       // Objects and kernel BTF by hash: this node's disk, found by other nodes through a location record or in S3.
-      const farmBlobs = new FarmBlobs({ disk: blobs, redis: owner.command, ...(config.blobS3 ? { s3: new S3Blobs(config.blobS3) } : {}) });
+      // Location records outlive the compile records that lead to them (renewed on every use).
+      const locationTtlSeconds = Math.max(BLOB_LOCATION_TTL_SECONDS, config.sharedArtifactTtlSeconds);
+      const farmBlobs = new FarmBlobs({ disk: blobs, redis: owner.command, locationTtlSeconds, ...(config.blobS3 ? { s3: new S3Blobs(config.blobS3) } : {}) });
       closers.push(() => farmBlobs.close());
       const registry = new KernelRegistry(db, blobs, owner.command, { guardRedis: (w, what) => owner.guard(w, what), farmBlobs });
       const host = await registerHostKernel(registry);
