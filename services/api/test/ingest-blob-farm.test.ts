@@ -119,6 +119,33 @@ describe('a package between an API node and a worker that share no disk', () => 
     }
   }, 120_000);
 
+  it('an API node that restarts names itself again as the holder of the packages still waiting (their record may have lapsed)', async () => {
+    const deb = kernelPackage(74);
+    const queued = await api.submit(deb);
+    const record = redisKey.blobLocation(queued.packageSha256);
+    const command = api.node.redisOwner.command;
+    const holders = await command.smembers(record);
+    expect(holders).toHaveLength(1);
+    // Lapsed while the node was down: nobody could find the package.
+    await command.del(record);
+    const db = openDatabase(api.node.config.dataDir);
+    const restarted = new IngestService({ dataDir: api.node.config.dataDir, db, registry: api.node.registry, redis: api.node.redisOwner, settings: DEFAULT_INGEST_SETTINGS });
+    try {
+      await restarted.start();
+    } finally {
+      await restarted.close();
+      db.close();
+    }
+    expect(await command.smembers(record)).toEqual(holders);
+    expect(await command.ttl(record)).toBeGreaterThan(0);
+    const w = await worker(redis);
+    try {
+      expect(await settled(api.service, queued.id)).toMatchObject({ state: 'completed', kernel: { release: '6.1.0-74-cloud-arm64' } });
+    } finally {
+      await w.close();
+    }
+  }, 120_000);
+
   it('a corrupt copy on the API node is refused: the ingestion fails with LBC_ERR_INGEST_PACKAGE_UNAVAILABLE, nothing is registered', async () => {
     const deb = kernelPackage(72);
     const queued = await api.submit(deb);
