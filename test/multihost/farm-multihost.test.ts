@@ -3,7 +3,7 @@
  * hub namespace, API node 2 and two workers each in their own, joined by veth pairs; every process
  * has its own data directory (no shared disk) and reaches Docker through a proxy socket the test
  * can close. Shared without a shared disk: objects with their minimized BTFs, and uploaded kernel
- * packages (fetched by the worker from the API node holding them). Faults: a worker's link cut
+ * packages (fetched by hash by the worker from the API node holding them). Faults: a worker's link cut
  * mid-compile, Redis killed and restarted (AOF), the Docker engine gone and back.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

@@ -11,6 +11,7 @@ import {
   BlobStore,
   BLOB_LOCATION_TTL_SECONDS,
   FarmBlobs,
+  boundLegacyLocationRecords,
   dropLegacyBlobKeys,
   S3Blobs,
   CompileProducer,
@@ -134,6 +135,8 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       log.info({ kernels: await registry.republishAll() }, 'kernel BTF published to the blob store');
       const legacy = await owner.guard(dropLegacyBlobKeys(owner.command), 'dropping blob bytes earlier versions kept in Redis');
       if (legacy > 0) log.info({ keys: legacy }, 'blob bytes of an earlier version removed from Redis (the blob store holds them now)');
+      const unbounded = await owner.guard(boundLegacyLocationRecords(owner.command, locationTtlSeconds), 'bounding location records of an earlier version', 60_000);
+      if (unbounded > 0) log.info({ keys: unbounded }, 'blob location records of an earlier version given a TTL');
 
       const tokens = new TokenStore(db);
       if (config.authMode === 'off' && !isLoopbackAddress(config.host)) log.warn({ host: config.host }, 'LBC_AUTH=off on a non-loopback address: anyone who reaches it can compile, register kernels and manage tokens');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { BLOB_LOCATION_TTL_SECONDS, BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken, dropLegacyBlobKeys, ensureFarmSecret, redisKey, sha256Of } from '@lbc/core';
+import { BLOB_LOCATION_TTL_SECONDS, BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken, boundLegacyLocationRecords, dropLegacyBlobKeys, ensureFarmSecret, redisKey, sha256Of } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
 import { startS3Server, type S3Server } from '@lbc/test-support/s3-server';
 import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
@@ -158,6 +158,19 @@ describe('blob bytes earlier versions kept in Redis', () => {
     expect(await dropLegacyBlobKeys(redis)).toBe(3);
     expect(await redis.exists(redisKey.legacyKernelBtf(sha), redisKey.legacyArtifact(sha), redisKey.legacyArtifactKey('k'))).toBe(0);
     expect(await redis.exists(redisKey.blobLocation(sha))).toBe(1);
+  });
+
+  it('their location records, which had no TTL, are given one; records that have one keep it', async () => {
+    const old = 'cd'.repeat(32);
+    const current = 'ef'.repeat(32);
+    await redis.sadd(redisKey.blobLocation(old), 'http://127.0.0.1:1');
+    await redis.sadd(redisKey.blobLocation(current), 'http://127.0.0.1:2');
+    await redis.expire(redisKey.blobLocation(current), 100);
+    expect(await redis.ttl(redisKey.blobLocation(old))).toBe(-1);
+    expect(await boundLegacyLocationRecords(redis, 3600)).toBeGreaterThanOrEqual(1);
+    expect(await redis.ttl(redisKey.blobLocation(old))).toBeGreaterThan(3500);
+    expect(await redis.ttl(redisKey.blobLocation(current))).toBeLessThanOrEqual(100);
+    expect(await boundLegacyLocationRecords(redis, 3600)).toBe(0);
   });
 });
 

@@ -101,6 +101,8 @@ export class FarmBlobs {
    */
   async publishFile(sha256: string): Promise<void> {
     if (!this.opts.s3) return this.announce(sha256);
+    // Already there (published before this node restarted): an S3 object is whole or absent.
+    if (await this.opts.s3.has(sha256)) return;
     const { size } = await fsp.stat(this.opts.disk.pathOf(sha256));
     await this.opts.s3.putFile(sha256, this.opts.disk.pathOf(sha256), size);
   }
