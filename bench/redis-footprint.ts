@@ -3,11 +3,13 @@
  * a private Redis runs the load bench's 1,000 requests (50 distinct sources, 50 clients) ROUNDS
  * times, each round with new sources (the farm's objects grow); after each round it prints Redis's
  * used_memory, the size of a compile job's result as BullMQ stores it, and what lbc's own keys
- * hold, by key family. Goal: used_memory ≤ 50 MB, flat as objects grow.
+ * hold, by key family. Goal: used_memory ≤ 50 MB, flat as objects grow. Every per-object key must
+ * carry a TTL (blob location records, compile records): the bench fails on one that does not.
  * Run: node --import tsx bench/redis-footprint.ts [rounds] [requests] [sources] [clients]
  */
 import { Redis } from 'ioredis';
 import type { KernelInfo } from '@lbc/contract';
+import { redisKey } from '@lbc/core';
 import { runLoad } from '@lbc/test-support/load-generator';
 import { startPrivateRedis } from '@lbc/test-support/redis';
 import { startService } from '@lbc/test-support/service';
@@ -39,6 +41,20 @@ async function families(): Promise<Map<string, { keys: number; bytes: number }>>
   return out;
 }
 
+/** Keys that grow with the farm's objects yet would never expire (none may). */
+async function perObjectKeysWithoutTtl(): Promise<string[]> {
+  const found: string[] = [];
+  for (const match of [redisKey.blobLocation('*'), redisKey.compiledRef('*'), redisKey.compiledSha('*')]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) if ((await redis.ttl(key)) < 0) found.push(key);
+    } while (cursor !== '0');
+  }
+  return found;
+}
+
 /** Sizes of the results of the compile jobs Redis still holds (BullMQ keeps completed jobs a while). */
 async function jobResultBytes(): Promise<number[]> {
   const sizes: number[] = [];
@@ -66,7 +82,10 @@ try {
     ];
     const byFamily = [...(await families()).entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 8);
     for (const [family, { keys, bytes }] of byFamily) rows.push([`  ${family}`, `${keys} keys, ${(bytes / 1024).toFixed(0)} KB`]);
+    const forever = await perObjectKeysWithoutTtl();
+    rows.push(['per-object keys without a TTL (must be 0)', String(forever.length)]);
     report(`Redis after round ${round}: ${round * requests} requests, ${round * sources} distinct objects, ${clients} clients`, rows);
+    if (forever.length) throw new Error(`keys that would grow forever: ${forever.slice(0, 5).join(', ')}`);
   }
 } finally {
   redis.disconnect();

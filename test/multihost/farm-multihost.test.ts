@@ -3,7 +3,7 @@
  * hub namespace, API node 2 and two workers each in their own, joined by veth pairs; every process
  * has its own data directory (no shared disk) and reaches Docker through a proxy socket the test
  * can close. Shared without a shared disk: objects with their minimized BTFs, and uploaded kernel
- * packages (fetched by the worker from the API node holding them). Faults: a worker's link cut
+ * packages (fetched by hash by the worker from the API node holding them). Faults: a worker's link cut
  * mid-compile, Redis killed and restarted (AOF), the Docker engine gone and back.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type IngestStatus, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, PACKAGE_TOKEN_HEADER, fetchedPackagesDir, ingestJobId, liveWorkers, packageFetchPath, packagePath, packageToken, REDIS_PREFIX, redisKey, type IngestJobData } from '@lbc/core';
+import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, blobToken, fetchedPackagesDir, ingestJobId, liveWorkers, packagePath, REDIS_PREFIX, redisKey, type IngestJobData } from '@lbc/core';
 import { COMPILES_COUNTER } from '@lbc/worker';
 import { NetnsLab, type NetnsLink } from '@lbc/test-support/netns';
 import { DockerProxy } from '@lbc/test-support/docker-proxy';
@@ -207,7 +207,7 @@ describe('the farm across hosts (network namespaces)', () => {
     expect(await queue.getJob(jobIdFor(first.body.cacheKey))).toBeUndefined();
   });
 
-  it('a kernel package uploaded to node 2 is ingested by a worker with its own disk (fetched from node 2), and both nodes register the kernel', async () => {
+  it('a kernel package uploaded to node 2 is ingested by a worker with its own disk (fetched by hash from node 2), and both nodes register the kernel', async () => {
     const file = writeVariantBtf(dir);
     const bytes = readFileSync(file);
     const release = '6.6.0-multihost';
@@ -218,13 +218,20 @@ describe('the farm across hosts (network namespaces)', () => {
     expect(status.packageSha256).toBe(sha256Of(bytes));
     expect(status.kernel).toMatchObject({ release, arch: target.arch, distro: 'debian', source: 'package', btfSha256: sha256Of(bytes) });
 
-    // Node 2 told the workers where the package is (the address the upload came in on).
+    // The job carries the package's hash, name and size; the bytes were found by hash (node 2 on
+    // record as their holder). The origin is where a boot image would go back (the upload's address).
     const ingestQueue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: redis });
     try {
-      expect((await ingestQueue.getJob(status.id))?.data.origin).toBe(api2);
+      const data = (await ingestQueue.getJob(status.id))!.data;
+      expect(data).toMatchObject({ packageSha256: status.packageSha256, fileName: 'variant.btf', size: bytes.length, origin: api2 });
+      expect(JSON.stringify(data).length).toBeLessThan(1024);
     } finally {
       await ingestQueue.close();
     }
+    // Raw BTF is its own kernel's BTF: node 2 keeps that blob and is on record for it, with a bounded life.
+    const holders = await redis.smembers(redisKey.blobLocation(status.packageSha256));
+    expect(holders.some((url) => url.includes(`//${links.a2.peerAddress}:`)), holders.join(' ')).toBe(true);
+    expect(await redis.ttl(redisKey.blobLocation(status.packageSha256))).toBeGreaterThan(0);
     // A worker fetched it into its own data directory and removed its copy; node 2 removed the upload.
     const fetchedDirs = Object.values(workers).map((w) => fetchedPackagesDir(w.proc.dataDir));
     expect(fetchedDirs.some((d) => existsSync(d))).toBe(true);
@@ -245,23 +252,24 @@ describe('the farm across hosts (network namespaces)', () => {
     const layout = await fetch(`${api1}/v1/kernels/${status.kernel!.btfSha256}/structs/task_struct`);
     expect(layout.status).toBe(200);
 
-    // The package route opens only to the farm's credential for that package.
+    // Node 2's blobs open only to the farm's credential for that very hash; a package it no longer holds is a 404.
     const sha = status.packageSha256;
-    const unsigned = await fetch(`${api2}${packageFetchPath(sha)}`);
-    expect(unsigned.status).toBe(401);
-    expect(((await unsigned.json()) as ErrorBody).error.code).toBe('LBC_ERR_AUTH_INVALID');
+    const unsigned = await fetch(`${api2}${BLOB_PATH_PREFIX}${sha}`);
+    expect(unsigned.status).toBe(403);
     const secret = (await redis.get(FARM_SECRET_KEY))!;
-    const wrong = await fetch(`${api2}${packageFetchPath(sha)}`, { headers: { [PACKAGE_TOKEN_HEADER]: packageToken(secret, 'f'.repeat(64)) } });
-    expect(wrong.status).toBe(401);
-    const gone = await fetch(`${api2}${packageFetchPath(sha)}`, { headers: { [PACKAGE_TOKEN_HEADER]: packageToken(secret, sha) } });
+    const wrong = await fetch(`${api2}${BLOB_PATH_PREFIX}${sha}`, { headers: { [BLOB_TOKEN_HEADER]: blobToken(secret, 'f'.repeat(64)) } });
+    expect(wrong.status).toBe(403);
+    const gonePackage = createHash('sha256').update(`never uploaded ${Date.now()}`).digest('hex');
+    const gone = await fetch(`${api2}${BLOB_PATH_PREFIX}${gonePackage}`, { headers: { [BLOB_TOKEN_HEADER]: blobToken(secret, gonePackage) } });
     expect(gone.status).toBe(404);
-    expect(((await gone.json()) as ErrorBody).error.code).toBe('LBC_ERR_INGEST_PACKAGE_NOT_FOUND');
   }, 180_000);
 
   it('the API node holding a package unreachable: the ingestion fails, after its retry, with LBC_ERR_INGEST_PACKAGE_UNAVAILABLE naming it', async () => {
     const sha = createHash('sha256').update(`gone ${Date.now()}`).digest('hex');
     const origin = `http://${links.a2.peerAddress}:9`; // node 2's host, where nothing listens
     const ingestQueue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: redis });
+    // On record as the package's holder, as the node that received it would be.
+    await redis.sadd(redisKey.blobLocation(sha), origin);
     try {
       await ingestQueue.add('gone.btf', { packageSha256: sha, origin, fileName: 'gone.btf', size: 4096, hints: {}, maxUnpackedBytes: 1 << 30 }, { jobId: ingestJobId(sha), attempts: 2, backoff: { type: 'fixed', delay: 200 } });
       let status: IngestStatus | undefined;
@@ -270,7 +278,7 @@ describe('the farm across hosts (network namespaces)', () => {
         status = (await (await fetch(`${api1}/v1/kernels/ingest/${ingestJobId(sha)}`)).json()) as IngestStatus;
       }
       expect(status?.error, JSON.stringify(status)).toMatchObject({ code: 'LBC_ERR_INGEST_PACKAGE_UNAVAILABLE' });
-      expect(status!.error!.message).toContain(`the API node holding it (${origin}${packageFetchPath(sha)}) did not answer`);
+      expect(status!.error!.message).toContain(`${origin}${BLOB_PATH_PREFIX}${sha} did not answer`);
       expect((await ingestQueue.getJob(ingestJobId(sha)))?.attemptsMade).toBe(2);
     } finally {
       await ingestQueue.close();

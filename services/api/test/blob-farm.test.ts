@@ -32,11 +32,12 @@ async function download(node: Harness, url: string): Promise<Buffer> {
   return res.rawPayload;
 }
 
-/** Every key Redis holds is small: no object, min-BTF or kernel BTF bytes in it. */
+/** Every key Redis holds is small: no object, min-BTF or kernel BTF bytes in it; and every location record expires. */
 async function assertNoBlobsInRedis(farm: Farm, bytes: Buffer[]) {
   const redis = farm.redisOwner.command;
   for (const key of await redis.keys('*')) {
     expect(Number(await redis.memory('USAGE', key)), key).toBeLessThan(16 * 1024);
+    if (key.startsWith(redisKey.blobLocation(''))) expect(await redis.ttl(key), key).toBeGreaterThan(0);
     if ((await redis.type(key)) !== 'string') continue;
     const value = await redis.getBuffer(key);
     for (const b of bytes) expect(value?.includes(b.subarray(0, 64)), key).toBe(false);
@@ -102,6 +103,28 @@ describe('objects by hash across nodes (each node its own disk)', () => {
     // The finished job still names the lost object: the next request compiles it again.
     const again = await compileOn(nodeB, farm, PROGRAM('corrupt'));
     expect(again.statusCode, again.body).toBe(200);
+    expect(sha256Of(await download(nodeB, body.artifact.url))).toBe(body.artifact.sha256);
+  });
+
+  it('a location record that lapsed: node B finds no holder and compiles the object again; the new record expires too', async () => {
+    const res = await compileOn(farm, farm, PROGRAM('lapsed'));
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json() as CompileResult;
+    const record = redisKey.blobLocation(body.artifact.sha256);
+    const redis = farm.redisOwner.command;
+    expect(await redis.ttl(record)).toBeGreaterThan(0);
+    const job = await farm.producer.getJob(jobIdFor(body.cacheKey));
+    const finishedOn = job!.finishedOn;
+    // As if its time had run out (the holders still have their copies: nobody is asked for them).
+    await redis.del(record);
+    const refused = await nodeB.app.inject({ url: body.artifact.url });
+    expect(refused.statusCode).toBe(404);
+    const again = await compileOn(nodeB, farm, PROGRAM('lapsed'));
+    expect(again.statusCode, again.body).toBe(200);
+    expect((again.json() as CompileResult).artifact.sha256).toBe(body.artifact.sha256);
+    // Compiled again (a new job), and the object is on record again, with a bounded life.
+    expect((await farm.producer.getJob(jobIdFor(body.cacheKey)))!.finishedOn).toBeGreaterThan(finishedOn!);
+    expect(await redis.ttl(record)).toBeGreaterThan(0);
     expect(sha256Of(await download(nodeB, body.artifact.url))).toBe(body.artifact.sha256);
   });
 });

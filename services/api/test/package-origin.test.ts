@@ -1,10 +1,11 @@
 /**
- * Where workers on other hosts fetch an uploaded package: the API node's advertised URL, else the
- * address the upload arrived on; and the farm credential that opens one package only.
+ * Where workers on other hosts reach the API node that received a package (its boot image goes
+ * back there): the API node's advertised URL, else the address the upload arrived on; and the farm
+ * credentials that open one blob (a package, fetched by hash) or one boot image only.
  */
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { packageToken, packageTokenValid } from '@lbc/core';
+import { blobToken, bootImageToken, bootImageTokenValid, tokenEquals } from '@lbc/core';
 import { loadIngestSettings } from '../src/ingest/ingest-settings.ts';
 import { packageOrigin } from '../src/ingest/package-origin.ts';
 
@@ -41,14 +42,25 @@ describe('packageOrigin', () => {
   });
 });
 
-describe('package credential', () => {
-  it('is valid for its package and secret only', () => {
+describe('farm credentials', () => {
+  it('a blob credential (a package fetched by hash) is valid for its hash and secret only', () => {
     const sha = 'a'.repeat(64);
-    const token = packageToken('secret-1', sha);
-    expect(packageTokenValid('secret-1', sha, token)).toBe(true);
-    expect(packageTokenValid('secret-2', sha, token)).toBe(false);
-    expect(packageTokenValid('secret-1', 'b'.repeat(64), token)).toBe(false);
-    expect(packageTokenValid('secret-1', sha, undefined)).toBe(false);
-    expect(packageTokenValid('secret-1', sha, token.slice(1))).toBe(false);
+    const token = blobToken('secret-1', sha);
+    const valid = (secret: string, hash: string, given: string | undefined) => tokenEquals(blobToken(secret, hash), given);
+    expect(valid('secret-1', sha, token)).toBe(true);
+    expect(valid('secret-2', sha, token)).toBe(false);
+    expect(valid('secret-1', 'b'.repeat(64), token)).toBe(false);
+    expect(valid('secret-1', sha, undefined)).toBe(false);
+    expect(valid('secret-1', sha, token.slice(1))).toBe(false);
+  });
+
+  it('a boot-image credential opens that image only, and never a blob of the same hash', () => {
+    const sha = 'a'.repeat(64);
+    const token = bootImageToken('secret-1', sha);
+    expect(bootImageTokenValid('secret-1', sha, token)).toBe(true);
+    expect(bootImageTokenValid('secret-2', sha, token)).toBe(false);
+    expect(bootImageTokenValid('secret-1', 'b'.repeat(64), token)).toBe(false);
+    expect(bootImageTokenValid('secret-1', sha, undefined)).toBe(false);
+    expect(tokenEquals(blobToken('secret-1', sha), token)).toBe(false);
   });
 });

@@ -34,3 +34,4 @@ export * from './store/legacy-blob-keys.ts';
 export * from './store/blob-access.ts';
 export * from './store/farm-blobs.ts';
 export * from './store/s3-blobs.ts';
+export * from './store/blob-transfer.ts';

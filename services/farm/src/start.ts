@@ -9,7 +9,9 @@ import { LbcError } from '@lbc/contract';
 import {
   ArtifactCache,
   BlobStore,
+  BLOB_LOCATION_TTL_SECONDS,
   FarmBlobs,
+  boundLegacyLocationRecords,
   dropLegacyBlobKeys,
   S3Blobs,
   CompileProducer,
@@ -104,7 +106,7 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
 
     // The worker first: once the API answers, compiles can run.
     if (mode !== 'api') {
-      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redis: owner, labVersion: LAB_VERSION, blobS3: config.blobS3, ...(privateRedis ? { blobListenHost: '127.0.0.1' } : {}) });
+      const worker = await startWorker({ redisUrl, dataDir: config.dataDir, image, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, stalledIntervalMs: config.workerStalledIntervalMs, docker, maxArtifactBytes: config.limits.maxArtifactBytes, kernelSetTimeoutMs: config.kernelSetTimeoutMs, kernelSetCpuSeconds: config.kernelSetCpuSeconds, log: log.child({ component: 'worker' }), redis: owner, labVersion: LAB_VERSION, blobS3: config.blobS3, blobLocationTtlSeconds: Math.max(BLOB_LOCATION_TTL_SECONDS, config.sharedArtifactTtlSeconds), ...(privateRedis ? { blobListenHost: '127.0.0.1' } : {}) });
       closers.push(() => worker.close());
       log.info({ concurrency: config.workerConcurrency, toolchain: worker.toolchain }, 'lbc worker started');
       // Kernel package ingestion: one at a time, beside the compiles (packages come from <dataDir>/ingest).
@@ -125,7 +127,9 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       await producer.ready(30_000);
       const { toolchain, dockerUsed } = await apiToolchain(docker, image, owner, log);
       // Objects and kernel BTF by hash: this node's disk, found by other nodes through a location record or in S3.
-      const farmBlobs = new FarmBlobs({ disk: blobs, redis: owner.command, ...(config.blobS3 ? { s3: new S3Blobs(config.blobS3) } : {}) });
+      // Location records outlive the compile records that lead to them (renewed on every use).
+      const locationTtlSeconds = Math.max(BLOB_LOCATION_TTL_SECONDS, config.sharedArtifactTtlSeconds);
+      const farmBlobs = new FarmBlobs({ disk: blobs, redis: owner.command, locationTtlSeconds, ...(config.blobS3 ? { s3: new S3Blobs(config.blobS3) } : {}) });
       closers.push(() => farmBlobs.close());
       const registry = new KernelRegistry(db, blobs, owner.command, { guardRedis: (w, what) => owner.guard(w, what), farmBlobs });
       const host = await registerHostKernel(registry);
@@ -134,6 +138,8 @@ export async function startServer(config: LbcConfig, mode: ServerMode, log: Logg
       log.info({ kernels: await registry.republishAll() }, 'kernel BTF published to the blob store');
       const legacy = await owner.guard(dropLegacyBlobKeys(owner.command), 'dropping blob bytes earlier versions kept in Redis');
       if (legacy > 0) log.info({ keys: legacy }, 'blob bytes of an earlier version removed from Redis (the blob store holds them now)');
+      const unbounded = await owner.guard(boundLegacyLocationRecords(owner.command, locationTtlSeconds), 'bounding location records of an earlier version', 60_000);
+      if (unbounded > 0) log.info({ keys: unbounded }, 'blob location records of an earlier version given a TTL');
 
       const tokens = new TokenStore(db);
       if (config.authMode === 'off' && !isLoopbackAddress(config.host)) log.warn({ host: config.host }, 'LBC_AUTH=off on a non-loopback address: anyone who reaches it can compile, register kernels and manage tokens');

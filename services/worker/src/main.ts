@@ -6,7 +6,7 @@
  * store), else LBC_BLOB_ADVERTISE_URL / LBC_BLOB_PORT (where other nodes fetch this host's blobs).
  */
 import { resolve } from 'node:path';
-import { blobS3FromEnv, RedisOwner } from '@lbc/core';
+import { BLOB_LOCATION_TTL_SECONDS, blobS3FromEnv, RedisOwner } from '@lbc/core';
 import { startWorker } from './worker.ts';
 import { startIngestWorker } from './ingest/ingest-worker.ts';
 import { startVerifyWorker } from './verify/verify-worker.ts';
@@ -39,8 +39,10 @@ const worker = await startWorker({
   blobS3: blobS3FromEnv(process.env),
   blobAdvertiseUrl: process.env.LBC_BLOB_ADVERTISE_URL || undefined,
   blobPort: intEnv('LBC_BLOB_PORT'),
+  // Its blobs' location records live as long as the API's compile records that lead to them.
+  blobLocationTtlSeconds: Math.max(BLOB_LOCATION_TTL_SECONDS, intEnv('LBC_SHARED_ARTIFACT_TTL_SECONDS') ?? 0),
 });
-// Kernel package ingestion, one at a time; packages come from this LBC_DATA_DIR or, on another host, from the API node that received them.
+// Kernel package ingestion, one at a time; packages come by hash from this LBC_DATA_DIR's blob store, the API node that received them, or the S3 store.
 const ingestWorker = await startIngestWorker({ redisUrl, dataDir: resolve(process.env.LBC_DATA_DIR || './.data'), image: process.env.LBC_IMAGE || undefined, redis, blobs: worker.blobs });
 // lbc verify: kernels booted in the lab (QEMU in the sandbox), as many at once as compiles run.
 const verifyWorker = await startVerifyWorker({

@@ -58,6 +58,8 @@ export interface WorkerOptions {
   blobPort?: number;
   /** The one address the blob endpoint listens on (blob-node.ts's listenHost); the launcher's private-Redis farm uses loopback. */
   blobListenHost?: string;
+  /** Life of the location records this worker writes (BLOB_LOCATION_TTL_SECONDS by default). */
+  blobLocationTtlSeconds?: number;
 }
 
 export interface RunningWorker {
@@ -98,7 +100,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const limits = { ...DEFAULT_SANDBOX_LIMITS, maxFileBytes: (opts.maxArtifactBytes ?? DEFAULT_LIMITS.maxArtifactBytes) + 1 };
   const { redis: owner, owned } = borrowOrOwn(opts.redis, () => new RedisOwner({ url: opts.redisUrl, timeoutMs: 5000, log: opts.log, name: 'lbc-worker' }));
   const redis = owner.openBlocking();
-  const blobNode = await startBlobNode({ redis, dataDir: opts.dataDir, ...(opts.blobS3 ? { s3: opts.blobS3 } : {}), ...(opts.blobAdvertiseUrl ? { advertiseUrl: opts.blobAdvertiseUrl } : {}), ...(opts.blobPort !== undefined ? { port: opts.blobPort } : {}), ...(opts.blobListenHost ? { listenHost: opts.blobListenHost } : {}) });
+  const blobNode = await startBlobNode({ redis, dataDir: opts.dataDir, ...(opts.blobS3 ? { s3: opts.blobS3 } : {}), ...(opts.blobAdvertiseUrl ? { advertiseUrl: opts.blobAdvertiseUrl } : {}), ...(opts.blobPort !== undefined ? { port: opts.blobPort } : {}), ...(opts.blobLocationTtlSeconds ? { locationTtlSeconds: opts.blobLocationTtlSeconds } : {}), ...(opts.blobListenHost ? { listenHost: opts.blobListenHost } : {}) });
   const blobs = blobNode.blobs;
   const { kernelSets, pool } = await openSandbox(opts, docker, image, toolchain, redis, blobs, limits, concurrency);
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken, dropLegacyBlobKeys, ensureFarmSecret, redisKey, sha256Of } from '@lbc/core';
+import { BLOB_LOCATION_TTL_SECONDS, BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken, boundLegacyLocationRecords, dropLegacyBlobKeys, ensureFarmSecret, redisKey, sha256Of } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
 import { startS3Server, type S3Server } from '@lbc/test-support/s3-server';
 import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
@@ -56,6 +56,62 @@ describe('blobs fetched by hash from the node that holds them', () => {
     expect((await redis.smembers(redisKey.blobLocation(sha256))).sort()).toEqual([a.url, b.url].sort());
     const keys = await redis.keys('*');
     for (const key of keys) expect(Number(await redis.memory('USAGE', key))).toBeLessThan(4096);
+    // A location record has a bounded life, as the compile records that lead to it.
+    const ttl = await redis.ttl(redisKey.blobLocation(sha256));
+    expect(ttl).toBeGreaterThan(BLOB_LOCATION_TTL_SECONDS - 60);
+    expect(ttl).toBeLessThanOrEqual(BLOB_LOCATION_TTL_SECONDS);
+  });
+
+  it('a location record is renewed when a node writes, fetches or serves the blob; once it lapses the blob is simply not found', async () => {
+    const a = await node({ locationTtlSeconds: 3600 });
+    const b = await node({ locationTtlSeconds: 3600 });
+    const bytes = randomBytes(4096);
+    const key = redisKey.blobLocation(sha256Of(bytes));
+    const sha256 = await a.blobs.put(bytes);
+    expect(await redis.ttl(key)).toBeGreaterThan(3500);
+    // Nearly lapsed: B's fetch (A serves it, B keeps a copy) renews it.
+    await redis.expire(key, 5);
+    expect((await b.blobs.get(sha256))?.equals(bytes)).toBe(true);
+    expect(await redis.ttl(key)).toBeGreaterThan(3500);
+    // Nearly lapsed again: A serving it to a peer renews it too.
+    await redis.expire(key, 5);
+    const served = await fetch(`${a.url}${BLOB_PATH_PREFIX}${sha256}`, { headers: { [BLOB_TOKEN_HEADER]: blobToken(secret, sha256) } });
+    expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
+    for (let i = 0; i < 50 && (await redis.ttl(key)) <= 5; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await redis.ttl(key)).toBeGreaterThan(3500);
+    // Lapsed: a node without a copy finds nothing (the caller compiles, or ingests, again); the holders keep their copies.
+    await redis.pexpire(key, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    const c = await node();
+    expect(await c.blobs.has(sha256)).toBe(false);
+    expect(await c.blobs.get(sha256)).toBeNull();
+    expect(a.blobs.disk.has(sha256)).toBe(true);
+    // Written again by a holder (a kernel's BTF is, before its next compile): found again.
+    await a.blobs.put(bytes);
+    expect((await c.blobs.get(sha256))?.equals(bytes)).toBe(true);
+  });
+
+  it('a large blob goes as a file both ways, streamed and verified: never read whole into memory', async () => {
+    const a = await node();
+    const b = await node();
+    const bytes = randomBytes(8 * 1024 * 1024);
+    const sha256 = sha256Of(bytes);
+    const upload = join(a.dataDir, 'upload');
+    writeFileSync(upload, bytes);
+    await a.blobs.disk.adopt(upload, sha256);
+    await a.blobs.publishFile(sha256);
+    expect(await redis.smembers(redisKey.blobLocation(sha256))).toEqual([a.url]);
+    const got = await b.blobs.fetchFile(sha256, { size: bytes.length });
+    expect(got.fetched).toBe(true);
+    expect(got.path).toBe(b.file(sha256));
+    expect(b.blobs.disk.read(sha256).status).toBe('ok');
+    expect((await redis.smembers(redisKey.blobLocation(sha256))).sort()).toEqual([a.url, b.url].sort());
+    // Dropped everywhere (an ingested package): no copy here, no record.
+    await b.blobs.drop(sha256);
+    expect(await redis.smembers(redisKey.blobLocation(sha256))).toEqual([a.url]);
+    await a.blobs.drop(sha256, { everywhere: true });
+    expect(await redis.exists(redisKey.blobLocation(sha256))).toBe(0);
+    expect(a.blobs.disk.has(sha256)).toBe(false);
   });
 
   it('a corrupt copy on disk is dropped and fetched again from another holder; with no intact copy anywhere the read is refused', async () => {
@@ -102,6 +158,19 @@ describe('blob bytes earlier versions kept in Redis', () => {
     expect(await dropLegacyBlobKeys(redis)).toBe(3);
     expect(await redis.exists(redisKey.legacyKernelBtf(sha), redisKey.legacyArtifact(sha), redisKey.legacyArtifactKey('k'))).toBe(0);
     expect(await redis.exists(redisKey.blobLocation(sha))).toBe(1);
+  });
+
+  it('their location records, which had no TTL, are given one; records that have one keep it', async () => {
+    const old = 'cd'.repeat(32);
+    const current = 'ef'.repeat(32);
+    await redis.sadd(redisKey.blobLocation(old), 'http://127.0.0.1:1');
+    await redis.sadd(redisKey.blobLocation(current), 'http://127.0.0.1:2');
+    await redis.expire(redisKey.blobLocation(current), 100);
+    expect(await redis.ttl(redisKey.blobLocation(old))).toBe(-1);
+    expect(await boundLegacyLocationRecords(redis, 3600)).toBeGreaterThanOrEqual(1);
+    expect(await redis.ttl(redisKey.blobLocation(old))).toBeGreaterThan(3500);
+    expect(await redis.ttl(redisKey.blobLocation(current))).toBeLessThanOrEqual(100);
+    expect(await boundLegacyLocationRecords(redis, 3600)).toBe(0);
   });
 });
 

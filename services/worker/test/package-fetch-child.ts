@@ -5,13 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { BlobStore, FarmBlobs } from '@lbc/core';
 import { obtainPackage, PackageFetchError } from '../src/ingest/package-fetch.ts';
 
 const [redisUrl, dataDir, jobJson] = process.argv.slice(2);
 const redis = new Redis(redisUrl!, { maxRetriesPerRequest: null });
 try {
-  const pkg = await obtainPackage(JSON.parse(jobJson!), { dataDir: dataDir!, redis });
+  const blobs = new FarmBlobs({ disk: new BlobStore(join(dataDir!, 'blobs')), redis });
+  const pkg = await obtainPackage(JSON.parse(jobJson!), { dataDir: dataDir!, blobs });
   process.stdout.write(JSON.stringify({ sha256: createHash('sha256').update(readFileSync(pkg.path)).digest('hex'), fetched: pkg.fetched }));
   await pkg.release();
 } catch (err) {

@@ -56,8 +56,9 @@ export function artifactRoutes(app: FastifyInstance, sources: ArtifactSources): 
   // This node's blobs for the other farm nodes (store/blob-access.ts): not part of the API description.
   app.get<{ Params: { sha256: string } }>(`${BLOB_PATH_PREFIX}:sha256`, { schema: { hide: true, params: sha256Params } }, async (request, reply) => {
     const token = request.headers[BLOB_TOKEN_HEADER];
-    const answer = answerBlobRequest(blobs.disk, await farmSecret().catch(() => null), request.params.sha256, typeof token === 'string' ? token : undefined);
-    if (answer.status === 200) return reply.type('application/octet-stream').send(answer.bytes);
-    return reply.status(answer.status).type('text/plain').send(answer.reason);
+    const answer = await answerBlobRequest(blobs.disk, await farmSecret().catch(() => null), request.params.sha256, typeof token === 'string' ? token : undefined);
+    if (answer.status !== 200) return reply.status(answer.status).type('text/plain').send(answer.reason);
+    void blobs.served(request.params.sha256).catch(() => {});
+    return reply.type('application/octet-stream').header('content-length', answer.size).send(answer.body);
   });
 }

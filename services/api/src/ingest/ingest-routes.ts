@@ -1,15 +1,16 @@
 /**
  * POST /v1/kernels/ingest — a kernel package in (streamed to disk, or a server-side path), a
  * registered kernel out; GET /v1/kernels/ingest/:id — its progress. Admin only.
- * GET /internal/ingest/packages/:sha256 — the spooled package, streamed to a worker on another host;
- * PUT /internal/ingest/boot-images/:sha256 — the boot image that worker kept, sent back; GET — a
- * boot image this node holds, for other farm nodes (farm credential for all: package-access.ts).
+ * The package itself reaches workers by hash through the farm blob store (GET /internal/blobs/:sha256
+ * from this node, or the S3 store). PUT /internal/ingest/boot-images/:sha256 — the boot image a
+ * worker on another host kept, sent back; GET — a boot image this node holds, for other farm nodes
+ * (farm credential for both: package-access.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ARCHES, LbcError, type IngestQuery, type IngestStatus } from '@lbc/contract';
-import { MAX_BOOT_IMAGE_BYTES, PACKAGE_TOKEN_HEADER, bootImageTransferPath, isLoopbackAddress, packageFetchPath, type IngestHints } from '@lbc/core';
+import { MAX_BOOT_IMAGE_BYTES, PACKAGE_TOKEN_HEADER, bootImageTransferPath, isLoopbackAddress, type IngestHints } from '@lbc/core';
 import { packageOrigin } from './package-origin.ts';
 import { type IngestService } from './ingest-service.ts';
 import { type IngestSettings } from './ingest-settings.ts';
@@ -53,8 +54,7 @@ function hintsOf(q: { release?: unknown; arch?: unknown; distro?: unknown }): In
   return hints;
 }
 
-/** This node's base URL for workers on other hosts: LBC_ADVERTISE_URL, else the address the request came in on. */
-/** This node as workers on other hosts reach it (they fetch packages and boot images from here). */
+/** This node as workers on other hosts reach it (they send and fetch boot images here): LBC_ADVERTISE_URL, else the address the request came in on. */
 export const requestOrigin = (request: FastifyRequest, advertiseUrl: string | undefined) => {
   const listening = request.server.server.address();
   const listenAddress = typeof listening === 'object' && listening ? listening.address : undefined;
@@ -124,21 +124,6 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestService | undef
       const svc = service();
       assertMayIngest(request, svc.settings);
       return svc.status(request.params.id);
-    },
-  );
-
-  app.get<{ Params: { sha256: string } }>(
-    packageFetchPath(':sha256'),
-    {
-      // Between farm nodes only: not part of the API description.
-      schema: { hide: true, params: sha256Params, response: errorResponses(400, 401, 403, 404, 503) },
-    },
-    async (request, reply) => {
-      const svc = service();
-      if (svc.settings.from === 'off') throw new LbcError('LBC_ERR_INGEST_FORBIDDEN', 'ingestion is disabled on this service (LBC_INGEST_FROM=off)');
-      const token = request.headers[PACKAGE_TOKEN_HEADER];
-      const pkg = await svc.packageForWorker(request.params.sha256, typeof token === 'string' ? token : undefined);
-      return reply.type('application/octet-stream').header('content-length', pkg.size).send(createReadStream(pkg.path));
     },
   );
 

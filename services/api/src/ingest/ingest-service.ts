@@ -1,6 +1,8 @@
 /**
- * The API side of ingestion: receives a package (upload or server-side path) onto disk, queues one
- * job per package sha256, and registers the kernel when the job completes — the only place a
+ * The API side of ingestion: receives a package (upload or server-side path) into the farm blob
+ * store (this node's disk, streamed, under its sha256; announced there, or uploaded to the S3
+ * store), queues one job per package sha256 — the job carries the hash, name and size, and the
+ * worker gets the bytes by hash — and registers the kernel when the job completes: the only place a
  * kernel set from a package becomes visible. Every API process listens for completions; all of
  * them may race to register, which is idempotent. A completion nobody saw (API down) is registered
  * at the next start or on the next status read.
@@ -13,6 +15,7 @@ import type { Redis } from 'ioredis';
 import { ERRORS, LbcError, type BootImageRef, type ErrorCode, type IngestStatus, type JobState } from '@lbc/contract';
 import {
   type Db,
+  type FarmBlobs,
   type KernelRegistry,
   type RedisOwner,
   JobQueue,
@@ -20,21 +23,19 @@ import {
   withRedisTimeout,
   INGEST_QUEUE,
   ingestJobId,
-  packagePath,
   type IngestHints,
   type IngestJobData,
   type IngestJobResult,
   type IngestProgress,
   bootImageTokenValid,
   ensureFarmSecret,
-  packageTokenValid,
   readFarmSecret,
   sha256Of,
   fetchBootImageSoon,
   hostPathScrub,
 } from '@lbc/core';
 import { IngestRecords } from './ingest-records.ts';
-import { removePackage, spoolPackage, sweepSpool } from './spool.ts';
+import { forgetPackage, ledgerPackages, spoolPackage, sweepSpool } from './spool.ts';
 import type { IngestSettings } from './ingest-settings.ts';
 
 export type IngestJob = Job<IngestJobData, IngestJobResult>;
@@ -70,7 +71,7 @@ export class IngestService {
   private readonly redis: Redis;
   private readonly jobs: JobQueue<IngestJobData, IngestJobResult>;
   private readonly finalizing = new Map<string, Promise<IngestStatus>>();
-  /** The farm secret workers prove themselves with when fetching a package (package-access.ts). */
+  /** The farm secret other nodes prove themselves with when exchanging boot images (package-access.ts). */
   private farmSecret: string | undefined;
 
   constructor(private readonly options: IngestServiceOptions) {
@@ -88,9 +89,14 @@ export class IngestService {
     return this.options.settings;
   }
 
+  private get blobs(): FarmBlobs {
+    return this.options.registry.farmBlobs;
+  }
+
   /**
-   * Waits for Redis, registers what completed while no API process was listening, and removes
-   * uploads and packages that API processes which died left behind.
+   * Waits for Redis, registers what completed while no API process was listening, removes uploads
+   * and packages that API processes which died left behind, and makes the packages still waiting
+   * for their ingestion findable again (their location record may have lapsed with this node down).
    */
   async start(timeoutMs = this.owner.timeoutMs, sweepMinAgeMs = 3600_000): Promise<void> {
     await this.jobs.ready(timeoutMs);
@@ -98,7 +104,41 @@ export class IngestService {
     for (const job of await this.guard(this.queue.getCompleted(), 'listing ingestions')) {
       if (job?.id && !this.records.get(job.data.packageSha256)) await this.status(job.id).catch(() => {});
     }
-    await sweepSpool(this.options.dataDir, async (sha) => Boolean(await this.getJob(ingestJobId(sha))), sweepMinAgeMs);
+    await sweepSpool(this.options.dataDir, sweepMinAgeMs);
+    for (const { sha256, since } of await ledgerPackages(this.options.dataDir)) {
+      const job = /^[0-9a-f]{64}$/.test(sha256) ? await this.getJob(ingestJobId(sha256)) : null;
+      if (job) {
+        // Unless it is gone from this node's disk: then the job fails and says so.
+        if (this.blobs.disk.has(sha256)) await this.blobs.publishFile(sha256).catch(() => {});
+      } else if (Date.now() - since > sweepMinAgeMs) {
+        await this.removePackage(sha256);
+      }
+    }
+  }
+
+  /**
+   * A package is kept only while its ingestion runs: once the kernel is registered (or the
+   * ingestion failed), the farm keeps the kernel's BTF and boot image, and a second upload of the
+   * same bytes is answered from the ingest records without them. Kept, a package would hold
+   * hundreds of MB per kernel on the node's disk (or in the bucket) for nothing. Raw BTF is its
+   * own kernel's BTF: that blob stays.
+   */
+  private async removePackage(sha256: string): Promise<void> {
+    if (/^[0-9a-f]{64}$/.test(sha256) && !this.options.registry.get(sha256)) {
+      await this.blobs.drop(sha256, { everywhere: true }).catch(() => {});
+    }
+    await forgetPackage(this.options.dataDir, sha256);
+  }
+
+  /** Makes a received package findable by the workers: this node named as its holder, or the file uploaded to the S3 store. */
+  private async publishPackage(sha256: string): Promise<void> {
+    if (this.blobs.mode === 'nodes') return this.guard(this.blobs.publishFile(sha256), 'announcing the package');
+    try {
+      await this.blobs.publishFile(sha256);
+    } catch (err) {
+      await this.removePackage(sha256);
+      throw new LbcError('LBC_ERR_INGEST_PACKAGE_UNAVAILABLE', `the package could not be stored in the farm's S3 store: ${(err as Error).message}`);
+    }
   }
 
   private guard<T>(work: Promise<T>, what: string): Promise<T> {
@@ -123,17 +163,18 @@ export class IngestService {
 
   /**
    * Receives the package and queues its ingestion (or finds it already done or running). origin:
-   * this node's base URL as workers on other hosts reach it (package-origin.ts).
+   * this node's base URL as workers on other hosts reach it (package-origin.ts), for the boot image.
    */
   async submit(source: IngestSource, hints: IngestHints, waitMs = 0, origin?: string): Promise<IngestStatus> {
     const { body, fileName } = source.kind === 'path' ? await this.openServerPath(source.path) : source;
-    const pkg = await spoolPackage(this.options.dataDir, body, this.options.settings.maxBytes);
+    const pkg = await spoolPackage(this.options.dataDir, this.blobs.disk, body, this.options.settings.maxBytes);
     const id = ingestJobId(pkg.sha256);
     const done = this.records.get(pkg.sha256);
     if (done) {
-      await removePackage(this.options.dataDir, pkg.sha256);
+      await this.removePackage(pkg.sha256);
       return { ...this.doneStatus(id, pkg.sha256, done.btfSha256, done.btfSource), duplicate: true };
     }
+    await this.publishPackage(pkg.sha256);
     let job = await this.getJob(id);
     const state = job ? await this.guard(job.getState(), 'reading job state') : 'unknown';
     // A failed attempt (bad package, or the sandbox) runs again from the start with the fresh upload.
@@ -162,18 +203,6 @@ export class IngestService {
       }
     }
     return this.status(id);
-  }
-
-  /**
-   * A spooled package for a worker on another host, which proves itself with `token` (an HMAC of
-   * the farm secret over the sha256). Throws LBC_ERR_AUTH_INVALID or LBC_ERR_INGEST_PACKAGE_NOT_FOUND.
-   */
-  async packageForWorker(packageSha256: string, token: string | undefined): Promise<{ path: string; size: number }> {
-    await this.assertFarmCredential((secret) => packageTokenValid(secret, packageSha256, token), 'package');
-    const path = packagePath(this.options.dataDir, packageSha256);
-    const stat = await fs.stat(path).catch(() => null);
-    if (!stat?.isFile()) throw new LbcError('LBC_ERR_INGEST_PACKAGE_NOT_FOUND', packageSha256);
-    return { path, size: stat.size };
   }
 
   /**
@@ -219,7 +248,7 @@ export class IngestService {
     const progress = (typeof job.progress === 'object' && job.progress ? job.progress : { stage: 'queued', percent: 0 }) as IngestProgress;
     if (state === 'completed') return this.finalize(job);
     if (state === 'failed') {
-      await removePackage(this.options.dataDir, packageSha256);
+      await this.removePackage(packageSha256);
       // Written by a worker, maybe quoting a path of its host.
       const reason = hostPathScrub({ [this.options.dataDir]: '<data>' })(job.failedReason ?? '');
       return { id, packageSha256, state, progress, error: errorFromFailedReason(reason).toBody().error };
@@ -242,7 +271,7 @@ export class IngestService {
     const result = job.returnvalue;
     const btf = await this.guard(getSharedBtf(this.options.registry.farmBlobs, result.btfSha256), 'reading ingested BTF');
     if (!btf) {
-      // The worker that holds the BTF is gone (or lost it) before we fetched it: ingest again (the package is still spooled).
+      // The worker that holds the BTF is gone (or lost it) before we fetched it: ingest again (the package is still in the blob store).
       await this.guard(job.remove(), 'removing the ingestion');
       throw new LbcError('LBC_ERR_QUEUE_UNAVAILABLE', 'the ingested BTF vanished from the blob store before registration; submit the package again');
     }
@@ -250,7 +279,7 @@ export class IngestService {
     await registry.register({ btf, release: result.release, arch: result.arch, distro: result.distro, source: 'package', expectedSha256: result.btfSha256 });
     if (result.bootImage) await this.takeBootImage(job, result.bootImage);
     const record = this.records.add(packageSha256, fileName, size, result);
-    await removePackage(this.options.dataDir, packageSha256);
+    await this.removePackage(packageSha256);
     return this.doneStatus(job.id!, packageSha256, record.btfSha256, record.btfSource);
   }
 

@@ -1,8 +1,9 @@
 /**
- * The URL at which workers on other hosts reach the API node holding an uploaded package (they
- * fetch it from there: the farm shares no disk). LBC_ADVERTISE_URL names it; otherwise it is the
- * address the upload arrived on, or — for an upload over loopback to an API that also listens on
- * other addresses — this host's first non-loopback address, with the port the upload came in on.
+ * The URL at which nodes on other hosts reach the API node that received an uploaded package: a
+ * worker on another host sends the package's boot image back there (the package itself travels by
+ * hash through the farm blob store). LBC_ADVERTISE_URL names it; otherwise it is the address the
+ * upload arrived on, or — for an upload over loopback to an API that also listens on other
+ * addresses — this host's first non-loopback address, with the port the upload came in on.
  */
 import { networkInterfaces } from 'node:os';
 import { isLoopbackAddress } from '@lbc/core';

@@ -1,7 +1,7 @@
 /**
  * The contract of the ingest queue between the API (producer) and the workers: a kernel package,
- * stored content-addressed in the receiving API node's data directory (workers on other hosts fetch it
- * from that node), becomes raw BTF plus the kernel's identity.
+ * in the farm blob store under its sha256 (the receiving API node's disk, or the S3 store; workers
+ * get it by hash, store/farm-blobs.ts), becomes raw BTF plus the kernel's identity.
  * The worker never registers: it publishes the BTF to Redis and the API registers it when the job
  * completes, so a kernel set appears whole or not at all.
  */
@@ -21,11 +21,11 @@ export interface IngestHints {
 }
 
 export interface IngestJobData {
-  /** sha256 of the package bytes; the package is at packagePath(dataDir, packageSha256) on the API node that received it. */
+  /** sha256 of the package bytes: the worker gets them by this hash from the farm blob store. */
   packageSha256: string;
   /**
-   * Base URL of that API node: a worker without the package on its own disk fetches it from
-   * there (GET /internal/ingest/packages/<sha256>, package-access.ts). Absent: the local path only.
+   * Base URL of the API node that received the package: a worker on another host sends the boot
+   * image it kept there (bootImageTransferPath). Absent: the boot image stays in the worker's store.
    */
   origin?: string;
   /** The name the admin gave the file: checked against the package's own metadata. */
@@ -62,17 +62,18 @@ export const MAX_BOOT_IMAGE_BYTES = 256 * 1024 * 1024;
 
 export const ingestJobId = (packageSha256: string): string => `ingest-${packageSha256}`;
 
-/** Packages waiting for (or being) ingested, by sha256: the API writes them, workers read them. */
+/**
+ * The API node's ledger of packages it received whose ingestion has not ended, an empty file per
+ * sha256 (the bytes are in the blob store): what its next start sweeps or announces again.
+ */
 export const ingestPackagesDir = (dataDir: string): string => join(dataDir, 'ingest', 'packages');
 export const packagePath = (dataDir: string, packageSha256: string): string => join(ingestPackagesDir(dataDir), packageSha256);
-/** Uploads being received; renamed into packages/ once complete and hashed. */
+/** Uploads being received; moved into the blob store once complete and hashed. */
 export const ingestSpoolDir = (dataDir: string): string => join(dataDir, 'ingest', 'spool');
-/** A worker's copies of packages fetched from the API node holding them (workers on other hosts). */
+/** A worker's working copies of packages fetched from elsewhere (another node or the S3 store). */
 export const fetchedPackagesDir = (dataDir: string): string => join(dataDir, 'ingest', 'fetched');
 /**
  * A boot image between farm nodes: a worker on another host PUTs the image it kept to the API node
  * that received the package; other nodes (and lab workers) GET it from there.
  */
 export const bootImageTransferPath = (sha256: string): string => `/internal/ingest/boot-images/${sha256}`;
-/** Where a worker fetches a package from the API node that holds it. */
-export const packageFetchPath = (packageSha256: string): string => `/internal/ingest/packages/${packageSha256}`;

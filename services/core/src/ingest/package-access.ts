@@ -1,8 +1,8 @@
 /**
- * Who may fetch a spooled kernel package from the API node that holds it: the farm's workers, which
- * (like every farm node) hold the Redis that carries the queue. The farm secret lives there, made
- * once by the first API node; a worker proves itself with an HMAC of that secret over the package's
- * sha256, so the credential on the wire opens one package only and the secret never leaves Redis.
+ * How farm nodes prove themselves to one another: every node holds the Redis that carries the
+ * queue, and the farm secret lives there, made once by the first API node. A node sends an HMAC of
+ * that secret over the hash of what it asks for or sends (a blob, store/blob-access.ts; a boot
+ * image), so the credential on the wire opens that one item only and the secret never leaves Redis.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -10,7 +10,7 @@ import { redisKey } from '../redis/redis-keys.ts';
 
 export const FARM_SECRET_KEY = redisKey.farmSecret();
 
-/** The header a worker sends its package credential in. */
+/** The header a node sends its boot-image credential in. */
 export const PACKAGE_TOKEN_HEADER = 'x-lbc-package-token';
 
 /** The farm's secret; the first API node that asks makes it (SET NX, so concurrent starts agree). */
@@ -24,10 +24,6 @@ export function readFarmSecret(redis: Redis): Promise<string | null> {
   return redis.get(FARM_SECRET_KEY);
 }
 
-export function packageToken(secret: string, packageSha256: string): string {
-  return createHmac('sha256', secret).update(`ingest-package:${packageSha256}`).digest('hex');
-}
-
 /** The credential a worker sends a boot image with (it opens that one upload only). */
 export function bootImageToken(secret: string, imageSha256: string): string {
   return createHmac('sha256', secret).update(`boot-image:${imageSha256}`).digest('hex');
@@ -35,10 +31,6 @@ export function bootImageToken(secret: string, imageSha256: string): string {
 
 export function bootImageTokenValid(secret: string, imageSha256: string, token: string | undefined): boolean {
   return tokenEquals(bootImageToken(secret, imageSha256), token);
-}
-
-export function packageTokenValid(secret: string, packageSha256: string, token: string | undefined): boolean {
-  return tokenEquals(packageToken(secret, packageSha256), token);
 }
 
 export function tokenEquals(expectedToken: string, token: string | undefined): boolean {

@@ -104,7 +104,7 @@ export const REDIS_KEYS = {
     type: 'string',
     ttl: 'none',
     writer: 'API (first start, SET NX)',
-    readers: 'API and worker (HMAC credential for packages and boot images between nodes)',
+    readers: 'API and worker (HMAC credential for blobs, kernel packages among them, and boot images between nodes)',
     holds: '32 random bytes, hex',
   },
   compiledRef: {
@@ -126,10 +126,10 @@ export const REDIS_KEYS = {
   blobLocation: {
     pattern: 'lbc:blob-at:<sha256>',
     type: 'set',
-    ttl: 'none (a holder that lost the blob is dropped when a fetch finds it gone)',
-    writer: 'worker and API (a node that put or fetched a blob; not in S3 mode)',
+    ttl: 'max(7 days, LBC_SHARED_ARTIFACT_TTL_SECONDS), renewed when a node writes, fetches or serves the blob (a holder that lost it is dropped when a fetch finds it gone; an ingested package\'s record is deleted; records of earlier versions get the TTL when a farm process starts)',
+    writer: 'worker and API (a node that put, fetched or served a blob; not in S3 mode)',
     readers: 'any node missing the blob (fetched from a holder by hash, verified)',
-    holds: 'URLs of the nodes that hold the blob (objects, minimized BTF, kernel BTF, boot images) on their disk',
+    holds: 'URLs of the nodes that hold the blob (objects, minimized BTF, kernel BTF, boot images, kernel packages awaiting ingestion) on their disk',
   },
   legacyKernelBtf: {
     pattern: 'lbc:btf:<btfSha256>',

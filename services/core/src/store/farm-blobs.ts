@@ -7,7 +7,17 @@
  *  - when the farm configures an S3-compatible store (LBC_BLOB_S3_*), from that bucket.
  * Bytes fetched from elsewhere are verified against their hash before they are kept or returned:
  * a corrupt copy is refused (and the next holder asked), never served.
+ * Small blobs go as Buffers (put/get); large ones (kernel packages) as files, streamed both ways
+ * and hashed on the way (publishFile/fetchFile), never whole in memory.
+ *
+ * A location record lives as long as the farm keeps the references that lead to it (a compile's
+ * record in Redis, LBC_SHARED_ARTIFACT_TTL_SECONDS, 7 days by default), renewed whenever a node
+ * writes, fetches or serves the blob: Redis stays flat however many objects the farm has made.
+ * A record that lapsed means "not found": the object is compiled again, a kernel's BTF is
+ * published again by the API before its next compile (KernelRegistry.ensureShared), and a package
+ * still waiting for its ingestion is announced again when its API node starts.
  */
+import { promises as fsp } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Redis } from 'ioredis';
 import { isLoopbackAddress } from '../config.ts';
@@ -15,7 +25,11 @@ import { ensureFarmSecret } from '../ingest/package-access.ts';
 import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken } from './blob-access.ts';
 import { redisKey } from '../redis/redis-keys.ts';
 import { sha256Of, type BlobStore } from './blob-store.ts';
+import { BlobTransferError, fetchVerified, receiveVerified, type TransferBounds } from './blob-transfer.ts';
 import type { S3Blobs } from './s3-blobs.ts';
+
+/** How long a location record lives unless renewed: as long as a compile's record (LBC_SHARED_ARTIFACT_TTL_SECONDS' default). */
+export const BLOB_LOCATION_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface FarmBlobsOptions {
   disk: BlobStore;
@@ -25,6 +39,8 @@ export interface FarmBlobsOptions {
   s3?: S3Blobs;
   /** Bound of one fetch from another node. */
   fetchTimeoutMs?: number;
+  /** Life of a location record since it was last renewed (BLOB_LOCATION_TTL_SECONDS by default). */
+  locationTtlSeconds?: number;
 }
 
 export class FarmBlobs {
@@ -79,6 +95,90 @@ export class FarmBlobs {
     return (await this.opts.redis.scard(redisKey.blobLocation(sha256))) > 0;
   }
 
+  /**
+   * A file already under its hash on this node's disk (BlobStore.adopt; hashed by whoever received
+   * it) made findable: uploaded to the S3 store as a stream, or this node named as its holder.
+   */
+  async publishFile(sha256: string): Promise<void> {
+    if (!this.opts.s3) return this.announce(sha256);
+    // Already there (published before this node restarted): an S3 object is whole or absent.
+    if (await this.opts.s3.has(sha256)) return;
+    const { size } = await fsp.stat(this.opts.disk.pathOf(sha256));
+    await this.opts.s3.putFile(sha256, this.opts.disk.pathOf(sha256), size);
+  }
+
+  /**
+   * The path of a verified file of the hash: this node's own copy, else streamed from the S3 store
+   * or a node that holds it (hashed on the way; a forged or corrupt copy is refused and the next
+   * holder asked). A copy brought here is kept in this node's store (and announced), or with
+   * `into`, written to that path only: a working copy (a package a worker ingests once) the caller
+   * removes. fetched: it was brought here. Throws a BlobTransferError saying what each source
+   * answered; retryable when one may answer later.
+   */
+  async fetchFile(sha256: string, bounds: Omit<TransferBounds, 'sha256'> = {}, into?: string): Promise<{ path: string; fetched: boolean }> {
+    const local = await this.opts.disk.verifyFile(sha256);
+    if (local.status === 'ok') return { path: local.path, fetched: false };
+    const want = { ...bounds, sha256 };
+    const dest = () => into ?? this.opts.disk.incomingPath(sha256);
+    const keep = async (file: string) => {
+      if (into) return file;
+      const path = await this.opts.disk.adopt(file, sha256);
+      await this.announce(sha256);
+      return path;
+    };
+    if (this.opts.s3) {
+      const s3 = this.opts.s3;
+      const from = `the S3 store (${s3.settings.bucket})`;
+      const source = async (signal: AbortSignal) => {
+        const got = await s3.getStream(sha256, signal);
+        if (!got) throw new BlobTransferError(`${from} holds no ${sha256}`, false);
+        return got.body;
+      };
+      const file = dest();
+      await receiveVerified(source, from, file, want);
+      return { path: into ? file : await this.opts.disk.adopt(file, sha256), fetched: true };
+    }
+    const key = redisKey.blobLocation(sha256);
+    const holders = (await this.opts.redis.smembers(key)).filter((url) => url !== this.selfUrl);
+    if (this.selfUrl) await this.opts.redis.srem(key, this.selfUrl);
+    if (holders.length === 0) throw new BlobTransferError(`no node is on record as holding ${sha256}`, true);
+    const secret = await ensureFarmSecret(this.opts.redis);
+    const failures: BlobTransferError[] = [];
+    for (const url of holders) {
+      const file = dest();
+      try {
+        await fetchVerified(`${url}${BLOB_PATH_PREFIX}${sha256}`, { [BLOB_TOKEN_HEADER]: blobToken(secret, sha256) }, file, want);
+      } catch (err) {
+        if (!(err instanceof BlobTransferError)) throw err;
+        if (err.gone) await this.opts.redis.srem(key, url);
+        failures.push(err);
+        continue;
+      }
+      return { path: await keep(file), fetched: true };
+    }
+    throw new BlobTransferError(failures.map((f) => f.message).join('; '), failures.some((f) => f.retryable));
+  }
+
+  /**
+   * Removes the blob from this node's disk and its name from the record; everywhere: the whole
+   * record and the S3 object too (what no node needs any more, such as an ingested package).
+   */
+  async drop(sha256: string, opts: { everywhere?: boolean } = {}): Promise<void> {
+    this.opts.disk.delete(sha256);
+    this.unannounced.delete(sha256);
+    if (opts.everywhere) {
+      await this.opts.redis.del(redisKey.blobLocation(sha256));
+      await this.opts.s3?.delete(sha256);
+    } else if (this.selfUrl && !this.opts.s3) {
+      await this.opts.redis.srem(redisKey.blobLocation(sha256), this.selfUrl);
+    }
+  }
+
+  /** This node just served the blob to a peer: it holds it, so its record lives on. */
+  async served(sha256: string): Promise<void> {
+    if (!this.opts.s3 && this.selfUrl) await this.announce(sha256);
+  }
+
   close(): void {
     this.opts.s3?.close();
   }
@@ -88,7 +188,12 @@ export class FarmBlobs {
       this.unannounced.add(sha256);
       return;
     }
-    await this.opts.redis.sadd(redisKey.blobLocation(sha256), this.selfUrl);
+    const key = redisKey.blobLocation(sha256);
+    await this.opts.redis
+      .multi()
+      .sadd(key, this.selfUrl)
+      .expire(key, this.opts.locationTtlSeconds ?? BLOB_LOCATION_TTL_SECONDS)
+      .exec();
   }
 
   private async fromS3(sha256: string): Promise<Buffer | null> {

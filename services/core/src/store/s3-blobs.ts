@@ -3,7 +3,12 @@
  * (LBC_BLOB_S3_*): every node reads and writes the same bucket, so no node needs to be reachable
  * by another. Keys are <prefix><sha256>; the caller verifies bytes against the hash on every read.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+
+/** The largest object one PutObject takes (S3's limit); putFile refuses larger files. */
+export const S3_MAX_PUT_BYTES = 5 * 1024 ** 3;
 
 export interface BlobS3Settings {
   bucket: string;
@@ -49,6 +54,10 @@ export class S3Blobs {
       forcePathStyle: settings.forcePathStyle,
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
       ...(settings.credentials ? { credentials: settings.credentials } : {}),
+      // A streamed body (putFile) is sent as it is, with its length: no trailing checksum in
+      // aws-chunked encoding, which not every S3-compatible store speaks. The reader verifies the
+      // sha256 the key names anyway.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
     });
   }
 
@@ -58,6 +67,32 @@ export class S3Blobs {
 
   async put(sha256: string, bytes: Buffer): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256), Body: bytes, ContentType: 'application/octet-stream' }));
+  }
+
+  /**
+   * Uploads a file as a stream of known length (a kernel package is never read into memory). One
+   * PutObject: packages stay under S3's 5 GiB limit for it (LBC_INGEST_MAX_BYTES, 4 GiB by default).
+   */
+  async putFile(sha256: string, path: string, size: number): Promise<void> {
+    if (size > S3_MAX_PUT_BYTES) throw new Error(`a blob of ${size} bytes is over the ${S3_MAX_PUT_BYTES}-byte limit of one S3 upload`);
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256), Body: createReadStream(path), ContentLength: size, ContentType: 'application/octet-stream' }),
+    );
+  }
+
+  /** The stored bytes as a stream and their length (unverified: the caller hashes them); null when absent. */
+  async getStream(sha256: string, signal?: AbortSignal): Promise<{ body: Readable; size: number | undefined } | null> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256) }), signal ? { abortSignal: signal } : {});
+      return out.Body ? { body: out.Body as Readable, size: out.ContentLength } : null;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256) }));
   }
 
   /** The stored bytes (unverified: the caller checks them against the hash); null when absent. */

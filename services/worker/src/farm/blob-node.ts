@@ -5,6 +5,7 @@
  * S3-compatible store configured, blobs go there and no endpoint is needed.
  */
 import { createServer, type Server } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -12,6 +13,8 @@ import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, BlobStore, FarmBlobs, S3Blobs, ans
 
 export interface BlobNodeOptions {
   redis: Redis;
+  /** Life of the location records this node writes (BLOB_LOCATION_TTL_SECONDS by default). */
+  locationTtlSeconds?: number;
   dataDir: string;
   s3?: BlobS3Settings;
   /** Where other nodes reach this one (LBC_BLOB_ADVERTISE_URL); default: the address this host reaches Redis from. */
@@ -31,7 +34,7 @@ export interface BlobNode {
 
 export async function startBlobNode(opts: BlobNodeOptions): Promise<BlobNode> {
   const disk = new BlobStore(join(opts.dataDir, 'blobs'));
-  const blobs = new FarmBlobs({ disk, redis: opts.redis, ...(opts.s3 ? { s3: new S3Blobs(opts.s3) } : {}) });
+  const blobs = new FarmBlobs({ disk, redis: opts.redis, ...(opts.s3 ? { s3: new S3Blobs(opts.s3) } : {}), ...(opts.locationTtlSeconds ? { locationTtlSeconds: opts.locationTtlSeconds } : {}) });
   if (opts.s3) return { blobs, url: undefined, close: async () => blobs.close() };
 
   const server = createServer((req, res) => {
@@ -44,10 +47,16 @@ export async function startBlobNode(opts: BlobNodeOptions): Promise<BlobNode> {
     void (async () => {
       // Read each time: Redis restarted empty gets a new secret from the first node that needs one.
       const secret = await readFarmSecret(opts.redis).catch(() => null);
-      const answer = answerBlobRequest(disk, secret, sha256, typeof token === 'string' ? token : undefined);
-      if (answer.status === 200) res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.bytes.length }).end(answer.bytes);
-      else res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.reason);
-    })().catch(() => res.writeHead(500).end());
+      const answer = await answerBlobRequest(disk, secret, sha256, typeof token === 'string' ? token : undefined);
+      if (answer.status !== 200) {
+        res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.reason);
+        return;
+      }
+      void blobs.served(sha256).catch(() => {});
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.size });
+      // A peer that goes mid-transfer ends it here; the descriptor closes with the stream.
+      await pipeline(answer.body, res).catch(() => {});
+    })().catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
   });
   // Connected first: the address this host reaches Redis from is the one the farm's nodes share.
   await opts.redis.ping();

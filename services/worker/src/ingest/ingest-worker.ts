@@ -1,7 +1,8 @@
 /**
  * The ingest worker: a BullMQ consumer of INGEST_QUEUE beside the compile worker, in the same
- * process. A package becomes raw BTF in the ingest container; the kernel's identity is derived and
- * checked; the BTF is published to Redis by its hash. The API registers it when the job completes,
+ * process. The job names its package by hash (fetched through the farm blob store); the package
+ * becomes raw BTF in the ingest container; the kernel's identity is derived and checked; the BTF is
+ * published to the blob store by its hash. The API registers it when the job completes,
  * so a worker killed at any point leaves nothing half-visible: BullMQ hands the job to another
  * worker, which starts over in a fresh job directory.
  */
@@ -42,7 +43,7 @@ export interface IngestWorkerOptions {
   /** Where the kernel BTF is published (the compile worker's of this process); absent: one of its own (farm/blob-node.ts). */
   blobs?: FarmBlobs;
   blobS3?: BlobS3Settings;
-  /** Packages are read from <dataDir>/ingest/packages when there (the API's own data directory), else fetched from the API node into <dataDir>/ingest/fetched. */
+  /** Packages are read from the blob store when there (the API's own data directory), else fetched by hash (farm blob store) into <dataDir>/ingest/fetched. */
   dataDir: string;
   image?: string;
   docker?: Dockerode;
@@ -57,7 +58,7 @@ export interface IngestWorkerOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   queueName?: string;
-  /** A package transfer from the API node that brings no byte for this long is given up. */
+  /** A package transfer (from the node holding it, or the S3 store) that brings no byte for this long is given up. */
   fetchStallMs?: number;
   /** The process's Redis owner; absent ⇒ one of its own for redisUrl, on `log`. */
   redis?: RedisOwner;
@@ -99,7 +100,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
     };
     let pkg: Awaited<ReturnType<typeof obtainPackage>> | undefined;
     try {
-      pkg = await obtainPackage(data, { dataDir: opts.dataDir, redis, stallMs: opts.fetchStallMs, onProgress: (f) => progress('fetching', Math.floor(4 * f)) });
+      pkg = await obtainPackage(data, { dataDir: opts.dataDir, blobs, stallMs: opts.fetchStallMs, onProgress: (f) => progress('fetching', Math.floor(4 * f)) });
       const run = await runIngestContainer({
         docker,
         image,
