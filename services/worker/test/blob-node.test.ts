@@ -4,6 +4,8 @@
  * returned — and the same through an S3-compatible store (s3rver) when the farm configures one.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +134,47 @@ describe('blobs fetched by hash from the node that holds them', () => {
     // Neither holds it: both records are gone, so no node is asked again.
     expect(await redis.smembers(redisKey.blobLocation(sha256))).toEqual([]);
     expect(await b.blobs.has(sha256)).toBe(false);
+  });
+
+  it('a holder answering more than a blob may be is cut off, not read into memory; the next holder is asked', async () => {
+    const a = await node();
+    const bytes = randomBytes(32 * 1024);
+    const sha256 = await a.blobs.put(bytes);
+    // A stale record naming a port something else took now: it answers 200 and streams without end.
+    let sent = 0;
+    let closed = false;
+    const flood = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const pump = () => {
+        while (!closed && sent < 512 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+        if (!closed && sent < 512 * 1024 * 1024) res.once('drain', pump);
+        else res.end();
+      };
+      res.on('close', () => (closed = true));
+      pump();
+    });
+    await new Promise<void>((done) => flood.listen(0, '127.0.0.1', done));
+    const floodUrl = `http://127.0.0.1:${(flood.address() as AddressInfo).port}`;
+    try {
+      await redis.sadd(redisKey.blobLocation(sha256), floodUrl);
+      const b = await node({ maxBufferedBytes: 1024 * 1024 });
+      const got = await b.blobs.get(sha256);
+      // A's copy (intact) is what B returns, whichever holder it asked first; the flood never got far.
+      expect(got?.equals(bytes)).toBe(true);
+      expect(sent).toBeLessThan(64 * 1024 * 1024);
+      // With only the flooding holder on record, nothing is returned.
+      const lone = randomBytes(16);
+      const loneSha = sha256Of(lone);
+      await redis.sadd(redisKey.blobLocation(loneSha), floodUrl);
+      sent = 0;
+      closed = false;
+      expect(await b.blobs.get(loneSha)).toBeNull();
+      expect(sent).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      flood.closeAllConnections();
+      await new Promise((done) => flood.close(done));
+    }
   });
 
   it('a node answers only with the farm credential for that very hash', async () => {

@@ -19,6 +19,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Redis } from 'ioredis';
 import { isLoopbackAddress } from '../config.ts';
 import { ensureFarmSecret } from '../ingest/package-access.ts';
@@ -41,7 +43,16 @@ export interface FarmBlobsOptions {
   fetchTimeoutMs?: number;
   /** Life of a location record since it was last renewed (BLOB_LOCATION_TTL_SECONDS by default). */
   locationTtlSeconds?: number;
+  /** Most bytes get() reads into memory from another node or the S3 store (MAX_BUFFERED_BLOB_BYTES by default). */
+  maxBufferedBytes?: number;
 }
+
+/**
+ * What get() holds in memory at most: far above any object or kernel BTF (a few MB), far below
+ * what would hurt a node. A holder answering more (a stale record naming a reused port, a hostile
+ * node) is cut off there and the next holder asked; large blobs go through fetchFile.
+ */
+export const MAX_BUFFERED_BLOB_BYTES = 256 * 1024 * 1024;
 
 export class FarmBlobs {
   private selfUrl: string | undefined;
@@ -197,8 +208,32 @@ export class FarmBlobs {
   }
 
   private async fromS3(sha256: string): Promise<Buffer | null> {
-    const bytes = await this.opts.s3!.get(sha256);
+    const found = await this.opts.s3!.getStream(sha256);
+    if (!found) return null;
+    const bytes = await this.readBounded(found.body, found.size);
     return bytes && sha256Of(bytes) === sha256 ? bytes : null;
+  }
+
+  /** A body read into memory up to maxBufferedBytes; null (the rest left unread) when it states or sends more. */
+  private async readBounded(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, statedSize?: number): Promise<Buffer | null> {
+    const max = this.opts.maxBufferedBytes ?? MAX_BUFFERED_BLOB_BYTES;
+    const cut = () => {
+      body.destroy?.();
+      return null;
+    };
+    if (statedSize !== undefined && statedSize > max) return cut();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of body) {
+        size += chunk.byteLength;
+        if (size > max) return cut();
+        chunks.push(chunk);
+      }
+    } catch {
+      return null;
+    }
+    return Buffer.concat(chunks);
   }
 
   private async fromNodes(sha256: string): Promise<Buffer | null> {
@@ -232,9 +267,10 @@ export class FarmBlobs {
         await res.body?.cancel();
         continue;
       }
-      const bytes = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
-      // Changed on the way: never kept, never served; the next holder may have it intact.
-      if (sha256Of(bytes) === sha256) return bytes;
+      const stated = res.headers.get('content-length');
+      const bytes = res.body ? await this.readBounded(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), stated === null ? undefined : Number(stated)) : Buffer.alloc(0);
+      // Too large, or changed on the way: never kept, never served; the next holder may have it intact.
+      if (bytes && sha256Of(bytes) === sha256) return bytes;
     }
     return null;
   }

@@ -95,17 +95,6 @@ export class S3Blobs {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256) }));
   }
 
-  /** The stored bytes (unverified: the caller checks them against the hash); null when absent. */
-  async get(sha256: string): Promise<Buffer | null> {
-    try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256) }));
-      return out.Body ? Buffer.from(await out.Body.transformToByteArray()) : null;
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
-  }
-
   async has(sha256: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(sha256) }));

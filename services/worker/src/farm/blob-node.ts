@@ -23,6 +23,8 @@ export interface BlobNodeOptions {
   port?: number;
   /** The one address to listen on, and be reached at; default: the address this host reaches Redis from. */
   listenHost?: string;
+  /** Most bytes a get() reads into memory from elsewhere (FarmBlobs' MAX_BUFFERED_BLOB_BYTES by default). */
+  maxBufferedBytes?: number;
 }
 
 export interface BlobNode {
@@ -34,7 +36,7 @@ export interface BlobNode {
 
 export async function startBlobNode(opts: BlobNodeOptions): Promise<BlobNode> {
   const disk = new BlobStore(join(opts.dataDir, 'blobs'));
-  const blobs = new FarmBlobs({ disk, redis: opts.redis, ...(opts.s3 ? { s3: new S3Blobs(opts.s3) } : {}), ...(opts.locationTtlSeconds ? { locationTtlSeconds: opts.locationTtlSeconds } : {}) });
+  const blobs = new FarmBlobs({ disk, redis: opts.redis, ...(opts.s3 ? { s3: new S3Blobs(opts.s3) } : {}), ...(opts.locationTtlSeconds ? { locationTtlSeconds: opts.locationTtlSeconds } : {}), ...(opts.maxBufferedBytes ? { maxBufferedBytes: opts.maxBufferedBytes } : {}) });
   if (opts.s3) return { blobs, url: undefined, close: async () => blobs.close() };
 
   const server = createServer((req, res) => {
