@@ -37,6 +37,28 @@ const HTTP2_STAND_IN = [
   "module.exports = new Proxy({ constants }, { get: (own, key) => (key === 'constants' ? constants : (real ??= require('node:http2'))[key]) });",
 ].join('\n');
 
+/**
+ * undici requires node:http (~4 ms of CPU at a start, and its parser handles keep a startup snapshot
+ * from holding undici evaluated) for two things: `maxHeaderSize`, node's default header bound, which
+ * client/src/transport/http.ts passes to its Pool itself, and `IncomingMessage`, which util.destroy()
+ * compares a request body's class with (a body piped from a node:http server answer). The CLI sends
+ * Buffers and strings only, so undici gets a class nothing is an instance of. Anything else asked of
+ * the stand-in (and maxHeaderSize at run time) comes from the real node:http, loaded then.
+ */
+const HTTP_STAND_IN = [
+  'class IncomingMessage {}',
+  'let real;',
+  "const building = () => require('node:v8').startupSnapshot.isBuildingSnapshot();",
+  'module.exports = new Proxy({}, {',
+  '  get(own, key) {',
+  "    if (key === 'IncomingMessage') return IncomingMessage;",
+  // undici checks the default is a positive integer when it loads (in the snapshot, before node:http may load).
+  "    if (key === 'maxHeaderSize' && !real && building()) return 16 * 1024;",
+  "    return (real ??= require('node:http'))[key];",
+  '  },',
+  '});',
+].join('\n');
+
 /** esbuild plugin: `import ... from 'undici'` gets the core above, bundled from the client's undici. */
 export function undiciCore(root) {
   return {
@@ -49,6 +71,11 @@ export function undiciCore(root) {
         args.namespace === 'lbc-http2' ? { path: args.path, external: true } : /[\\/]undici[\\/]/.test(args.importer) ? { path: 'http2', namespace: 'lbc-http2' } : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: 'lbc-http2' }, () => ({ contents: HTTP2_STAND_IN, loader: 'js' }));
+      // Likewise node:http (the stand-in above).
+      b.onResolve({ filter: /^node:http$/ }, (args) =>
+        args.namespace === 'lbc-http' ? { path: args.path, external: true } : /[\\/]undici[\\/]/.test(args.importer) ? { path: 'http', namespace: 'lbc-http' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lbc-http' }, () => ({ contents: HTTP_STAND_IN, loader: 'js' }));
     },
   };
 }
