@@ -49,8 +49,10 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
       onProgress: (p, state) => {
         spinner.text = progressText(name, p, state);
       },
+      // A cache hit's object comes in the compile's answer: one round trip, not two.
+      includeObject: true,
     });
-    const object = await client.fetchVerified(result.artifact.url, result.artifact.sha256, 'object');
+    const object = await client.compiledObject(result);
     writeFileAtomic(output, object);
     spinner.stop();
     if (result.warnings) process.stderr.write(result.warnings.endsWith('\n') ? result.warnings : `${result.warnings}\n`);
