@@ -54,7 +54,8 @@ export async function bundleCliSnapshot(root, outdir) {
     absWorkingDir: root,
     // undici's core is evaluated into the snapshot (~10 ms of every command that talks to the
     // service): a side-effect import of it ahead of the CLI, which imports it lazily itself.
-    stdin: { contents: "import 'undici';\nimport './src/cli/main.ts';", resolveDir: root, sourcefile: 'cli-snapshot-entry.ts', loader: 'ts' },
+    // Then one request runs through it (undici-warmup.mjs), so that its functions are compiled too.
+    stdin: { contents: "import 'undici';\nimport './src/cli/main.ts';\nimport { warmUpUndici } from './scripts/undici-warmup.mjs';\nwarmUpUndici();", resolveDir: root, sourcefile: 'cli-snapshot-entry.ts', loader: 'ts' },
     outfile: bundle,
     bundle: true,
     format: 'cjs',

@@ -11,6 +11,7 @@
  * install. The paths are undici 7's (`undici/lib/...`, no exports map): a moved file fails the
  * build, and test/client-package.test.ts runs the packed bundles against a real service.
  */
+import { readFileSync } from 'node:fs';
 import { constants as http2Constants } from 'node:http2';
 import { resolve } from 'node:path';
 
@@ -71,6 +72,12 @@ export function undiciCore(root) {
         args.namespace === 'lbc-http2' ? { path: args.path, external: true } : /[\\/]undici[\\/]/.test(args.importer) ? { path: 'http2', namespace: 'lbc-http2' } : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: 'lbc-http2' }, () => ({ contents: HTTP2_STAND_IN, loader: 'js' }));
+      // The snapshot's warm-up (undici-warmup.mjs) drops the llhttp WebAssembly instance undici
+      // keeps in this module: a snapshot cannot hold one, and the next connection makes it anew.
+      b.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/ }, (args) => ({
+        contents: `${readFileSync(args.path, 'utf8')}\nmodule.exports.lbcForgetParser = () => { llhttpInstance = null };\n`,
+        loader: 'js',
+      }));
       // Likewise node:http (the stand-in above).
       b.onResolve({ filter: /^node:http$/ }, (args) =>
         args.namespace === 'lbc-http' ? { path: args.path, external: true } : /[\\/]undici[\\/]/.test(args.importer) ? { path: 'http', namespace: 'lbc-http' } : undefined,
