@@ -6,9 +6,9 @@
  *
  * A snapshot captures the heap at build time, so what it holds must not depend on the machine's
  * state then: the CLI reads its environment only when a command runs (client/src/cli/start.ts
- * defers the parse). undici's dispatcher (scripts/undici-core.mjs) is bundled in, unevaluated: a
- * command that talks to the service evaluates it (~10 ms) and finds nothing else to load. It cannot be
- * evaluated into the snapshot: it requires node:http, whose parser handles node 20 cannot serialize.
+ * defers the parse). undici's dispatcher (scripts/undici-core.mjs) is bundled in and evaluated: a
+ * command that talks to the service finds it ready (its llhttp WebAssembly is compiled at the first
+ * connection). undici's node:http is a stand-in there: node:http's parser handles cannot be serialized.
  */
 import * as childProcess from 'node:child_process';
 import { resolve } from 'node:path';
@@ -52,7 +52,10 @@ export async function bundleCliSnapshot(root, outdir) {
   const bundle = resolve(outdir, 'cli-snapshot.cjs');
   await build({
     absWorkingDir: root,
-    entryPoints: ['src/cli/main.ts'],
+    // undici's core is evaluated into the snapshot (~10 ms of every command that talks to the
+    // service): a side-effect import of it ahead of the CLI, which imports it lazily itself.
+    // Then one request runs through it (undici-warmup.mjs), so that its functions are compiled too.
+    stdin: { contents: "import 'undici';\nimport './src/cli/main.ts';\nimport { warmUpUndici } from './scripts/undici-warmup.mjs';\nwarmUpUndici();", resolveDir: root, sourcefile: 'cli-snapshot-entry.ts', loader: 'ts' },
     outfile: bundle,
     bundle: true,
     format: 'cjs',

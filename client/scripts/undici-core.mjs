@@ -11,6 +11,7 @@
  * install. The paths are undici 7's (`undici/lib/...`, no exports map): a moved file fails the
  * build, and test/client-package.test.ts runs the packed bundles against a real service.
  */
+import { readFileSync } from 'node:fs';
 import { constants as http2Constants } from 'node:http2';
 import { resolve } from 'node:path';
 
@@ -37,6 +38,28 @@ const HTTP2_STAND_IN = [
   "module.exports = new Proxy({ constants }, { get: (own, key) => (key === 'constants' ? constants : (real ??= require('node:http2'))[key]) });",
 ].join('\n');
 
+/**
+ * undici requires node:http (~4 ms of CPU at a start, and its parser handles keep a startup snapshot
+ * from holding undici evaluated) for two things: `maxHeaderSize`, node's default header bound, which
+ * client/src/transport/http.ts passes to its Pool itself, and `IncomingMessage`, which util.destroy()
+ * compares a request body's class with (a body piped from a node:http server answer). The CLI sends
+ * Buffers and strings only, so undici gets a class nothing is an instance of. Anything else asked of
+ * the stand-in (and maxHeaderSize at run time) comes from the real node:http, loaded then.
+ */
+const HTTP_STAND_IN = [
+  'class IncomingMessage {}',
+  'let real;',
+  "const building = () => require('node:v8').startupSnapshot.isBuildingSnapshot();",
+  'module.exports = new Proxy({}, {',
+  '  get(own, key) {',
+  "    if (key === 'IncomingMessage') return IncomingMessage;",
+  // undici checks the default is a positive integer when it loads (in the snapshot, before node:http may load).
+  "    if (key === 'maxHeaderSize' && !real && building()) return 16 * 1024;",
+  "    return (real ??= require('node:http'))[key];",
+  '  },',
+  '});',
+].join('\n');
+
 /** esbuild plugin: `import ... from 'undici'` gets the core above, bundled from the client's undici. */
 export function undiciCore(root) {
   return {
@@ -49,6 +72,17 @@ export function undiciCore(root) {
         args.namespace === 'lbc-http2' ? { path: args.path, external: true } : /[\\/]undici[\\/]/.test(args.importer) ? { path: 'http2', namespace: 'lbc-http2' } : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: 'lbc-http2' }, () => ({ contents: HTTP2_STAND_IN, loader: 'js' }));
+      // The snapshot's warm-up (undici-warmup.mjs) drops the llhttp WebAssembly instance undici
+      // keeps in this module: a snapshot cannot hold one, and the next connection makes it anew.
+      b.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/ }, (args) => ({
+        contents: `${readFileSync(args.path, 'utf8')}\nmodule.exports.lbcForgetParser = () => { llhttpInstance = null };\n`,
+        loader: 'js',
+      }));
+      // Likewise node:http (the stand-in above).
+      b.onResolve({ filter: /^node:http$/ }, (args) =>
+        args.namespace === 'lbc-http' ? { path: args.path, external: true } : /[\\/]undici[\\/]/.test(args.importer) ? { path: 'http', namespace: 'lbc-http' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lbc-http' }, () => ({ contents: HTTP_STAND_IN, loader: 'js' }));
     },
   };
 }

@@ -73,4 +73,12 @@ describe('local object cache', () => {
     writeFileAtomic(path, 'yz');
     expect(readFileSync(path, 'utf8')).toBe('yz');
   });
+
+  it('without fsync (durable: false, a compiler output) still replaces the file whole and leaves no temp file', () => {
+    const path = join(dir, 'out', 'x.bpf.o');
+    writeFileAtomic(path, Buffer.from('old'), { durable: false });
+    writeFileAtomic(path, Buffer.alloc(100_000, 7), { durable: false });
+    expect(readFileSync(path).equals(Buffer.alloc(100_000, 7))).toBe(true);
+    expect(readdirSync(join(dir, 'out'))).toEqual(['x.bpf.o']);
+  });
 });

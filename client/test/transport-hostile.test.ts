@@ -130,6 +130,31 @@ describe('a service whose answers do not verify', () => {
     expect((err as Error).message).toContain(`has sha256 ${sha256(object)}, expected ${claimed}`);
     expect(cachedFiles(cacheDir)).toEqual([]);
   });
+
+  it('an object carried in the compile answer (objectBase64) that does not hash to its sha256 is refused and not cached; none is downloaded', async () => {
+    const object = native.fixtures.object('exec-counter');
+    const claimed = sha256(Buffer.concat([object, Buffer.from('x')]));
+    const url = await serve({ 'POST /v1/compile': { json: { ...result(claimed, object.length), objectBase64: object.toString('base64') } } });
+    const cacheDir = join(dir, 'wrong-inline-sha');
+    const err = await start(url, cacheDir);
+    expect(isLbcError(err, 'LBC_ERR_ARTIFACT_INTEGRITY')).toBe(true);
+    expect((err as Error).message).toContain(`the object in the compile result from ${url} has sha256 ${sha256(object)}, expected ${claimed}`);
+    expect(cachedFiles(cacheDir)).toEqual([]);
+    expect(await server!.seen()).toEqual(['POST /v1/compile']);
+  });
+
+  it('an object carried in the compile answer is used without a download when it verifies', async () => {
+    const object = native.fixtures.object('exec-counter');
+    const url = await serve({ 'POST /v1/compile': { json: { ...result(sha256(object), object.length), objectBase64: object.toString('base64') } } });
+    const client = new ServiceClient({ server: url });
+    try {
+      const answer = await client.compile({ name: 'hostile', source: SOURCE, includes: {}, cflags: [], target: { release: '6.18.0', arch: 'x86_64' } }, { includeObject: true });
+      expect((await client.compiledObject(answer)).equals(object)).toBe(true);
+    } finally {
+      await client.close();
+    }
+    expect(await server!.seen()).toEqual(['POST /v1/compile']);
+  });
 });
 
 describe('an object built to hurt the BTF decoder', () => {

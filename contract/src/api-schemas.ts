@@ -132,7 +132,22 @@ export const CompileResultSchema = Type.Object({
   btfUrl: Type.Optional(Type.String()),
   /** With `minBtf` in the request: the object's minimized BTF (a small fraction of btfUrl's), for btf_custom_path. */
   minBtf: Type.Optional(ArtifactRefSchema),
+  /**
+   * With `?include=object` on POST /v1/compile: the object's bytes, base64, in the 200 answer itself
+   * (a cache hit is then one round trip). Left out when the object is over INLINE_OBJECT_MAX_BYTES or
+   * not on the answering node: the client fetches artifact.url then. It hashes to artifact.sha256.
+   */
+  objectBase64: Type.Optional(Type.String({ contentEncoding: 'base64' })),
 });
+
+/** What POST /v1/compile may carry in its 200 answer besides the result: `object`, its bytes (objectBase64). */
+export const COMPILE_INCLUDES = ['object'] as const;
+
+/** Query of POST /v1/compile. Other parameters are ignored, as they always were. */
+export const CompileQuerySchema = Type.Object({ include: Type.Optional(StringEnum(COMPILE_INCLUDES)) });
+
+/** The largest object a compile answer carries inline (objectBase64); a larger one is fetched by its url. */
+export const INLINE_OBJECT_MAX_BYTES = 1024 * 1024;
 
 /** 202 answer of POST /v1/compile. */
 export const CompileAcceptedSchema = Type.Object({

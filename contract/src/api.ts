@@ -17,6 +17,8 @@ export type HeaderInfo = Static<typeof S.HeaderInfoSchema>;
 export type ArtifactRef = Static<typeof S.ArtifactRefSchema>;
 /** 200 answer of POST /v1/compile and result of a finished job. */
 export type CompileResult = Static<typeof S.CompileResultSchema>;
+/** Query of POST /v1/compile: `?include=object` asks for the object in a 200 answer (objectBase64). */
+export type CompileQuery = Static<typeof S.CompileQuerySchema>;
 /** 202 answer of POST /v1/compile. */
 export type CompileAccepted = Static<typeof S.CompileAcceptedSchema>;
 export type JobState = Static<typeof S.JobStateSchema>;

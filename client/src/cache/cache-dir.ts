@@ -6,5 +6,7 @@ export function resolveCacheDir(option?: string): string {
   if (option) return option;
   if (process.env.LBC_CACHE) return process.env.LBC_CACHE;
   const xdg = process.env.XDG_CACHE_HOME;
-  return join(xdg && xdg.startsWith('/') ? xdg : join(os.homedir(), '.cache'), 'lbc');
+  // $HOME first, which is what os.homedir() answers with on Linux when it is set, without its
+  // native call (~1-2 ms at a CLI start from the snapshot).
+  return join(xdg && xdg.startsWith('/') ? xdg : join(process.env.HOME || os.homedir(), '.cache'), 'lbc');
 }

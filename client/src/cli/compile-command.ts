@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../cache/atomic-write.ts';
 import { targetFromFlags, type TargetFlags } from './target-flags.ts';
 import { progressText, startSpinner } from './spinner.ts';
 import { reportError } from './print-error.ts';
+import { exitWhenFlushed } from './exit-when-flushed.ts';
 
 interface CompileFlags extends TargetFlags, SourceFlags {
   output?: string;
@@ -29,6 +30,7 @@ export function registerCompile(program: Command): void {
       } catch (err) {
         reportError(err);
       }
+      exitWhenFlushed();
     });
 }
 
@@ -49,9 +51,12 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
       onProgress: (p, state) => {
         spinner.text = progressText(name, p, state);
       },
+      // A cache hit's object comes in the compile's answer: one round trip, not two.
+      includeObject: true,
     });
-    const object = await client.fetchVerified(result.artifact.url, result.artifact.sha256, 'object');
-    writeFileAtomic(output, object);
+    const object = await client.compiledObject(result);
+    // Like clang -o: renamed into place whole, not fsynced (the service keeps the object).
+    writeFileAtomic(output, object, { durable: false });
     spinner.stop();
     if (result.warnings) process.stderr.write(result.warnings.endsWith('\n') ? result.warnings : `${result.warnings}\n`);
     const notes = [result.cached ? 'cached' : 'compiled', uploadedBtf ? 'kernel BTF uploaded' : '', `${result.kernel.release} ${result.kernel.arch}`];

@@ -12,6 +12,7 @@ import { RecordBatch } from '../maps/record-batch.ts';
 import { codecFor } from '../values/index.ts';
 import { eventJson, eventLine } from './event-format.ts';
 import { cflagsOf, sourceOptions, type SourceFlags } from './source-flags.ts';
+import { collectLocalIncludes } from '../source/local-includes.ts';
 
 /** BTF of `struct event { unsigned int pid; unsigned int seq; char comm[16]; unsigned long long ts; }`. */
 function sampleBtf(): Buffer {
@@ -67,5 +68,8 @@ export function warmUpForSnapshot(): string {
     line = eventJson('events', -1, event);
   });
   cacheKey({ name: '', source: '', includes: {}, cflags: [], btfSha256: '', arch: 'x86_64', lbcHeaderSha256: '', toolchain: '' });
+  // `lbc compile` and `lbc run` scan the source for its own headers (~6 ms compiled lazily, at every
+  // start): lbc.h is the service's, so nothing is looked for on disk.
+  if (Object.keys(collectLocalIncludes('#include "lbc.h"\n', [])).length !== 0) throw new Error('snapshot warm-up: lbc.h was collected as a local header');
   return line;
 }

@@ -58,9 +58,11 @@ export async function obtainObject(req: ObtainRequest): Promise<ObtainedObject> 
       // A kernel without its own BTF gets the object's minimized BTF (a few hundred bytes, not megabytes).
       { name: req.name, source: req.source, includes: req.includes, cflags: req.cflags, ...(req.header ? { header: req.header } : {}), ...(target.btfSha256 ? {} : { minBtf: true }) },
       target,
-      { onProgress: req.onProgress },
+      // The object in the compile's answer when the service has it: one round trip, not two.
+      { onProgress: req.onProgress, includeObject: true },
     );
-    const object = await client.fetchVerified(result.artifact.url, result.artifact.sha256, 'object');
+    const object = await client.compiledObject(result);
+    delete result.objectBase64;
     const entry: CacheEntry = {
       cacheKey: result.cacheKey,
       artifactSha256: result.artifact.sha256,

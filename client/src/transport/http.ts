@@ -47,6 +47,9 @@ export interface HttpRequest {
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+/** Bound on a response's headers: node's own default. The service's headers are a few hundred bytes. */
+const MAX_HEADER_BYTES = 16 * 1024;
+
 /** One keep-alive pool per service: the cache-hit path is a single round trip on a warm socket. */
 export class HttpTransport {
   readonly server: string;
@@ -63,7 +66,9 @@ export class HttpTransport {
     const token = options.token ?? process.env.LBC_TOKEN;
     this.authorization = token ? `Bearer ${token}` : undefined;
     const connect = url.protocol === 'https:' ? extraCaOptions() : undefined;
-    this.pool = new Pool(url.origin, { connections: 4, connectTimeout: options.connectTimeoutMs ?? 5_000, ...(connect && { connect }) });
+    // maxHeaderSize: node's default (16 KiB), given here so undici need not load node:http to learn
+    // it (the CLI's undici has a stand-in for it: client/scripts/undici-core.mjs).
+    this.pool = new Pool(url.origin, { connections: 4, connectTimeout: options.connectTimeoutMs ?? 5_000, maxHeaderSize: MAX_HEADER_BYTES, ...(connect && { connect }) });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {

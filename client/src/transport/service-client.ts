@@ -37,6 +37,11 @@ export interface CompileOptions {
   timeoutMs?: number;
   /** Set on the second request after a CO-RE job failed (compile() asks once more, never twice). */
   coreRetried?: boolean;
+  /**
+   * Ask for the object in the answer itself (`?include=object`): a cache hit is then one round trip.
+   * Take it with compiledObject(), which verifies it, or downloads it when the answer has none.
+   */
+  includeObject?: boolean;
 }
 
 const DEFAULT_WAIT_MS = 20_000;
@@ -74,7 +79,7 @@ export class ServiceClient {
     const { status, data } = await retrying(
       () =>
         this.http.json<CompileResult | CompileAccepted>(
-          { method: 'POST', path: '/v1/compile', json: { ...req, waitMs }, timeoutMs: waitMs + 30_000 },
+          { method: 'POST', path: options.includeObject ? '/v1/compile?include=object' : '/v1/compile', json: { ...req, waitMs }, timeoutMs: waitMs + 30_000 },
           [200, 202],
         ),
       { deadline, unreachable: false },
@@ -199,6 +204,16 @@ export class ServiceClient {
     }
   }
 
+  /**
+   * The object of a compile result: the bytes the answer carried (CompileOptions.includeObject),
+   * checked against artifact.sha256 as a download is, else downloaded from artifact.url.
+   */
+  async compiledObject(result: CompileResult): Promise<Buffer> {
+    const { artifact, objectBase64 } = result;
+    if (typeof objectBase64 !== 'string') return this.fetchVerified(artifact.url, artifact.sha256, 'object');
+    return this.verified(Buffer.from(objectBase64, 'base64'), artifact.sha256, `the object in the compile result from ${this.server}`);
+  }
+
   /** GET /v1/artifacts/:sha256; the bytes are checked against the hash before anyone uses them. */
   async fetchArtifact(sha256: string): Promise<Buffer> {
     return this.fetchVerified(`/v1/artifacts/${sha256}`, sha256, 'object');
@@ -218,11 +233,14 @@ export class ServiceClient {
     const maxBytes = announced !== undefined ? Math.min(announced, DOWNLOAD_CEILING_BYTES) : await this.downloadLimit(kind);
     const res = await this.http.request({ method: 'GET', path: this.relative(url), headers: { accept: 'application/octet-stream' }, maxBytes });
     if (res.status !== 200) throw errorFromResponse(res, this.server);
-    const got = createHash('sha256').update(res.body).digest('hex');
-    if (got !== sha256) {
-      throw new LbcError('LBC_ERR_ARTIFACT_INTEGRITY', `${url} from ${this.server} has sha256 ${got}, expected ${sha256}`, { expected: sha256, got });
-    }
-    return res.body;
+    return this.verified(res.body, sha256, `${url} from ${this.server}`);
+  }
+
+  /** Bytes that hash to `sha256`, else LBC_ERR_ARTIFACT_INTEGRITY naming what they were. */
+  private verified(bytes: Buffer, sha256: string, what: string): Buffer {
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (got !== sha256) throw new LbcError('LBC_ERR_ARTIFACT_INTEGRITY', `${what} has sha256 ${got}, expected ${sha256}`, { expected: sha256, got });
+    return bytes;
   }
 
   /** The service's own bound for a kind of download (asked once per client), capped by DOWNLOAD_CEILING_BYTES. */

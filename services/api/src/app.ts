@@ -184,7 +184,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
   void app.register(swaggerUi, { routePrefix: '/docs' });
   // Routes in a plugin after swagger's, so swagger sees every one of them.
   void app.register(async (api) => {
-    compileRoutes(api, compileService, config.limits);
+    compileRoutes(api, compileService, config.limits, (sha256) => cache.readBySha(sha256));
     jobRoutes(api, compileService);
     verifyRoutes(api, verifyService, config.limits, deps.ingest?.settings.advertiseUrl);
     artifactRoutes(api, { cache, blobs, shared, farmSecret: () => readFarmSecret(redis.command), guardRedis: (work, what) => redis.guard(work, what) });

@@ -7,6 +7,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import {
   CompileAcceptedSchema,
+  CompileQuerySchema,
   CompileRequestSchema,
   CompileResultSchema,
   ErrorBodySchema,
@@ -64,6 +65,7 @@ export const kernelQuery = KernelQuerySchema;
 export const kernelList = answer(KernelListSchema);
 export const kernelUploadQuery = KernelUploadQuerySchema;
 export const compileRequest = CompileRequestSchema;
+export const compileQuery = CompileQuerySchema;
 export const compileResult = answer(CompileResultSchema);
 export const compileAccepted = answer(CompileAcceptedSchema);
 export const jobStatus = answer(JobStatusSchema);
