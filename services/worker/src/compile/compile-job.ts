@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
-import { INPUT_FAULTS, hostPathScrub, liveWorkers, type CompileJobData, type CompileJobProgress, type CompileJobResult, type FarmBlobs } from '@lbc/core';
+import { INPUT_FAULTS, hostPathScrub, stageMark, liveWorkers, type CompileJobData, type CompileJobProgress, type CompileJobResult, type FarmBlobs } from '@lbc/core';
 import type { KernelSetStore } from '../kernel-set/kernel-set.ts';
 import type { WarmPool } from '../sandbox/warm-pool.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
@@ -49,6 +49,7 @@ export function compileJobProcessor(deps: CompileJobDeps): Processor<CompileJobD
   const scrubDiagnostics = hostPathScrub(roots, { keepQuotedPaths: true });
 
   return async (job, token) => {
+    stageMark('worker.pickup', job.id);
     deps.busy.active++;
     const began = Date.now();
     const { requestId, tenant, name } = job.data;
@@ -64,6 +65,7 @@ export function compileJobProcessor(deps: CompileJobDeps): Processor<CompileJobD
       }
       const result = await runCompile(deps, job);
       log?.info({ ms: Date.now() - began, ok: result.ok }, result.ok ? 'compiled' : 'compile error, diagnostics returned');
+      stageMark('worker.return', job.id);
       return publicResult(result, scrub, scrubDiagnostics);
     } catch (err) {
       if (err instanceof DelayedError) throw err;
@@ -89,12 +91,15 @@ async function runCompile(deps: CompileJobDeps, job: Job<CompileJobData, Compile
   try {
     await progress('kernel-set', 10);
     const kernelSet = await deps.kernelSets.ensure(data.btfSha256);
+    stageMark('worker.kernel-set');
     await progress('compiling', 40);
+    stageMark('worker.progress-40');
     const compiled = await compileProgram(
       { pool: deps.pool, timeoutMs: deps.compileTimeoutMs ?? 60_000, maxArtifactBytes: deps.maxArtifactBytes, onClangRun: () => countCompile(deps.redis) },
       data,
       kernelSet,
     );
+    stageMark('worker.compiled');
     if (!compiled.ok) return compiled;
     // Published once, here, by hash: the job result carries the reference, never the bytes.
     const { object } = compiled;
@@ -104,6 +109,7 @@ async function runCompile(deps: CompileJobDeps, job: Job<CompileJobData, Compile
       await addMinBtf(deps, kernelSet.dir, object, result);
     }
     await progress('done', 100);
+    stageMark('worker.progress-100');
     return result;
   } catch (err) {
     // The input's fault: retrying cannot fix it, and the API reports it with its own code.

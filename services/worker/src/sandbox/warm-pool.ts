@@ -5,7 +5,7 @@
  * /k), so the pool keeps spares for the kernel set used last.
  */
 import type Dockerode from 'dockerode';
-import { LBC_HEADER_DIR, pidNamespace } from '@lbc/core';
+import { LBC_HEADER_DIR, pidNamespace, stageMark } from '@lbc/core';
 import { SandboxContainer } from './sandbox-container.ts';
 import { createJobDir, removeJobDir, type JobDir } from './job-dir.ts';
 import { LABEL_HOST, LABEL_JOB_DIR, LABEL_PID, LABEL_PIDNS, LABEL_ROLE, type SandboxLimits } from './hardening.ts';
@@ -108,8 +108,10 @@ export class WarmPool {
         job,
         kernelSetDir,
         release: async () => {
+          stageMark('pool.destroy');
           await container.destroy();
           await removeJobDir(job.root);
+          stageMark('pool.destroyed');
         },
       };
     } catch (err) {
@@ -119,7 +121,9 @@ export class WarmPool {
   }
 
   private spare(kernelSetDir: string): Promise<CompileSlot> {
+    stageMark('pool.spare-start');
     const slot = this.startSlot(kernelSetDir);
+    void slot.then(() => stageMark('pool.spare-started'), () => {});
     slot.catch(() => {});
     return slot;
   }
