@@ -55,7 +55,8 @@ export function compileJobProcessor(deps: CompileJobDeps): Processor<CompileJobD
     const { requestId, tenant, name } = job.data;
     // reqId is the API request that queued the job: grep it across API and worker logs.
     const log = deps.log?.child({ reqId: requestId, jobId: job.id, tenant, program: name, attempt: job.attemptsMade + 1 });
-    await job.log(`reqId=${requestId ?? '-'} tenant=${tenant ?? '-'} worker=${deps.workerId()} attempt=${job.attemptsMade + 1}`).catch(() => {});
+    // Not waited for: the job's own connection sends it before the job's result.
+    void job.log(`reqId=${requestId ?? '-'} tenant=${tenant ?? '-'} worker=${deps.workerId()} attempt=${job.attemptsMade + 1}`).catch(() => {});
     try {
       // Another compile image than ours: leave the job to a worker that has it, if one is alive,
       // without using an attempt (workers of both images may share a queue during an upgrade).
@@ -87,12 +88,14 @@ async function runCompile(deps: CompileJobDeps, job: Job<CompileJobData, Compile
   if (data.toolchain !== deps.toolchain) {
     throw new LbcError('LBC_ERR_SANDBOX', `job wants toolchain "${data.toolchain}" but this worker has "${deps.toolchain}"`);
   }
-  const progress = (stage: CompileJobProgress['stage'], percent: number) => job.updateProgress({ stage, percent } satisfies CompileJobProgress);
+  // Not waited for (a Redis round trip each on the compile's path): sent in order on the job's
+  // connection, ahead of its result; a lost one only leaves a poller's progress behind.
+  const progress = (stage: CompileJobProgress['stage'], percent: number) => void job.updateProgress({ stage, percent } satisfies CompileJobProgress).catch(() => {});
   try {
-    await progress('kernel-set', 10);
+    progress('kernel-set', 10);
     const kernelSet = await deps.kernelSets.ensure(data.btfSha256);
     stageMark('worker.kernel-set');
-    await progress('compiling', 40);
+    progress('compiling', 40);
     stageMark('worker.progress-40');
     const compiled = await compileProgram(
       { pool: deps.pool, timeoutMs: deps.compileTimeoutMs ?? 60_000, maxArtifactBytes: deps.maxArtifactBytes, onClangRun: () => countCompile(deps.redis) },
@@ -105,10 +108,10 @@ async function runCompile(deps: CompileJobDeps, job: Job<CompileJobData, Compile
     const { object } = compiled;
     const result: CompileJobResult = { ok: true, sha256: await deps.blobs.put(object), size: object.length, warnings: compiled.warnings, compileMs: compiled.compileMs };
     if (data.minBtf) {
-      await progress('storing', 90);
+      progress('storing', 90);
       await addMinBtf(deps, kernelSet.dir, object, result);
     }
-    await progress('done', 100);
+    progress('done', 100);
     stageMark('worker.progress-100');
     return result;
   } catch (err) {

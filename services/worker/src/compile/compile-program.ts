@@ -137,9 +137,10 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
       }
       const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch, implicitLbcHeader });
       stageMark('worker.files-written');
-      await settings.onClangRun?.();
       stageMark('worker.launch');
       const run = slot.container.launch(responseFile(args), settings.timeoutMs, { doneMarker: slot.doneMarker });
+      // Counted while clang runs, not before it starts; done before the job's result.
+      await settings.onClangRun?.();
       // clang leaves its object only when it succeeds, and the strip before the command marks its
       // output done: with an object there, the exit status adds nothing.
       const output = await run.output;
