@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { KernelCatalog, SharedArtifacts, blobNodeUrl, ensureFarmSecret, readFarmSecret, hostPathScrub, openDatabase, liveWorkers, verifyJobIdPattern, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type RedisOwner } from '@lbc/core';
+import { KernelCatalog, SharedArtifacts, blobNodeUrl, ensureFarmSecret, readFarmSecret, hostPathScrub, stageMark, stageTimingOn, openDatabase, liveWorkers, verifyJobIdPattern, type ArtifactCache, type CompileProducer, type KernelRegistry, type LbcConfig, type RedisOwner } from '@lbc/core';
 import { VerdictCache } from './verify/verdict-cache.ts';
 import { VerifyProducer } from './verify/verify-producer.ts';
 import { SharedTokens } from './auth/shared-tokens.ts';
@@ -97,6 +97,12 @@ export function buildApp(deps: ApiDeps): ApiApp {
   };
   // An HTTPS server has other Node types than an HTTP one, and nothing here depends on which.
   const app = (config.tls ? Fastify({ ...options, https: { ...tlsFiles(config.tls), ...deadlines.server } }) : Fastify(options)) as unknown as FastifyInstance;
+  if (stageTimingOn) {
+    app.addHook('onRequest', async (request) => stageMark('api.request', `${request.method} ${request.url}`));
+    app.addHook('preHandler', async () => stageMark('api.handler'));
+    app.addHook('onSend', async (request) => stageMark('api.send', request.url));
+    app.addHook('onResponse', async (request) => stageMark('api.response', request.url));
+  }
   const metrics = createMetrics(async () => {
     const [counts, workers] = await Promise.all([
       redis.guard(producer.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'), 'counting jobs'),

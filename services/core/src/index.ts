@@ -6,6 +6,7 @@ export * from './redis/redis-log.ts';
 export * from './redis/redis-owner.ts';
 export * from './redis/redis-keys.ts';
 export * from './free-port.ts';
+export * from './stage-timing.ts';
 export * from './owner-alive.ts';
 export * from './host-paths.ts';
 export * from './store/database.ts';

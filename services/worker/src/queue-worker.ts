@@ -5,7 +5,7 @@
  * The features give it their queue, job function, concurrency and lock settings.
  */
 import { Worker, type Processor } from 'bullmq';
-import type { RedisOwner } from '@lbc/core';
+import { stageMark, stageTimingOn, type RedisOwner } from '@lbc/core';
 import { closeWorker } from './close-worker.ts';
 
 export interface QueueWorkerOptions<D, R> {
@@ -39,6 +39,10 @@ export async function startQueueWorker<D, R>(opts: QueueWorkerOptions<D, R>): Pr
     maxStalledCount: 2,
   });
   worker.on('error', opts.redis.log.onError);
+  if (stageTimingOn) {
+    worker.on('active', (job) => stageMark('worker.active', job.id));
+    worker.on('completed', (job) => stageMark('worker.completed', job.id));
+  }
   await worker.waitUntilReady();
   return {
     worker,

@@ -15,6 +15,7 @@ import { compileProgram, type CompiledProgram } from '../src/compile/compile-pro
 import { createJobDir, readObject, removeJobDir } from '../src/sandbox/job-dir.ts';
 import { SandboxContainer } from '../src/sandbox/sandbox-container.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
+import { RELEASE_DELAY_MS } from '../src/sandbox/warm-pool.ts';
 import { startSandboxFixture, type SandboxFixture } from '@lbc/test-support/sandbox-fixture';
 import { DEFAULT_IMAGE } from '@lbc/core';
 
@@ -317,8 +318,11 @@ describe('after all that', () => {
   });
 
   it('no sandbox container is left running but the warm spare', async () => {
-    await new Promise((r) => setTimeout(r, 500));
-    const left = await fx.docker.listContainers({ all: true, filters: { label: [`lbc.owner.pid=${process.pid}`] } });
+    // A used container goes RELEASE_DELAY_MS after its job (off the answer's path); then at once.
+    await new Promise((r) => setTimeout(r, RELEASE_DELAY_MS + 500));
+    const mine = () => fx.docker.listContainers({ all: true, filters: { label: [`lbc.owner.pid=${process.pid}`] } });
+    let left = await mine();
+    for (const deadline = Date.now() + 10_000; left.length > 1 && Date.now() < deadline; left = await mine()) await new Promise((r) => setTimeout(r, 200));
     expect(left.length).toBeLessThanOrEqual(1);
   });
 });

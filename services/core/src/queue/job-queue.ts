@@ -80,14 +80,15 @@ export class JobQueue<D, R> {
    * not the input's) runs again. A new job is refused with LBC_ERR_QUEUE_FULL past the bound.
    */
   protected async joinOrAdd(jobId: string, name: string, data: D, options: AddOptions): Promise<Job<D, R>> {
-    const existing = await this.getJob(jobId);
+    // Both at once: a new job (the usual case) needs the count, and it costs no round trip more.
+    const [existing, waitingNow] = await Promise.all([this.getJob(jobId), options.maxQueued ? this.waitingCount() : undefined]);
     if (existing) {
       const state = await this.guard(existing.getState(), `reading ${this.names.noun} state`);
       if (state === 'failed') await this.guard(existing.retry('failed'), `retrying ${this.names.noun}`);
       if (state !== 'unknown') return existing;
     }
     if (options.maxQueued) {
-      const waiting = await this.waitingCount();
+      const waiting = waitingNow ?? (await this.waitingCount());
       const { limit, what } = options.maxQueued;
       if (waiting >= limit) throw new LbcError('LBC_ERR_QUEUE_FULL', `${waiting} ${what} are waiting`, { waiting, limit });
     }

@@ -10,6 +10,7 @@ import { JobQueue, type AddOptions } from './job-queue.ts';
 import type { JobOutcome } from './job-wait.ts';
 import type { RedisOwner } from '../redis/redis-owner.ts';
 import { redisKey } from '../redis/redis-keys.ts';
+import { stageMark } from '../stage-timing.ts';
 
 export { INPUT_FAULTS, failedJobError } from './job-failure.ts';
 
@@ -45,7 +46,10 @@ export class CompileProducer extends JobQueue<CompileJobData, CompileJobResult> 
 
   /** Queues the compile, or joins the job already queued for the same cache key (a failed one runs again). */
   async submit(data: CompileJobData): Promise<CompileJob> {
-    return this.joinOrAdd(jobIdFor(data.cacheKey), data.name, data, { jobOptions: JOB_OPTIONS, maxQueued: { limit: this.options.maxQueuedJobs, what: 'compiles' } });
+    stageMark('api.submit');
+    const job = await this.joinOrAdd(jobIdFor(data.cacheKey), data.name, data, { jobOptions: JOB_OPTIONS, maxQueued: { limit: this.options.maxQueuedJobs, what: 'compiles' } });
+    stageMark('api.queued', job.id);
+    return job;
   }
 
   /**
@@ -53,7 +57,9 @@ export class CompileProducer extends JobQueue<CompileJobData, CompileJobResult> 
    * a shutting-down API answers 202 rather than holding requests). Final failure throws LBC_ERR_SANDBOX.
    */
   async wait(job: CompileJob, waitMs: number, stop?: AbortSignal): Promise<WaitOutcome> {
-    return this.waitFor(job, waitMs, this.owner.timeoutMs, stop);
+    const outcome = await this.waitFor(job, waitMs, this.owner.timeoutMs, stop);
+    stageMark('api.job-finished', job.id);
+    return outcome;
   }
 
   async rememberFailure(cacheKey: string, failure: FailedCompile): Promise<void> {

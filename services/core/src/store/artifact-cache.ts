@@ -82,7 +82,8 @@ export class ArtifactCache {
     if (expectedSha256 && expectedSha256 !== sha256) {
       throw new LbcError('LBC_ERR_INTERNAL', `compiled object hash ${sha256} does not match the worker's ${expectedSha256}`);
     }
-    this.blobs.put(bytes);
+    // Already there and intact (the worker of this host published it): not written and fsynced again.
+    if (this.blobs.read(sha256).status !== 'ok') this.blobs.put(bytes);
     const now = Date.now();
     this.db
       .prepare(

@@ -29,6 +29,7 @@ import { redisKey } from '../redis/redis-keys.ts';
 import { sha256Of, type BlobStore } from './blob-store.ts';
 import { BlobTransferError, fetchVerified, receiveVerified, type TransferBounds } from './blob-transfer.ts';
 import type { S3Blobs } from './s3-blobs.ts';
+import { stageMark } from '../stage-timing.ts';
 
 /** How long a location record lives unless renewed: as long as a compile's record (LBC_SHARED_ARTIFACT_TTL_SECONDS' default). */
 export const BLOB_LOCATION_TTL_SECONDS = 7 * 24 * 3600;
@@ -80,17 +81,21 @@ export class FarmBlobs {
 
   /** Stores bytes under their hash, here and where other nodes find them; returns the hash. */
   async put(bytes: Buffer): Promise<string> {
+    stageMark('blobs.put');
     const sha256 = sha256Of(bytes);
     // Published again (a kernel's BTF on every start): the intact copy on disk is not rewritten.
     if (this.opts.disk.read(sha256).status !== 'ok') this.opts.disk.put(bytes);
     if (this.opts.s3) await this.opts.s3.put(sha256, bytes);
     else await this.announce(sha256);
+    stageMark('blobs.put-done');
     return sha256;
   }
 
   /** The verified bytes of a hash: this node's disk, else the S3 store or a node holding it; null when nowhere. */
   async get(sha256: string): Promise<Buffer | null> {
+    stageMark('blobs.get');
     const local = this.opts.disk.read(sha256);
+    stageMark('blobs.get-done', local.status);
     if (local.status === 'ok') return local.bytes;
     const bytes = this.opts.s3 ? await this.fromS3(sha256) : await this.fromNodes(sha256);
     if (!bytes) return null;

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { isLbcError, LbcError, DEFAULT_LIMITS } from '@lbc/contract';
-import { INPUT_FAULTS, hostPathScrub, liveWorkers, type CompileJobData, type CompileJobProgress, type CompileJobResult, type FarmBlobs } from '@lbc/core';
+import { INPUT_FAULTS, hostPathScrub, stageMark, liveWorkers, type CompileJobData, type CompileJobProgress, type CompileJobResult, type FarmBlobs } from '@lbc/core';
 import type { KernelSetStore } from '../kernel-set/kernel-set.ts';
 import type { WarmPool } from '../sandbox/warm-pool.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
@@ -49,12 +49,14 @@ export function compileJobProcessor(deps: CompileJobDeps): Processor<CompileJobD
   const scrubDiagnostics = hostPathScrub(roots, { keepQuotedPaths: true });
 
   return async (job, token) => {
+    stageMark('worker.pickup', job.id);
     deps.busy.active++;
     const began = Date.now();
     const { requestId, tenant, name } = job.data;
     // reqId is the API request that queued the job: grep it across API and worker logs.
     const log = deps.log?.child({ reqId: requestId, jobId: job.id, tenant, program: name, attempt: job.attemptsMade + 1 });
-    await job.log(`reqId=${requestId ?? '-'} tenant=${tenant ?? '-'} worker=${deps.workerId()} attempt=${job.attemptsMade + 1}`).catch(() => {});
+    // Not waited for: the job's own connection sends it before the job's result.
+    void job.log(`reqId=${requestId ?? '-'} tenant=${tenant ?? '-'} worker=${deps.workerId()} attempt=${job.attemptsMade + 1}`).catch(() => {});
     try {
       // Another compile image than ours: leave the job to a worker that has it, if one is alive,
       // without using an attempt (workers of both images may share a queue during an upgrade).
@@ -64,6 +66,7 @@ export function compileJobProcessor(deps: CompileJobDeps): Processor<CompileJobD
       }
       const result = await runCompile(deps, job);
       log?.info({ ms: Date.now() - began, ok: result.ok }, result.ok ? 'compiled' : 'compile error, diagnostics returned');
+      stageMark('worker.return', job.id);
       return publicResult(result, scrub, scrubDiagnostics);
     } catch (err) {
       if (err instanceof DelayedError) throw err;
@@ -85,25 +88,31 @@ async function runCompile(deps: CompileJobDeps, job: Job<CompileJobData, Compile
   if (data.toolchain !== deps.toolchain) {
     throw new LbcError('LBC_ERR_SANDBOX', `job wants toolchain "${data.toolchain}" but this worker has "${deps.toolchain}"`);
   }
-  const progress = (stage: CompileJobProgress['stage'], percent: number) => job.updateProgress({ stage, percent } satisfies CompileJobProgress);
+  // Not waited for (a Redis round trip each on the compile's path): sent in order on the job's
+  // connection, ahead of its result; a lost one only leaves a poller's progress behind.
+  const progress = (stage: CompileJobProgress['stage'], percent: number) => void job.updateProgress({ stage, percent } satisfies CompileJobProgress).catch(() => {});
   try {
-    await progress('kernel-set', 10);
+    progress('kernel-set', 10);
     const kernelSet = await deps.kernelSets.ensure(data.btfSha256);
-    await progress('compiling', 40);
+    stageMark('worker.kernel-set');
+    progress('compiling', 40);
+    stageMark('worker.progress-40');
     const compiled = await compileProgram(
       { pool: deps.pool, timeoutMs: deps.compileTimeoutMs ?? 60_000, maxArtifactBytes: deps.maxArtifactBytes, onClangRun: () => countCompile(deps.redis) },
       data,
       kernelSet,
     );
+    stageMark('worker.compiled');
     if (!compiled.ok) return compiled;
     // Published once, here, by hash: the job result carries the reference, never the bytes.
     const { object } = compiled;
     const result: CompileJobResult = { ok: true, sha256: await deps.blobs.put(object), size: object.length, warnings: compiled.warnings, compileMs: compiled.compileMs };
     if (data.minBtf) {
-      await progress('storing', 90);
+      progress('storing', 90);
       await addMinBtf(deps, kernelSet.dir, object, result);
     }
-    await progress('done', 100);
+    progress('done', 100);
+    stageMark('worker.progress-100');
     return result;
   } catch (err) {
     // The input's fault: retrying cannot fix it, and the API reports it with its own code.

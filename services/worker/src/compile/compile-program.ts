@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ARCHES, DEFAULT_LIMITS, isLbcError, NAME_PATTERN, LbcError, validateCflags, validateIncludePaths } from '@lbc/contract';
-import { scanSource, type CompileJobData, type CompileJobResult } from '@lbc/core';
+import { scanSource, stageMark, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import type { KernelSet } from '../kernel-set/kernel-set.ts';
 import { STRIP_FAILED, STRIP_FAILED_STATUS, type WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunOutcome, RunOutput } from '../sandbox/sandbox-container.ts';
@@ -124,7 +124,9 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
 
   const ctx = { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs };
   const attempt = async (pch: boolean): Promise<{ stderr: string; result: CompiledProgram }> => {
+    stageMark('worker.acquire');
     const slot = await settings.pool.acquire(kernelSet.dir);
+    stageMark('worker.acquired');
     try {
       try {
         await writeJobFiles(slot.job, mainFile, data.source, data.includes);
@@ -134,12 +136,17 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
         throw err;
       }
       const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch, implicitLbcHeader });
-      await settings.onClangRun?.();
+      stageMark('worker.files-written');
+      stageMark('worker.launch');
       const run = slot.container.launch(responseFile(args), settings.timeoutMs, { doneMarker: slot.doneMarker });
+      // Counted while clang runs, not before it starts; done before the job's result.
+      await settings.onClangRun?.();
       // clang leaves its object only when it succeeds, and the strip before the command marks its
       // output done: with an object there, the exit status adds nothing.
       const output = await run.output;
+      stageMark('worker.output', `${Math.round(output.ms)}ms`);
       const early = await successFromOutput(output, slot.job, ctx);
+      stageMark('worker.object-read');
       if (early) return { stderr: output.stderr, result: early };
       const outcome = await run.exit;
       return { stderr: outcome.stderr, result: await classifyRun(outcome, slot.job, ctx) };

@@ -5,7 +5,7 @@
  * /k), so the pool keeps spares for the kernel set used last.
  */
 import type Dockerode from 'dockerode';
-import { LBC_HEADER_DIR, pidNamespace } from '@lbc/core';
+import { LBC_HEADER_DIR, pidNamespace, stageMark } from '@lbc/core';
 import { SandboxContainer } from './sandbox-container.ts';
 import { createJobDir, removeJobDir, type JobDir } from './job-dir.ts';
 import { LABEL_HOST, LABEL_JOB_DIR, LABEL_PID, LABEL_PIDNS, LABEL_ROLE, type SandboxLimits } from './hardening.ts';
@@ -72,7 +72,18 @@ export interface WarmPoolOptions {
   size: number;
   /** Host directory mounted at /lbc (lbc.h); default: the checkout's (see header-dir.ts). */
   headerDir?: string;
+  /** How long after its job a used slot is destroyed and replaced (RELEASE_DELAY_MS when absent). */
+  releaseDelayMs?: number;
 }
+
+/**
+ * A used slot is destroyed (and its replacement started) this long after its job, not at once:
+ * removing one container and starting another costs the engine (dockerd, containerd, runc) tens of
+ * ms of CPU, which on a small host would compete with the rest of the request it just served — the
+ * answer, the client's download of the object, its load and attach. The container has exited by
+ * then (or was killed); its job directory goes with it.
+ */
+export const RELEASE_DELAY_MS = 1000;
 
 export function ownerLabels(role: string, jobDir?: string): Record<string, string> {
   return { [LABEL_ROLE]: role, [LABEL_HOST]: hostname(), [LABEL_PID]: String(process.pid), [LABEL_PIDNS]: pidNamespace(), ...(jobDir ? { [LABEL_JOB_DIR]: jobDir } : {}) };
@@ -82,6 +93,8 @@ export class WarmPool {
   private spares: Promise<CompileSlot>[] = [];
   private sparesFor: string | undefined;
   private closed = false;
+  /** Used slots waiting for their destruction (RELEASE_DELAY_MS); close() destroys them at once. */
+  private readonly releasing = new Map<NodeJS.Timeout, () => Promise<void>>();
 
   constructor(private readonly options: WarmPoolOptions) {}
 
@@ -108,8 +121,10 @@ export class WarmPool {
         job,
         kernelSetDir,
         release: async () => {
+          stageMark('pool.destroy');
           await container.destroy();
           await removeJobDir(job.root);
+          stageMark('pool.destroyed');
         },
       };
     } catch (err) {
@@ -119,7 +134,9 @@ export class WarmPool {
   }
 
   private spare(kernelSetDir: string): Promise<CompileSlot> {
+    stageMark('pool.spare-start');
     const slot = this.startSlot(kernelSetDir);
+    void slot.then(() => stageMark('pool.spare-started'), () => {});
     slot.catch(() => {});
     return slot;
   }
@@ -159,13 +176,28 @@ export class WarmPool {
     }
     slot ??= await this.startSlot(kernelSetDir);
     const release = slot.release;
+    let released: Promise<void> | undefined;
     return {
       ...slot,
-      release: async () => {
+      release: () => (released ??= this.later(async () => {
         await release();
         this.refill(kernelSetDir);
-      },
+      })),
     };
+  }
+
+  /** Runs `work` after the release delay (at once when closed or without a delay); resolves when it is done. */
+  private later(work: () => Promise<void>): Promise<void> {
+    const delay = this.options.releaseDelayMs ?? RELEASE_DELAY_MS;
+    if (this.closed || delay <= 0) return work();
+    return new Promise<void>((resolve, reject) => {
+      const run = () => {
+        this.releasing.delete(timer);
+        return work().then(resolve, reject);
+      };
+      const timer = setTimeout(run, delay);
+      this.releasing.set(timer, run);
+    });
   }
 
   /** Starts spares for a kernel set before any job asks for it. */
@@ -176,6 +208,10 @@ export class WarmPool {
   async close(): Promise<void> {
     this.closed = true;
     const spares = this.spares.splice(0);
-    await Promise.all(spares.map((s) => s.then((slot) => slot.release(), () => {})));
+    const used = [...this.releasing].map(([timer, run]) => {
+      clearTimeout(timer);
+      return run().catch(() => {});
+    });
+    await Promise.all([...used, ...spares.map((s) => s.then((slot) => slot.release(), () => {}))]);
   }
 }
