@@ -219,11 +219,12 @@ describe('the farm across hosts (network namespaces)', () => {
     expect(status.kernel).toMatchObject({ release, arch: target.arch, distro: 'debian', source: 'package', btfSha256: sha256Of(bytes) });
 
     // The job carries the package's hash, name and size; the bytes were found by hash (node 2 on
-    // record as their holder). The origin is where a boot image would go back (the upload's address).
+    // record as their holder). No node address: a boot image travels by hash too.
     const ingestQueue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: redis });
     try {
       const data = (await ingestQueue.getJob(status.id))!.data;
-      expect(data).toMatchObject({ packageSha256: status.packageSha256, fileName: 'variant.btf', size: bytes.length, origin: api2 });
+      expect(data).toMatchObject({ packageSha256: status.packageSha256, fileName: 'variant.btf', size: bytes.length });
+      expect(data).not.toHaveProperty('origin');
       expect(JSON.stringify(data).length).toBeLessThan(1024);
     } finally {
       await ingestQueue.close();
@@ -271,7 +272,7 @@ describe('the farm across hosts (network namespaces)', () => {
     // On record as the package's holder, as the node that received it would be.
     await redis.sadd(redisKey.blobLocation(sha), origin);
     try {
-      await ingestQueue.add('gone.btf', { packageSha256: sha, origin, fileName: 'gone.btf', size: 4096, hints: {}, maxUnpackedBytes: 1 << 30 }, { jobId: ingestJobId(sha), attempts: 2, backoff: { type: 'fixed', delay: 200 } });
+      await ingestQueue.add('gone.btf', { packageSha256: sha, fileName: 'gone.btf', size: 4096, hints: {}, maxUnpackedBytes: 1 << 30 }, { jobId: ingestJobId(sha), attempts: 2, backoff: { type: 'fixed', delay: 200 } });
       let status: IngestStatus | undefined;
       for (let i = 0; i < 300 && status?.state !== 'failed'; i++) {
         await sleep(100);

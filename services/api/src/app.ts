@@ -192,7 +192,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
   void app.register(async (api) => {
     compileRoutes(api, compileService, config.limits, (sha256) => cache.readBySha(sha256));
     jobRoutes(api, compileService);
-    verifyRoutes(api, verifyService, config.limits, deps.ingest?.settings.advertiseUrl);
+    verifyRoutes(api, verifyService, config.limits);
     artifactRoutes(api, { cache, blobs, shared, farmSecret: () => readFarmSecret(redis.command), guardRedis: (work, what) => redis.guard(work, what) });
     kernelRoutes(api, deps.registry, config.limits);
     ingestRoutes(api, deps.ingest);

@@ -7,7 +7,6 @@ export { catalogRoutes } from './catalog/catalog-routes.ts';
 export { installErrorHandlers } from './error-handler.ts';
 export * from './ingest/ingest-service.ts';
 export * from './ingest/ingest-settings.ts';
-export * from './ingest/package-origin.ts';
 export * from './auth/token-store.ts';
 export * from './auth/shared-tokens.ts';
 export * from './verify/verdict-cache.ts';

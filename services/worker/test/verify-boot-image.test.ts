@@ -1,56 +1,113 @@
 /**
- * The verify worker's boot images: on the API node's host they are read from the shared data
- * directory's blob store; a worker on another host (its own data directory) fetches the image once
- * from the API node the job names (farm credential over the image's sha256), checks it against
- * the sha256 and size, and keeps it in its own blob store. A listening API with a real ingest service.
+ * The verify worker's boot images come by hash through the farm blob store: on the API node's host
+ * the shared data directory's store holds them; a worker on another host (its own data directory,
+ * its own blob node) streams the image from a node on record as holding it, checks it against the
+ * sha256 and the size the job names, keeps it and is named a holder too. A corrupt copy is refused
+ * (and the next holder asked); an image nobody holds is LBC_ERR_BOOT_IMAGE_NOT_FOUND. A listening
+ * API (it serves its blobs) with a real ingest service, real Redis.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError, type BootImageRef } from '@lbc/contract';
+import { BlobStore, FarmBlobs, redisKey } from '@lbc/core';
 import { tinyBtf } from '@lbc/test-support/tiny-btf';
 import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';
 import { BootImageFiles } from '../src/verify/boot-image-file.ts';
+import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
 
 let running: IngestApp;
-let server: string;
 let image: BootImageRef;
+let btfSha256: string;
+/** Where the API node serves its blobs, as the location record names it. */
+let apiUrl: string;
 const bytes = Buffer.from('an arm64 Image, as far as this test is concerned '.repeat(1000));
 const otherHost = mkdtempSync(join(tmpdir(), 'lbc-verify-worker-'));
+const nodes: BlobNode[] = [];
+let hostile: Server;
+let hostileUrl: string;
+
+/** A verify worker's blob node with its own data directory (another host). */
+const workerNode = async (dir: string) => {
+  const node = await startBlobNode({ redis: running.h.privateRedis.connect(), dataDir: dir });
+  nodes.push(node);
+  return node;
+};
 
 beforeAll(async () => {
   running = await startIngestApp({}, { ingestWorker: false });
-  server = await running.app.listen({ host: '127.0.0.1', port: 0 });
+  await running.app.listen({ host: '127.0.0.1', port: 0 });
   const { kernel } = await running.h.registry.register({ btf: tinyBtf('verify_image'), release: '6.12.0-99-cloud-arm64', arch: 'aarch64', source: 'package' });
-  image = running.h.registry.attachBootImage(kernel.btfSha256, running.h.registry.putBootImage(bytes)).bootImage!;
+  btfSha256 = kernel.btfSha256;
+  image = running.h.registry.attachBootImage(btfSha256, running.h.registry.putBootImage(bytes)).bootImage!;
+  await running.h.registry.shareBootImage(btfSha256);
+  for (let i = 0; i < 100 && !apiUrl; i++) {
+    apiUrl = (await running.h.redis.smembers(redisKey.blobLocation(image.sha256)))[0]!;
+    if (!apiUrl) await new Promise((r) => setTimeout(r, 50));
+  }
+  // A node on record that answers with other bytes of the image's very size.
+  hostile = createServer((_req, res) => res.writeHead(200, { 'content-length': bytes.length }).end(Buffer.alloc(bytes.length, 0x41)));
+  await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+  hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  for (const node of nodes) await node.close();
+  await new Promise((r) => hostile?.close(r));
   await running?.close();
   rmSync(otherHost, { recursive: true, force: true });
 });
 
 describe('boot images for the verify worker', () => {
-  it('on the API node\'s host: the shared blob store\'s file, nothing fetched', async () => {
-    const files = new BootImageFiles(running.h.dataDir, running.h.redis);
-    expect(await files.path(image, undefined)).toBe(running.h.registry.bootImagePath((running.h.registry.list()[0]!).btfSha256));
+  it('the API node announced the image it keeps, with a bounded life', async () => {
+    expect(apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await running.h.redis.ttl(redisKey.blobLocation(image.sha256))).toBeGreaterThan(0);
   });
 
-  it('on another host: fetched once from the API node the job names, checked, kept in the worker\'s own blob store', async () => {
-    const files = new BootImageFiles(otherHost, running.h.redis);
-    const [a, b] = await Promise.all([files.path(image, server), files.path(image, server)]);
+  it("on the API node's host: the shared blob store's file, nothing fetched", async () => {
+    const sameHost = new FarmBlobs({ disk: new BlobStore(join(running.h.dataDir, 'blobs')), redis: running.h.redis });
+    expect(await new BootImageFiles(sameHost).path(image)).toBe(running.h.registry.bootImagePath(btfSha256));
+  });
+
+  it("on another host: fetched once by hash from the node holding it, checked, kept in the worker's own store, the worker named a holder", async () => {
+    const node = await workerNode(otherHost);
+    const files = new BootImageFiles(node.blobs);
+    const [a, b] = await Promise.all([files.path(image), files.path(image)]);
     expect(a).toBe(b);
     expect(a.startsWith(otherHost)).toBe(true);
     expect(readFileSync(a).equals(bytes)).toBe(true);
-    // Kept: a later job needs no API node.
-    expect(await new BootImageFiles(otherHost, running.h.redis).path(image, undefined)).toBe(a);
+    expect(await running.h.redis.smembers(redisKey.blobLocation(image.sha256))).toEqual(expect.arrayContaining([apiUrl, node.url]));
+    // Kept: a later job needs no other node.
+    await running.h.redis.srem(redisKey.blobLocation(image.sha256), apiUrl);
+    expect(await new BootImageFiles(node.blobs).path(image)).toBe(a);
+    await running.h.registry.shareBootImage(btfSha256);
   });
 
-  it('an image the API node does not hold, or another size than the job says, is refused; no origin is LBC_ERR_BOOT_IMAGE_NOT_FOUND', async () => {
-    const files = new BootImageFiles(join(otherHost, 'another-worker'), running.h.redis);
-    await expect(files.path({ sha256: 'ab'.repeat(32), size: 10 }, server)).rejects.toThrow(/answered 404/);
-    await expect(files.path({ ...image, size: image.size + 1 }, server)).rejects.toThrow(/announced \d+ bytes, the job \d+/);
-    const err = await files.path(image, undefined).catch((e: unknown) => e);
-    expect(isLbcError(err, 'LBC_ERR_BOOT_IMAGE_NOT_FOUND')).toBe(true);
+  it('a corrupt copy is refused, never kept; the next holder on record gives the intact one', async () => {
+    const key = redisKey.blobLocation(image.sha256);
+    await running.h.redis.del(key);
+    await running.h.redis.sadd(key, hostileUrl);
+    const dir = join(otherHost, 'corrupt-only');
+    const node = await workerNode(dir);
+    const err = await new BootImageFiles(node.blobs).path(image).catch((e: unknown) => e);
+    expect(isLbcError(err, 'LBC_ERR_BOOT_IMAGE_NOT_FOUND'), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(/sha256|other bytes|hash/i);
+    expect(existsSync(node.blobs.disk.pathOf(image.sha256))).toBe(false);
+    // The API node on record again: the intact copy, whichever holder is asked first.
+    await running.h.registry.shareBootImage(btfSha256);
+    const path = await new BootImageFiles(node.blobs).path(image);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
+  it('an image nobody holds, or another size than the job says, is LBC_ERR_BOOT_IMAGE_NOT_FOUND', async () => {
+    const node = await workerNode(join(otherHost, 'another-worker'));
+    const files = new BootImageFiles(node.blobs);
+    const nobody = await files.path({ sha256: 'ab'.repeat(32), size: 10 }).catch((e: unknown) => e);
+    expect(isLbcError(nobody, 'LBC_ERR_BOOT_IMAGE_NOT_FOUND'), String(nobody)).toBe(true);
+    const wrongSize = await files.path({ ...image, size: image.size + 1 }).catch((e: unknown) => e);
+    expect(isLbcError(wrongSize, 'LBC_ERR_BOOT_IMAGE_NOT_FOUND'), String(wrongSize)).toBe(true);
+    expect((wrongSize as Error).message).toContain(`not the ${image.size + 1} expected`);
   });
 });

@@ -2,16 +2,13 @@
  * POST /v1/kernels/ingest — a kernel package in (streamed to disk, or a server-side path), a
  * registered kernel out; GET /v1/kernels/ingest/:id — its progress. Admin only.
  * The package itself reaches workers by hash through the farm blob store (GET /internal/blobs/:sha256
- * from this node, or the S3 store). PUT /internal/ingest/boot-images/:sha256 — the boot image a
- * worker on another host kept, sent back; GET — a boot image this node holds, for other farm nodes
- * (farm credential for both: package-access.ts).
+ * from this node, or the S3 store), and so does the boot image a worker keeps from a kernel image
+ * package, the other way (published by the worker, fetched by the API node as the kernel registers).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ARCHES, LbcError, type IngestQuery, type IngestStatus } from '@lbc/contract';
-import { MAX_BOOT_IMAGE_BYTES, PACKAGE_TOKEN_HEADER, bootImageTransferPath, isLoopbackAddress, type IngestHints } from '@lbc/core';
-import { packageOrigin } from './package-origin.ts';
+import { isLoopbackAddress, type IngestHints } from '@lbc/core';
 import { type IngestService } from './ingest-service.ts';
 import { type IngestSettings } from './ingest-settings.ts';
 import { errorResponses, ingestQuery, ingestStatus, sha256Params } from '../schemas.ts';
@@ -54,13 +51,6 @@ function hintsOf(q: { release?: unknown; arch?: unknown; distro?: unknown }): In
   return hints;
 }
 
-/** This node as workers on other hosts reach it (they send and fetch boot images here): LBC_ADVERTISE_URL, else the address the request came in on. */
-export const requestOrigin = (request: FastifyRequest, advertiseUrl: string | undefined) => {
-  const listening = request.server.server.address();
-  const listenAddress = typeof listening === 'object' && listening ? listening.address : undefined;
-  return packageOrigin(advertiseUrl, request.socket.localAddress, request.socket.localPort, listenAddress, request.protocol);
-};
-const originOf = (request: FastifyRequest, settings: IngestSettings) => requestOrigin(request, settings.advertiseUrl);
 
 function answer(reply: { status(code: number): { send(body: unknown): unknown } }, status: IngestStatus) {
   if (status.state === 'failed' && status.error) {
@@ -99,14 +89,14 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestService | undef
           const q = request.query;
           if (!q.name) throw new LbcError('LBC_ERR_BAD_REQUEST', 'an upload needs ?name=<file name of the package>', { field: 'name' });
           const waitMs = Math.min(Number(q.waitMs ?? 0), 600_000);
-          return answer(reply, await svc.submit({ kind: 'upload', body: body as Readable, fileName: q.name }, hintsOf(q), waitMs, originOf(request, svc.settings)));
+          return answer(reply, await svc.submit({ kind: 'upload', body: body as Readable, fileName: q.name }, hintsOf(q), waitMs));
         }
         const b = (body ?? {}) as { path?: unknown; waitMs?: unknown; release?: unknown; arch?: unknown; distro?: unknown };
         if (typeof b.path !== 'string' || b.path.length === 0 || b.path.length > 4096) {
           throw new LbcError('LBC_ERR_BAD_REQUEST', 'send the package as application/octet-stream with ?name=, or JSON {"path": "<file under LBC_INGEST_PATH_ROOT>"}', { field: 'path' });
         }
         const waitMs = typeof b.waitMs === 'number' && Number.isInteger(b.waitMs) ? Math.min(Math.max(b.waitMs, 0), 600_000) : 0;
-        return answer(reply, await svc.submit({ kind: 'path', path: b.path }, hintsOf(b), waitMs, originOf(request, svc.settings)));
+        return answer(reply, await svc.submit({ kind: 'path', path: b.path }, hintsOf(b), waitMs));
       },
     );
   });
@@ -126,33 +116,4 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestService | undef
       return svc.status(request.params.id);
     },
   );
-
-  app.get<{ Params: { sha256: string } }>(
-    bootImageTransferPath(':sha256'),
-    { schema: { hide: true, params: sha256Params, response: errorResponses(400, 401, 404, 503) } },
-    async (request, reply) => {
-      const token = request.headers[PACKAGE_TOKEN_HEADER];
-      const image = await service().bootImageForNode(request.params.sha256, typeof token === 'string' ? token : undefined);
-      return reply.type('application/octet-stream').header('content-length', image.size).send(createReadStream(image.path));
-    },
-  );
-
-  app.register(async (scope) => {
-    scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_BOOT_IMAGE_BYTES }, (_req, body, done) => done(null, body));
-    scope.put<{ Params: { sha256: string }; Body: Buffer }>(
-      bootImageTransferPath(':sha256'),
-      {
-        bodyLimit: MAX_BOOT_IMAGE_BYTES,
-        // Between farm nodes only: not part of the API description.
-        schema: { hide: true, params: sha256Params, response: errorResponses(400, 401, 403, 413, 503) },
-      },
-      async (request, reply) => {
-        const svc = service();
-        if (svc.settings.from === 'off') throw new LbcError('LBC_ERR_INGEST_FORBIDDEN', 'ingestion is disabled on this service (LBC_INGEST_FROM=off)');
-        const token = request.headers[PACKAGE_TOKEN_HEADER];
-        await svc.acceptBootImage(request.params.sha256, typeof token === 'string' ? token : undefined, request.body);
-        return reply.status(201).send();
-      },
-    );
-  });
 }

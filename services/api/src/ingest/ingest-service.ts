@@ -27,11 +27,7 @@ import {
   type IngestJobData,
   type IngestJobResult,
   type IngestProgress,
-  bootImageTokenValid,
   ensureFarmSecret,
-  readFarmSecret,
-  sha256Of,
-  fetchBootImageSoon,
   hostPathScrub,
 } from '@lbc/core';
 import { IngestRecords } from './ingest-records.ts';
@@ -71,8 +67,6 @@ export class IngestService {
   private readonly redis: Redis;
   private readonly jobs: JobQueue<IngestJobData, IngestJobResult>;
   private readonly finalizing = new Map<string, Promise<IngestStatus>>();
-  /** The farm secret other nodes prove themselves with when exchanging boot images (package-access.ts). */
-  private farmSecret: string | undefined;
 
   constructor(private readonly options: IngestServiceOptions) {
     this.owner = options.redis;
@@ -100,7 +94,8 @@ export class IngestService {
    */
   async start(timeoutMs = this.owner.timeoutMs, sweepMinAgeMs = 3600_000): Promise<void> {
     await this.jobs.ready(timeoutMs);
-    this.farmSecret = await this.guard(ensureFarmSecret(this.redis), 'reading the farm secret');
+    // Made here if no node has yet: workers prove themselves with it when fetching packages by hash.
+    await this.guard(ensureFarmSecret(this.redis), 'making the farm secret');
     for (const job of await this.guard(this.queue.getCompleted(), 'listing ingestions')) {
       if (job?.id && !this.records.get(job.data.packageSha256)) await this.status(job.id).catch(() => {});
     }
@@ -161,11 +156,8 @@ export class IngestService {
     return { body: createReadStream(real), fileName: basename(real) };
   }
 
-  /**
-   * Receives the package and queues its ingestion (or finds it already done or running). origin:
-   * this node's base URL as workers on other hosts reach it (package-origin.ts), for the boot image.
-   */
-  async submit(source: IngestSource, hints: IngestHints, waitMs = 0, origin?: string): Promise<IngestStatus> {
+  /** Receives the package and queues its ingestion (or finds it already done or running). */
+  async submit(source: IngestSource, hints: IngestHints, waitMs = 0): Promise<IngestStatus> {
     const { body, fileName } = source.kind === 'path' ? await this.openServerPath(source.path) : source;
     const pkg = await spoolPackage(this.options.dataDir, this.blobs.disk, body, this.options.settings.maxBytes);
     const id = ingestJobId(pkg.sha256);
@@ -186,7 +178,7 @@ export class IngestService {
       job = await this.jobs.add(
         id,
         fileName,
-        { packageSha256: pkg.sha256, ...(origin ? { origin } : {}), fileName, size: pkg.size, hints, maxUnpackedBytes: this.options.settings.maxUnpackedBytes },
+        { packageSha256: pkg.sha256, fileName, size: pkg.size, hints, maxUnpackedBytes: this.options.settings.maxUnpackedBytes },
         {
           attempts: 2,
           backoff: { type: 'fixed', delay: 1000 },
@@ -210,21 +202,6 @@ export class IngestService {
    * itself with an HMAC of the farm secret over the image's sha256): stored beside the BTF blobs,
    * for the registration that follows the job's completion.
    */
-  async acceptBootImage(imageSha256: string, token: string | undefined, bytes: Buffer): Promise<void> {
-    await this.assertFarmCredential((secret) => bootImageTokenValid(secret, imageSha256, token), 'boot image');
-    const actual = sha256Of(bytes);
-    if (actual !== imageSha256) throw new LbcError('LBC_ERR_BAD_REQUEST', `the boot image sent has sha256 ${actual}, not the ${imageSha256} its URL names`, { expected: imageSha256, actual });
-    this.options.registry.putBootImage(bytes);
-  }
-
-  private async assertFarmCredential(valid: (secret: string) => boolean, what: string): Promise<void> {
-    if (this.farmSecret !== undefined && valid(this.farmSecret)) return;
-    // The secret may have been made anew (a Redis that lost its data): read it again once.
-    const current = await this.guard(readFarmSecret(this.redis), 'reading the farm secret');
-    if (current) this.farmSecret = current;
-    if (current === null || !valid(current)) throw new LbcError('LBC_ERR_AUTH_INVALID', `the ${what} credential does not match the farm secret in Redis`);
-  }
-
   private doneStatus(id: string, packageSha256: string, btfSha256: string, btfSource: string): IngestStatus {
     const kernel = this.options.registry.get(btfSha256) ?? undefined;
     return { id, packageSha256, state: 'completed', progress: { stage: 'done', percent: 100 }, kernel, btfSource };
@@ -284,30 +261,19 @@ export class IngestService {
   }
 
   /**
-   * The worker put the boot image in the blob store of the node that received the package (or sent
-   * it there) before completing the job; any other node fetches it from that node. An image that
-   * cannot be had leaves the kernel registered, not bootable on this node.
+   * The worker published the boot image to the farm blob store before completing the job (its
+   * disk, named as holder, or the S3 store); this node fetches its own copy by hash, verified, and
+   * keeps it findable while the kernel set is registered (KernelRegistry.fetchBootImage). An image
+   * that cannot be had leaves the kernel registered, not bootable on this node.
    */
   private async takeBootImage(job: IngestJob, image: BootImageRef): Promise<void> {
     const { registry } = this.options;
-    if (!registry.hasBlob(image.sha256) && job.data.origin) {
-      try {
-        const secret = this.farmSecret ?? (await this.guard(readFarmSecret(this.redis), 'reading the farm secret'));
-        if (secret) registry.putBootImage(await fetchBootImageSoon(job.data.origin, image, secret));
-      } catch {
-        // Not bootable here; the kernel's BTF is what registration is for.
-      }
+    try {
+      await registry.fetchBootImage(image);
+    } catch {
+      // Not bootable here; the kernel's BTF is what registration is for.
     }
     if (registry.hasBlob(image.sha256)) registry.attachBootImage(job.returnvalue.btfSha256, image);
-  }
-
-  /** The path of a boot image for a node proving itself with the farm credential over its sha256. */
-  async bootImageForNode(imageSha256: string, token: string | undefined): Promise<{ path: string; size: number }> {
-    await this.assertFarmCredential((secret) => bootImageTokenValid(secret, imageSha256, token), 'boot image');
-    const path = this.options.registry.bootImageBlobPath(imageSha256);
-    const stat = path ? await fs.stat(path).catch(() => null) : null;
-    if (!path || !stat?.isFile()) throw new LbcError('LBC_ERR_BOOT_IMAGE_NOT_FOUND', imageSha256);
-    return { path, size: stat.size };
   }
 
   async close(): Promise<void> {

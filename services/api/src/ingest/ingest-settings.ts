@@ -4,8 +4,8 @@
  *   LBC_INGEST_PATH_ROOT       server-side directory whose files POST {path} may name (unset: uploads only)
  *   LBC_INGEST_MAX_BYTES       largest package accepted (default 4 GiB)
  *   LBC_INGEST_MAX_UNPACKED_BYTES  largest unpacked size a package header may claim (default 8 GiB)
- *   LBC_ADVERTISE_URL          where workers on other hosts reach this API node for uploaded packages
- *                              (default: the address an upload arrived on; see package-origin.ts)
+ *   LBC_ADVERTISE_URL          where other farm nodes reach this API node's blobs (uploaded packages,
+ *                              kernel BTF and boot images by hash; default: store/farm-blobs.ts blobNodeUrl)
  */
 import { resolve } from 'node:path';
 

@@ -10,10 +10,9 @@ import type { Limits } from '@lbc/contract';
 import { verifyJobIdPattern } from '@lbc/core';
 import type { VerifyService } from './verify-service.ts';
 import { compileBodyLimit } from '../compile/compile-routes.ts';
-import { requestOrigin } from '../ingest/ingest-routes.ts';
 import { errorResponses, jobIdParams, verifyAccepted, verifyJobStatus, verifyRequest, verifyResult } from '../schemas.ts';
 
-export function verifyRoutes(fastify: FastifyInstance, service: VerifyService, limits: Limits, advertiseUrl?: string): void {
+export function verifyRoutes(fastify: FastifyInstance, service: VerifyService, limits: Limits): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/v1/verify',
@@ -31,7 +30,6 @@ export function verifyRoutes(fastify: FastifyInstance, service: VerifyService, l
         requestId: request.id,
         tenant: principal?.tenant,
         bounded: principal ? !principal.anonymous : false,
-        origin: requestOrigin(request, advertiseUrl),
       });
       request.log.info('jobId' in answer.body ? { jobId: answer.body.jobId } : { ok: answer.body.ok, kernels: answer.body.verdicts.length }, answer.status === 200 ? 'verify answered' : 'verify queued');
       return reply.status(answer.status).send(answer.body);

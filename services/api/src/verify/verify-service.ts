@@ -44,8 +44,6 @@ export interface VerifyContext {
   requestId?: string;
   tenant?: string;
   bounded?: boolean;
-  /** This node as workers on other hosts reach it: they fetch boot images from here. */
-  origin?: string;
 }
 
 export type VerifyAnswer = { status: 200; body: VerifyResult } | { status: 202; body: VerifyAccepted };
@@ -91,6 +89,7 @@ export class VerifyService {
       else {
         await registry.ensureShared(header.btfSha256);
         if (own) await registry.ensureShared(own.btfSha256);
+        await registry.shareBootImage(kernel.btfSha256);
         const task: VerifyKernelTask = { kernel: kernelRef(kernel), bootImage: kernel.bootImage!, compileCacheKey, header: { btfSha256: header.btfSha256, mode: choice.mode } };
         if (own) task.ownHeader = own;
         if (object) task.objectSha256 = object.sha256;
@@ -117,7 +116,6 @@ export class VerifyService {
       order,
       ...(req.setup ? { setup: req.setup } : {}),
       ...(req.workload ? { workload: req.workload } : {}),
-      ...(context.origin ? { origin: context.origin } : {}),
       ...(context.requestId ? { requestId: context.requestId } : {}),
       ...(context.tenant ? { tenant: context.tenant } : {}),
     };

@@ -23,11 +23,6 @@ export interface IngestHints {
 export interface IngestJobData {
   /** sha256 of the package bytes: the worker gets them by this hash from the farm blob store. */
   packageSha256: string;
-  /**
-   * Base URL of the API node that received the package: a worker on another host sends the boot
-   * image it kept there (bootImageTransferPath). Absent: the boot image stays in the worker's store.
-   */
-  origin?: string;
   /** The name the admin gave the file: checked against the package's own metadata. */
   fileName: string;
   size: number;
@@ -49,10 +44,10 @@ export interface IngestJobResult {
   packageName: string;
   packageVersion: string;
   /**
-   * A kernel image package's boot image (vmlinuz, arm64 Image), stored in the blob store of the API
-   * node that received the package (bootImagePath on its host; sent there by a worker on another host).
+   * A kernel image package's boot image (vmlinuz, arm64 Image): published by the worker to the farm
+   * blob store under its sha256 (store/farm-blobs.ts); the API fetches its own copy by hash.
    */
-  bootImage?: BootImageRef & { path: string };
+  bootImage?: BootImageRef;
   /** Wall-clock time in the ingest container. */
   ms: number;
 }
@@ -72,8 +67,3 @@ export const packagePath = (dataDir: string, packageSha256: string): string => j
 export const ingestSpoolDir = (dataDir: string): string => join(dataDir, 'ingest', 'spool');
 /** A worker's working copies of packages fetched from elsewhere (another node or the S3 store). */
 export const fetchedPackagesDir = (dataDir: string): string => join(dataDir, 'ingest', 'fetched');
-/**
- * A boot image between farm nodes: a worker on another host PUTs the image it kept to the API node
- * that received the package; other nodes (and lab workers) GET it from there.
- */
-export const bootImageTransferPath = (sha256: string): string => `/internal/ingest/boot-images/${sha256}`;

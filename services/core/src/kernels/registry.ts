@@ -223,9 +223,9 @@ export class KernelRegistry {
   }
 
   /**
-   * Makes a kernel set bootable: its image is already in the blob store (put there by the ingest
-   * worker on this host, or sent by one on another host through putBootImage). A later package of
-   * the same kernel (same BTF) may bring the image to a kernel registered without one.
+   * Makes a kernel set bootable: its image is already on this node's disk (fetchBootImage, when the
+   * ingestion completes). A later package of the same kernel (same BTF) may bring the image to a
+   * kernel registered without one.
    */
   attachBootImage(btfSha256: string, image: BootImageRef): KernelInfo {
     if (!this.blobs.has(image.sha256)) throw new LbcError('LBC_ERR_INTERNAL', `the boot image ${image.sha256} of kernel ${btfSha256} is not in this node's blob store`);
@@ -242,10 +242,26 @@ export class KernelRegistry {
     return { sha256: this.blobs.put(bytes), size: bytes.length };
   }
 
-  /** The file of a boot image some kernel set holds, by the image's sha256; null for anything else. */
-  bootImageBlobPath(imageSha256: string): string | null {
-    const known = this.db.prepare('SELECT 1 FROM kernels WHERE boot_image_sha256 = ? LIMIT 1').get(imageSha256);
-    return known && this.blobs.has(imageSha256) ? this.blobs.pathOf(imageSha256) : null;
+  /**
+   * A boot image the ingest worker published, by hash (this node's disk, the node holding it, or
+   * the S3 store; streamed and verified, a corrupt copy refused), kept on this node's disk and this
+   * node named as a holder: the API node keeps every registered kernel's image, as it keeps its
+   * BTF, so the image outlives the worker that ingested it (workers come and go, with their disks).
+   */
+  async fetchBootImage(image: BootImageRef): Promise<void> {
+    await this.farmBlobs.fetchFile(image.sha256, { size: image.size });
+    await this.guard(this.farmBlobs.publishFile(image.sha256), 'publishing the boot image');
+  }
+
+  /**
+   * Keeps a bootable kernel's image findable by verify workers on any host: this node named as its
+   * holder again (the location record renewed for another LBC_SHARED_ARTIFACT_TTL_SECONDS), or the
+   * S3 store given it again if it lost it. At start (republishAll) and before every verify job.
+   */
+  async shareBootImage(btfSha256: string): Promise<void> {
+    const image = this.get(btfSha256)?.bootImage;
+    if (!image || !this.blobs.has(image.sha256)) return;
+    await this.guard(this.farmBlobs.publishFile(image.sha256), 'publishing the boot image');
   }
 
   /** The path of a bootable kernel's image on this node, or null. */
@@ -267,11 +283,12 @@ export class KernelRegistry {
     await this.guard(putSharedBtf(this.farmBlobs, btfSha256, btf), 'publishing BTF');
   }
 
-  /** At startup: every kernel in SQLite is published again, in case Redis lost it. */
+  /** At startup: every kernel in SQLite is published again (its BTF, its boot image), in case Redis lost it or the records lapsed. */
   async republishAll(): Promise<number> {
     let count = 0;
     for (const k of this.list()) {
       await this.ensureShared(k.btfSha256);
+      await this.shareBootImage(k.btfSha256);
       count++;
     }
     return count;

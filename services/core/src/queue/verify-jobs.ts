@@ -41,8 +41,6 @@ export interface VerifyJobData {
   order: string[];
   setup?: VerifySetup;
   workload?: VerifyWorkload;
-  /** The API node holding the boot images, as workers on other hosts reach it (package-origin.ts). */
-  origin?: string;
   requestId?: string;
   tenant?: string;
 }

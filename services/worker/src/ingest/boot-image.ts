@@ -1,50 +1,66 @@
 /**
  * The image a VM boots (vmlinuz, arm64 Image), kept from a kernel image package beside its BTF:
- * content-addressed in the blob store of the API node that received the package, never in Redis.
- * A worker that read the package from its own data directory shares that directory with the node,
- * so it writes the blob there; a worker on another host (it fetched the package) sends the image to
- * the node, proving itself as for the package fetch: an HMAC of the farm secret, here over the
- * image's sha256, so the credential opens that one upload only.
+ * content-addressed in the farm blob store (store/farm-blobs.ts), never in Redis, never whole in
+ * memory. The file the ingest container wrote is streamed (symlinks and non-regular files refused,
+ * size bounded, hashed on the way) into this worker's disk store, adopted under its sha256 and
+ * published there: this node is named as its holder, or the file goes to the S3 store. The job
+ * result carries only the reference; whoever needs the image (the API registering the kernel, a
+ * verify worker on any host) fetches it by hash, verified.
  */
+import { createHash } from 'node:crypto';
+import { constants, createWriteStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { LbcError, type BootImageRef } from '@lbc/contract';
-import { BlobStore, PACKAGE_TOKEN_HEADER, bootImageToken, bootImageTransferPath, readFarmSecret, sha256Of } from '@lbc/core';
-import { readObject, type JobDir } from '../sandbox/job-dir.ts';
+import type { FarmBlobs } from '@lbc/core';
+import type { JobDir } from '../sandbox/job-dir.ts';
 
 export interface KeepBootImageOptions {
-  /** The worker's data directory: the API node's too when the package was read from it. */
-  dataDir: string;
+  blobs: FarmBlobs;
   maxBytes: number;
-  /** Set when the package came from another host: the API node to send the image to. */
-  sendTo?: { origin: string; redis: Redis };
 }
 
 export async function keepBootImage(job: JobDir, opts: KeepBootImageOptions): Promise<BootImageRef> {
-  const read = await readObject(job, 'boot-image', opts.maxBytes);
-  if (!read.ok) {
-    if (read.reason === 'too-large') throw new LbcError('LBC_ERR_INGEST_TOO_LARGE', `the package's boot image is over the ${opts.maxBytes}-byte limit`);
-    throw new LbcError('LBC_ERR_INGEST_CORRUPT', `the boot image could not be kept: ${read.detail}`);
-  }
-  const image = { sha256: sha256Of(read.bytes), size: read.bytes.length };
-  if (!opts.sendTo) {
-    new BlobStore(join(opts.dataDir, 'blobs')).put(read.bytes);
-    return image;
-  }
-  const secret = await readFarmSecret(opts.sendTo.redis);
-  if (!secret) throw new Error('LBC_ERR_INGEST_PACKAGE_UNAVAILABLE: no farm secret in Redis to send the boot image with');
-  const url = `${opts.sendTo.origin}${bootImageTransferPath(image.sha256)}`;
-  let res: Response;
+  const tooLarge = (size: number) => new LbcError('LBC_ERR_INGEST_TOO_LARGE', `the package's boot image is over the ${opts.maxBytes}-byte limit (${size} bytes or more)`);
+  let handle: fs.FileHandle;
   try {
-    res = await fetch(url, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream', [PACKAGE_TOKEN_HEADER]: bootImageToken(secret, image.sha256) },
-      body: new Uint8Array(read.bytes),
-    });
+    handle = await fs.open(join(job.out, 'boot-image'), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    // Not a package fault: the job is tried again (maybe on another worker).
-    throw new Error(`sending the boot image to ${url}: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') throw new LbcError('LBC_ERR_INGEST_CORRUPT', `the boot image could not be kept: ${code === 'ELOOP' ? 'it is a symbolic link; refused' : 'the ingest tool wrote none'}`);
+    throw err;
   }
-  if (res.status !== 200 && res.status !== 201) throw new Error(`sending the boot image to ${url}: ${res.status} ${(await res.text().catch(() => '')).slice(0, 300)}`);
-  return image;
+  const temp = join(job.root, `boot-image.${process.pid}.incoming`);
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new LbcError('LBC_ERR_INGEST_CORRUPT', 'the boot image could not be kept: it is not a regular file; refused');
+    if (stat.size > opts.maxBytes) throw tooLarge(stat.size);
+    // Counted as it streams too: the sandbox's file may not be the size it said a moment ago.
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > opts.maxBytes) return done(tooLarge(size));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    await pipeline(handle.createReadStream({ autoClose: false }), meter, createWriteStream(temp, { flags: 'wx', mode: 0o644 }));
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  } finally {
+    await handle.close();
+  }
+  const sha256 = hash.digest('hex');
+  try {
+    await opts.blobs.disk.adopt(temp, sha256);
+  } finally {
+    await fs.rm(temp, { force: true });
+  }
+  // Not a package fault when this fails (Redis, the S3 store): the job is tried again.
+  await opts.blobs.publishFile(sha256);
+  return { sha256, size };
 }

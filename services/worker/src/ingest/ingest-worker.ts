@@ -123,11 +123,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
         progress('registering', 95);
         const bootImage =
           run.facts['boot-image'] !== undefined
-            ? await keepBootImage(run.job, {
-                dataDir: opts.dataDir,
-                maxBytes: opts.maxBootImageBytes ?? MAX_BOOT_IMAGE_BYTES,
-                ...(pkg.fetched && data.origin ? { sendTo: { origin: data.origin, redis } } : {}),
-              })
+            ? await keepBootImage(run.job, { blobs, maxBytes: opts.maxBootImageBytes ?? MAX_BOOT_IMAGE_BYTES })
             : undefined;
         const btfSha256 = sha256Of(read.bytes);
         await putSharedBtf(blobs, btfSha256, read.bytes);
@@ -139,7 +135,7 @@ export async function startIngestWorker(opts: IngestWorkerOptions): Promise<Runn
           btfSource: run.facts['btf-source'] ?? 'unknown',
           packageName: run.facts.name ?? '',
           packageVersion: [run.facts.version, run.facts.release].filter(Boolean).join('-'),
-          ...(bootImage ? { bootImage: { ...bootImage, path: run.facts['boot-image']! } } : {}),
+          ...(bootImage ? { bootImage } : {}),
           ms: run.ms,
         };
       } finally {

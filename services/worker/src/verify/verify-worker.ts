@@ -32,7 +32,7 @@ import { startBlobNode, type BlobNode } from '../farm/blob-node.ts';
 
 export interface VerifyWorkerOptions {
   redisUrl: string;
-  /** Where boot images are found (the API node's blobs on one host) or kept once fetched. */
+  /** Where this worker's own blob store is (<dataDir>/blobs; the API node's on its host): boot images are fetched into it by hash. */
   dataDir: string;
   lab: GuestLab;
   /** Kernels booted at once (the worker's concurrency). */
@@ -65,7 +65,7 @@ export async function startVerifyWorker(opts: VerifyWorkerOptions): Promise<Runn
   const compiles = new CompileProducer({ redis: owner, maxQueuedJobs: Number.MAX_SAFE_INTEGER, failureTtlSeconds: 600, ...(opts.compileQueueName ? { queueName: opts.compileQueueName } : {}) });
   const ownBlobNode: BlobNode | undefined = opts.blobs ? undefined : await startBlobNode({ redis, dataDir: opts.dataDir, ...(opts.blobS3 ? { s3: opts.blobS3 } : {}) });
   const blobs = opts.blobs ?? ownBlobNode!.blobs;
-  const bootImages = new BootImageFiles(opts.dataDir, redis);
+  const bootImages = new BootImageFiles(blobs);
   const concurrency = Math.max(1, opts.concurrency ?? 2);
   const scrub = hostPathScrub({ [opts.dataDir]: '<data>' });
 
@@ -77,7 +77,7 @@ export async function startVerifyWorker(opts: VerifyWorkerOptions): Promise<Runn
     const withObject = { ...base, objectSha256: object.sha256, ...(object.compileJobId ? { compileJobId: object.compileJobId } : {}) };
     onStage('booting');
     try {
-      const bootImage = await bootImages.path(task.bootImage, data.origin);
+      const bootImage = await bootImages.path(task.bootImage);
       const verdict = await opts.lab.run({
         arch: task.kernel.arch,
         bootImage,
