@@ -104,7 +104,7 @@ export const REDIS_KEYS = {
     type: 'string',
     ttl: 'none',
     writer: 'API (first start, SET NX)',
-    readers: 'API and worker (HMAC credential for blobs, kernel packages among them, and boot images between nodes)',
+    readers: 'API and worker (HMAC credential for blobs by hash: objects, BTF, kernel packages, boot images)',
     holds: '32 random bytes, hex',
   },
   compiledRef: {

@@ -1,21 +1,23 @@
 /**
- * The farm's content-addressed blob store (sha256 → bytes): compiled objects, minimized BTF and
- * kernel BTF. Every node keeps what it wrote or read on its own disk (BlobStore, verified on every
+ * The farm's content-addressed blob store (sha256 → bytes): compiled objects, minimized BTF,
+ * kernel BTF, kernel packages and boot images. Every node keeps what it wrote or read on its own disk (BlobStore, verified on every
  * read). Across hosts a blob is found by hash:
  *  - by default, from the node that holds it: Redis keeps a small location record (which node URLs
  *    hold sha X, blob-keys.ts) and nodes serve blobs over HTTP with the farm secret (blob-access.ts);
  *  - when the farm configures an S3-compatible store (LBC_BLOB_S3_*), from that bucket.
  * Bytes fetched from elsewhere are verified against their hash before they are kept or returned:
  * a corrupt copy is refused (and the next holder asked), never served.
- * Small blobs go as Buffers (put/get); large ones (kernel packages) as files, streamed both ways
+ * Small blobs go as Buffers (put/get); large ones (kernel packages, boot images) as files, streamed both ways
  * and hashed on the way (publishFile/fetchFile), never whole in memory.
  *
  * A location record lives as long as the farm keeps the references that lead to it (a compile's
  * record in Redis, LBC_SHARED_ARTIFACT_TTL_SECONDS, 7 days by default), renewed whenever a node
  * writes, fetches or serves the blob: Redis stays flat however many objects the farm has made.
  * A record that lapsed means "not found": the object is compiled again, a kernel's BTF is
- * published again by the API before its next compile (KernelRegistry.ensureShared), and a package
- * still waiting for its ingestion is announced again when its API node starts.
+ * published again by the API before its next compile (KernelRegistry.ensureShared), a registered
+ * kernel's boot image is announced again by every API node keeping it, at start and before each
+ * verify job (KernelRegistry.shareBootImage), and a package still waiting for its ingestion is
+ * announced again when its API node starts.
  */
 import { promises as fsp } from 'node:fs';
 import { networkInterfaces } from 'node:os';
