@@ -3,24 +3,26 @@
  * hub namespace, API node 2 and two workers each in their own, joined by veth pairs; every process
  * has its own data directory (no shared disk) and reaches Docker through a proxy socket the test
  * can close. Shared without a shared disk: objects with their minimized BTFs, and uploaded kernel
- * packages (fetched by hash by the worker from the API node holding them). Faults: a worker's link cut
+ * packages (fetched by hash by the worker from the API node holding them), and boot images (the
+ * other way: published by the worker, fetched by hash by each API node). Faults: a worker's link cut
  * mid-compile, Redis killed and restarted (AOF), the Docker engine gone and back.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { jobIdFor, type CompileAccepted, type CompileResult, type ErrorBody, type IngestStatus, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, blobToken, fetchedPackagesDir, ingestJobId, liveWorkers, packagePath, REDIS_PREFIX, redisKey, type IngestJobData } from '@lbc/core';
+import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, COMPILE_QUEUE, FARM_SECRET_KEY, INGEST_QUEUE, blobToken, fetchedPackagesDir, ingestJobId, liveWorkers, packagePath, REDIS_PREFIX, redisKey, type IngestJobData, type IngestJobResult } from '@lbc/core';
 import { COMPILES_COUNTER } from '@lbc/worker';
 import { NetnsLab, type NetnsLink } from '@lbc/test-support/netns';
 import { DockerProxy } from '@lbc/test-support/docker-proxy';
 import { removeDataDir, startApiNode, startRedisNode, startWorkerNode, type FarmProcess } from '@lbc/test-support/farm-node';
 import { writeVariantBtf } from '@lbc/test-support/variant-btf';
+import { FixtureBuilder } from '@lbc/test-support/ingest-fixtures';
 
 const REDIS_PORT = 6379;
 const API_PORT = 8080;
@@ -263,6 +265,47 @@ describe('the farm across hosts (network namespaces)', () => {
     const gonePackage = createHash('sha256').update(`never uploaded ${Date.now()}`).digest('hex');
     const gone = await fetch(`${api2}${BLOB_PATH_PREFIX}${gonePackage}`, { headers: { [BLOB_TOKEN_HEADER]: blobToken(secret, gonePackage) } });
     expect(gone.status).toBe(404);
+  }, 180_000);
+
+  it('a kernel image package ingested on another host: its boot image travels by hash (the worker publishes it, each API node fetches a verified copy), bootable on both nodes', async () => {
+    const fx = new FixtureBuilder(mkdtempSync(join(dir, 'boot-')));
+    const image = fx.arm64Image(fx.rawBtf('multihost_boot'));
+    const bytes = readFileSync(image);
+    const imageSha = sha256Of(bytes);
+    const release = '6.12.92+deb13-cloud-arm64';
+    const deb = fx.deb({ name: `linux-image-${release}`, version: '6.12.92-1', arch: 'arm64', files: { [`/boot/vmlinuz-${release}`]: image }, compression: 'xz' });
+    const query = new URLSearchParams({ name: basename(deb), waitMs: '120000' });
+    const res = await fetch(`${api2}/v1/kernels/ingest?${query}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: readFileSync(deb) });
+    const status = (await res.json()) as IngestStatus;
+    expect(res.status, JSON.stringify(status)).toBe(201);
+    expect(status.kernel).toMatchObject({ release, arch: 'aarch64', bootable: true, bootImage: { sha256: imageSha, size: bytes.length } });
+
+    // The job result names the image by hash and size only: no bytes, no node address.
+    const ingestQueue = new Queue<IngestJobData, IngestJobResult>(INGEST_QUEUE, { connection: redis });
+    try {
+      expect((await ingestQueue.getJob(status.id))!.returnvalue.bootImage).toEqual({ sha256: imageSha, size: bytes.length });
+    } finally {
+      await ingestQueue.close();
+    }
+    // The worker that ingested it keeps it on its own disk and is on record as a holder; so is node 2, with its own copy.
+    const blobPath = (dataDir: string) => join(dataDir, 'blobs', imageSha.slice(0, 2), imageSha);
+    const ingested = Object.values(workers).filter((w) => existsSync(blobPath(w.proc.dataDir)));
+    expect(ingested).toHaveLength(1);
+    expect(readFileSync(blobPath(ingested[0]!.proc.dataDir)).equals(bytes)).toBe(true);
+    const holders = await redis.smembers(redisKey.blobLocation(imageSha));
+    expect(holders.some((url) => url.includes(`//${ingested[0]!.link.peerAddress}:`)), holders.join(' ')).toBe(true);
+    expect(holders.some((url) => url.includes(`//${links.a2.peerAddress}:`)), holders.join(' ')).toBe(true);
+    expect(await redis.ttl(redisKey.blobLocation(imageSha))).toBeGreaterThan(0);
+    expect(readFileSync(blobPath(api2Proc.dataDir)).equals(bytes)).toBe(true);
+
+    // Node 1 (another host again) registers the kernel bootable, with a copy fetched by hash.
+    let kernel: KernelInfo | undefined;
+    for (let i = 0; i < 100 && !kernel?.bootable; i++) {
+      kernel = ((await (await fetch(`${api1}/v1/kernels?release=${encodeURIComponent(release)}`)).json()) as { kernels: KernelInfo[] }).kernels.find((k) => k.btfSha256 === status.kernel!.btfSha256);
+      if (!kernel?.bootable) await sleep(100);
+    }
+    expect(kernel).toMatchObject({ bootable: true, bootImage: { sha256: imageSha, size: bytes.length } });
+    expect(readFileSync(blobPath(procs[0]!.dataDir)).equals(bytes)).toBe(true);
   }, 180_000);
 
   it('the API node holding a package unreachable: the ingestion fails, after its retry, with LBC_ERR_INGEST_PACKAGE_UNAVAILABLE naming it', async () => {

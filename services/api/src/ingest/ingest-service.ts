@@ -3,7 +3,8 @@
  * store (this node's disk, streamed, under its sha256; announced there, or uploaded to the S3
  * store), queues one job per package sha256 — the job carries the hash, name and size, and the
  * worker gets the bytes by hash — and registers the kernel when the job completes: the only place a
- * kernel set from a package becomes visible. Every API process listens for completions; all of
+ * kernel set from a package becomes visible (its boot image, published by the worker, fetched by
+ * hash into this node's store). Every API process listens for completions; all of
  * them may race to register, which is idempotent. A completion nobody saw (API down) is registered
  * at the next start or on the next status read.
  */
@@ -197,11 +198,6 @@ export class IngestService {
     return this.status(id);
   }
 
-  /**
-   * The boot image a worker on another host kept from a package this node received (it proves
-   * itself with an HMAC of the farm secret over the image's sha256): stored beside the BTF blobs,
-   * for the registration that follows the job's completion.
-   */
   private doneStatus(id: string, packageSha256: string, btfSha256: string, btfSource: string): IngestStatus {
     const kernel = this.options.registry.get(btfSha256) ?? undefined;
     return { id, packageSha256, state: 'completed', progress: { stage: 'done', percent: 100 }, kernel, btfSource };
