@@ -3,21 +3,25 @@
  * the shared data directory's store holds them; a worker on another host (its own data directory,
  * its own blob node) streams the image from a node on record as holding it, checks it against the
  * sha256 and the size the job names, keeps it and is named a holder too. A corrupt copy is refused
- * (and the next holder asked); an image nobody holds is LBC_ERR_BOOT_IMAGE_NOT_FOUND. A listening
+ * (and the next holder asked); an image nobody holds is LBC_ERR_BOOT_IMAGE_NOT_FOUND. The same
+ * through an S3-compatible store (s3rver), from the ingest worker's keepBootImage on. A listening
  * API (it serves its blobs) with a real ingest service, real Redis.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLbcError, type BootImageRef } from '@lbc/contract';
-import { BlobStore, FarmBlobs, redisKey } from '@lbc/core';
+import { BlobStore, FarmBlobs, S3Blobs, redisKey, sha256Of, type BlobS3Settings } from '@lbc/core';
 import { tinyBtf } from '@lbc/test-support/tiny-btf';
 import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';
+import { startS3Server, type S3Server } from '@lbc/test-support/s3-server';
 import { BootImageFiles } from '../src/verify/boot-image-file.ts';
 import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
+import { keepBootImage } from '../src/ingest/boot-image.ts';
+import type { JobDir } from '../src/sandbox/job-dir.ts';
 
 let running: IngestApp;
 let image: BootImageRef;
@@ -31,8 +35,8 @@ let hostile: Server;
 let hostileUrl: string;
 
 /** A verify worker's blob node with its own data directory (another host). */
-const workerNode = async (dir: string) => {
-  const node = await startBlobNode({ redis: running.h.privateRedis.connect(), dataDir: dir });
+const workerNode = async (dir: string, s3?: BlobS3Settings) => {
+  const node = await startBlobNode({ redis: running.h.privateRedis.connect(), dataDir: dir, ...(s3 ? { s3 } : {}) });
   nodes.push(node);
   return node;
 };
@@ -109,5 +113,63 @@ describe('boot images for the verify worker', () => {
     const wrongSize = await files.path({ ...image, size: image.size + 1 }).catch((e: unknown) => e);
     expect(isLbcError(wrongSize, 'LBC_ERR_BOOT_IMAGE_NOT_FOUND'), String(wrongSize)).toBe(true);
     expect((wrongSize as Error).message).toContain(`not the ${image.size + 1} expected`);
+  });
+});
+
+/** A job directory as the ingest container leaves it, with `out/boot-image` made by `write`. */
+function jobDir(under: string, write: (file: string) => void): JobDir {
+  const root = mkdtempSync(join(under, 'job-'));
+  const job = { root, src: join(root, 'src'), out: join(root, 'out') };
+  mkdirSync(job.src);
+  mkdirSync(job.out);
+  write(join(job.out, 'boot-image'));
+  return job;
+}
+
+describe("boot images with the farm's S3 store", () => {
+  let s3: S3Server;
+  beforeAll(async () => {
+    s3 = await startS3Server();
+  });
+  afterAll(async () => {
+    await s3?.stop();
+  });
+
+  it('the ingest worker streams the image into its store and the bucket; a verify worker with its own disk fetches it from there; a forged object is refused', async () => {
+    const imageBytes = Buffer.from('an x86 bzImage for the S3 store '.repeat(2000));
+    const ingestNode = await workerNode(join(otherHost, 's3-ingest'), s3.settings);
+    const job = jobDir(otherHost, (file) => writeFileSync(file, imageBytes));
+    const ref = await keepBootImage(job, { blobs: ingestNode.blobs, maxBytes: 1 << 20 });
+    expect(ref).toEqual({ sha256: sha256Of(imageBytes), size: imageBytes.length });
+    expect(readFileSync(ingestNode.blobs.disk.pathOf(ref.sha256)).equals(imageBytes)).toBe(true);
+    expect(await ingestNode.blobs.has(ref.sha256)).toBe(true);
+    // The bucket is where it is found: no location record.
+    expect(await running.h.redis.exists(redisKey.blobLocation(ref.sha256))).toBe(0);
+
+    const verifyDir = join(otherHost, 's3-verify');
+    const path = await new BootImageFiles((await workerNode(verifyDir, s3.settings)).blobs).path(ref);
+    expect(path.startsWith(verifyDir)).toBe(true);
+    expect(readFileSync(path).equals(imageBytes)).toBe(true);
+
+    const bucket = new S3Blobs(s3.settings);
+    try {
+      await bucket.put(ref.sha256, Buffer.alloc(imageBytes.length, 0x42));
+    } finally {
+      bucket.close();
+    }
+    const third = await workerNode(join(otherHost, 's3-third'), s3.settings);
+    const err = await new BootImageFiles(third.blobs).path(ref).catch((e: unknown) => e);
+    expect(isLbcError(err, 'LBC_ERR_BOOT_IMAGE_NOT_FOUND'), String(err)).toBe(true);
+    expect(existsSync(third.blobs.disk.pathOf(ref.sha256))).toBe(false);
+  });
+
+  it('keepBootImage refuses a symbolic link the sandbox left (never reads the host file it names) and an image over the bound', async () => {
+    const node = await workerNode(join(otherHost, 's3-refuse'), s3.settings);
+    const link = jobDir(otherHost, (file) => symlinkSync('/etc/hostname', file));
+    await expect(keepBootImage(link, { blobs: node.blobs, maxBytes: 1 << 20 })).rejects.toThrow(/symbolic link; refused/);
+    const big = jobDir(otherHost, (file) => writeFileSync(file, Buffer.alloc(4096, 1)));
+    const tooLarge = await keepBootImage(big, { blobs: node.blobs, maxBytes: 1024 }).catch((e: unknown) => e);
+    expect(isLbcError(tooLarge, 'LBC_ERR_INGEST_TOO_LARGE'), String(tooLarge)).toBe(true);
+    expect(existsSync(node.blobs.disk.pathOf(sha256Of(Buffer.alloc(4096, 1))))).toBe(false);
   });
 });
