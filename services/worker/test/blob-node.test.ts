@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { BLOB_LOCATION_TTL_SECONDS, BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, blobToken, boundLegacyLocationRecords, dropLegacyBlobKeys, ensureFarmSecret, redisKey, sha256Of } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
-import { startS3Server, type S3Server } from '@lbc/test-support/s3-server';
+import { useS3Server } from '@lbc/test-support/use-s3-server';
 import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
 
 let redisServer: PrivateRedis;
@@ -218,13 +218,7 @@ describe('blob bytes earlier versions kept in Redis', () => {
 });
 
 describe('blobs in an S3-compatible store', () => {
-  let s3: S3Server;
-  beforeAll(async () => {
-    s3 = await startS3Server();
-  });
-  afterAll(async () => {
-    await s3?.stop();
-  });
+  const s3 = useS3Server();
 
   it('what one node puts, another node (no endpoint, no location record) reads, verified', async () => {
     const a = await node({ s3: s3.settings });

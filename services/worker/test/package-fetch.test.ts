@@ -18,7 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BLOB_PATH_PREFIX, BLOB_TOKEN_HEADER, BlobStore, FarmBlobs, S3Blobs, blobToken, ensureFarmSecret, fetchedPackagesDir, ownerTag, redisKey, type IngestJobData } from '@lbc/core';
 import { startPrivateRedis, type PrivateRedis } from '@lbc/test-support/redis';
-import { startS3Server, type S3Server } from '@lbc/test-support/s3-server';
+import { useS3Server } from '@lbc/test-support/use-s3-server';
 import { caught } from '@lbc/test-support/caught';
 import { selfSignedCert } from '@lbc/test-support/self-signed';
 import { obtainPackage, PackageFetchError, removeStaleFetches } from '../src/ingest/package-fetch.ts';
@@ -248,13 +248,7 @@ describe('obtainPackage', () => {
 });
 
 describe('packages in an S3-compatible store', () => {
-  let s3: S3Server;
-  beforeAll(async () => {
-    s3 = await startS3Server();
-  });
-  afterAll(async () => {
-    await s3?.stop();
-  });
+  const s3 = useS3Server();
 
   it('what the API node uploaded as a stream, a worker with its own disk and no location record streams back, verified; a forged object is refused', async () => {
     // The API node: the package received into its store, then published (a streamed PutObject).

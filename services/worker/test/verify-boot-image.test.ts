@@ -17,7 +17,7 @@ import { isLbcError, type BootImageRef } from '@lbc/contract';
 import { BlobStore, FarmBlobs, S3Blobs, redisKey, sha256Of, type BlobS3Settings } from '@lbc/core';
 import { tinyBtf } from '@lbc/test-support/tiny-btf';
 import { startIngestApp, type IngestApp } from '@lbc/test-support/ingest-app';
-import { startS3Server, type S3Server } from '@lbc/test-support/s3-server';
+import { useS3Server } from '@lbc/test-support/use-s3-server';
 import { BootImageFiles } from '../src/verify/boot-image-file.ts';
 import { startBlobNode, type BlobNode } from '../src/farm/blob-node.ts';
 import { keepBootImage } from '../src/ingest/boot-image.ts';
@@ -127,13 +127,7 @@ function jobDir(under: string, write: (file: string) => void): JobDir {
 }
 
 describe("boot images with the farm's S3 store", () => {
-  let s3: S3Server;
-  beforeAll(async () => {
-    s3 = await startS3Server();
-  });
-  afterAll(async () => {
-    await s3?.stop();
-  });
+  const s3 = useS3Server();
 
   it('the ingest worker streams the image into its store and the bucket; a verify worker with its own disk fetches it from there; a forged object is refused', async () => {
     const imageBytes = Buffer.from('an x86 bzImage for the S3 store '.repeat(2000));
