@@ -6,13 +6,12 @@
  * ingested yet (an empty file each): blobs are otherwise alike, and a package, unlike an object or
  * a kernel's BTF, is not kept once its ingestion ends.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LbcError } from '@lbc/contract';
-import { ingestPackagesDir, ingestSpoolDir, packagePath, type BlobStore } from '@lbc/core';
+import { HashingMeter, ingestPackagesDir, ingestSpoolDir, packagePath, type BlobStore } from '@lbc/core';
 
 export interface SpooledPackage {
   sha256: string;
@@ -25,19 +24,7 @@ export async function spoolPackage(dataDir: string, disk: BlobStore, body: Reada
   await fs.mkdir(ingestSpoolDir(dataDir), { recursive: true, mode: 0o700 });
   await fs.mkdir(ingestPackagesDir(dataDir), { recursive: true, mode: 0o755 });
   const tmp = join(ingestSpoolDir(dataDir), `upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        done(new LbcError('LBC_ERR_INGEST_TOO_LARGE', `the package is over the ${maxBytes}-byte limit (LBC_INGEST_MAX_BYTES)`, { limit: maxBytes }));
-        return;
-      }
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  const meter = new HashingMeter(maxBytes, () => new LbcError('LBC_ERR_INGEST_TOO_LARGE', `the package is over the ${maxBytes}-byte limit (LBC_INGEST_MAX_BYTES)`, { limit: maxBytes }));
   // The body is piped, not part of the pipeline: on the size limit it must stay intact (drained,
   // not destroyed) so the API can still answer 413 on the same connection.
   body.on('error', (err) => meter.destroy(err));
@@ -50,16 +37,16 @@ export async function spoolPackage(dataDir: string, disk: BlobStore, body: Reada
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  if (size === 0) {
+  if (meter.size === 0) {
     await fs.rm(tmp, { force: true });
     throw new LbcError('LBC_ERR_INGEST_FORMAT', 'the package is empty');
   }
-  const sha256 = hash.digest('hex');
+  const sha256 = meter.digest();
   // The ledger entry first: a package in the store is never without one the sweep would find.
   await fs.writeFile(packagePath(dataDir, sha256), '', { mode: 0o644 });
   // Same bytes, same name: a package already in the store is simply replaced by its twin.
   const path = await disk.adopt(tmp, sha256);
-  return { sha256, size, path };
+  return { sha256, size: meter.size, path };
 }
 
 /** The ledger's packages (sha256s), and since when each has been waiting (ms since the epoch). */

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 
@@ -35,6 +35,38 @@ export interface TransferBounds {
   onProgress?: (fraction: number) => void;
 }
 
+/**
+ * A pass-through stream that counts and hashes the bytes flowing through it, failing with
+ * tooLarge(size) once they pass maxBytes: how every large blob (an upload, a boot image, a fetch
+ * from another node) reaches a file without being held in memory.
+ */
+export class HashingMeter extends Transform {
+  size = 0;
+  private readonly hash = createHash('sha256');
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly tooLarge: (size: number) => Error,
+    /** Called after each chunk passed, with the count so far. */
+    private readonly onChunk?: (size: number) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) return done(this.tooLarge(this.size));
+    this.hash.update(chunk);
+    this.onChunk?.(this.size);
+    done(null, chunk);
+  }
+
+  /** The sha256 (hex) of what passed; once, after the stream ended. */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
 /** Streams `source` (named `from` in messages) into `dest`, checked against the bounds; removes `dest` on any failure. */
 export async function receiveVerified(source: Readable | ((signal: AbortSignal) => Promise<Readable>), from: string, dest: string, bounds: TransferBounds): Promise<number> {
   const stallMs = bounds.stallMs ?? 60_000;
@@ -46,9 +78,14 @@ export async function receiveVerified(source: Readable | ((signal: AbortSignal) 
     stall = setTimeout(() => abort.abort(), stallMs);
   };
   const why = (err: unknown) => (abort.signal.aborted ? `no data for ${stallMs / 1000} s` : ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message);
-  const hash = createHash('sha256');
-  let received = 0;
   let reported = 0;
+  const meter = new HashingMeter(limit, () => new BlobTransferError(`${from} sent more than the ${limit} bytes of the blob`, false), (received) => {
+    alive();
+    if (bounds.size && received - reported >= bounds.size / 100) {
+      reported = received;
+      bounds.onProgress?.(received / bounds.size);
+    }
+  });
   try {
     let body: Readable;
     try {
@@ -58,29 +95,16 @@ export async function receiveVerified(source: Readable | ((signal: AbortSignal) 
       throw new BlobTransferError(`${from} did not answer: ${why(err)}`, true);
     }
     abort.signal.addEventListener('abort', () => body.destroy(new Error('stalled')), { once: true });
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        alive();
-        received += chunk.length;
-        if (received > limit) return done(new BlobTransferError(`${from} sent more than the ${limit} bytes of the blob`, false));
-        hash.update(chunk);
-        if (bounds.size && received - reported >= bounds.size / 100) {
-          reported = received;
-          bounds.onProgress?.(received / bounds.size);
-        }
-        done(null, chunk);
-      },
-    });
     try {
       await pipeline(body, meter, createWriteStream(dest, { flags: 'wx', mode: 0o644 }));
     } catch (err) {
       if (err instanceof BlobTransferError) throw err;
-      throw new BlobTransferError(`fetching ${from} broke off after ${received}${bounds.size ? ` of ${bounds.size}` : ''} bytes: ${why(err)}`, true);
+      throw new BlobTransferError(`fetching ${from} broke off after ${meter.size}${bounds.size ? ` of ${bounds.size}` : ''} bytes: ${why(err)}`, true);
     }
-    if (bounds.size !== undefined && received !== bounds.size) throw new BlobTransferError(`${from} sent ${received} of ${bounds.size} bytes`, true);
-    const sha256 = hash.digest('hex');
+    if (bounds.size !== undefined && meter.size !== bounds.size) throw new BlobTransferError(`${from} sent ${meter.size} of ${bounds.size} bytes`, true);
+    const sha256 = meter.digest();
     if (sha256 !== bounds.sha256) throw new BlobTransferError(`${from} sent bytes with sha256 ${sha256}, not the ${bounds.sha256} asked for`, false);
-    return received;
+    return meter.size;
   } catch (err) {
     await fsp.rm(dest, { force: true });
     throw err;

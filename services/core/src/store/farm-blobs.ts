@@ -141,7 +141,7 @@ export class FarmBlobs {
     const keep = async (file: string) => {
       if (into) return file;
       const path = await this.opts.disk.adopt(file, sha256);
-      await this.announce(sha256);
+      if (!this.opts.s3) await this.announce(sha256);
       return path;
     };
     if (this.opts.s3) {
@@ -154,7 +154,7 @@ export class FarmBlobs {
       };
       const file = dest();
       await receiveVerified(source, from, file, want);
-      return { path: into ? file : await this.opts.disk.adopt(file, sha256), fetched: true };
+      return { path: await keep(file), fetched: true };
     }
     const key = redisKey.blobLocation(sha256);
     const holders = (await this.opts.redis.smembers(key)).filter((url) => url !== this.selfUrl);

@@ -7,13 +7,11 @@
  * result carries only the reference; whoever needs the image (the API registering the kernel, a
  * verify worker on any host) fetches it by hash, verified.
  */
-import { createHash } from 'node:crypto';
 import { constants, createWriteStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LbcError, type BootImageRef } from '@lbc/contract';
-import type { FarmBlobs } from '@lbc/core';
+import { HashingMeter, type FarmBlobs } from '@lbc/core';
 import type { JobDir } from '../sandbox/job-dir.ts';
 
 export interface KeepBootImageOptions {
@@ -32,21 +30,12 @@ export async function keepBootImage(job: JobDir, opts: KeepBootImageOptions): Pr
     throw err;
   }
   const temp = join(job.root, `boot-image.${process.pid}.incoming`);
-  const hash = createHash('sha256');
-  let size = 0;
+  const meter = new HashingMeter(opts.maxBytes, tooLarge);
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw new LbcError('LBC_ERR_INGEST_CORRUPT', 'the boot image could not be kept: it is not a regular file; refused');
     if (stat.size > opts.maxBytes) throw tooLarge(stat.size);
-    // Counted as it streams too: the sandbox's file may not be the size it said a moment ago.
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > opts.maxBytes) return done(tooLarge(size));
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
+    // Counted as it streams too (meter): the sandbox's file may not be the size it said a moment ago.
     await pipeline(handle.createReadStream({ autoClose: false }), meter, createWriteStream(temp, { flags: 'wx', mode: 0o644 }));
   } catch (err) {
     await fs.rm(temp, { force: true });
@@ -54,7 +43,7 @@ export async function keepBootImage(job: JobDir, opts: KeepBootImageOptions): Pr
   } finally {
     await handle.close();
   }
-  const sha256 = hash.digest('hex');
+  const sha256 = meter.digest();
   try {
     await opts.blobs.disk.adopt(temp, sha256);
   } finally {
@@ -62,5 +51,5 @@ export async function keepBootImage(job: JobDir, opts: KeepBootImageOptions): Pr
   }
   // Not a package fault when this fails (Redis, the S3 store): the job is tried again.
   await opts.blobs.publishFile(sha256);
-  return { sha256, size };
+  return { sha256, size: meter.size };
 }
