@@ -72,4 +72,16 @@ describe('the built client (dist/)', () => {
     expect(modules).toContain(pathToFileURL(CLI).href);
     expect(modules.filter((m) => /\/tsx\/|\.ts$/.test(m))).toEqual([]);
   });
+
+  it('the startup snapshot keeps its source one byte per character, and a character past U+00FF fails the build', async () => {
+    const bundle = readFileSync(resolve(CLIENT, 'dist', 'cli-snapshot.cjs'), 'utf8');
+    expect(bundle).not.toMatch(/[^\u0000-\u00ff]/u);
+    const { assertOneByteSource } = (await import(pathToFileURL(resolve(CLIENT, 'scripts', 'snapshot.mjs')).href)) as { assertOneByteSource(file: string): void };
+    const latin1 = join(dir, 'latin1.cjs');
+    writeFileSync(latin1, 'const r = /(ns|\u00b5s)/;\n');
+    expect(() => assertOneByteSource(latin1)).not.toThrow();
+    const wide = join(dir, 'wide.cjs');
+    writeFileSync(wide, 'const r = / \u2192 SEC/;\n');
+    expect(() => assertOneByteSource(wide)).toThrow(/U\+2192 .*\\u escape/);
+  });
 });

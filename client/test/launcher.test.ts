@@ -44,7 +44,7 @@ describe('bin/lbc', () => {
     expect(statSync(join(DIST, 'lbc.node.mtime'), { bigint: true }).mtimeNs).toBe(statSync(process.execPath, { bigint: true }).mtimeNs);
     const help = await launchTraced(LAUNCHER, ['--help']);
     expect(help.out).toContain('Usage: lbc');
-    expect(help.exec).toContain(`${CLIENT}/bin/../dist/lbc.node --snapshot-blob`);
+    expect(help.exec).toContain(`${CLIENT}/bin/../dist/lbc.node --v8-pool-size=1 --snapshot-blob`);
   });
 
   it('starts from the snapshot, whose commands run as they do from dist/cli.js', async () => {
@@ -75,7 +75,7 @@ describe('bin/lbc', () => {
     symlinkSync(CLIENT, join(modules, 'lbc-client'));
     symlinkSync(join('..', 'lbc-client', 'bin', 'lbc'), join(modules, '.bin', 'lbc'));
     const viaBin = await launchTraced(join(modules, '.bin', 'lbc'), ['--version']);
-    expect(viaBin.exec).toContain(`${modules}/.bin/../lbc-client/bin/../dist/lbc.node --snapshot-blob`);
+    expect(viaBin.exec).toContain(`${modules}/.bin/../lbc-client/bin/../dist/lbc.node --v8-pool-size=1 --snapshot-blob`);
     expect(viaBin.err).not.toContain('readlink');
     expect(viaBin.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
 
@@ -88,7 +88,7 @@ describe('bin/lbc', () => {
 
     // Started as `bin/lbc` from the package: a path with one directory in it.
     const relative = await launchTraced(join('bin', 'lbc'), ['--version'], {}, CLIENT);
-    expect(relative.exec).toContain('+ exec bin/../dist/lbc.node --snapshot-blob');
+    expect(relative.exec).toContain('+ exec bin/../dist/lbc.node --v8-pool-size=1 --snapshot-blob');
   });
 
   it('falls back to dist/cli.js when the node that built the snapshot changed or is gone, or from source on request', async () => {
@@ -104,7 +104,7 @@ describe('bin/lbc', () => {
     utimesSync(stamp, 1, 1);
     const other = await launchTraced(join(copy, 'bin', 'lbc'), ['--help']);
     expect(other.exec).not.toContain('--snapshot-blob');
-    expect(other.exec).toContain(`exec node ${join(copy, 'bin', 'lbc.mjs')}`);
+    expect(other.exec).toContain(`exec node --v8-pool-size=1 ${join(copy, 'bin', 'lbc.mjs')}`);
     expect(other.out).toContain('Usage: lbc');
     expect(other.out).toBe(same.out);
 

@@ -67,7 +67,9 @@ async function compileFile(file: string, flags: CompileFlags): Promise<void> {
     spinner.stop();
     throw err;
   } finally {
-    await client.close();
+    // Not awaited: the process exits once its output is written (exitWhenFlushed), which closes the
+    // socket; waiting for the pool to wind down first cost every cache hit a few ms.
+    void client.close();
   }
 }
 

@@ -91,7 +91,7 @@ export class BpfGraphSession implements GraphSession {
         // FUNC itself must attach; a callee that cannot (too many arguments for this kernel's
         // trampolines, say) is left out and named.
         if (i === 0) throw this.rootError(f.name, err);
-        const why = (isLbcError(err) ? err.message.split('\n')[0]! : String(err)).replace(/ → SEC\("[^"]*"\)/, '');
+        const why = (isLbcError(err) ? err.message.split('\n')[0]! : String(err)).replace(/ \u2192 SEC\("[^"]*"\)/, '');
         const tooMany = f.nargs > 6 && /ENOTSUPP/.test(why) ? `, ${f.nargs} arguments: trampolines take 6 before Linux 6.5 on x86_64` : '';
         failed.push(`${f.name} (${why}${tooMany})`);
         continue;

@@ -9,12 +9,22 @@ declare global {
   var __lbcCliProcess: boolean | undefined;
 }
 
-// undici parses HTTP with llhttp compiled to WebAssembly, and V8 tiers its parser up to TurboFan
-// after the first responses: ~100 ms of CPU and ~35 MB of RSS that a CLI process never earns back
-// (`lbc compile` on a cache hit: 0.27 -> 0.15 s of CPU, 93 -> 58 MB peak). The CLI keeps it on the
-// baseline compiler. Set here, once undici and the built-ins it needs are loaded: a V8 flag changed
-// at run time stops node's code cache from matching, so built-ins loaded after it compile from source.
-if (globalThis.__lbcCliProcess) v8.setFlagsFromString('--liftoff-only');
+let wasmTierChosen = false;
+
+/**
+ * undici parses HTTP with llhttp compiled to WebAssembly, and V8 tiers its parser up to TurboFan
+ * after the first responses: ~100 ms of CPU and ~35 MB of RSS that a CLI process never earns back
+ * (`lbc compile` on a cache hit: 0.27 -> 0.15 s of CPU, 93 -> 58 MB peak). The CLI keeps it on the
+ * baseline compiler. Set when the first transport is made (its module may be evaluated in the CLI's
+ * startup snapshot, before the process knows it is the CLI), once undici and the built-ins it needs
+ * are loaded: a V8 flag changed at run time stops node's code cache from matching, so built-ins
+ * loaded after it compile from source.
+ */
+function chooseWasmTier(): void {
+  if (wasmTierChosen) return;
+  wasmTierChosen = true;
+  if (globalThis.__lbcCliProcess) v8.setFlagsFromString('--liftoff-only');
+}
 
 export interface HttpOptions {
   /** Connect timeout; a dead host fails fast instead of hanging the program start. */
@@ -59,6 +69,7 @@ export class HttpTransport {
   private readonly authorization: string | undefined;
 
   constructor(server: string, options: HttpOptions = {}) {
+    chooseWasmTier();
     this.server = server;
     const url = new URL(server);
     this.basePath = url.pathname.replace(/\/+$/, '');
