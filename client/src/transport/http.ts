@@ -21,9 +21,9 @@ let wasmTierChosen = false;
  * loaded after it compile from source.
  */
 function chooseWasmTier(): void {
-  if (wasmTierChosen) return;
+  if (wasmTierChosen || !globalThis.__lbcCliProcess) return;
   wasmTierChosen = true;
-  if (globalThis.__lbcCliProcess) v8.setFlagsFromString('--liftoff-only');
+  v8.setFlagsFromString('--liftoff-only');
 }
 
 export interface HttpOptions {
