@@ -11,8 +11,16 @@ import { cacheKey } from '@lbc/contract';
 import { RecordBatch } from '../maps/record-batch.ts';
 import { codecFor } from '../values/index.ts';
 import { eventJson, eventLine } from './event-format.ts';
-import { cflagsOf, sourceOptions, type SourceFlags } from './source-flags.ts';
+import { cflagsOf, programName, sourceOptions, type SourceFlags } from './source-flags.ts';
 import { collectLocalIncludes } from '../source/local-includes.ts';
+import { targetFromFlags } from './target-flags.ts';
+import { compileForTarget } from '../obtain/compile-for-target.ts';
+import { writeFileAtomic } from '../cache/atomic-write.ts';
+import type { HttpResponse } from '../transport/http.ts';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** BTF of `struct event { unsigned int pid; unsigned int seq; char comm[16]; unsigned long long ts; }`. */
 function sampleBtf(): Buffer {
@@ -47,6 +55,41 @@ function parseSampleCommandLine(): { file: string; cflags: string[] } {
     });
   program.parse(['run', '--json', '--cache-dir', 'cache', '-D', 'WARM=1', 'warm.bpf.c'], { from: 'user' });
   return seen;
+}
+
+/**
+ * A cache hit's way from the service's answer to the object on disk, run once on answers from
+ * memory: the compile request and its retry wrapper, the JSON answer checked, the object decoded and
+ * verified against its sha256, written beside a name and renamed into place (in a temporary
+ * directory, removed again). Those functions were compiled lazily at every `lbc compile`/`lbc run`
+ * of a new process. What undici does with a real answer cannot run here: node has no WebAssembly
+ * while it builds a snapshot (see scripts/undici-warmup.mjs).
+ */
+export async function warmUpCompileAnswer(): Promise<number> {
+  const { HttpTransport } = await import('../transport/http.ts');
+  const { ServiceClient } = await import('../transport/service-client.ts');
+  const object = Buffer.from('warm-up object');
+  const sha256 = createHash('sha256').update(object).digest('hex');
+  const answer = Buffer.from(
+    JSON.stringify({ artifact: { sha256, url: `/v1/artifacts/${sha256}`, size: object.length }, objectBase64: object.toString('base64'), cached: true, kernel: { release: '6.1.0-warm', arch: 'x86_64' } }),
+  );
+  class CannedTransport extends HttpTransport {
+    override async request(): Promise<HttpResponse> {
+      return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: answer };
+    }
+  }
+  const client = new ServiceClient({ transport: new CannedTransport('http://127.0.0.1:9') });
+  const target = targetFromFlags({ release: '6.1.0-warm', arch: 'x86_64', btfSha: sha256 });
+  const { result } = await compileForTarget(client, { name: 'warm', source: '#include "lbc.h"\n', includes: {}, cflags: [] }, target, { includeObject: true });
+  const bytes = await client.compiledObject(result);
+  const dir = mkdtempSync(join(tmpdir(), 'lbc-warm-up-'));
+  try {
+    writeFileAtomic(join(dir, `${programName('warm.bpf.c')}.bpf.o`), bytes, { durable: false });
+    return readFileSync(join(dir, 'warm.bpf.o')).length;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await client.close();
+  }
 }
 
 export function warmUpForSnapshot(): string {

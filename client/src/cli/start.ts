@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import type { Command } from 'commander';
-import { warmUpForSnapshot } from './snapshot-warmup.ts';
+import { warmUpCompileAnswer, warmUpForSnapshot } from './snapshot-warmup.ts';
 import { endQuietlyOnClosedPipe } from './closed-pipe.ts';
 
 declare global {
@@ -23,6 +23,8 @@ export function startCli(program: Command): void {
     return;
   }
   warmUpForSnapshot();
+  // Settled before the snapshot is taken (node runs the event loop dry first); a failure fails the build.
+  void warmUpCompileAnswer();
   v8.startupSnapshot.setDeserializeMainFunction(() => {
     // `node --snapshot-blob lbc.blob dist/cli.js ARGS`: argv[1] names the build the snapshot belongs to.
     globalThis.__lbcModuleUrl = pathToFileURL(resolve(process.argv[1]!)).href;

@@ -28,6 +28,8 @@ import { retrying } from './retry.ts';
 export interface ServiceClientOptions extends HttpOptions {
   /** Base URL; see resolveServer (option → LBC_SERVER → http://127.0.0.1:8080). */
   server?: string;
+  /** The transport to ask through, instead of one made for `server` (the CLI snapshot's warm-up answers from memory). */
+  transport?: HttpTransport;
 }
 
 export interface CompileOptions {
@@ -66,7 +68,7 @@ export class ServiceClient {
 
   constructor(options: ServiceClientOptions = {}) {
     this.server = resolveServer(options.server);
-    this.http = new HttpTransport(this.server, options);
+    this.http = options.transport ?? new HttpTransport(this.server, options);
   }
 
   /** POST /v1/compile; a 202 is followed by polling the job until it finishes. */
