@@ -58,12 +58,15 @@ export function compileCommand(doneMarker: string): string[] {
       'exec 3<>/tmp/tick',
       // A background job's stdin is /dev/null unless redirected.
       'clang @/dev/stdin <&0 & clang=$!',
-      `until set -- ${SANDBOX_OUT}/*.bpf.o; [ -e "$1" ] || ! kill -0 $clang 2>/dev/null; do read -t 0.001 -u 3; done`,
+      `until [ -e ${SANDBOX_OUT}/*.bpf.o ] || ! kill -0 $clang 2>/dev/null; do read -t 0.001 -u 3; done`,
+      // Looked at again: clang may have renamed its object into place and exited since the test.
+      `set -- ${SANDBOX_OUT}/*.bpf.o`,
       // No object: clang failed (or was killed); its status is the container's.
       '[ -e "$1" ] || { wait $clang; exit; }',
       `printf '%s\\n' -g "$1" >/tmp/strip.args`,
       `wait $strip || ${stripFailed}`,
-      'wait $clang || exit',
+      // Only a clang that succeeded leaves an object.
+      'wait $clang || { status=$?; rm -f "$1"; exit $status; }',
       `echo ${doneMarker} >&2`,
     ].join('\n'),
   ];
