@@ -82,8 +82,10 @@ async function prepareImage(docker: Dockerode, image: string): Promise<string> {
 /** Kernel sets and warm containers, the pool prewarmed for the kernel compiled for last. */
 async function openSandbox(opts: WorkerOptions, docker: Dockerode, image: string, toolchain: string, redis: Redis, blobs: FarmBlobs, limits: SandboxLimits, concurrency: number) {
   const jobsDir = join(opts.dataDir, 'jobs');
-  const kernelSets = new KernelSetStore({ docker, redis, blobs, image, toolchain, dataDir: opts.dataDir, limits, buildTimeoutMs: opts.kernelSetTimeoutMs, buildCpuSeconds: opts.kernelSetCpuSeconds });
-  const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1, headerDir: publishHeaderDir(opts.dataDir) });
+  // Compiles and the precompiled lbc.h read lbc.h from the same files (clang checks their mtimes).
+  const headerDir = publishHeaderDir(opts.dataDir);
+  const kernelSets = new KernelSetStore({ docker, redis, blobs, image, toolchain, dataDir: opts.dataDir, limits, buildTimeoutMs: opts.kernelSetTimeoutMs, buildCpuSeconds: opts.kernelSetCpuSeconds, headerDir });
+  const pool = new WarmPool({ docker, image, jobsDir, limits, size: opts.warmContainers ?? concurrency + 1, headerDir });
   const recent = await kernelSets.mostRecent();
   if (recent) pool.prewarm(recent);
   return { kernelSets, pool };

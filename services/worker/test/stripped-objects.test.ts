@@ -59,7 +59,7 @@ function unstrippedObject(name: string, source: string, kernelSetDir: string): s
   mkdirSync(out);
   chmodSync(out, 0o777);
   writeFileSync(join(src, mainFileName(name)), source);
-  const args = compileArgs({ name, arch: 'x86_64', cflags: [], usePch: false });
+  const args = compileArgs({ name, arch: 'x86_64', cflags: [], pch: undefined });
   execFileSync('docker', [
     'run', '--rm', '--network', 'none', '--user', '65534:65534', '-w', SANDBOX_SRC,
     '-v', `${src}:${SANDBOX_SRC}:ro`, '-v', `${out}:${SANDBOX_OUT}`, '-v', `${kernelSetDir}:${SANDBOX_KERNEL}:ro`, '-v', `${LBC_HEADER_DIR}:${SANDBOX_LBC}:ro`,

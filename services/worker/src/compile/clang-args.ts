@@ -11,6 +11,8 @@ export const PCH_FLAGS = ['-O2', '-g', '-target', 'bpf', '-fno-color-diagnostics
 
 export const KERNEL_HEADER = 'vmlinux.h';
 export const KERNEL_PCH = 'vmlinux.h.pch';
+/** vmlinux.h.pch as compiles see it. */
+export const SANDBOX_KERNEL_PCH = `${SANDBOX_KERNEL}/${KERNEL_PCH}`;
 
 /** Macros vmlinux.h tests: a program setting them cannot share the prebuilt header. */
 const PCH_SENSITIVE_MACROS = new Set(['BPF_NO_PRESERVE_ACCESS_INDEX', 'BPF_NO_KFUNC_PROTOTYPES', '__ksym', '__weak', '__VMLINUX_H__']);
@@ -33,12 +35,16 @@ export function pchAllowedForFlags(cflags: readonly string[]): boolean {
   return cflags.every((f) => !PCH_SENSITIVE_MACROS.has(f.slice(2).split('=')[0]!));
 }
 
-/** `implicitLbcHeader`: the program includes no header of the toolchain, so lbc.h is included for it. */
-export function compileArgs(opts: { name: string; arch: string; cflags: readonly string[]; usePch: boolean; implicitLbcHeader?: boolean }): string[] {
-  const arch = archFlags(opts.arch);
+/**
+ * Everything on clang's command line that comes before the user's flags: the same for every
+ * compile of an arch, and for the precompiled lbc.h (kernel-set/lbc-pch.ts), which must see
+ * lbc.h exactly as a compile would.
+ */
+export function baseArgs(arch: string): string[] {
+  const flags = archFlags(arch);
   return [
     ...PCH_FLAGS,
-    arch.define,
+    flags.define,
     '-fno-crash-diagnostics',
     '-ferror-limit=20',
     // Debug info names the program's files as the user does, not by their place in the sandbox.
@@ -46,9 +52,20 @@ export function compileArgs(opts: { name: string; arch: string; cflags: readonly
     `-I${SANDBOX_SRC}`,
     `-I${SANDBOX_LBC}`,
     `-I${SANDBOX_KERNEL}`,
-    `-I/usr/include/${arch.multiarch}`,
+    `-I/usr/include/${flags.multiarch}`,
+  ];
+}
+
+/**
+ * `pch`: the precompiled header clang starts from, a path inside the sandbox (the kernel set's
+ * vmlinux.h.pch, or a precompiled lbc.h chained on it), or none.
+ * `implicitLbcHeader`: the program includes no header of the toolchain, so lbc.h is included for it.
+ */
+export function compileArgs(opts: { name: string; arch: string; cflags: readonly string[]; pch?: string; implicitLbcHeader?: boolean }): string[] {
+  return [
+    ...baseArgs(opts.arch),
     ...opts.cflags,
-    ...(opts.usePch ? ['-include-pch', `${SANDBOX_KERNEL}/${KERNEL_PCH}`] : []),
+    ...(opts.pch ? ['-include-pch', opts.pch] : []),
     ...(opts.implicitLbcHeader ? ['-include', 'lbc.h'] : []),
     '-c',
     mainFileName(opts.name),

@@ -98,7 +98,7 @@ async function runCompile(deps: CompileJobDeps, job: Job<CompileJobData, Compile
     progress('compiling', 40);
     stageMark('worker.progress-40');
     const compiled = await compileProgram(
-      { pool: deps.pool, timeoutMs: deps.compileTimeoutMs ?? 60_000, maxArtifactBytes: deps.maxArtifactBytes, onClangRun: () => countCompile(deps.redis) },
+      { pool: deps.pool, timeoutMs: deps.compileTimeoutMs ?? 60_000, maxArtifactBytes: deps.maxArtifactBytes, onClangRun: () => countCompile(deps.redis), lbcPch: (set, arch) => deps.kernelSets.lbcPch(set, arch) },
       data,
       kernelSet,
     );

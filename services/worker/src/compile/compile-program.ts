@@ -10,10 +10,11 @@ import type { KernelSet } from '../kernel-set/kernel-set.ts';
 import { STRIP_FAILED, STRIP_FAILED_STATUS, type WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunOutcome, RunOutput } from '../sandbox/sandbox-container.ts';
 import { readObject, writeJobFiles, type JobDir } from '../sandbox/job-dir.ts';
-import { compileArgs, mainFileName, objectFileName, pchAllowedForFlags, responseFile } from './clang-args.ts';
+import { compileArgs, mainFileName, objectFileName, pchAllowedForFlags, responseFile, SANDBOX_KERNEL_PCH } from './clang-args.ts';
 import { cleanDiagnostics } from './diagnostics.ts';
 import { isBpfObject } from './elf-check.ts';
-import { needsImplicitLbcHeader, startsWithKernelHeader } from './kernel-header-use.ts';
+import { needsImplicitLbcHeader, startsWithKernelHeader, startsWithLbcHeader } from './kernel-header-use.ts';
+import { uploadsShadow, type LbcPch } from '../kernel-set/lbc-pch.ts';
 
 export interface CompileSettings {
   pool: WarmPool;
@@ -22,6 +23,8 @@ export interface CompileSettings {
   timeoutMs: number;
   /** Called once per real clang run (the dedup counter). */
   onClangRun?: () => Promise<void> | void;
+  /** The kernel set's precompiled lbc.h for an arch (KernelSetStore.lbcPch); without it, only vmlinux.h's. */
+  lbcPch?: (kernelSet: KernelSet, arch: string) => Promise<LbcPch | undefined>;
 }
 
 type Failure = Extract<CompileJobResult, { ok: false }>;
@@ -113,6 +116,20 @@ async function classifyRun(
   return success(object.bytes, run, ctx);
 }
 
+/**
+ * The precompiled lbc.h, when it expands for this program exactly as lbc.h would: lbc.h comes
+ * first (its first line, or included for it), no -D/-U of the user can change what it expands
+ * to, and no uploaded file takes the place of one of the headers it was built from.
+ */
+async function precompiledLbcHeader(settings: CompileSettings, data: CompileJobData, kernelSet: KernelSet, implicitLbcHeader: boolean): Promise<string | undefined> {
+  if (!settings.lbcPch || data.cflags.length > 0) return undefined;
+  if (!implicitLbcHeader && !startsWithLbcHeader(data.source)) return undefined;
+  // A header that cannot be built (an engine fault) leaves the compile to vmlinux.h's.
+  const built = await settings.lbcPch(kernelSet, data.arch).catch(() => undefined);
+  if (!built || uploadsShadow(built.inputs, Object.keys(data.includes))) return undefined;
+  return built.sandboxPath;
+}
+
 export async function compileProgram(settings: CompileSettings, data: CompileJobData, kernelSet: KernelSet): Promise<CompiledProgram> {
   const invalid = validate(data);
   if (invalid) return invalid;
@@ -121,9 +138,10 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
   const userFiles = new Set([mainFile, ...Object.keys(data.includes)]);
   const implicitLbcHeader = needsImplicitLbcHeader(data.source, data.includes);
   const usePch = kernelSet.hasPch && pchAllowedForFlags(data.cflags) && (implicitLbcHeader || startsWithKernelHeader(data.source));
+  const pch = usePch ? ((await precompiledLbcHeader(settings, data, kernelSet, implicitLbcHeader)) ?? SANDBOX_KERNEL_PCH) : undefined;
 
   const ctx = { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs };
-  const attempt = async (pch: boolean): Promise<{ stderr: string; result: CompiledProgram }> => {
+  const attempt = async (pch: string | undefined): Promise<{ stderr: string; result: CompiledProgram }> => {
     stageMark('worker.acquire');
     const slot = await settings.pool.acquire(kernelSet.dir);
     stageMark('worker.acquired');
@@ -135,7 +153,7 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
         if (failed) return { stderr: '', result: failed };
         throw err;
       }
-      const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, usePch: pch, implicitLbcHeader });
+      const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, pch, implicitLbcHeader });
       stageMark('worker.files-written');
       stageMark('worker.launch');
       const run = slot.container.launch(responseFile(args), settings.timeoutMs, { doneMarker: slot.doneMarker });
@@ -155,7 +173,7 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
     }
   };
 
-  const first = await attempt(usePch);
-  if (usePch && !first.result.ok && PCH_REJECTED.test(first.stderr)) return (await attempt(false)).result;
+  const first = await attempt(pch);
+  if (pch && !first.result.ok && PCH_REJECTED.test(first.stderr)) return (await attempt(undefined)).result;
   return first.result;
 }

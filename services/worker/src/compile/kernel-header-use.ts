@@ -6,10 +6,23 @@ import { normaliseSource } from '@lbc/core';
 
 const INCLUDE_OPERAND = /^[ \t]*#[ \t]*(?:include_next|include|import)\b[ \t]*(.*)$/gm;
 
+function firstLineIncludes(source: string, header: RegExp): boolean {
+  const first = normaliseSource(source).split('\n').find((l) => l.trim() !== '');
+  const operand = first === undefined ? null : /^\s*#\s*include\s*(?:"([^"]*)"|<([^>]*)>)\s*$/.exec(first);
+  return operand !== null && header.test(operand[1] ?? operand[2]!);
+}
+
 /** The precompiled vmlinux.h stands in for the program's own first line only when that line includes it. */
 export function startsWithKernelHeader(source: string): boolean {
-  const first = normaliseSource(source).split('\n').find((l) => l.trim() !== '');
-  return first !== undefined && /^\s*#\s*include\s*["<](vmlinux\.h|lbc\.h)[">]\s*$/.test(first);
+  return firstLineIncludes(source, /^(vmlinux|lbc)\.h$/);
+}
+
+/**
+ * The precompiled lbc.h (kernel-set/lbc-pch.ts) stands in for a first line that includes lbc.h:
+ * nothing of the program comes before it, so lbc.h expands exactly as it did when precompiled.
+ */
+export function startsWithLbcHeader(source: string): boolean {
+  return firstLineIncludes(source, /^lbc\.h$/);
 }
 
 /**

@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
 import { LbcError } from '@lbc/contract';
-import { getSharedBtf, kernelSetFailure, rememberKernelSetFailure, toolchainShort, type FarmBlobs } from '@lbc/core';
+import { getSharedBtf, kernelSetFailure, LBC_HEADER_DIR, rememberKernelSetFailure, toolchainShort, type FarmBlobs } from '@lbc/core';
 import { SandboxContainer } from '../sandbox/sandbox-container.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { ownerLabels, SANDBOX_KERNEL } from '../sandbox/warm-pool.ts';
 import { KERNEL_HEADER, KERNEL_PCH, PCH_FLAGS } from '../compile/clang-args.ts';
 import { withBuildLock } from './build-lock.ts';
+import { LbcPchStore, type LbcPch } from './lbc-pch.ts';
 
 export interface KernelSet {
   dir: string;
@@ -36,6 +37,8 @@ export interface KernelSetStoreOptions {
   buildTimeoutMs?: number;
   /** CPU bound on each such run: a 53-byte BTF with a typedef loop makes bpftool spin until it. */
   buildCpuSeconds?: number;
+  /** The lbc.h directory compiles mount at /lbc (the warm pool's); default: the checkout's. */
+  headerDir?: string;
 }
 
 /** A real kernel's BTF dumps in about a second and its header precompiles in a few. */
@@ -46,10 +49,23 @@ const SANDBOX_UID = 65534;
 
 export class KernelSetStore {
   private building = new Map<string, Promise<KernelSet>>();
+  private readonly lbcPchs: LbcPchStore;
   readonly root: string;
 
   constructor(private readonly options: KernelSetStoreOptions) {
     this.root = join(options.dataDir, 'kernelsets');
+    this.lbcPchs = new LbcPchStore({
+      docker: options.docker,
+      image: options.image,
+      limits: { ...options.limits, cpuSeconds: this.cpuSeconds },
+      headerDir: options.headerDir ?? LBC_HEADER_DIR,
+      timeoutMs: this.timeoutMs,
+    });
+  }
+
+  /** lbc.h precompiled on this set's vmlinux.h.pch for `arch` (built on first use); undefined without one. */
+  async lbcPch(set: KernelSet, arch: string): Promise<LbcPch | undefined> {
+    return set.hasPch ? this.lbcPchs.get(set.dir, arch) : undefined;
   }
 
   private get cpuSeconds(): number {

@@ -30,25 +30,43 @@ export const STRIP_FAILED_STATUS = 70;
  * _() shrinks from 656 KB to 29 KB. llvm-strip is started with clang and waits for its arguments
  * on a FIFO: loading libLLVM costs it ~20 ms of CPU, spent while the container is still a warm
  * spare, not on the job's path. A strip that fails leaves no object, never an unstripped one.
- * Once the stripped object is in place, `doneMarker` (random, one per container) ends stderr: the
- * worker reads the object then, instead of waiting for the engine to notice the exit and close the
- * output (tens of ms after it, more under load; SandboxContainer.launch). On stderr, after clang's
- * own diagnostics in the same pipe, so none can arrive after it; clang ends any diagnostics it
- * prints with its "N warnings generated." line, so no program's message can pass for it.
+ *
+ * The strip starts as soon as clang's object is in place, not when clang has exited: clang writes
+ * the object to a temporary file and renames it into place once complete (so an object there is a
+ * whole one, and only a successful compile leaves one), then only prints its warning count and
+ * exits, and tearing down its memory takes it ~10 ms that the strip now overlaps. bash (for
+ * `read -t`, a sleep without a process) checks every millisecond while clang runs.
+ *
+ * Once the stripped object is in place and clang has exited, `doneMarker` (random, one per
+ * container) ends stderr: the worker reads the object then, instead of waiting for the engine to
+ * notice the exit and close the output (tens of ms after it, more under load;
+ * SandboxContainer.launch). On stderr, after clang's own diagnostics in the same pipe, so none can
+ * arrive after it; clang ends any diagnostics it prints with its "N warnings generated." line, so
+ * no program's message can pass for it.
  * A change here changes objects: bump CACHE_KEY_VERSION (contract/src/cache-key.ts).
  */
 export function compileCommand(doneMarker: string): string[] {
   if (!/^[A-Za-z0-9_-]+$/.test(doneMarker)) throw new Error(`a compile container's done marker must be a plain word: ${JSON.stringify(doneMarker)}`);
+  const stripFailed = `{ rm -f "$1"; echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`;
   return [
-    'sh',
+    'bash',
     '-c',
     [
-      `mkfifo /tmp/strip.args || { echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`,
+      `mkfifo /tmp/strip.args /tmp/tick || { echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`,
       'LD_BIND_NOW=1 llvm-strip @/tmp/strip.args & strip=$!',
-      'clang @/dev/stdin || exit',
+      // Never written: reading it with a timeout is the poll's sleep.
+      'exec 3<>/tmp/tick',
+      // A background job's stdin is /dev/null unless redirected.
+      'clang @/dev/stdin <&0 & clang=$!',
+      `until [ -e ${SANDBOX_OUT}/*.bpf.o ] || ! kill -0 $clang 2>/dev/null; do read -t 0.001 -u 3; done`,
+      // Looked at again: clang may have renamed its object into place and exited since the test.
       `set -- ${SANDBOX_OUT}/*.bpf.o`,
+      // No object: clang failed (or was killed); its status is the container's.
+      '[ -e "$1" ] || { wait $clang; exit; }',
       `printf '%s\\n' -g "$1" >/tmp/strip.args`,
-      `wait $strip || { rm -f "$1"; echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`,
+      `wait $strip || ${stripFailed}`,
+      // Only a clang that succeeded leaves an object.
+      'wait $clang || { status=$?; rm -f "$1"; exit $status; }',
       `echo ${doneMarker} >&2`,
     ].join('\n'),
   ];
