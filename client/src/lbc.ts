@@ -1,6 +1,6 @@
 import { validateCflags } from '@lbc/contract';
 import type { NativeAddon, NativeLink, NativeObject } from './native/types.ts';
-import { loadNative } from './native/index.ts';
+import { loadNative, preloadNative } from './native/index.ts';
 import { createMaps, type LbcMaps, type MapSet } from './maps/index.ts';
 import { Globals, type GlobalVars } from './globals/index.ts';
 import {
@@ -87,6 +87,8 @@ export class Lbc extends PylccAttach {
       target: options.target,
       ...(options.header ? { header: options.header } : {}),
       onProgress: options.onProgress,
+      // The addon (a dlopen of libbpf, ~1-5 ms) loads while the service compiles, not after its answer.
+      whileCompiling: preloadNative,
     });
     this.origin = obtained.from;
     this.warnings = obtained.entry.warnings;

@@ -38,6 +38,28 @@ describe('local object cache', () => {
     expect(readdirSync(join(dir, 'objects'))).toEqual([]);
   });
 
+  it('what a machine crash may leave of a put (written without fsync) is a miss that is dropped, and stored again', () => {
+    const cache = new ObjectCache(dir);
+    const object = Buffer.from('\x7fELF object bytes');
+    const entry = { cacheKey: 'k', artifactSha256: sha(object), warnings: '', createdAt: '' };
+    const key = requestKey({ name: 'hello', source: 'crash', includes: {}, cflags: [], target });
+    const entryFile = join(dir, 'requests', `${key}.json`);
+    const torn: Array<[string, () => void]> = [
+      ['an empty entry', () => writeFileSync(entryFile, '')],
+      ['an entry cut short', () => writeFileSync(entryFile, readFileSync(entryFile, 'utf8').slice(0, 20))],
+      ['an empty object', () => writeFileSync(cache.objectPath(sha(object)), '')],
+      ['no object', () => rmSync(cache.objectPath(sha(object)))],
+    ];
+    for (const [what, tear] of torn) {
+      cache.put(key, entry, object);
+      tear();
+      expect(cache.get(key), what).toBeNull();
+      expect(readdirSync(join(dir, 'requests')), what).toEqual([]);
+    }
+    cache.put(key, entry, object);
+    expect(cache.get(key)?.object.equals(object)).toBe(true);
+  });
+
   it('keys differ for every input that changes the object', () => {
     const base = { name: 'hello', source: 's', includes: { 'a.h': '1' }, cflags: ['-DX'], target };
     const keys = new Set([

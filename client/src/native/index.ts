@@ -31,6 +31,19 @@ export function loadNative(): NativeAddon {
   return cached;
 }
 
+/**
+ * Loads the addon ahead of its first use, where a process has time to spare (while the service
+ * compiles its object). A failure is not reported here: it stays for the loadNative() call that
+ * needs the addon, which tries again and throws it where it always did.
+ */
+export function preloadNative(): void {
+  try {
+    loadNative();
+  } catch {
+    // reported by the loadNative() that needs the addon
+  }
+}
+
 /** The nearest directory at or above `dir` holding a package.json: the client package's root. */
 function packageRoot(dir: string): string {
   for (let at = dir; ; at = dirname(at)) {

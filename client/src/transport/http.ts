@@ -33,6 +33,12 @@ export interface HttpOptions {
   requestTimeoutMs?: number;
   /** Bearer token for a service that requires one; default LBC_TOKEN. */
   token?: string;
+  /**
+   * Called once, after the first connection to the service is made and the requests waiting for
+   * it are written: the caller prepares what does not need the answer while the service works on
+   * it. Never called when no connection is made. It must not throw.
+   */
+  onFirstRequestSent?: () => void;
 }
 
 export interface HttpResponse {
@@ -80,6 +86,10 @@ export class HttpTransport {
     // maxHeaderSize: node's default (16 KiB), given here so undici need not load node:http to learn
     // it (the CLI's undici has a stand-in for it: client/scripts/undici-core.mjs).
     this.pool = new Pool(url.origin, { connections: 4, connectTimeout: options.connectTimeoutMs ?? 5_000, maxHeaderSize: MAX_HEADER_BYTES, ...(connect && { connect }) });
+    const sent = options.onFirstRequestSent;
+    // undici emits 'connect' and then, in the same callback, writes the requests that waited for
+    // the connection: an immediate set up on 'connect' runs once they are on the wire.
+    if (sent) this.pool.once('connect', () => setImmediate(sent));
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
