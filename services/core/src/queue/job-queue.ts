@@ -106,18 +106,19 @@ export class JobQueue<D, R> {
    * Waits up to waitMs for the job (`graceMs` more bounds Redis waits); { done: false } when it is
    * still running or `stop` fired (a shutting-down API answers 202 rather than hold requests).
    */
-  protected async waitFor(job: Job<D, R>, waitMs: number, graceMs: number, stop?: AbortSignal): Promise<JobOutcome<R>> {
+  protected async waitFor(job: Job<D, R>, waitMs: number, graceMs: number, stop?: AbortSignal, onReturned?: (result: R) => void): Promise<JobOutcome<R>> {
     const started = Date.now();
     const vanish = { everyMs: VANISH_CHECK_MS, gone: async (id: string) => !(await this.guard(this.queue.getJob(id), `reading ${this.names.noun}`)) };
+    const local = { redisUrl: this.owner.url, ...(onReturned ? { onReturned } : {}) };
     try {
-      return await waitForJob<R>(job, this.events, waitMs, graceMs, stop, (id) => this.peek(id), vanish);
+      return await waitForJob<R>(job, this.events, waitMs, graceMs, stop, (id) => this.peek(id), vanish, local);
     } catch (err) {
       if (!isLbcError(err, 'LBC_ERR_JOB_NOT_FOUND') || stop?.aborted) throw err;
     }
     // The job this request queued (or joined) is gone before it ended: Redis restarted empty, or an
     // operator removed it. The request still stands: queued again, once, and waited for the rest of its time.
     const again = await this.add(job.id!, job.name, job.data, job.opts);
-    return waitForJob<R>(again, this.events, Math.max(0, waitMs - (Date.now() - started)), graceMs, stop, (id) => this.peek(id));
+    return waitForJob<R>(again, this.events, Math.max(0, waitMs - (Date.now() - started)), graceMs, stop, (id) => this.peek(id), undefined, local);
   }
 
   /**

@@ -55,9 +55,10 @@ export class CompileProducer extends JobQueue<CompileJobData, CompileJobResult> 
   /**
    * Waits up to waitMs for the job; { done: false } when it is still running (or `stop` fired:
    * a shutting-down API answers 202 rather than holding requests). Final failure throws LBC_ERR_SANDBOX.
+   * `onReturned`: a worker of this process has the result, not yet stored (local-finish.ts).
    */
-  async wait(job: CompileJob, waitMs: number, stop?: AbortSignal): Promise<WaitOutcome> {
-    const outcome = await this.waitFor(job, waitMs, this.owner.timeoutMs, stop);
+  async wait(job: CompileJob, waitMs: number, stop?: AbortSignal, onReturned?: (result: CompileJobResult) => void): Promise<WaitOutcome> {
+    const outcome = await this.waitFor(job, waitMs, this.owner.timeoutMs, stop, onReturned);
     stageMark('api.job-finished', job.id);
     return outcome;
   }
