@@ -104,13 +104,15 @@ export class CompileService {
     // Every check before queueing is one Redis round trip or a look at the blob store, and none
     // depends on another: asked at once, then read in the order they were always asked in (the
     // first that answers or refuses wins, as when they ran one after another).
-    const [elsewhere, failure, unbuildable, workers, btfShared] = await Promise.allSettled([
+    const [elsewhere, failure, unbuildable, workers, btfShared, looked] = await Promise.allSettled([
       this.fromOtherNodes(key),
       producer.recentFailure(key),
       // A kernel whose set could not be built fails again the same way: say so without a job.
       redis.guard(kernelSetFailure(redis.command, header.btfSha256, this.deps.toolchain), 'reading kernel-set failures'),
       assertWorkersCanCompile(redis, this.deps.toolchain),
       registry.ensureShared(header.btfSha256),
+      // What queueing reads first (the key's job, the waiting count): read now, used below.
+      producer.lookupJob(key),
     ]);
     // The node that compiled it published the minimized BTF before the object: seen the object, the
     // BTF is there too, unless bpftool failed there (then that node answered without one as well).
@@ -122,6 +124,7 @@ export class CompileService {
     if (unbuildableError) throw unbuildableError;
     settled(workers);
     settled(btfShared);
+    const lookedUp = settled(looked);
     stageMark('api.checked');
     const jobId = jobIdFor(key);
     if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobId);
@@ -140,7 +143,7 @@ export class CompileService {
       ...(context.requestId ? { requestId: context.requestId } : {}),
       ...(context.tenant ? { tenant: context.tenant } : {}),
       ...(req.minBtf ? { minBtf: true } : {}),
-    });
+    }, lookedUp);
     submitted.catch(() => {});
     const [, job] = await Promise.all([reader, submitted]);
     const waitMs = Math.min(req.waitMs ?? DEFAULT_WAIT_MS, config.limits.maxWaitMs);
