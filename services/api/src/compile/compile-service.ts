@@ -101,6 +101,7 @@ export class CompileService {
     const key = this.cacheKeyFor(input, header, context.tenant, req.minBtf);
     const hit = cache.lookup(key);
     if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, header, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
+    stageMark('api.missed');
     // Every check before queueing is one Redis round trip or a look at the blob store, and none
     // depends on another: asked at once, then read in the order they were always asked in (the
     // first that answers or refuses wins, as when they ran one after another).
