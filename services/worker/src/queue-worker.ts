@@ -33,7 +33,10 @@ export async function startQueueWorker<D, R>(opts: QueueWorkerOptions<D, R>): Pr
   // An API of this process waiting for the job hears of its end from here (core/queue/local-finish.ts).
   const process: Processor<D, R> = async (job, token, signal) => {
     const result = await opts.process(job, token, signal);
-    announceLocalFinish({ redisUrl, queue: job.queueQualifiedName, jobId: job.id! }, 'returned', result);
+    // After BullMQ has sent the job's end to Redis (its sends follow this return within the same
+    // turn of the event loop): what the API does with the result then overlaps that round trip
+    // instead of holding it back.
+    setImmediate(() => announceLocalFinish({ redisUrl, queue: job.queueQualifiedName, jobId: job.id! }, 'returned', result));
     return result;
   };
   const worker = new Worker<D, R>(opts.queueName, process, {
