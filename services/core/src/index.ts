@@ -21,6 +21,7 @@ export * from './kernels/core-header.ts';
 export * from './kernels/kernel-set-failures.ts';
 export * from './queue/producer.ts';
 export * from './queue/job-wait.ts';
+export * from './queue/local-finish.ts';
 export * from './compile/toolchain.ts';
 export * from './compile/source-policy.ts';
 export * from './queue/worker-registry.ts';

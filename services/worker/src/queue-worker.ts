@@ -5,7 +5,7 @@
  * The features give it their queue, job function, concurrency and lock settings.
  */
 import { Worker, type Processor } from 'bullmq';
-import { stageMark, stageTimingOn, type RedisOwner } from '@lbc/core';
+import { announceLocalFinish, stageMark, stageTimingOn, type RedisOwner } from '@lbc/core';
 import { closeWorker } from './close-worker.ts';
 
 export interface QueueWorkerOptions<D, R> {
@@ -29,7 +29,17 @@ export interface QueueWorker<D, R> {
 
 export async function startQueueWorker<D, R>(opts: QueueWorkerOptions<D, R>): Promise<QueueWorker<D, R>> {
   const connection = opts.redis.openBlocking();
-  const worker = new Worker<D, R>(opts.queueName, opts.process, {
+  const redisUrl = opts.redis.url;
+  // An API of this process waiting for the job hears of its end from here (core/queue/local-finish.ts).
+  const process: Processor<D, R> = async (job, token, signal) => {
+    const result = await opts.process(job, token, signal);
+    // After BullMQ has sent the job's end to Redis (its sends follow this return within the same
+    // turn of the event loop): what the API does with the result then overlaps that round trip
+    // instead of holding it back.
+    setImmediate(() => announceLocalFinish({ redisUrl, queue: job.queueQualifiedName, jobId: job.id! }, 'returned', result));
+    return result;
+  };
+  const worker = new Worker<D, R>(opts.queueName, process, {
     connection,
     concurrency: opts.concurrency,
     ...(opts.name ? { name: opts.name } : {}),
@@ -39,6 +49,7 @@ export async function startQueueWorker<D, R>(opts: QueueWorkerOptions<D, R>): Pr
     maxStalledCount: 2,
   });
   worker.on('error', opts.redis.log.onError);
+  worker.on('completed', (job, result) => announceLocalFinish({ redisUrl, queue: job.queueQualifiedName, jobId: job.id! }, 'completed', result));
   if (stageTimingOn) {
     worker.on('active', (job) => stageMark('worker.active', job.id));
     worker.on('completed', (job) => stageMark('worker.completed', job.id));

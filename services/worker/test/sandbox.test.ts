@@ -3,7 +3,7 @@
  * lbc.h's map macros compiles, its BTF carries the map types and event decl tags, and it loads.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { ALL_MACROS_PROGRAM, TRACE_PROGRAM } from '@lbc/test-support/sample-prog
 import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
 import { SandboxContainer } from '../src/sandbox/sandbox-container.ts';
+import type { CompileSlot } from '../src/sandbox/warm-pool.ts';
 import { DEFAULT_IMAGE } from '@lbc/core';
 
 
@@ -147,6 +148,23 @@ describe('sandbox compile', () => {
     for (const spare of spares) await killIfRunning(spare.Id);
     const result = await compile('hello', TRACE_PROGRAM);
     expect(result.ok).toBe(true);
+  });
+
+  it('a slot is handed out with its job files written (prepare, beside the engine check of a warm spare); a failed prepare releases the slot and throws', async () => {
+    const set = await fx.kernelSets.ensure(fx.job('x', '').btfSha256);
+    const slot = await fx.pool.acquire(set.dir, async (s) => writeFileSync(join(s.job.src, 'prepared.c'), 'int prepared;'));
+    expect(readFileSync(join(slot.job.src, 'prepared.c'), 'utf8')).toBe('int prepared;');
+    expect(await slot.container.running()).toBe(true);
+    await slot.release();
+    let refused: CompileSlot | undefined;
+    await expect(
+      fx.pool.acquire(set.dir, async (s) => {
+        refused = s;
+        throw new Error('an input the job cannot write');
+      }),
+    ).rejects.toThrow('an input the job cannot write');
+    // Released: its container and job dir go (after the pool's release delay).
+    await expect.poll(() => existsSync(refused!.job.root), { timeout: 30_000, interval: 100 }).toBe(false);
   });
 
   it('a compile whose container is killed from outside is a sandbox fault to retry, not the program hitting a limit', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CompileResult, Limits } from '@lbc/contract';
+import { stageMark } from '@lbc/core';
 import { INLINE_OBJECT_MAX_BYTES } from '@lbc/contract/schemas';
 import type { CompileService } from './compile-service.ts';
 import { compileAccepted, compileQuery, compileRequest, compileResult, errorResponses } from '../schemas.ts';
@@ -39,6 +40,7 @@ export function compileRoutes(app: FastifyInstance, service: CompileService, lim
       const answer = await service.compile(request.body, { requestId: request.id, tenant: principal?.tenant, bounded: principal ? !principal.anonymous : false });
       const body = answer.body;
       request.log.info('jobId' in body ? { jobId: body.jobId, cacheKey: body.cacheKey } : { cacheKey: body.cacheKey, cached: body.cached, sha256: body.artifact.sha256 }, answer.status === 200 ? 'compile answered' : 'compile queued');
+      stageMark('api.answered');
       if (answer.status === 200 && request.query.include === 'object') return reply.status(200).send(withObject(answer.body, readObject));
       return reply.status(answer.status).send(answer.body);
     },

@@ -3,7 +3,7 @@
  * remembered failure, or the shared job for that key → wait → store the object → answer.
  */
 import { LbcError, cacheKey as computeCacheKey, isLbcError, jobIdFor, type CompileAccepted, type CompileRequest, type CompileResult, type HeaderInfo, type JobStatus, type KernelInfo } from '@lbc/contract';
-import { addJobReader, failedJobError, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type FarmBlobs, type LbcConfig, type RedisOwner, type SharedArtifacts } from '@lbc/core';
+import { addJobReader, failedJobError, stageMark, hostPathScrub, isJobReader, kernelSetFailure, scrubStrings, type ArtifactCache, type CompileJobResult, type CompileProducer, type HostPathScrub, type KernelRegistry, type FarmBlobs, type LbcConfig, type RedisOwner, type SharedArtifacts } from '@lbc/core';
 import type { ApiMetrics } from '../metrics.ts';
 import { validateCompileRequest, type SourceScanner, type ValidatedCompile } from './validate-request.ts';
 import { chooseHeader, type HeaderChoice } from './header-choice.ts';
@@ -101,23 +101,40 @@ export class CompileService {
     const key = this.cacheKeyFor(input, header, context.tenant, req.minBtf);
     const hit = cache.lookup(key);
     if (hit) return { status: 200, body: this.resultOf(key, hit.entry, kernel, header, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
-    const elsewhere = await this.fromOtherNodes(key);
+    stageMark('api.missed');
+    // Every check before queueing is one Redis round trip or a look at the blob store, and none
+    // depends on another: asked at once, then read in the order they were always asked in (the
+    // first that answers or refuses wins, as when they ran one after another).
+    const [elsewhere, failure, unbuildable, workers, btfShared, looked] = await Promise.allSettled([
+      this.fromOtherNodes(key),
+      producer.recentFailure(key),
+      // A kernel whose set could not be built fails again the same way: say so without a job.
+      redis.guard(kernelSetFailure(redis.command, header.btfSha256, this.deps.toolchain), 'reading kernel-set failures'),
+      assertWorkersCanCompile(redis, this.deps.toolchain),
+      registry.ensureShared(header.btfSha256),
+      // What queueing reads first (the key's job, the waiting count): read now, used below.
+      producer.lookupJob(key),
+    ]);
     // The node that compiled it published the minimized BTF before the object: seen the object, the
     // BTF is there too, unless bpftool failed there (then that node answered without one as well).
-    if (elsewhere) return { status: 200, body: this.resultOf(key, elsewhere, kernel, header, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
-
-    const failure = await producer.recentFailure(key);
-    if (failure) throw compileError(failure);
-
-    // A kernel whose set could not be built fails again the same way: say so without a job.
-    const unbuildable = await redis.guard(kernelSetFailure(redis.command, header.btfSha256, this.deps.toolchain), 'reading kernel-set failures');
-    if (unbuildable) throw unbuildable;
-    await assertWorkersCanCompile(redis, this.deps.toolchain);
-    await registry.ensureShared(header.btfSha256);
-    if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobIdFor(key));
-    // Before the job exists: whoever is told its id may read it, and no one else.
-    await redis.guard(addJobReader(redis.command, jobIdFor(key), context.tenant ?? 'anonymous'), 'recording the job reader');
-    const job = await producer.submit({
+    const found = settled(elsewhere);
+    if (found) return { status: 200, body: this.resultOf(key, found, kernel, header, true, req.minBtf ? await this.minBtfOf(key) : undefined) };
+    const remembered = settled(failure);
+    if (remembered) throw compileError(remembered);
+    const unbuildableError = settled(unbuildable);
+    if (unbuildableError) throw unbuildableError;
+    settled(workers);
+    settled(btfShared);
+    const lookedUp = settled(looked);
+    stageMark('api.checked');
+    const jobId = jobIdFor(key);
+    if (context.bounded && context.tenant) await this.deps.admitJob?.(context.tenant, jobId);
+    // Before the job exists: whoever is told its id may read it, and no one else. Not waited for
+    // before queueing: sent first on the connection the queue uses, so Redis records the reader
+    // before it runs the add; a failure to record it still fails the request.
+    const reader = redis.guard(addJobReader(redis.command, jobId, context.tenant ?? 'anonymous'), 'recording the job reader');
+    reader.catch(() => {});
+    const submitted = producer.submit({
       cacheKey: key,
       ...input,
       btfSha256: header.btfSha256,
@@ -127,12 +144,25 @@ export class CompileService {
       ...(context.requestId ? { requestId: context.requestId } : {}),
       ...(context.tenant ? { tenant: context.tenant } : {}),
       ...(req.minBtf ? { minBtf: true } : {}),
-    });
+    }, lookedUp);
+    submitted.catch(() => {});
+    const [, job] = await Promise.all([reader, submitted]);
     const waitMs = Math.min(req.waitMs ?? DEFAULT_WAIT_MS, config.limits.maxWaitMs);
     metrics.compilesInFlight.inc();
     try {
-      const outcome = await producer.wait(job, waitMs, this.draining.signal);
-      if (outcome.done) return { status: 200, body: await this.settle(key, outcome.result, kernel, header) };
+      // A worker of this process has the object (not yet stored as the job's end by BullMQ): the
+      // answer is got ready meanwhile, and sent once the job has ended in Redis as before.
+      let early: { result: Extract<CompileJobResult, { ok: true }>; answer: Promise<CompileResult> } | undefined;
+      const onReturned = (result: CompileJobResult) => {
+        if (!result.ok || early) return;
+        early = { result, answer: this.settle(key, result, kernel, header) };
+        early.answer.catch(() => {});
+      };
+      const outcome = await producer.wait(job, waitMs, this.draining.signal, onReturned);
+      if (outcome.done) {
+        const ready = early && outcome.result.ok && outcome.result.sha256 === early.result.sha256 ? early.answer : this.settle(key, outcome.result, kernel, header);
+        return { status: 200, body: await ready };
+      }
     } catch (err) {
       // The finished job names an object no node holds any more (every holder lost it): compile it again.
       if (!(err instanceof ObjectLost) || context.retriedLostObject) throw err;
@@ -141,7 +171,6 @@ export class CompileService {
     } finally {
       metrics.compilesInFlight.dec();
     }
-    const jobId = jobIdFor(key);
     return { status: 202, body: { jobId, url: jobUrl(jobId), cacheKey: key, header: headerInfo(header) } };
   }
 
@@ -309,6 +338,12 @@ export class CompileService {
       ...(minBtf ? { minBtf: { sha256: minBtf.sha256, size: minBtf.size, url: artifactUrl(minBtf.sha256) } } : {}),
     };
   }
+}
+
+/** A settled check's value, or its error thrown (checks asked at once, read in order). */
+function settled<T>(outcome: PromiseSettledResult<T>): T {
+  if (outcome.status === 'rejected') throw outcome.reason;
+  return outcome.value;
 }
 
 /** A kernel set whose header a compile uses, and why that one. */

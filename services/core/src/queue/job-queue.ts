@@ -33,6 +33,13 @@ export interface AddOptions {
   maxQueued?: { limit: number; what: string };
 }
 
+/** A job's entry and the queue's waiting count, as joinOrAdd reads them before adding. */
+export interface JobLookup<D, R> {
+  existing: Job<D, R> | null;
+  /** Undefined when the queue has no bound. */
+  waiting: number | undefined;
+}
+
 export class JobQueue<D, R> {
   readonly queue: Queue<D, R>;
   readonly events: QueueEvents;
@@ -76,12 +83,21 @@ export class JobQueue<D, R> {
   }
 
   /**
+   * What joinOrAdd reads before it adds (the job under `jobId`, the waiting count), for a caller
+   * that asks it beside its own checks and hands it to joinOrAdd: one round trip less on its path.
+   */
+  protected lookup(jobId: string, options: Pick<AddOptions, 'maxQueued'>): Promise<JobLookup<D, R>> {
+    // Both at once: a new job (the usual case) needs the count, and it costs no round trip more.
+    return Promise.all([this.getJob(jobId), options.maxQueued ? this.waitingCount() : undefined]).then(([existing, waiting]) => ({ existing, waiting }));
+  }
+
+  /**
    * Queues the job under `jobId`, or joins the one already there: a failed one (the farm's fault,
    * not the input's) runs again. A new job is refused with LBC_ERR_QUEUE_FULL past the bound.
+   * `looked`: this job's lookup, read a moment before (else read now).
    */
-  protected async joinOrAdd(jobId: string, name: string, data: D, options: AddOptions): Promise<Job<D, R>> {
-    // Both at once: a new job (the usual case) needs the count, and it costs no round trip more.
-    const [existing, waitingNow] = await Promise.all([this.getJob(jobId), options.maxQueued ? this.waitingCount() : undefined]);
+  protected async joinOrAdd(jobId: string, name: string, data: D, options: AddOptions, looked?: JobLookup<D, R>): Promise<Job<D, R>> {
+    const { existing, waiting: waitingNow } = looked ?? (await this.lookup(jobId, options));
     if (existing) {
       const state = await this.guard(existing.getState(), `reading ${this.names.noun} state`);
       if (state === 'failed') await this.guard(existing.retry('failed'), `retrying ${this.names.noun}`);
@@ -106,18 +122,19 @@ export class JobQueue<D, R> {
    * Waits up to waitMs for the job (`graceMs` more bounds Redis waits); { done: false } when it is
    * still running or `stop` fired (a shutting-down API answers 202 rather than hold requests).
    */
-  protected async waitFor(job: Job<D, R>, waitMs: number, graceMs: number, stop?: AbortSignal): Promise<JobOutcome<R>> {
+  protected async waitFor(job: Job<D, R>, waitMs: number, graceMs: number, stop?: AbortSignal, onReturned?: (result: R) => void): Promise<JobOutcome<R>> {
     const started = Date.now();
     const vanish = { everyMs: VANISH_CHECK_MS, gone: async (id: string) => !(await this.guard(this.queue.getJob(id), `reading ${this.names.noun}`)) };
+    const local = { redisUrl: this.owner.url, ...(onReturned ? { onReturned } : {}) };
     try {
-      return await waitForJob<R>(job, this.events, waitMs, graceMs, stop, (id) => this.peek(id), vanish);
+      return await waitForJob<R>(job, this.events, waitMs, graceMs, stop, (id) => this.peek(id), vanish, local);
     } catch (err) {
       if (!isLbcError(err, 'LBC_ERR_JOB_NOT_FOUND') || stop?.aborted) throw err;
     }
     // The job this request queued (or joined) is gone before it ended: Redis restarted empty, or an
     // operator removed it. The request still stands: queued again, once, and waited for the rest of its time.
     const again = await this.add(job.id!, job.name, job.data, job.opts);
-    return waitForJob<R>(again, this.events, Math.max(0, waitMs - (Date.now() - started)), graceMs, stop, (id) => this.peek(id));
+    return waitForJob<R>(again, this.events, Math.max(0, waitMs - (Date.now() - started)), graceMs, stop, (id) => this.peek(id), undefined, local);
   }
 
   /**

@@ -3,6 +3,7 @@
  * job's finish, the caller's stop signal or an outer bound, whichever comes first.
  */
 import type { Job, QueueEvents } from 'bullmq';
+import { listenForLocalFinish, type LocalJobRef } from './local-finish.ts';
 
 export type JobOutcome<R> = { done: true; result: R } | { done: false };
 
@@ -10,6 +11,14 @@ export type JobOutcome<R> = { done: true; result: R } | { done: false };
 export interface VanishCheck {
   everyMs: number;
   gone(jobId: string): Promise<boolean>;
+}
+
+/** The job's end heard within this process (local-finish.ts), besides QueueEvents. */
+export interface LocalFinishWait<R> {
+  /** The Redis URL of the queue's owner: with the job's queue and id, which job in this process. */
+  redisUrl: string;
+  /** The job function has its result, not yet stored by BullMQ: get the answer ready, do not send it. */
+  onReturned?(result: R): void;
 }
 
 /**
@@ -26,6 +35,7 @@ export async function waitForJob<R>(
   stop: AbortSignal | undefined,
   peek: (jobId: string) => Promise<JobOutcome<R>>,
   vanish?: VanishCheck,
+  local?: LocalFinishWait<R>,
 ): Promise<JobOutcome<R>> {
   if (waitMs <= 0 || stop?.aborted) return peek(job.id!);
   let onStop: (() => void) | undefined;
@@ -42,18 +52,29 @@ export async function waitForJob<R>(
       }, vanish.everyMs);
     }
   });
-  const finished = job.waitUntilFinished(events, waitMs).then(
+  // A worker of this process stored the job's end: known now, without the QueueEvents hop.
+  let stopLocal: (() => void) | undefined;
+  const localCompleted = new Promise<{ result: R } | undefined>((resolve) => {
+    if (!local) return;
+    const ref: LocalJobRef = { redisUrl: local.redisUrl, queue: job.queueQualifiedName, jobId: job.id! };
+    stopLocal = listenForLocalFinish(ref, (moment, result) => {
+      if (moment === 'completed') resolve({ result: result as R });
+      else local.onReturned?.(result as R);
+    });
+  });
+  const fromEvents = job.waitUntilFinished(events, waitMs).then(
     (result: R) => ({ result }),
     // Timed out or failed: the job's state tells which (and a dead Redis answers 503 there).
     () => undefined,
   );
   try {
-    const outcome = await Promise.race([finished, giveUp]);
+    const outcome = await Promise.race([fromEvents, localCompleted, giveUp]);
     if (outcome) return { done: true, result: outcome.result };
     return await peek(job.id!);
   } finally {
     clearTimeout(timer);
     clearInterval(checker);
+    stopLocal?.();
     if (onStop) stop?.removeEventListener('abort', onStop);
   }
 }

@@ -6,7 +6,7 @@
 import type { Job } from 'bullmq';
 import { jobIdFor } from '@lbc/contract';
 import { COMPILE_QUEUE, type CompileJobData, type CompileJobResult } from './jobs.ts';
-import { JobQueue, type AddOptions } from './job-queue.ts';
+import { JobQueue, type AddOptions, type JobLookup } from './job-queue.ts';
 import type { JobOutcome } from './job-wait.ts';
 import type { RedisOwner } from '../redis/redis-owner.ts';
 import { redisKey } from '../redis/redis-keys.ts';
@@ -18,6 +18,7 @@ export type CompileJob = Job<CompileJobData, CompileJobResult>;
 export type FailedCompile = Extract<CompileJobResult, { ok: false }>;
 
 export type WaitOutcome = JobOutcome<CompileJobResult>;
+export type CompileJobLookup = JobLookup<CompileJobData, CompileJobResult>;
 
 export interface CompileProducerOptions {
   /** The process's Redis: the queue's connections and the bound on each round trip. */
@@ -44,10 +45,22 @@ export class CompileProducer extends JobQueue<CompileJobData, CompileJobResult> 
     return this.guard(this.queue.getActiveCount(), 'counting active jobs');
   }
 
-  /** Queues the compile, or joins the job already queued for the same cache key (a failed one runs again). */
-  async submit(data: CompileJobData): Promise<CompileJob> {
+  private get addOptions(): AddOptions {
+    return { jobOptions: JOB_OPTIONS, maxQueued: { limit: this.options.maxQueuedJobs, what: 'compiles' } };
+  }
+
+  /** The cache key's job and the waiting count, read ahead of submit (beside the API's other checks). */
+  lookupJob(cacheKey: string): Promise<CompileJobLookup> {
+    return this.lookup(jobIdFor(cacheKey), this.addOptions);
+  }
+
+  /**
+   * Queues the compile, or joins the job already queued for the same cache key (a failed one runs
+   * again). `looked`: lookupJob's answer for this key, read a moment before.
+   */
+  async submit(data: CompileJobData, looked?: CompileJobLookup): Promise<CompileJob> {
     stageMark('api.submit');
-    const job = await this.joinOrAdd(jobIdFor(data.cacheKey), data.name, data, { jobOptions: JOB_OPTIONS, maxQueued: { limit: this.options.maxQueuedJobs, what: 'compiles' } });
+    const job = await this.joinOrAdd(jobIdFor(data.cacheKey), data.name, data, this.addOptions, looked);
     stageMark('api.queued', job.id);
     return job;
   }
@@ -55,9 +68,10 @@ export class CompileProducer extends JobQueue<CompileJobData, CompileJobResult> 
   /**
    * Waits up to waitMs for the job; { done: false } when it is still running (or `stop` fired:
    * a shutting-down API answers 202 rather than holding requests). Final failure throws LBC_ERR_SANDBOX.
+   * `onReturned`: a worker of this process has the result, not yet stored (local-finish.ts).
    */
-  async wait(job: CompileJob, waitMs: number, stop?: AbortSignal): Promise<WaitOutcome> {
-    const outcome = await this.waitFor(job, waitMs, this.owner.timeoutMs, stop);
+  async wait(job: CompileJob, waitMs: number, stop?: AbortSignal, onReturned?: (result: CompileJobResult) => void): Promise<WaitOutcome> {
+    const outcome = await this.waitFor(job, waitMs, this.owner.timeoutMs, stop, onReturned);
     stageMark('api.job-finished', job.id);
     return outcome;
   }

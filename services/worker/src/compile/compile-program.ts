@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { ARCHES, DEFAULT_LIMITS, isLbcError, NAME_PATTERN, LbcError, validateCflags, validateIncludePaths } from '@lbc/contract';
 import { scanSource, stageMark, type CompileJobData, type CompileJobResult } from '@lbc/core';
 import type { KernelSet } from '../kernel-set/kernel-set.ts';
-import { STRIP_FAILED, STRIP_FAILED_STATUS, type WarmPool } from '../sandbox/warm-pool.ts';
+import { STRIP_FAILED, STRIP_FAILED_STATUS, type CompileSlot, type WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunOutcome, RunOutput } from '../sandbox/sandbox-container.ts';
 import { readObject, writeJobFiles, type JobDir } from '../sandbox/job-dir.ts';
 import { compileArgs, mainFileName, objectFileName, pchAllowedForFlags, responseFile, SANDBOX_KERNEL_PCH } from './clang-args.ts';
@@ -143,18 +143,17 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
   const ctx = { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs };
   const attempt = async (pch: string | undefined): Promise<{ stderr: string; result: CompiledProgram }> => {
     stageMark('worker.acquire');
-    const slot = await settings.pool.acquire(kernelSet.dir);
+    let slot: CompileSlot;
+    try {
+      slot = await settings.pool.acquire(kernelSet.dir, (s) => writeJobFiles(s.job, mainFile, data.source, data.includes));
+    } catch (err) {
+      const failed = userFailure(err);
+      if (failed) return { stderr: '', result: failed };
+      throw err;
+    }
     stageMark('worker.acquired');
     try {
-      try {
-        await writeJobFiles(slot.job, mainFile, data.source, data.includes);
-      } catch (err) {
-        const failed = userFailure(err);
-        if (failed) return { stderr: '', result: failed };
-        throw err;
-      }
       const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, pch, implicitLbcHeader });
-      stageMark('worker.files-written');
       stageMark('worker.launch');
       const run = slot.container.launch(responseFile(args), settings.timeoutMs, { doneMarker: slot.doneMarker });
       // Counted while clang runs, not before it starts; done before the job's result.

@@ -173,26 +173,43 @@ export class WarmPool {
   /**
    * A started slot for this kernel set: a warm spare when there is one. Its replacement starts
    * when it is released, not now: starting a container costs CPU the compile needs (keep one
-   * spare more than the concurrency so one is always ready).
+   * spare more than the concurrency so one is always ready). `prepare` (the job's files) runs on
+   * the slot before it is handed out; on a warm spare, while the engine confirms it still runs
+   * (the files go to the slot's own job dir, which no other container sees). A failed `prepare`
+   * releases the slot and throws its error.
    */
-  async acquire(kernelSetDir: string): Promise<CompileSlot> {
+  async acquire(kernelSetDir: string, prepare?: (slot: CompileSlot) => Promise<void>): Promise<CompileSlot> {
     if (this.sparesFor !== kernelSetDir) this.retarget(kernelSetDir);
     const warm = this.spares.shift();
     // Depleted (a burst, or the first job): the next job should not wait for a whole start.
     if (this.spares.length === 0 && !this.closed) this.spares.push(this.spare(kernelSetDir));
-    let slot: CompileSlot | undefined;
-    if (warm) {
-      try {
-        slot = await warm;
-        if (!(await slot.container.running())) {
+    // A spare that failed to start (engine hiccup): start one on the request path.
+    const spare = warm && (await warm.catch(() => undefined));
+    if (spare) {
+      const slot = this.handOut(spare, kernelSetDir);
+      const [running, prepared] = await Promise.allSettled([spare.container.running(), prepare?.(slot)]);
+      if (running.status === 'fulfilled' && running.value) {
+        if (prepared.status === 'rejected') {
           void slot.release();
-          slot = undefined;
+          throw prepared.reason;
         }
-      } catch {
-        // A spare that failed to start (engine hiccup): start one on the request path.
+        return slot;
       }
+      // Dead: destroyed now, and not counted as a used slot (no replacement for it).
+      void spare.release();
     }
-    slot ??= await this.startSlot(kernelSetDir);
+    const slot = this.handOut(await this.startSlot(kernelSetDir), kernelSetDir);
+    try {
+      await prepare?.(slot);
+    } catch (err) {
+      void slot.release();
+      throw err;
+    }
+    return slot;
+  }
+
+  /** The slot as a job gets it: its release destroys it after the delay, then refills the spares. */
+  private handOut(slot: CompileSlot, kernelSetDir: string): CompileSlot {
     const release = slot.release;
     let released: Promise<void> | undefined;
     return {
