@@ -101,6 +101,20 @@ describe('sandbox compile', () => {
     expect(result.diagnostics).not.toMatch(/\/job\/|\/k\/|\/lbc\/|\/usr\/|lbc-worker-test/);
   });
 
+  it('a compile that fails at once is answered when clang exits, every time, not at its time limit', async () => {
+    // No object ever appears: only clang's exit ends the container's wait for one. bash used to
+    // look for it with `kill -0`, which a clang not yet reaped passed for seconds, now and then
+    // until the job's timeout (here it would be LBC_ERR_COMPILE_LIMIT).
+    const source = '#include "no-such-header.h"\n';
+    const set = await fx.kernelSets.ensure(fx.job('fails', source).btfSha256);
+    const lane = async () => {
+      for (let i = 0; i < 12; i++) {
+        const result = await compileProgram({ pool: fx.pool, timeoutMs: 20_000 }, fx.job('fails', source), set);
+        expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE', diagnostics: expect.stringMatching(/'no-such-header\.h' file not found/) });
+      }
+    };
+    await Promise.all([lane(), lane()]);
+  }, 240_000);
   it('diagnostics in an include and in lbc.h use the user-facing names', async () => {
     const source = '#include "lbc.h"\n#include "sub/defs.h"\nint x = LBC_H_VERSION + broken;\n';
     const result = await compile('prog', source, { includes: { 'sub/defs.h': '#pragma once\nstatic int y = ;\n' } });

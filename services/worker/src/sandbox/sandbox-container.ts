@@ -231,8 +231,10 @@ export class SandboxContainer {
     })();
     exit.catch(() => {});
     this.stream.end(input);
-    // Demuxed chunks reach the collectors a tick after the stream ends.
-    const closed = streamEnded.then(() => new Promise<RunOutput>((r) => setImmediate(() => r(collect()))));
+    // Demuxed chunks reach the collectors a tick after the stream ends. An attach stream that
+    // never ends (a connection to the engine lost at the wrong moment) must not hold the output
+    // past the exit the engine reports.
+    const closed = Promise.race([streamEnded.then(() => new Promise<RunOutput>((r) => setImmediate(() => r(collect())))), exit]);
     const { doneMarker } = options;
     if (!doneMarker) return { output: closed, exit };
     const done = new Promise<RunOutput>((resolve) => {

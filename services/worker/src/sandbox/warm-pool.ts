@@ -35,7 +35,8 @@ export const STRIP_FAILED_STATUS = 70;
  * the object to a temporary file and renames it into place once complete (so an object there is a
  * whole one, and only a successful compile leaves one), then only prints its warning count and
  * exits, and tearing down its memory takes it ~10 ms that the strip now overlaps. bash (for
- * `read -t`, a sleep without a process) checks every millisecond while clang runs.
+ * `read -t`, a sleep without a process) checks every millisecond while clang runs whether the
+ * object is there or clang has exited.
  *
  * Once the stripped object is in place and clang has exited, `doneMarker` (random, one per
  * container) ends stderr: the worker reads the object then, instead of waiting for the engine to
@@ -56,9 +57,12 @@ export function compileCommand(doneMarker: string): string[] {
       'LD_BIND_NOW=1 llvm-strip @/tmp/strip.args & strip=$!',
       // Never written: reading it with a timeout is the poll's sleep.
       'exec 3<>/tmp/tick',
-      // A background job's stdin is /dev/null unless redirected.
-      'clang @/dev/stdin <&0 & clang=$!',
-      `until [ -e ${SANDBOX_OUT}/*.bpf.o ] || ! kill -0 $clang 2>/dev/null; do read -t 0.001 -u 3; done`,
+      // A background job's stdin is /dev/null unless redirected. clang's exit is told by a file
+      // the subshell that waits for it writes: bash (PID 1 here) reaps a background child only
+      // now and then while it loops on \`read -t\`, so \`kill -0\` can find clang a zombie for
+      // seconds, until the job's timeout.
+      '{ clang @/dev/stdin; status=$?; : >/tmp/clang.exited; exit $status; } <&0 & clang=$!',
+      `until [ -e ${SANDBOX_OUT}/*.bpf.o ] || [ -e /tmp/clang.exited ]; do read -t 0.001 -u 3; done`,
       // Looked at again: clang may have renamed its object into place and exited since the test.
       `set -- ${SANDBOX_OUT}/*.bpf.o`,
       // No object: clang failed (or was killed); its status is the container's.
