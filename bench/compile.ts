@@ -4,6 +4,8 @@
  *     source and the same full vmlinux.h — goal ≤ 1.5x; and vs host clang with the same vmlinux.h
  *     precompiled (issue 16: goal ≤ 1.2x), with the mean time clang took inside the container (the
  *     service's lbc_compile_duration_seconds) to split what is the compiler's from the rest
+ *     A compile error end to end beside them (answered when clang exits, not when the engine has
+ *     reported the container's exit), against bare clang with the PCH failing on the same source
  *  2. cache-hit round trip on loopback — goal p50 ≤ 5 ms
  *  3. distinct compiles per second with 2 in flight vs bare clang 2 in parallel — goal ≥ 0.8x
  * Run: node --import tsx bench/compile.ts [runs]
@@ -43,12 +45,15 @@ int on_exec(void *ctx)
 char LICENSE[] SEC("license") = "GPL";
 `;
 
-function bareClang(dir: string, nonce: number, pch = false): Promise<void> {
+/** A program clang refuses: the error path's figures. */
+const broken = (nonce: number) => `${program(nonce)}\nint broken_${nonce}(;\n`;
+
+function bareClang(dir: string, nonce: number, pch = false, refused = false): Promise<void> {
   const src = join(dir, `p${nonce}.bpf.c`);
-  writeFileSync(src, program(nonce));
+  writeFileSync(src, refused ? broken(nonce) : program(nonce));
   return new Promise((resolve, reject) => {
-    const child = spawn('clang-16', ['-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${targetArch}`, `-I${dir}`, ...(pch ? ['-include-pch', join(dir, 'vmlinux.h.pch')] : []), '-c', src, '-o', `${src}.o`]);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`clang exited ${code}`))));
+    const child = spawn('clang-16', ['-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${targetArch}`, `-I${dir}`, ...(pch ? ['-include-pch', join(dir, 'vmlinux.h.pch')] : []), '-c', src, '-o', `${src}.o`], { stdio: 'ignore' });
+    child.on('exit', (code) => ((code === 0) !== refused ? resolve() : reject(new Error(`clang exited ${code}`))));
   });
 }
 
@@ -65,15 +70,22 @@ async function main() {
     return { sum: read('lbc_compile_duration_seconds_sum'), count: read('lbc_compile_duration_seconds_count') };
   };
   let nonce = 1;
-  const compile = async (n: number) => {
+  const post = async (source: string) => {
     const res = await request(`${service.url}/v1/compile`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'bench', source: program(n), target: { release: (await import('node:os')).release(), arch }, waitMs: 60_000 }),
+      body: JSON.stringify({ name: 'bench', source, target: { release: (await import('node:os')).release(), arch }, waitMs: 60_000 }),
     });
-    const body = (await res.body.json()) as { cached?: boolean };
-    if (res.statusCode !== 200) throw new Error(`compile answered ${res.statusCode}: ${JSON.stringify(body)}`);
+    return { status: res.statusCode, body: (await res.body.json()) as { cached?: boolean; error?: { code: string } } };
+  };
+  const compile = async (n: number) => {
+    const { status, body } = await post(program(n));
+    if (status !== 200) throw new Error(`compile answered ${status}: ${JSON.stringify(body)}`);
     return body;
+  };
+  const compileError = async (n: number) => {
+    const { status, body } = await post(broken(n));
+    if (status !== 422 || body.error?.code !== 'LBC_ERR_COMPILE') throw new Error(`a compile error answered ${status}: ${JSON.stringify(body)}`);
   };
   try {
     // Warm-up: builds the kernel set (vmlinux.h + PCH) and the warm containers once.
@@ -84,15 +96,23 @@ async function main() {
     const bare: number[] = [];
     const barePch: number[] = [];
     const cold: number[] = [];
-    const before = await clangSeconds();
-    // Interleaved, so a change of load on the machine shifts all three alike.
+    const refused: number[] = [];
+    const bareRefused: number[] = [];
+    // The service's clang time during the successful compiles alone: read around each of them.
+    const clang = { sum: 0, count: 0 };
+    // Interleaved, so a change of load on the machine shifts them all alike.
     for (let i = 0; i < runs; i++) {
       bare.push((await timeMs(() => bareClang(dir, nonce++)))[0]);
       barePch.push((await timeMs(() => bareClang(dir, nonce++, true)))[0]);
+      const before = await clangSeconds();
       cold.push((await timeMs(() => compile(nonce++)))[0]);
+      const after = await clangSeconds();
+      clang.sum += after.sum - before.sum;
+      clang.count += after.count - before.count;
+      bareRefused.push((await timeMs(() => bareClang(dir, nonce++, true, true)))[0]);
+      refused.push((await timeMs(() => compileError(nonce++)))[0]);
     }
-    const after = await clangSeconds();
-    const inContainer = ((after.sum - before.sum) / (after.count - before.count)) * 1000;
+    const inContainer = (clang.sum / clang.count) * 1000;
     report('cold compile, end to end vs bare clang (same source, full vmlinux.h)', [
       ['bare clang-16 median', fmt(median(bare))],
       ['bare clang-16 with vmlinux.h precompiled, median', fmt(median(barePch))],
@@ -101,6 +121,9 @@ async function main() {
       ['  the rest: HTTP, queue, container I/O, storing', fmt(median(cold) - inContainer)],
       ['ratio lbc / bare (goal <= 1.5x)', ratio(median(cold), median(bare))],
       ['ratio lbc / bare with PCH (goal <= 1.2x)', ratio(median(cold), median(barePch))],
+      ['a compile error: bare clang-16 with the PCH, median', fmt(median(bareRefused))],
+      ['a compile error: lbc API+queue+container median (422 LBC_ERR_COMPILE)', fmt(median(refused))],
+      ['ratio lbc / bare with PCH, compile error', ratio(median(refused), median(bareRefused))],
     ]);
 
     const hitNonce = nonce++;

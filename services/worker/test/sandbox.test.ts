@@ -300,6 +300,29 @@ describe("a command's done marker", () => {
     expect(outputMs).toBeGreaterThanOrEqual(2000);
   });
 
+  it('followed by `exit N` it ends the run with status N at once, before the process exits', async () => {
+    const { output, exit, exitMs } = await launchScript('read -r _; echo error one >&2; echo "lbc-done-test exit 3" >&2; sleep 4; exit 9');
+    expect(output.stderr).toBe('error one\n');
+    expect(exit).toMatchObject({ exitCode: 3, stderr: 'error one\n', timedOut: false, oomKilled: false });
+    // The process sleeps 4 s after its report (and then exits 9): the status is the reported one.
+    expect(exitMs).toBeLessThan(3000);
+  });
+
+  it("a signal's status after it (a kill, which the engine tells apart) is left to the engine", async () => {
+    const { exit, exitMs } = await launchScript('read -r _; echo "lbc-done-test exit 137" >&2; sleep 2; exit 5');
+    expect(exit.exitCode).toBe(5);
+    expect(exit.stderr).toBe('');
+    expect(exitMs).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("a compile error's diagnostics come without it, and the strip never ran", async () => {
+    const result = await compile('marked', `${TRACE_PROGRAM}\nint broken(;\n`);
+    if (result.ok) throw new Error('expected a compile error');
+    expect(result.code).toBe('LBC_ERR_COMPILE');
+    expect(result.diagnostics).toMatch(/^marked\.bpf\.c:\d+:\d+: error: /m);
+    expect(result.diagnostics).not.toMatch(/lbc-done|llvm-strip/);
+  });
+
   it("a compile's diagnostics come without it", async () => {
     const result = await compile('marked', `${TRACE_PROGRAM}\n#warning a warning of its own\n`);
     if (!result.ok) throw new Error(result.diagnostics);

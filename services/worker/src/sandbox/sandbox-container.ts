@@ -90,22 +90,42 @@ class CappedText {
   text(): string {
     return Buffer.concat(this.chunks).toString('utf8');
   }
-  /** The text, up to a last line `line` (which is left out); undefined when the text does not end with it. */
-  textEndingWith(line: string): string | undefined {
+  /**
+   * The text up to a last line that is `marker`, or `marker exit N` (which is left out), and N;
+   * undefined when the text does not end with such a line.
+   */
+  markedEnd(marker: string): MarkedEnd | undefined {
     if (this.truncated) return undefined;
     const text = this.text();
-    if (text === `${line}\n`) return '';
-    return text.endsWith(`\n${line}\n`) ? text.slice(0, -line.length - 1) : undefined;
+    if (!text.endsWith('\n')) return undefined;
+    const start = text.lastIndexOf('\n', text.length - 2) + 1;
+    const last = text.slice(start, -1);
+    if (last === marker) return { text: text.slice(0, start) };
+    const reported = last.startsWith(`${marker} exit `) ? /^(\d{1,3})$/.exec(last.slice(marker.length + 6)) : null;
+    return reported ? { text: text.slice(0, start), exitCode: Number(reported[1]) } : undefined;
   }
+}
+
+interface MarkedEnd {
+  text: string;
+  /** The status the command said it exits with; absent for the plain marker (work done). */
+  exitCode?: number;
 }
 
 export interface LaunchOptions {
   /**
    * A last stderr line the command writes when its work is done (a word nothing else can print):
-   * `output` is ready when it arrives, without it, and before the process has even exited.
+   * `output` is ready when it arrives, without it, and before the process has even exited. The
+   * command writes `MARKER exit N` instead as its last words when it ends otherwise: `exit` is
+   * then the status N at once, without waiting for the engine to report the exit (tens of ms
+   * after it, seconds on a loaded host). A status from a signal (128 and above: a kill at a limit,
+   * the OOM killer) is left to the engine, which tells them apart.
    */
   doneMarker?: string;
 }
+
+/** Exit statuses from 128 up are a signal's (bash: 128 + its number). */
+const SIGNAL_STATUS = 128;
 
 export class SandboxContainer {
   private used = false;
@@ -168,8 +188,9 @@ export class SandboxContainer {
    * output (it has exited) or written `options.doneMarker`, and `exit`, when the engine reports
    * the exit status. The engine closes the output only once it has seen the process exit, and
    * reports the status after tearing the container down, tens of milliseconds later each, so a
-   * caller that can tell success from the output alone need not wait for `exit`. The process is
-   * killed after `timeoutMs`.
+   * caller that can tell success from the output alone need not wait for `exit` (nor for a
+   * failure the command reports after its marker: see LaunchOptions). The process is killed after
+   * `timeoutMs`.
    */
   launch(input: string, timeoutMs: number, options: LaunchOptions = {}): RunHandle {
     if (this.used) throw new LbcError('LBC_ERR_INTERNAL', 'a sandbox container was reused');
@@ -237,19 +258,26 @@ export class SandboxContainer {
     const closed = Promise.race([streamEnded.then(() => new Promise<RunOutput>((r) => setImmediate(() => r(collect())))), exit]);
     const { doneMarker } = options;
     if (!doneMarker) return { output: closed, exit };
-    const done = new Promise<RunOutput>((resolve) => {
+    const marked = new Promise<MarkedEnd>((resolve) => {
       const check = () => {
-        const stderr = this.stderr.textEndingWith(doneMarker);
-        if (stderr === undefined) return;
+        const end = this.stderr.markedEnd(doneMarker);
+        if (!end) return;
         this.stderr.sink.off('data', check);
-        resolve({ ...collect(), stderr });
+        resolve(end);
       };
       this.stderr.sink.on('data', check);
     });
+    const done = marked.then((end): RunOutput => ({ ...collect(), stderr: end.text }));
     // The marker also ends the stderr `exit` reports.
-    const exitWithoutMarker = exit.then((run): RunOutcome => ({ ...run, stderr: this.stderr.textEndingWith(doneMarker) ?? run.stderr }));
-    exitWithoutMarker.catch(() => {});
-    return { output: Promise.race([done, closed]), exit: exitWithoutMarker };
+    const exitWithoutMarker = exit.then((run): RunOutcome => ({ ...run, stderr: this.stderr.markedEnd(doneMarker)?.text ?? run.stderr }));
+    const reportedExit = marked.then((end): Promise<RunOutcome> | RunOutcome => {
+      const { exitCode } = end;
+      if (exitCode === undefined || exitCode >= SIGNAL_STATUS || timedOut) return exitWithoutMarker;
+      return { ...collect(), stderr: end.text, exitCode, timedOut: false, oomKilled: false, cpuLimited: false, killedOutside: false };
+    });
+    const exitFirst = Promise.race([reportedExit, exitWithoutMarker]);
+    exitFirst.catch(() => {});
+    return { output: Promise.race([done, closed]), exit: exitFirst };
   }
 
   private async oomKilled(): Promise<boolean> {

@@ -43,17 +43,21 @@ export const STRIP_FAILED_STATUS = 70;
  * notice the exit and close the output (tens of ms after it, more under load;
  * SandboxContainer.launch). On stderr, after clang's own diagnostics in the same pipe, so none can
  * arrive after it; clang ends any diagnostics it prints with its "N warnings generated." line, so
- * no program's message can pass for it.
+ * no program's message can pass for it. Every other way out ends stderr with `doneMarker exit N`
+ * (N its status): a compile error is answered when clang exits, not when the engine has noticed.
  * A change here changes objects: bump CACHE_KEY_VERSION (contract/src/cache-key.ts).
  */
 export function compileCommand(doneMarker: string): string[] {
   if (!/^[A-Za-z0-9_-]+$/.test(doneMarker)) throw new Error(`a compile container's done marker must be a plain word: ${JSON.stringify(doneMarker)}`);
-  const stripFailed = `{ rm -f "$1"; echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`;
+  // Every way out but success says its status after the marker (SandboxContainer.launch).
+  const finish = `finish() { echo "${doneMarker} exit $1" >&2; exit "$1"; }`;
+  const stripFailed = `{ rm -f "$1"; echo '${STRIP_FAILED}' >&2; finish ${STRIP_FAILED_STATUS}; }`;
   return [
     'bash',
     '-c',
     [
-      `mkfifo /tmp/strip.args /tmp/tick || { echo '${STRIP_FAILED}' >&2; exit ${STRIP_FAILED_STATUS}; }`,
+      finish,
+      `mkfifo /tmp/strip.args /tmp/tick || { echo '${STRIP_FAILED}' >&2; finish ${STRIP_FAILED_STATUS}; }`,
       'LD_BIND_NOW=1 llvm-strip @/tmp/strip.args & strip=$!',
       // Never written: reading it with a timeout is the poll's sleep.
       'exec 3<>/tmp/tick',
@@ -66,11 +70,11 @@ export function compileCommand(doneMarker: string): string[] {
       // Looked at again: clang may have renamed its object into place and exited since the test.
       `set -- ${SANDBOX_OUT}/*.bpf.o`,
       // No object: clang failed (or was killed); its status is the container's.
-      '[ -e "$1" ] || { wait $clang; exit; }',
+      '[ -e "$1" ] || { wait $clang; finish $?; }',
       `printf '%s\\n' -g "$1" >/tmp/strip.args`,
       `wait $strip || ${stripFailed}`,
       // Only a clang that succeeded leaves an object.
-      'wait $clang || { status=$?; rm -f "$1"; exit $status; }',
+      'wait $clang || { status=$?; rm -f "$1"; finish $status; }',
       `echo ${doneMarker} >&2`,
     ].join('\n'),
   ];
