@@ -202,7 +202,10 @@ describe('lbc-client packed, installed with npm on a bare target, against a real
     expect((await target.sh('ls /root/.cache/lbc-client')).stdout.trim().split('\n')).toEqual([`snapshot-${key}`]);
     const traced = await target.sh('cd /app && sh -x node_modules/.bin/lbc --help');
     expect(traced.stdout).toContain('Usage: lbc');
-    expect(traced.stderr).toContain(`exec ${snapshot}/lbc.node --v8-pool-size=1 --snapshot-blob ${snapshot}/lbc.blob`);
+    // With the V8 flags the blob was made with, written beside it.
+    const flags = (await target.sh(`cat ${snapshot}/lbc.flags`)).stdout.trim();
+    expect(flags).toMatch(/^--no-rehash-snapshot( --[a-z-]+)*$/);
+    expect(traced.stderr).toContain(`exec ${snapshot}/lbc.node --v8-pool-size=1 ${flags} --snapshot-blob ${snapshot}/lbc.blob`);
     await run('from the snapshot');
     // npx's own start is most of the above: the launcher npm linked, as a shell or PATH finds it.
     await run('from the snapshot', 'node_modules/.bin/lbc');

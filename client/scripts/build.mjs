@@ -17,6 +17,7 @@ import { resolve } from 'node:path';
 import { build } from 'esbuild';
 import { buildCliSnapshot, bundleCliSnapshot } from './snapshot.mjs';
 import { emitDeclarations } from './declarations.mjs';
+import { SNAPSHOT_V8_FLAGS } from './snapshot-blob.mjs';
 import { undiciCore } from './undici-core.mjs';
 
 const forPackage = process.argv.includes('--package');
@@ -52,8 +53,8 @@ try {
   await build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, chunkNames: 'cli-chunks/[name]-[hash]', banner: { js: CJS_REQUIRE }, plugins: [undiciCore(root)] });
   if (forPackage) {
     const bundle = await bundleCliSnapshot(root, outdir);
-    // bin/lbc finds an installed package's snapshot in the user's cache under this key.
-    writeFileSync(resolve(outdir, 'snapshot.key'), createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 16) + '\n');
+    // bin/lbc finds an installed package's snapshot in the user's cache under this key: the bundle and the flags it is made with.
+    writeFileSync(resolve(outdir, 'snapshot.key'), createHash('sha256').update(readFileSync(bundle)).update(SNAPSHOT_V8_FLAGS.join(' ')).digest('hex').slice(0, 16) + '\n');
     emitDeclarations(resolve(root, '..'), resolve(outdir, 'types'));
   }
 } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +18,8 @@ const DIST = resolve(CLIENT, 'dist');
 const { NODE_OPTIONS: _options, LBC_CLIENT_FROM_SOURCE: _source, NODE_EXTRA_CA_CERTS: _ca, ...userEnv } = process.env;
 
 let dir: string;
+/** The V8 flags the built snapshot was made with, as bin/lbc passes them. */
+const V8_FLAGS = (await import('../scripts/snapshot-blob.mjs')).SNAPSHOT_V8_FLAGS.join(' ');
 
 /** `sh -x bin/lbc ARGS`: the command's output, and from the shell's trace the line the launcher exec'd. */
 function launchTraced(launcher: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number | null; out: string; err: string; exec: string }> {
@@ -44,7 +46,12 @@ describe('bin/lbc', () => {
     expect(statSync(join(DIST, 'lbc.node.mtime'), { bigint: true }).mtimeNs).toBe(statSync(process.execPath, { bigint: true }).mtimeNs);
     const help = await launchTraced(LAUNCHER, ['--help']);
     expect(help.out).toContain('Usage: lbc');
-    expect(help.exec).toContain(`${CLIENT}/bin/../dist/lbc.node --v8-pool-size=1 --snapshot-blob`);
+    // With the V8 flags the snapshot was made with, written beside it: V8 refuses it under others.
+    const { SNAPSHOT_V8_FLAGS } = await import('../scripts/snapshot-blob.mjs');
+    expect(readFileSync(join(DIST, 'lbc.flags'), 'utf8')).toBe(`${SNAPSHOT_V8_FLAGS.join(' ')}\n`);
+    expect(help.exec).toContain(`${CLIENT}/bin/../dist/lbc.node --v8-pool-size=1 ${SNAPSHOT_V8_FLAGS.join(' ')} --snapshot-blob`);
+    const without = spawnSync(join(DIST, 'lbc.node'), ['--snapshot-blob', join(DIST, 'lbc.blob'), join(DIST, 'cli.js'), '--version'], { env: userEnv, encoding: 'utf8' });
+    expect(without.status).not.toBe(0);
   });
 
   it('starts from the snapshot, whose commands run as they do from dist/cli.js', async () => {
@@ -75,7 +82,7 @@ describe('bin/lbc', () => {
     symlinkSync(CLIENT, join(modules, 'lbc-client'));
     symlinkSync(join('..', 'lbc-client', 'bin', 'lbc'), join(modules, '.bin', 'lbc'));
     const viaBin = await launchTraced(join(modules, '.bin', 'lbc'), ['--version']);
-    expect(viaBin.exec).toContain(`${modules}/.bin/../lbc-client/bin/../dist/lbc.node --v8-pool-size=1 --snapshot-blob`);
+    expect(viaBin.exec).toContain(`${modules}/.bin/../lbc-client/bin/../dist/lbc.node --v8-pool-size=1 ${V8_FLAGS} --snapshot-blob`);
     expect(viaBin.err).not.toContain('readlink');
     expect(viaBin.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
 
@@ -88,7 +95,7 @@ describe('bin/lbc', () => {
 
     // Started as `bin/lbc` from the package: a path with one directory in it.
     const relative = await launchTraced(join('bin', 'lbc'), ['--version'], {}, CLIENT);
-    expect(relative.exec).toContain('+ exec bin/../dist/lbc.node --v8-pool-size=1 --snapshot-blob');
+    expect(relative.exec).toContain(`+ exec bin/../dist/lbc.node --v8-pool-size=1 ${V8_FLAGS} --snapshot-blob`);
   });
 
   it('falls back to dist/cli.js when the node that built the snapshot changed or is gone, or from source on request', async () => {
