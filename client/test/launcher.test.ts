@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -126,6 +127,38 @@ describe('bin/lbc', () => {
     const source = await launchTraced(LAUNCHER, ['--help'], { LBC_CLIENT_FROM_SOURCE: '1' });
     expect(source.exec).not.toContain('--snapshot-blob');
     expect(source.out).toContain('Usage: lbc');
+  });
+
+  describe("undici's HTTP parser, warmed up while the first answer is awaited (scripts/undici-core.mjs)", () => {
+    const kernel = (i: number) => ({ btfSha256: i.toString(16).padStart(64, '0'), release: `6.1.0-${i}-warm`, arch: 'x86_64', distro: 'debian', source: 'upload', btfSize: i, createdAt: new Date(0).toISOString() });
+    const cases = [
+      { delayMs: 0, chunked: false, count: 1 },
+      { delayMs: 200, chunked: false, count: 1 },
+      { delayMs: 0, chunked: true, count: 300 },
+      { delayMs: 200, chunked: true, count: 3000 },
+    ];
+
+    // A delay answers after the warm-up has run; chunked comes in many small writes; many kernels make a large body.
+    it.each(cases)('leaves every answer whole (%o)', async ({ delayMs, chunked, count }) => {
+      const body = JSON.stringify({ kernels: Array.from({ length: count }, (_, i) => kernel(i)) });
+      const server: HttpServer = createHttpServer((_req, res) => {
+        setTimeout(() => {
+          res.setHeader('content-type', 'application/json');
+          if (!chunked) return res.end(body);
+          for (let at = 0; at < body.length; at += 97) res.write(body.slice(at, at + 97));
+          res.end();
+        }, delayMs);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const got = await launchTraced(LAUNCHER, ['kernels', '--json', '--server', `http://127.0.0.1:${(server.address() as AddressInfo).port}`]);
+        expect(got.exec).toContain('--snapshot-blob');
+        expect(got.code).toBe(0);
+        expect(JSON.parse(got.out)).toEqual(Array.from({ length: count }, (_, i) => kernel(i)));
+      } finally {
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
   });
 
   describe('a service behind a private CA', () => {
