@@ -92,6 +92,14 @@ describe('precompiled lbc.h', () => {
     expect(await fx.kernelSets.lbcPch({ ...set, hasPch: false }, 'x86_64')).toBeUndefined();
   });
 
+  it('once found, is not looked up again, unless it is gone: then it is built again', async () => {
+    const built = await fx.kernelSets.lbcPch(set, 'x86_64');
+    const file = join(set.dir, built!.sandboxPath.slice('/k/'.length));
+    rmSync(file);
+    expect(await fx.kernelSets.lbcPch(set, 'x86_64')).toEqual(built);
+    expect(existsSync(file)).toBe(true);
+  });
+
   it('gives the same objects as vmlinux.h.pch alone, and they load on this kernel', async () => {
     for (const [name, source, prog] of [['hello', TRACE_PROGRAM, 'on_exec'], ['all', ALL_MACROS_PROGRAM, undefined], ['implicit', IMPLICIT_PROGRAM, 'on_exec']] as const) {
       const chained = await compileWith(realPch, name, source);

@@ -138,21 +138,24 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
   const userFiles = new Set([mainFile, ...Object.keys(data.includes)]);
   const implicitLbcHeader = needsImplicitLbcHeader(data.source, data.includes);
   const usePch = kernelSet.hasPch && pchAllowedForFlags(data.cflags) && (implicitLbcHeader || startsWithKernelHeader(data.source));
-  const pch = usePch ? ((await precompiledLbcHeader(settings, data, kernelSet, implicitLbcHeader)) ?? SANDBOX_KERNEL_PCH) : undefined;
+  // Looked up while the slot is acquired (its files written, its container checked).
+  const pchChoice = usePch ? precompiledLbcHeader(settings, data, kernelSet, implicitLbcHeader).then((lbc) => lbc ?? SANDBOX_KERNEL_PCH) : Promise.resolve(undefined);
+  pchChoice.catch(() => {});
 
   const ctx = { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs };
-  const attempt = async (pch: string | undefined): Promise<{ stderr: string; result: CompiledProgram }> => {
+  const attempt = async (pchChosen: Promise<string | undefined>): Promise<{ stderr: string; pch: string | undefined; result: CompiledProgram }> => {
     stageMark('worker.acquire');
     let slot: CompileSlot;
     try {
       slot = await settings.pool.acquire(kernelSet.dir, (s) => writeJobFiles(s.job, mainFile, data.source, data.includes));
     } catch (err) {
       const failed = userFailure(err);
-      if (failed) return { stderr: '', result: failed };
+      if (failed) return { stderr: '', pch: undefined, result: failed };
       throw err;
     }
     stageMark('worker.acquired');
     try {
+      const pch = await pchChosen;
       const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, pch, implicitLbcHeader });
       stageMark('worker.launch');
       const run = slot.container.launch(responseFile(args), settings.timeoutMs, { doneMarker: slot.doneMarker });
@@ -164,15 +167,15 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
       stageMark('worker.output', `${Math.round(output.ms)}ms`);
       const early = await successFromOutput(output, slot.job, ctx);
       stageMark('worker.object-read');
-      if (early) return { stderr: output.stderr, result: early };
+      if (early) return { stderr: output.stderr, pch, result: early };
       const outcome = await run.exit;
-      return { stderr: outcome.stderr, result: await classifyRun(outcome, slot.job, ctx) };
+      return { stderr: outcome.stderr, pch, result: await classifyRun(outcome, slot.job, ctx) };
     } finally {
       void slot.release();
     }
   };
 
-  const first = await attempt(pch);
-  if (pch && !first.result.ok && PCH_REJECTED.test(first.stderr)) return (await attempt(undefined)).result;
+  const first = await attempt(pchChoice);
+  if (first.pch && !first.result.ok && PCH_REJECTED.test(first.stderr)) return (await attempt(Promise.resolve(undefined))).result;
   return first.result;
 }

@@ -93,16 +93,36 @@ export function lbcPchKey(headerDir: string, arch: string): string {
 
 export class LbcPchStore {
   private building = new Map<string, Promise<LbcPch | undefined>>();
+  /** lbcPchKey per arch, for the lbc.h of that size and time: not read and hashed for every job. */
+  private keys = new Map<string, { size: number; mtimeMs: number; key: string }>();
+  /**
+   * Headers found built: a built one never changes (its name is its inputs' hash), so a job only
+   * checks that it is still there (a kernel set removed meanwhile) instead of reading its deps file.
+   */
+  private found = new Map<string, LbcPch>();
 
   constructor(private readonly options: LbcPchOptions) {}
+
+  private keyFor(arch: string): string {
+    const { size, mtimeMs } = statSync(join(this.options.headerDir, 'lbc.h'));
+    const known = this.keys.get(arch);
+    if (known && known.size === size && known.mtimeMs === mtimeMs) return known.key;
+    const key = lbcPchKey(this.options.headerDir, arch);
+    this.keys.set(arch, { size, mtimeMs, key });
+    return key;
+  }
 
   /**
    * The precompiled lbc.h of a kernel set (which must have its vmlinux.h.pch) for an arch: built
    * now when it is not there yet, undefined when it cannot be built.
    */
   async get(kernelSetDir: string, arch: string): Promise<LbcPch | undefined> {
-    const base = join(kernelSetDir, `lbc-${arch}-${lbcPchKey(this.options.headerDir, arch)}`);
+    const base = join(kernelSetDir, `lbc-${arch}-${this.keyFor(arch)}`);
+    const known = this.found.get(base);
+    if (known && existsSync(`${base}.pch`)) return known;
+    this.found.delete(base);
     const done = await this.ready(base);
+    if (done) this.found.set(base, done);
     if (done !== null) return done;
     let pending = this.building.get(base);
     if (!pending) {
