@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getSharedBtf, hostDistro, registerHostKernel, sha256Of } from '@lbc/core';
 import { useRegistry } from '@lbc/test-support/registry-fixture';
 import { caught } from '@lbc/test-support/caught';
@@ -57,9 +57,14 @@ describe('kernel registry', () => {
     expect((await env.registry.register({ btf: tinyBtf('evil_k'), release: '6.18.0-takeover', arch: 'aarch64', source: 'upload' })).kernel.answersForRelease).toBe(false);
     const pkg = (await env.registry.register({ btf: tinyBtf('pkg_k'), release: '6.18.0-takeover', arch: 'aarch64', distro: 'debian', source: 'package' })).kernel;
     expect(env.registry.resolve({ release: '6.18.0-takeover', arch: 'aarch64' }).btfSha256).toBe(pkg.btfSha256);
-    // An admin vouching for the kept upload makes it answer.
-    const vouched = await env.registry.register({ btf: tinyBtf('evil_k'), release: '6.18.0-takeover', arch: 'aarch64', source: 'upload', byAdmin: true });
-    expect(vouched.kernel.answersForRelease).toBe(true);
+    // An admin vouching for the kept upload makes it answer, even in the millisecond the package came in.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse(pkg.createdAt) });
+    try {
+      const vouched = await env.registry.register({ btf: tinyBtf('evil_k'), release: '6.18.0-takeover', arch: 'aarch64', source: 'upload', byAdmin: true });
+      expect(vouched.kernel.answersForRelease).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(env.registry.resolve({ release: '6.18.0-takeover', arch: 'aarch64' }).btfSha256).toBe(upload.kernel.btfSha256);
     // A release nobody holds is the first uploader's.
     const fresh = (await env.registry.register({ btf: tinyBtf('fresh_k'), release: '6.18.0-unclaimed', arch: 'aarch64', source: 'upload' })).kernel;

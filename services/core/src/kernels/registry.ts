@@ -111,8 +111,12 @@ export class KernelRegistry {
     await this.guard(putSharedBtf(this.farmBlobs, sha256, input.btf), 'publishing BTF');
     if (existing) {
       if (existing.answersForRelease || (input.source === 'upload' && !input.byAdmin)) return { kernel: existing, created: false };
-      // An admin (or the host, or a package) vouches for an upload kept by hash only: it now answers for its release.
-      this.db.prepare('UPDATE kernels SET answers_release = 1, created_at = ? WHERE btf_sha256 = ?').run(new Date().toISOString(), sha256);
+      // An admin (or the host, or a package) vouches for an upload kept by hash only: it now answers
+      // for its release, as its newest kernel. Its time is past every other claim's, even one made
+      // in the same millisecond (the newest answers: created_at, then rowid, which a vouched row keeps).
+      const latest = (this.db.prepare('SELECT MAX(created_at) AS at FROM kernels WHERE release = ? AND arch = ?').get(existing.release, existing.arch) as { at: string | null }).at;
+      const at = new Date(Math.max(Date.now(), latest ? Date.parse(latest) + 1 : 0)).toISOString();
+      this.db.prepare('UPDATE kernels SET answers_release = 1, created_at = ? WHERE btf_sha256 = ?').run(at, sha256);
       return { kernel: this.get(sha256)!, created: false };
     }
     const answersRelease = input.source !== 'upload' || input.byAdmin === true || !this.releaseTaken(input.release, input.arch);
