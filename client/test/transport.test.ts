@@ -41,6 +41,31 @@ describe('transport to the service', () => {
     }
   });
 
+  it.each([
+    ['a Content-Length body', 'content-length: 1000\r\n\r\n{"kernels":['],
+    ['a chunked body', 'transfer-encoding: chunked\r\n\r\nc\r\n{"kernels":[\r\n'],
+    ['the headers', 'content-length: 10\r\n'],
+  ])('an answer cut off within %s is LBC_ERR_SERVER_UNREACHABLE, at once', async (_, rest) => {
+    const srv = createServer((socket) => {
+      socket.once('data', () => {
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n${rest}`);
+        setTimeout(() => socket.destroy(), 50);
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const client = new ServiceClient({ server: `http://127.0.0.1:${(srv.address() as { port: number }).port}` });
+    try {
+      const started = performance.now();
+      const err = await client.listKernels().catch((e: unknown) => e);
+      expect(isLbcError(err, 'LBC_ERR_SERVER_UNREACHABLE')).toBe(true);
+      // Not the request's 30 s timeout: the end of the connection ends the wait.
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      await client.close();
+      await new Promise((r) => srv.close(r));
+    }
+  });
+
   it('an unresolvable host is LBC_ERR_SERVER_UNREACHABLE too', async () => {
     const client = new ServiceClient({ server: 'http://no-such-host.invalid:8080', connectTimeoutMs: 2000 });
     try {
