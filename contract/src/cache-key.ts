@@ -32,8 +32,9 @@ export interface CacheKeyInput {
  * is in the key, and the version is bumped too when the worker's recipe changes what the same
  * inputs produce (flags, post-processing): cached objects of the old recipe must not answer for the
  * new one. v2: the program's name (clang writes it into the object) and objects stripped of DWARF.
+ * v3: DWARF 4 (its symbols number differently: .llvm_addrsig changes, .BTF and code do not).
  */
-export const CACHE_KEY_VERSION = 2;
+export const CACHE_KEY_VERSION = 3;
 
 export function cacheKey(input: CacheKeyInput): string {
   const hash = new CanonicalHash(`lbc-cache-key-v${CACHE_KEY_VERSION}`)
