@@ -115,6 +115,35 @@ describe('sandbox compile', () => {
     };
     await Promise.all([lane(), lane()]);
   }, 240_000);
+  it.each([
+    ['an object', TRACE_PROGRAM, true],
+    ['a compile error', '#include "lbc.h"\nint f(void) { return nope; }\n', false],
+  ])('after %s the container stays up until its slot is released, then is removed: its teardown is not beside the answer', async (_, source, ok) => {
+    const slots: CompileSlot[] = [];
+    const acquire = fx.pool.acquire.bind(fx.pool);
+    fx.pool.acquire = async (...args) => {
+      const slot = await acquire(...args);
+      slots.push(slot);
+      return slot;
+    };
+    try {
+      const result = await compile('stays', source);
+      expect(result.ok).toBe(ok);
+    } finally {
+      fx.pool.acquire = acquire;
+    }
+    expect(slots).toHaveLength(1);
+    const container = slots[0]!.container.container;
+    // The answer is there, and 300 ms later (an exited command's container is down by then) the
+    // release (RELEASE_DELAY_MS, 1 s) has not come yet.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await container.inspect()).State.Running).toBe(true);
+    const gone = async () => container.inspect().then(() => false, (err: { statusCode?: number }) => err.statusCode === 404);
+    const deadline = Date.now() + 10_000;
+    while (!(await gone()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await gone()).toBe(true);
+  });
+
   it('diagnostics in an include and in lbc.h use the user-facing names', async () => {
     const source = '#include "lbc.h"\n#include "sub/defs.h"\nint x = LBC_H_VERSION + broken;\n';
     const result = await compile('prog', source, { includes: { 'sub/defs.h': '#pragma once\nstatic int y = ;\n' } });
@@ -290,6 +319,14 @@ describe("a command's done marker", () => {
     // The process sleeps 4 s after the marker: the output was taken at the marker, not at the exit.
     expect(exitMs - outputMs).toBeGreaterThan(2000);
     expect(exitMs).toBeGreaterThanOrEqual(4000);
+  });
+
+  it('ends the output after a flood of stderr past the cap too: the cap keeps the start, the marker is found in the tail', async () => {
+    const { output, outputMs } = await launchScript("read -r _; head -c 400000 /dev/zero | tr '\\0' x >&2; echo >&2; echo lbc-done-test >&2; sleep 4");
+    expect(output.truncated).toBe(true);
+    expect(output.stderr).toMatch(/^x{1000}/);
+    expect(output.stderr.length).toBeLessThanOrEqual(256 * 1024);
+    expect(outputMs).toBeLessThan(3000);
   });
 
   it('anywhere but at the end it is only text: the output ends when the process does', async () => {

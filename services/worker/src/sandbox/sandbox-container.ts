@@ -69,13 +69,19 @@ function sandboxError(what: string, err: unknown): LbcError {
   return new LbcError('LBC_ERR_SANDBOX', `${what}: ${(err as Error).message}`, undefined, { cause: err });
 }
 
+/** The last bytes kept past the cap: enough for a done marker's line (see LaunchOptions). */
+const TAIL_BYTES = 256;
+
 class CappedText {
   private chunks: Buffer[] = [];
   private size = 0;
+  /** The stream's last bytes, kept even past the cap: a command's last words end a flood too. */
+  private tail = Buffer.alloc(0);
   truncated = false;
   readonly sink = new PassThrough();
   constructor() {
     this.sink.on('data', (chunk: Buffer) => {
+      this.tail = Buffer.concat([this.tail, chunk]).subarray(-TAIL_BYTES);
       if (this.size >= OUTPUT_CAP) {
         this.truncated = true;
         return;
@@ -92,18 +98,24 @@ class CappedText {
   }
   /**
    * The text up to a last line that is `marker`, or `marker exit N` (which is left out), and N;
-   * undefined when the text does not end with such a line.
+   * undefined when the text does not end with such a line. Past the cap the marker is looked for
+   * in the stream's tail, and the text is what the cap kept.
    */
   markedEnd(marker: string): MarkedEnd | undefined {
-    if (this.truncated) return undefined;
-    const text = this.text();
-    if (!text.endsWith('\n')) return undefined;
-    const start = text.lastIndexOf('\n', text.length - 2) + 1;
-    const last = text.slice(start, -1);
-    if (last === marker) return { text: text.slice(0, start) };
-    const reported = last.startsWith(`${marker} exit `) ? /^(\d{1,3})$/.exec(last.slice(marker.length + 6)) : null;
-    return reported ? { text: text.slice(0, start), exitCode: Number(reported[1]) } : undefined;
+    const last = lastLine(this.truncated ? this.tail.toString('utf8') : this.text());
+    if (!last) return undefined;
+    const text = this.truncated ? this.text() : last.before;
+    if (last.line === marker) return { text };
+    const reported = last.line.startsWith(`${marker} exit `) ? /^(\d{1,3})$/.exec(last.line.slice(marker.length + 6)) : null;
+    return reported ? { text, exitCode: Number(reported[1]) } : undefined;
   }
+}
+
+/** A text's last whole line and what comes before it; undefined unless the text ends with a newline. */
+function lastLine(text: string): { line: string; before: string } | undefined {
+  if (!text.endsWith('\n')) return undefined;
+  const start = text.lastIndexOf('\n', text.length - 2) + 1;
+  return { line: text.slice(start, -1), before: text.slice(0, start) };
 }
 
 interface MarkedEnd {
@@ -130,6 +142,9 @@ const SIGNAL_STATUS = 128;
 export class SandboxContainer {
   private used = false;
   private ended = false;
+  /** Destroyed by its owner: an exit after that is the owner's kill, not the job's. */
+  private destroyed = false;
+  private killTimer: NodeJS.Timeout | undefined;
   private constructor(
     readonly container: Dockerode.Container,
     private readonly stream: Duplex,
@@ -198,10 +213,10 @@ export class SandboxContainer {
     this.used = true;
     const started = performance.now();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = (this.killTimer = setTimeout(() => {
       timedOut = true;
       this.container.kill().catch(() => {});
-    }, timeoutMs);
+    }, timeoutMs));
     const streamEnded = new Promise<void>((done) => {
       this.stream.once('end', done);
       this.stream.once('close', done);
@@ -243,7 +258,7 @@ export class SandboxContainer {
       // The last output bytes may arrive just after the exit status.
       await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 200))]);
       await new Promise((r) => setImmediate(r));
-      const oomKilled = exitCode === SIGKILLED && !timedOut && (await this.oomKilled());
+      const oomKilled = exitCode === SIGKILLED && !timedOut && !this.destroyed && (await this.oomKilled());
       // With at most one CPU, reaching the CPU limit takes at least that long on the wall clock
       // (less the second clang may spend starting before its input arrives).
       const sigkilled = exitCode === SIGKILLED && !timedOut && !oomKilled;
@@ -302,6 +317,8 @@ export class SandboxContainer {
   }
 
   async destroy(): Promise<void> {
+    this.destroyed = true;
+    clearTimeout(this.killTimer);
     this.stream.destroy();
     await this.container.remove({ force: true }).catch(() => {});
   }

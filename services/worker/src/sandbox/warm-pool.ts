@@ -45,12 +45,19 @@ export const STRIP_FAILED_STATUS = 70;
  * arrive after it; clang ends any diagnostics it prints with its "N warnings generated." line, so
  * no program's message can pass for it. Every other way out ends stderr with `doneMarker exit N`
  * (N its status): a compile error is answered when clang exits, not when the engine has noticed.
+ * Then the command waits to be killed: the container's teardown comes with the slot's release
+ * (RELEASE_DELAY_MS), after the answer, instead of beside it.
  * A change here changes objects: bump CACHE_KEY_VERSION (contract/src/cache-key.ts).
  */
 export function compileCommand(doneMarker: string): string[] {
   if (!/^[A-Za-z0-9_-]+$/.test(doneMarker)) throw new Error(`a compile container's done marker must be a plain word: ${JSON.stringify(doneMarker)}`);
   // Every way out but success says its status after the marker (SandboxContainer.launch).
-  const finish = `finish() { echo "${doneMarker} exit $1" >&2; exit "$1"; }`;
+  // After its last words the command stays (blocked on a FIFO nobody writes) until the slot is
+  // destroyed: its exit would make the engine tear the container down at once, tens of ms of CPU
+  // spent on the host while the answer goes out. A status from a signal is the engine's to tell
+  // (SandboxContainer.launch waits for the exit then), so that one exits.
+  const stay = 'read -r -u 3 _';
+  const finish = `finish() { echo "${doneMarker} exit $1" >&2; [ "$1" -lt 128 ] && ${stay}; exit "$1"; }`;
   const stripFailed = `{ rm -f "$1"; echo '${STRIP_FAILED}' >&2; finish ${STRIP_FAILED_STATUS}; }`;
   return [
     'bash',
@@ -76,6 +83,7 @@ export function compileCommand(doneMarker: string): string[] {
       // Only a clang that succeeded leaves an object.
       'wait $clang || { status=$?; rm -f "$1"; finish $status; }',
       `echo ${doneMarker} >&2`,
+      stay,
     ].join('\n'),
   ];
 }
