@@ -54,6 +54,19 @@ describe('bin/lbc', () => {
     expect(without.status).not.toBe(0);
   });
 
+  it("asks glibc for huge pages for the snapshot it reads, keeping the user's own tunables", async () => {
+    const plain = await launchTraced(LAUNCHER, ['--version'], { GLIBC_TUNABLES: '' });
+    expect(plain.code).toBe(0);
+    expect(plain.err).toMatch(/^\+ GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1$/m);
+    expect(plain.err).toContain('+ export GLIBC_TUNABLES');
+    const own = await launchTraced(LAUNCHER, ['--version'], { GLIBC_TUNABLES: 'glibc.malloc.check=0' });
+    expect(own.err).toMatch(/^\+ GLIBC_TUNABLES=glibc\.malloc\.check=0:glibc\.malloc\.hugetlb=1$/m);
+    // The user's own choice of it stands.
+    const chosen = await launchTraced(LAUNCHER, ['--version'], { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' });
+    expect(chosen.code).toBe(0);
+    expect(chosen.err).not.toContain('export GLIBC_TUNABLES');
+  });
+
   it('starts from the snapshot, whose commands run as they do from dist/cli.js', async () => {
     const snap = await launchTraced(LAUNCHER, ['inspect', 'maps', '--json']);
     expect(snap.exec).toContain(`--snapshot-blob ${CLIENT}/bin/../dist/lbc.blob`);
