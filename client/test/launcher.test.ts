@@ -54,17 +54,33 @@ describe('bin/lbc', () => {
     expect(without.status).not.toBe(0);
   });
 
-  it("asks glibc for huge pages for the snapshot it reads, keeping the user's own tunables", async () => {
+  it("asks glibc for huge pages for the snapshot it reads, keeping the user's own tunables, and hands commands the CLI starts the user's own", async () => {
     const plain = await launchTraced(LAUNCHER, ['--version'], { GLIBC_TUNABLES: '' });
     expect(plain.code).toBe(0);
-    expect(plain.err).toMatch(/^\+ GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1$/m);
-    expect(plain.err).toContain('+ export GLIBC_TUNABLES');
+    expect(plain.err).toMatch(/^\+ GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1 LBC_LAUNCHER_TUNABLES=1$/m);
+    expect(plain.err).toContain('+ export GLIBC_TUNABLES LBC_LAUNCHER_TUNABLES');
     const own = await launchTraced(LAUNCHER, ['--version'], { GLIBC_TUNABLES: 'glibc.malloc.check=0' });
-    expect(own.err).toMatch(/^\+ GLIBC_TUNABLES=glibc\.malloc\.check=0:glibc\.malloc\.hugetlb=1$/m);
+    expect(own.err).toMatch(/^\+ GLIBC_TUNABLES=glibc\.malloc\.check=0:glibc\.malloc\.hugetlb=1 LBC_LAUNCHER_TUNABLES=1$/m);
     // The user's own choice of it stands.
     const chosen = await launchTraced(LAUNCHER, ['--version'], { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' });
     expect(chosen.code).toBe(0);
     expect(chosen.err).not.toContain('export GLIBC_TUNABLES');
+    // pahole, which `lbc trace` runs for a binary's types, sees what the user set, not the launcher's addition.
+    const wrap = join(dir, 'wrap-bin');
+    mkdirSync(wrap, { recursive: true });
+    const seen = join(dir, 'pahole-env');
+    const pahole = execFileSync('sh', ['-c', 'command -v pahole'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(wrap, 'pahole'), `#!/bin/sh\nprintf '%s|%s' "\${GLIBC_TUNABLES-unset}" "\${LBC_LAUNCHER_TUNABLES-unset}" >"${seen}"\nexec "${pahole}" "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(dir, 'env-app.c'), 'struct point { int x; long y; };\n__attribute__((noinline)) long f(struct point *p) { return p->x + p->y; }\nint main(void) { struct point p = {1, 2}; return (int)f(&p); }\n');
+    execFileSync('gcc', ['-g', '-O0', '-o', join(dir, 'env-app'), join(dir, 'env-app.c')]);
+    const path = `${wrap}:${process.env.PATH}`;
+    for (const [tunables, expected] of [['', 'unset|unset'], ['glibc.malloc.check=0', 'glibc.malloc.check=0|unset']] as const) {
+      rmSync(seen, { force: true });
+      const traced = await launchTraced(LAUNCHER, ['trace', '-S', `P ${join(dir, 'env-app')}:f y=%0->y`], { PATH: path, ...(tunables ? { GLIBC_TUNABLES: tunables } : {}) });
+      expect(traced.exec).toContain('--snapshot-blob');
+      expect(traced.out).toMatch(/ y=\+0x8\(%di\):u64/);
+      expect(readFileSync(seen, 'utf8')).toBe(expected);
+    }
   });
 
   it('starts from the snapshot, whose commands run as they do from dist/cli.js', async () => {

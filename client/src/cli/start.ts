@@ -4,6 +4,7 @@ import v8 from 'node:v8';
 import type { Command } from 'commander';
 import { warmUpCompileAnswer, warmUpForSnapshot } from './snapshot-warmup.ts';
 import { endQuietlyOnClosedPipe } from './closed-pipe.ts';
+import { restoreLauncherEnv } from './launcher-env.ts';
 
 declare global {
   /** Where the CLI runs from when it starts from its snapshot (which has no import.meta of its own). */
@@ -18,6 +19,7 @@ declare global {
 export function startCli(program: Command): void {
   if (!v8.startupSnapshot.isBuildingSnapshot()) {
     globalThis.__lbcCliProcess = true;
+    restoreLauncherEnv();
     endQuietlyOnClosedPipe();
     void program.parseAsync(process.argv);
     return;
@@ -29,6 +31,7 @@ export function startCli(program: Command): void {
     // `node --snapshot-blob lbc.blob dist/cli.js ARGS`: argv[1] names the build the snapshot belongs to.
     globalThis.__lbcModuleUrl = pathToFileURL(resolve(process.argv[1]!)).href;
     globalThis.__lbcCliProcess = true;
+    restoreLauncherEnv();
     endQuietlyOnClosedPipe();
     void program.parseAsync(process.argv);
   });

@@ -201,9 +201,10 @@ export class WarmPool {
     if (this.spares.length === 0 && !this.closed) this.spares.push(this.spare(kernelSetDir));
     // A spare that failed to start (engine hiccup): start one on the request path.
     const spare = warm && (await warm.catch(() => undefined));
+    stageMark('pool.TMP-spare');
     if (spare) {
       const slot = this.handOut(spare, kernelSetDir);
-      const [running, prepared] = await Promise.allSettled([spare.container.running(), prepare?.(slot)]);
+      const [running, prepared] = await Promise.allSettled([spare.container.running().finally(() => stageMark('pool.TMP-inspected')), prepare?.(slot).finally(() => stageMark('pool.TMP-prepared'))]);
       if (running.status === 'fulfilled' && running.value) {
         if (prepared.status === 'rejected') {
           void slot.release();
