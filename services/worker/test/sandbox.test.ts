@@ -11,9 +11,9 @@ import { compileProgram } from '../src/compile/compile-program.ts';
 import { startSandboxFixture, type SandboxFixture } from '@lbc/test-support/sandbox-fixture';
 import { ALL_MACROS_PROGRAM, TRACE_PROGRAM } from '@lbc/test-support/sample-programs';
 import { KernelSetStore } from '../src/kernel-set/kernel-set.ts';
-import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/hardening.ts';
+import { DEFAULT_SANDBOX_LIMITS, LABEL_JOB_DIR } from '../src/sandbox/hardening.ts';
 import { SandboxContainer } from '../src/sandbox/sandbox-container.ts';
-import type { CompileSlot } from '../src/sandbox/warm-pool.ts';
+import { WarmPool, type CompileSlot } from '../src/sandbox/warm-pool.ts';
 import { DEFAULT_IMAGE } from '@lbc/core';
 
 
@@ -132,7 +132,7 @@ describe('sandbox compile', () => {
     } finally {
       fx.pool.acquire = acquire;
     }
-    expect(slots).toHaveLength(1);
+    expect(slots.length).toBe(1);
     const container = slots[0]!.container.container;
     // The answer is there, and 300 ms later (an exited command's container is down by then) the
     // release (RELEASE_DELAY_MS, 1 s) has not come yet.
@@ -191,6 +191,23 @@ describe('sandbox compile', () => {
     for (const spare of spares) await killIfRunning(spare.Id);
     const result = await compile('hello', TRACE_PROGRAM);
     expect(result.ok).toBe(true);
+  });
+
+  it('spares killed all at once (an engine restart) cost the job a container started for it, not a failure', async () => {
+    const set = await fx.kernelSets.ensure(fx.job('x', '').btfSha256);
+    const jobsDir = join(work, 'jobs-three-spares');
+    const pool = new WarmPool({ docker: fx.docker, image: DEFAULT_IMAGE, jobsDir, limits: DEFAULT_SANDBOX_LIMITS, size: 3 });
+    try {
+      pool.prewarm(set.dir);
+      const spares = async () =>
+        (await fx.docker.listContainers({ filters: { label: [`lbc.owner.pid=${process.pid}`, 'lbc.role=compile'], status: ['running'] } })).filter((c) => c.Labels[LABEL_JOB_DIR]?.startsWith(jobsDir));
+      await expect.poll(async () => (await spares()).length, { timeout: 30_000, interval: 100 }).toBe(3);
+      for (const spare of await spares()) await killIfRunning(spare.Id);
+      const result = await compileProgram({ pool, timeoutMs: 60_000 }, fx.job('hello', TRACE_PROGRAM), set);
+      expect(result.ok).toBe(true);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('a slot is handed out with its job files written (prepare, beside the engine check of a warm spare); a failed prepare releases the slot and throws', async () => {

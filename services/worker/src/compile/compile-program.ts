@@ -75,6 +75,9 @@ function limitFailure(run: RunOutcome, timeoutMs: number): Failure | undefined {
 
 const PCH_REJECTED = /precompiled header|PCH file|\.pch/i;
 
+/** An attempt whose slot was gone before its job ran: taken again on another. */
+const DEAD_SLOT = Symbol('dead slot');
+
 interface RunContext {
   name: string;
   userFiles: ReadonlySet<string>;
@@ -143,11 +146,12 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
   pchChoice.catch(() => {});
 
   const ctx = { name: data.name, userFiles, maxBytes, timeoutMs: settings.timeoutMs };
-  const attempt = async (pchChosen: Promise<string | undefined>): Promise<{ stderr: string; pch: string | undefined; result: CompiledProgram }> => {
+  type Attempt = { stderr: string; pch: string | undefined; result: CompiledProgram } | typeof DEAD_SLOT;
+  const attempt = async (pchChosen: Promise<string | undefined>, fresh = false): Promise<Attempt> => {
     stageMark('worker.acquire');
     let slot: CompileSlot;
     try {
-      slot = await settings.pool.acquire(kernelSet.dir, (s) => writeJobFiles(s.job, mainFile, data.source, data.includes));
+      slot = await settings.pool.acquire(kernelSet.dir, (s) => writeJobFiles(s.job, mainFile, data.source, data.includes), { fresh });
     } catch (err) {
       const failed = userFailure(err);
       if (failed) return { stderr: '', pch: undefined, result: failed };
@@ -157,25 +161,41 @@ export async function compileProgram(settings: CompileSettings, data: CompileJob
     try {
       const pch = await pchChosen;
       const args = compileArgs({ name: data.name, arch: data.arch, cflags: data.cflags, pch, implicitLbcHeader });
+      if (!slot.container.alive) return DEAD_SLOT;
       stageMark('worker.launch');
       const run = slot.container.launch(responseFile(args), settings.timeoutMs, { doneMarker: slot.doneMarker });
+      // A warm spare the engine says is gone (killed since it started) gives no answer to trust.
+      const dead = slot.confirmed.then((alive) => (alive ? new Promise<never>(() => {}) : DEAD_SLOT));
       // Counted while clang runs, not before it starts; done before the job's result.
-      await settings.onClangRun?.();
+      const counted = slot.confirmed.then((alive) => alive && settings.onClangRun?.());
+      counted.catch(() => {});
       // clang leaves its object only when it succeeds, and the strip before the command marks its
       // output done: with an object there, the exit status adds nothing.
-      const output = await run.output;
+      const output = await Promise.race([run.output, dead]);
+      if (output === DEAD_SLOT) return DEAD_SLOT;
+      await counted;
       stageMark('worker.output', `${Math.round(output.ms)}ms`);
       const early = await successFromOutput(output, slot.job, ctx);
       stageMark('worker.object-read');
       if (early) return { stderr: output.stderr, pch, result: early };
-      const outcome = await run.exit;
+      // A dead spare's run ends at once with nothing in it: its exit is no compile's.
+      const outcome = await Promise.race([run.exit, dead]);
+      if (outcome === DEAD_SLOT || !(await slot.confirmed)) return DEAD_SLOT;
       return { stderr: outcome.stderr, pch, result: await classifyRun(outcome, slot.job, ctx) };
     } finally {
       void slot.release();
     }
   };
+  // A dead spare costs a container started for the job (the other spares may be dead too).
+  const settled = async (pchChosen: Promise<string | undefined>) => {
+    const tried = await attempt(pchChosen);
+    if (tried !== DEAD_SLOT) return tried;
+    const again = await attempt(pchChosen, true);
+    if (again === DEAD_SLOT) throw new LbcError('LBC_ERR_SANDBOX', 'a compile container started for the job was gone before the job ran: is the Docker engine restarting?');
+    return again;
+  };
 
-  const first = await attempt(pchChoice);
-  if (first.pch && !first.result.ok && PCH_REJECTED.test(first.stderr)) return (await attempt(Promise.resolve(undefined))).result;
+  const first = await settled(pchChoice);
+  if (first.pch && !first.result.ok && PCH_REJECTED.test(first.stderr)) return (await settled(Promise.resolve(undefined))).result;
   return first.result;
 }

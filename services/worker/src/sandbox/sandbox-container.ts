@@ -165,14 +165,16 @@ export class SandboxContainer {
   }
 
   /**
-   * `alive`, confirmed by the engine. A container killed a moment ago may not have closed its
-   * attach stream yet (the engine answers the kill first, and under load the stream's end can
-   * come well after), so `alive` alone can hand out a dead spare.
+   * The process runs (its attach stream is open), confirmed by the engine; a job may be in it. A
+   * container killed a moment ago may not have closed its attach stream yet (the engine answers
+   * the kill first, and under load the stream's end can come well after), so `alive` alone can
+   * hand out a dead spare. Once its job is launched, the stream's end is the job's own (the
+   * engine's Running still tells whether it was alive when asked).
    */
   async running(): Promise<boolean> {
-    if (!this.alive) return false;
+    if (this.ended) return false;
     const info = await withDeadline(this.container.inspect(), ENGINE_CALL_MS, 'inspect').catch(() => undefined);
-    return Boolean(info?.State?.Running) && this.alive;
+    return Boolean(info?.State?.Running) && (this.used || !this.ended);
   }
 
   static async start(docker: Dockerode, spec: SandboxSpec): Promise<SandboxContainer> {

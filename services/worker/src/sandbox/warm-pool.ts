@@ -94,6 +94,13 @@ export interface CompileSlot {
   doneMarker: string;
   job: JobDir;
   kernelSetDir: string;
+  /**
+   * The engine's word that the container still runs, asked as the slot is handed out and answered
+   * while its job starts: a spare killed a moment ago may not have closed its attach stream yet
+   * (the engine answers the kill first, and under load the stream's end can come well after). A
+   * job whose slot turns out dead releases it and takes another (compile-program.ts).
+   */
+  confirmed: Promise<boolean>;
   release(): Promise<void>;
 }
 
@@ -154,6 +161,7 @@ export class WarmPool {
         doneMarker,
         job,
         kernelSetDir,
+        confirmed: Promise.resolve(true),
         release: async () => {
           stageMark('pool.destroy');
           await container.destroy();
@@ -190,32 +198,28 @@ export class WarmPool {
    * A started slot for this kernel set: a warm spare when there is one. Its replacement starts
    * when it is released, not now: starting a container costs CPU the compile needs (keep one
    * spare more than the concurrency so one is always ready). `prepare` (the job's files) runs on
-   * the slot before it is handed out; on a warm spare, while the engine confirms it still runs
-   * (the files go to the slot's own job dir, which no other container sees). A failed `prepare`
-   * releases the slot and throws its error.
+   * the slot before it is handed out (the files go to the slot's own job dir, which no other
+   * container sees). A warm spare is handed out on its attach stream's word that it runs, with
+   * the engine's asked for meanwhile (`confirmed`): that round trip overlaps the job's start
+   * instead of coming before it. `fresh`: a container started now, not a spare (a job whose spare
+   * was dead: the others may be too). A failed `prepare` releases the slot and throws its error.
    */
-  async acquire(kernelSetDir: string, prepare?: (slot: CompileSlot) => Promise<void>): Promise<CompileSlot> {
+  async acquire(kernelSetDir: string, prepare?: (slot: CompileSlot) => Promise<void>, options: { fresh?: boolean } = {}): Promise<CompileSlot> {
     if (this.sparesFor !== kernelSetDir) this.retarget(kernelSetDir);
-    const warm = this.spares.shift();
+    const warm = options.fresh ? undefined : this.spares.shift();
     // Depleted (a burst, or the first job): the next job should not wait for a whole start.
     if (this.spares.length === 0 && !this.closed) this.spares.push(this.spare(kernelSetDir));
     // A spare that failed to start (engine hiccup): start one on the request path.
     const spare = warm && (await warm.catch(() => undefined));
-    stageMark('pool.TMP-spare');
-    if (spare) {
-      const slot = this.handOut(spare, kernelSetDir);
-      const [running, prepared] = await Promise.allSettled([spare.container.running().finally(() => stageMark('pool.TMP-inspected')), prepare?.(slot).finally(() => stageMark('pool.TMP-prepared'))]);
-      if (running.status === 'fulfilled' && running.value) {
-        if (prepared.status === 'rejected') {
-          void slot.release();
-          throw prepared.reason;
-        }
-        return slot;
-      }
+    let slot: CompileSlot;
+    if (spare?.container.alive) {
+      const confirmed = spare.container.running();
+      slot = this.handOut({ ...spare, confirmed }, kernelSetDir);
+    } else {
       // Dead: destroyed now, and not counted as a used slot (no replacement for it).
-      void spare.release();
+      if (spare) void spare.release();
+      slot = this.handOut(await this.startSlot(kernelSetDir), kernelSetDir);
     }
-    const slot = this.handOut(await this.startSlot(kernelSetDir), kernelSetDir);
     try {
       await prepare?.(slot);
     } catch (err) {
