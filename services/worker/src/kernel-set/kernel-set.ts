@@ -3,9 +3,13 @@
  * from it and a precompiled vmlinux.h. The BTF is user-uploaded, so bpftool and clang read it only
  * inside the sandbox. Built once: an in-process promise map and a lock file keep builds of one set
  * single, and the finished directory appears by an atomic rename.
+ *
+ * The precompiled header and every compile share PCH_FLAGS exactly, and a set records the flags its
+ * header was made with (PCH_STAMP). A set whose record is missing (made before there was one) or
+ * names other flags gets its header made again, in place, the first time a job needs the set.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
@@ -41,6 +45,10 @@ export interface KernelSetStoreOptions {
   headerDir?: string;
 }
 
+/** Beside vmlinux.h.pch: the flags it was made with (PCH_FLAGS), written even when it could not be made. */
+export const PCH_STAMP = 'vmlinux.h.pch.flags';
+const pchStamp = () => `${PCH_FLAGS.join(' ')}\n`;
+
 /** A real kernel's BTF dumps in about a second and its header precompiles in a few. */
 export const KERNEL_SET_CPU_SECONDS = 60;
 export const KERNEL_SET_TIMEOUT_MS = 120_000;
@@ -49,6 +57,8 @@ const SANDBOX_UID = 65534;
 
 export class KernelSetStore {
   private building = new Map<string, Promise<KernelSet>>();
+  /** Sets whose PCH record was found current: a job does not read it again. */
+  private stampedCurrent = new Set<string>();
   private readonly lbcPchs: LbcPchStore;
   readonly root: string;
 
@@ -80,10 +90,24 @@ export class KernelSetStore {
     return join(this.root, btfSha256, toolchainShort(this.options.toolchain));
   }
 
+  /** The built set, when its header's record names today's PCH_FLAGS. */
   private ready(btfSha256: string): KernelSet | undefined {
     const dir = this.dirFor(btfSha256);
-    if (!existsSync(join(dir, KERNEL_HEADER))) return undefined;
+    if (!existsSync(join(dir, KERNEL_HEADER)) || !this.pchCurrent(dir)) return undefined;
     return { dir, hasPch: existsSync(join(dir, KERNEL_PCH)) };
+  }
+
+  private pchCurrent(dir: string): boolean {
+    if (this.stampedCurrent.has(dir)) return true;
+    let stamp: string | undefined;
+    try {
+      stamp = readFileSync(join(dir, PCH_STAMP), 'utf8');
+    } catch {
+      return false;
+    }
+    if (stamp !== pchStamp()) return false;
+    this.stampedCurrent.add(dir);
+    return true;
   }
 
   /** The most recently built set of this toolchain, to start warm containers for at startup. */
@@ -108,7 +132,13 @@ export class KernelSetStore {
     if (!pending) {
       pending = (async () => {
         await fs.mkdir(join(this.root, btfSha256), { recursive: true });
-        return withBuildLock(`${this.dirFor(btfSha256)}.lock`, async () => this.ready(btfSha256) ?? this.build(btfSha256));
+        return withBuildLock(`${this.dirFor(btfSha256)}.lock`, async () => {
+          const built = this.ready(btfSha256);
+          if (built) return built;
+          // Made before its PCH flags were recorded, or with other flags: its header is made again.
+          if (existsSync(join(this.dirFor(btfSha256), KERNEL_HEADER))) return this.remakePch(btfSha256);
+          return this.build(btfSha256);
+        });
       })();
       this.building.set(btfSha256, pending);
       pending.finally(() => this.building.delete(btfSha256)).catch(() => {});
@@ -148,18 +178,47 @@ export class KernelSetStore {
         await rememberKernelSetFailure(this.options.redis, btfSha256, this.options.toolchain, message, code);
         throw new LbcError(code, message, { btfSha256 });
       }
-      // The PCH is built against /k/vmlinux.h, the very path compiles see it at.
-      const pch = await this.runInSandbox(
-        tmp,
-        `clang ${PCH_FLAGS.join(' ')} -x c-header ${SANDBOX_KERNEL}/${KERNEL_HEADER} -o ${SANDBOX_KERNEL}/${KERNEL_PCH}`,
-      );
-      if (pch.exitCode !== 0) await fs.rm(join(tmp, KERNEL_PCH), { force: true });
+      await this.makePch(tmp);
       try {
         await fs.rename(tmp, final);
       } catch (err) {
         // Another host process finished the same set first: theirs is as good as ours.
         if (!this.ready(btfSha256)) throw err;
       }
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true }).catch(() => {});
+    }
+    return this.ready(btfSha256)!;
+  }
+
+  /** vmlinux.h.pch and its record in `dir` (mounted at /k: compiles see the header at that very path). */
+  private async makePch(dir: string): Promise<void> {
+    const pch = await this.runInSandbox(dir, `clang ${PCH_FLAGS.join(' ')} -x c-header ${SANDBOX_KERNEL}/${KERNEL_HEADER} -o ${SANDBOX_KERNEL}/${KERNEL_PCH}`);
+    if (pch.exitCode !== 0) await fs.rm(join(dir, KERNEL_PCH), { force: true });
+    await fs.writeFile(join(dir, PCH_STAMP), pchStamp(), { mode: 0o644 });
+  }
+
+  /**
+   * A built set's header made again with today's flags: in a directory of its own beside the set
+   * (the sandbox writes nowhere else) from a copy of vmlinux.h with its time kept (clang checks the
+   * header's time against the one its PCH recorded), then moved in by rename, the record last. The
+   * precompiled lbc.h files were chained on the old header: they go, and are made again on use.
+   */
+  private async remakePch(btfSha256: string): Promise<KernelSet> {
+    const dir = this.dirFor(btfSha256);
+    const tmp = await fs.mkdtemp(`${dir}.pch-`);
+    try {
+      await fs.chmod(tmp, 0o755);
+      if (process.getuid?.() === 0) await fs.chown(tmp, SANDBOX_UID, SANDBOX_UID);
+      else await fs.chmod(tmp, 0o777);
+      await fs.cp(join(dir, KERNEL_HEADER), join(tmp, KERNEL_HEADER), { preserveTimestamps: true });
+      await this.makePch(tmp);
+      if (existsSync(join(tmp, KERNEL_PCH))) await fs.rename(join(tmp, KERNEL_PCH), join(dir, KERNEL_PCH));
+      else await fs.rm(join(dir, KERNEL_PCH), { force: true });
+      for (const name of await fs.readdir(dir)) {
+        if (/^lbc-.*\.(pch|d|failed)$/.test(name)) await fs.rm(join(dir, name), { force: true });
+      }
+      await fs.rename(join(tmp, PCH_STAMP), join(dir, PCH_STAMP));
     } finally {
       await fs.rm(tmp, { recursive: true, force: true }).catch(() => {});
     }
