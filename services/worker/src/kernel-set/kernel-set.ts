@@ -55,6 +55,15 @@ export const KERNEL_SET_TIMEOUT_MS = 120_000;
 
 const SANDBOX_UID = 65534;
 
+/** A new directory the sandbox's tools may write in (mounted at /k), named `prefix` + random. */
+async function sandboxScratch(prefix: string): Promise<string> {
+  const dir = await fs.mkdtemp(prefix);
+  await fs.chmod(dir, 0o755);
+  if (process.getuid?.() === 0) await fs.chown(dir, SANDBOX_UID, SANDBOX_UID);
+  else await fs.chmod(dir, 0o777);
+  return dir;
+}
+
 export class KernelSetStore {
   private building = new Map<string, Promise<KernelSet>>();
   /** Sets whose PCH record was found current: a job does not read it again. */
@@ -154,11 +163,8 @@ export class KernelSetStore {
     if (actual !== btfSha256) throw new LbcError('LBC_ERR_BTF_HASH_MISMATCH', `stored BTF hashes to ${actual}`, { btfSha256 });
 
     const final = this.dirFor(btfSha256);
-    const tmp = await fs.mkdtemp(`${final}.tmp-`);
+    const tmp = await sandboxScratch(`${final}.tmp-`);
     try {
-      await fs.chmod(tmp, 0o755);
-      if (process.getuid?.() === 0) await fs.chown(tmp, SANDBOX_UID, SANDBOX_UID);
-      else await fs.chmod(tmp, 0o777);
       await fs.writeFile(join(tmp, 'vmlinux.btf'), btf, { mode: 0o644 });
 
       const dump = await this.runInSandbox(tmp, `bpftool btf dump file ${SANDBOX_KERNEL}/vmlinux.btf format c > ${SANDBOX_KERNEL}/${KERNEL_HEADER}`);
@@ -206,11 +212,8 @@ export class KernelSetStore {
    */
   private async remakePch(btfSha256: string): Promise<KernelSet> {
     const dir = this.dirFor(btfSha256);
-    const tmp = await fs.mkdtemp(`${dir}.pch-`);
+    const tmp = await sandboxScratch(`${dir}.pch-`);
     try {
-      await fs.chmod(tmp, 0o755);
-      if (process.getuid?.() === 0) await fs.chown(tmp, SANDBOX_UID, SANDBOX_UID);
-      else await fs.chmod(tmp, 0o777);
       await fs.cp(join(dir, KERNEL_HEADER), join(tmp, KERNEL_HEADER), { preserveTimestamps: true });
       await this.makePch(tmp);
       if (existsSync(join(tmp, KERNEL_PCH))) await fs.rename(join(tmp, KERNEL_PCH), join(dir, KERNEL_PCH));
