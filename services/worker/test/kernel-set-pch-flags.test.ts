@@ -3,7 +3,7 @@
  * (made by an earlier version) or names other flags gets its header made again, once, before a job
  * uses it: the PCH and every compile share PCH_FLAGS exactly. Real Docker engine, real clang.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IMAGE } from '@lbc/core';
@@ -62,7 +62,8 @@ describe("a kernel set's PCH flags", () => {
     if (stamp === undefined) rmSync(stampPath());
     else writeFileSync(stampPath(), stamp);
     const before = statSync(pchPath()).mtimeMs;
-    expect(lbcHeaders()).not.toHaveLength(0);
+    const chainedOnOld = lbcHeaders();
+    expect(chainedOnOld).not.toHaveLength(0);
 
     const store = restartedStore();
     const remade = await store.ensure(fx.job('x', '').btfSha256);
@@ -76,6 +77,21 @@ describe("a kernel set's PCH flags", () => {
     // clang takes the new header at once (one run), and a new lbc.h header is chained on it.
     expect(await compileOn(store, remade)).toBe(1);
     expect(lbcHeaders()).toHaveLength(1);
+    // Named after the header it is chained on: one a worker still building on the old header
+    // writes after the swap is never taken for it.
+    expect(chainedOnOld).not.toContain(lbcHeaders()[0]);
+  });
+
+  it('a record that is a link, even to the right words, is not taken: the header is made again and the record is a file of its own', async () => {
+    const outside = join(fx.dataDir, 'outside-record');
+    writeFileSync(outside, `${PCH_FLAGS.join(' ')}\n`);
+    rmSync(stampPath());
+    symlinkSync(outside, stampPath());
+    const before = statSync(pchPath()).mtimeMs;
+    await restartedStore().ensure(fx.job('x', '').btfSha256);
+    expect(lstatSync(stampPath()).isFile()).toBe(true);
+    expect(statSync(pchPath()).mtimeMs).toBeGreaterThan(before);
+    expect(readFileSync(outside, 'utf8')).toBe(`${PCH_FLAGS.join(' ')}\n`);
   });
 
   it('a current record leaves the header alone', async () => {

@@ -86,7 +86,7 @@ const IMPLICIT_PROGRAM = 'struct ev { u32 pid; };\nLBC_PERF_OUTPUT(evs, struct e
 describe('precompiled lbc.h', () => {
   it('is built once per kernel set and arch, from lbc.h, the bpf headers and vmlinux.h', async () => {
     const built = await fx.kernelSets.lbcPch(set, 'x86_64');
-    expect(built?.sandboxPath).toMatch(/^\/k\/lbc-x86_64-[0-9a-f]{16}\.pch$/);
+    expect(built?.sandboxPath).toMatch(/^\/k\/lbc-x86_64-[0-9a-f]{16}-[0-9a-f]{8}\.pch$/);
     expect(built?.inputs).toEqual(expect.arrayContaining(['/lbc/lbc.h', '/k/vmlinux.h', '/usr/include/bpf/bpf_helpers.h', '/usr/include/bpf/bpf_tracing.h']));
     expect(await fx.kernelSets.lbcPch(set, 'x86_64')).toEqual(built);
     expect(await fx.kernelSets.lbcPch({ ...set, hasPch: false }, 'x86_64')).toBeUndefined();

@@ -144,6 +144,14 @@ describe('sandbox compile', () => {
     expect(await gone()).toBe(true);
   });
 
+  it('an object the worker refuses after a success (over its size bound) is answered at once, not at the time limit', async () => {
+    const set = await fx.kernelSets.ensure(fx.job('big', TRACE_PROGRAM).btfSha256);
+    const started = Date.now();
+    const result = await compileProgram({ pool: fx.pool, timeoutMs: 20_000, maxArtifactBytes: 512 }, fx.job('big', TRACE_PROGRAM), set);
+    expect(result).toMatchObject({ ok: false, code: 'LBC_ERR_COMPILE_LIMIT', diagnostics: expect.stringMatching(/over the 512-byte limit/) });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 60_000);
+
   it('diagnostics in an include and in lbc.h use the user-facing names', async () => {
     const source = '#include "lbc.h"\n#include "sub/defs.h"\nint x = LBC_H_VERSION + broken;\n';
     const result = await compile('prog', source, { includes: { 'sub/defs.h': '#pragma once\nstatic int y = ;\n' } });

@@ -9,7 +9,7 @@
  * names other flags gets its header made again, in place, the first time a job needs the set.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
@@ -54,6 +54,23 @@ export const KERNEL_SET_CPU_SECONDS = 60;
 export const KERNEL_SET_TIMEOUT_MS = 120_000;
 
 const SANDBOX_UID = 65534;
+
+/** The PCH record's text; undefined when it is missing or not a regular file (never followed through a link). */
+function readStamp(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.size > 4096) return undefined;
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** A new directory the sandbox's tools may write in (mounted at /k), named `prefix` + random. */
 async function sandboxScratch(prefix: string): Promise<string> {
@@ -108,13 +125,7 @@ export class KernelSetStore {
 
   private pchCurrent(dir: string): boolean {
     if (this.stampedCurrent.has(dir)) return true;
-    let stamp: string | undefined;
-    try {
-      stamp = readFileSync(join(dir, PCH_STAMP), 'utf8');
-    } catch {
-      return false;
-    }
-    if (stamp !== pchStamp()) return false;
+    if (readStamp(join(dir, PCH_STAMP)) !== pchStamp()) return false;
     this.stampedCurrent.add(dir);
     return true;
   }
@@ -197,11 +208,20 @@ export class KernelSetStore {
     return this.ready(btfSha256)!;
   }
 
-  /** vmlinux.h.pch and its record in `dir` (mounted at /k: compiles see the header at that very path). */
+  /**
+   * vmlinux.h.pch and its record in `dir` (mounted at /k: compiles see the header at that very
+   * path). A header clang cannot make (its limits) is recorded as made without one; a run killed
+   * from outside is no answer and throws, so the job runs again.
+   */
   private async makePch(dir: string): Promise<void> {
     const pch = await this.runInSandbox(dir, `clang ${PCH_FLAGS.join(' ')} -x c-header ${SANDBOX_KERNEL}/${KERNEL_HEADER} -o ${SANDBOX_KERNEL}/${KERNEL_PCH}`);
+    if (pch.killedOutside) throw new LbcError('LBC_ERR_SANDBOX', `precompiling vmlinux.h was killed from outside after ${Math.round(pch.ms)} ms`);
     if (pch.exitCode !== 0) await fs.rm(join(dir, KERNEL_PCH), { force: true });
-    await fs.writeFile(join(dir, PCH_STAMP), pchStamp(), { mode: 0o644 });
+    // The sandbox wrote in this directory: whatever it left at the record's name goes first, and
+    // the record is a new file (O_EXCL), never written through a link.
+    const stamp = join(dir, PCH_STAMP);
+    await fs.rm(stamp, { force: true, recursive: true });
+    await fs.writeFile(stamp, pchStamp(), { mode: 0o644, flag: 'wx' });
   }
 
   /**

@@ -3,11 +3,12 @@
  * does for a small lbc.h program is reading lbc.h's own includes (bpf_helpers.h, bpf_tracing.h,
  * ...): starting from this header instead saves it ~10 ms, with a byte-identical object.
  *
- * It is built once per (kernel set, lbc.h, arch, compile flags), in a single-use sandbox container
- * like the kernel set itself, and kept in the kernel set's directory under a name made of all
- * four: a new lbc.h or new flags never meet an old header. Beside it, the headers it was built
- * from (clang's dependency list), so a compile whose uploaded files could stand in for one of
- * them does not use it. A build that fails leaves a marker and compiles go on without it.
+ * It is built once per (kernel set's vmlinux.h.pch, lbc.h, arch, compile flags), in a single-use
+ * sandbox container like the kernel set itself, and kept in the kernel set's directory under a
+ * name made of all four: a new lbc.h, new flags or a header made again never meet an old one.
+ * Beside it, the headers it was built from (clang's dependency list), so a compile whose uploaded
+ * files could stand in for one of them does not use it. A build that fails leaves a marker and
+ * compiles go on without it.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
@@ -18,7 +19,7 @@ import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { createJobDir, readObject, removeJobDir } from '../sandbox/job-dir.ts';
 import { SandboxContainer } from '../sandbox/sandbox-container.ts';
 import { ownerLabels, SANDBOX_KERNEL, SANDBOX_LBC, SANDBOX_OUT, SANDBOX_SRC } from '../sandbox/warm-pool.ts';
-import { baseArgs, SANDBOX_KERNEL_PCH } from '../compile/clang-args.ts';
+import { baseArgs, KERNEL_PCH, SANDBOX_KERNEL_PCH } from '../compile/clang-args.ts';
 import { withBuildLock } from './build-lock.ts';
 
 export interface LbcPch {
@@ -91,6 +92,16 @@ export function lbcPchKey(headerDir: string, arch: string): string {
     .slice(0, 16);
 }
 
+/**
+ * The kernel set's vmlinux.h.pch a header is chained on, by size and time: part of the header's
+ * name, so a header made again (kernel-set.ts, other flags) never meets one chained on the old,
+ * even one a worker still building on the old finishes after the swap.
+ */
+function chainedOn(kernelSetDir: string): string {
+  const { size, mtimeMs } = statSync(join(kernelSetDir, KERNEL_PCH));
+  return createHash('sha256').update(`${size}:${mtimeMs}`).digest('hex').slice(0, 8);
+}
+
 export class LbcPchStore {
   private building = new Map<string, Promise<LbcPch | undefined>>();
   /** lbcPchKey per arch, for the lbc.h of that size and time: not read and hashed for every job. */
@@ -117,7 +128,7 @@ export class LbcPchStore {
    * now when it is not there yet, undefined when it cannot be built.
    */
   async get(kernelSetDir: string, arch: string): Promise<LbcPch | undefined> {
-    const base = join(kernelSetDir, `lbc-${arch}-${this.keyFor(arch)}`);
+    const base = join(kernelSetDir, `lbc-${arch}-${this.keyFor(arch)}-${chainedOn(kernelSetDir)}`);
     const known = this.found.get(base);
     if (known && existsSync(`${base}.pch`)) return known;
     this.found.delete(base);

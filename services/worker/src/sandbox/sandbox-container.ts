@@ -104,11 +104,17 @@ class CappedText {
   markedEnd(marker: string): MarkedEnd | undefined {
     const last = lastLine(this.truncated ? this.tail.toString('utf8') : this.text());
     if (!last) return undefined;
-    const text = this.truncated ? this.text() : last.before;
+    const text = this.truncated ? withoutMarkerStart(this.text(), marker) : last.before;
     if (last.line === marker) return { text };
     const reported = last.line.startsWith(`${marker} exit `) ? /^(\d{1,3})$/.exec(last.line.slice(marker.length + 6)) : null;
     return reported ? { text, exitCode: Number(reported[1]) } : undefined;
   }
+}
+
+/** A capped text whose cut fell inside the marker's line: that part of it left out. */
+function withoutMarkerStart(text: string, marker: string): string {
+  const part = text.slice(text.lastIndexOf('\n') + 1);
+  return part && (marker.startsWith(part) || part.startsWith(marker)) ? text.slice(0, -part.length) : text;
 }
 
 /** A text's last whole line and what comes before it; undefined unless the text ends with a newline. */
@@ -320,8 +326,12 @@ export class SandboxContainer {
 
   async destroy(): Promise<void> {
     this.destroyed = true;
-    clearTimeout(this.killTimer);
     this.stream.destroy();
-    await this.container.remove({ force: true }).catch(() => {});
+    const removed = await this.container.remove({ force: true }).then(
+      () => true,
+      () => false,
+    );
+    // A container the engine would not remove (its command waits to be killed) is still killed at its job's time limit.
+    if (removed) clearTimeout(this.killTimer);
   }
 }

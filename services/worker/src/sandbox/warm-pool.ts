@@ -38,20 +38,21 @@ export const STRIP_FAILED_STATUS = 70;
  * `read -t`, a sleep without a process) checks every millisecond while clang runs whether the
  * object is there or clang has exited.
  *
- * Once the stripped object is in place and clang has exited, `doneMarker` (random, one per
- * container) ends stderr: the worker reads the object then, instead of waiting for the engine to
- * notice the exit and close the output (tens of ms after it, more under load;
+ * Once the stripped object is in place and clang has exited, `doneMarker exit 0` (the marker is
+ * random, one per container) ends stderr: the worker reads the object then, instead of waiting for
+ * the engine to notice the exit and close the output (tens of ms after it, more under load;
  * SandboxContainer.launch). On stderr, after clang's own diagnostics in the same pipe, so none can
  * arrive after it; clang ends any diagnostics it prints with its "N warnings generated." line, so
  * no program's message can pass for it. Every other way out ends stderr with `doneMarker exit N`
  * (N its status): a compile error is answered when clang exits, not when the engine has noticed.
  * Then the command waits to be killed: the container's teardown comes with the slot's release
- * (RELEASE_DELAY_MS), after the answer, instead of beside it.
+ * (RELEASE_DELAY_MS), after the answer, instead of beside it. So every status the worker may
+ * wait for is said (an object refused on the host, too large, is answered at once as well).
  * A change here changes objects: bump CACHE_KEY_VERSION (contract/src/cache-key.ts).
  */
 export function compileCommand(doneMarker: string): string[] {
   if (!/^[A-Za-z0-9_-]+$/.test(doneMarker)) throw new Error(`a compile container's done marker must be a plain word: ${JSON.stringify(doneMarker)}`);
-  // Every way out but success says its status after the marker (SandboxContainer.launch).
+  // Every way out says its status after the marker (SandboxContainer.launch).
   // After its last words the command stays (blocked on a FIFO nobody writes) until the slot is
   // destroyed: its exit would make the engine tear the container down at once, tens of ms of CPU
   // spent on the host while the answer goes out. A status from a signal is the engine's to tell
@@ -82,8 +83,7 @@ export function compileCommand(doneMarker: string): string[] {
       `wait $strip || ${stripFailed}`,
       // Only a clang that succeeded leaves an object.
       'wait $clang || { status=$?; rm -f "$1"; finish $status; }',
-      `echo ${doneMarker} >&2`,
-      stay,
+      'finish 0',
     ].join('\n'),
   ];
 }
