@@ -6,13 +6,66 @@
  */
 import { describe, it, expect } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { HW_BREAKPOINT, Lbc, PERF_TYPE, isLbcError } from 'lbc-client';
 import { useServiceFixture } from '@lbc/test-support/service-fixture';
 
 const env = useServiceFixture('lbc-perf-bp-');
+
+/** A write breakpoint on a variable of its own, written 10 times: how many the CPU counted. */
+const PROBE = `
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+volatile int watched;
+int main(void)
+{
+	struct perf_event_attr attr;
+	memset(&attr, 0, sizeof attr);
+	attr.type = PERF_TYPE_BREAKPOINT;
+	attr.size = sizeof attr;
+	attr.bp_type = HW_BREAKPOINT_W;
+	attr.bp_addr = (uintptr_t)&watched;
+	attr.bp_len = HW_BREAKPOINT_LEN_4;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	int fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+	if (fd < 0)
+		return 1;
+	for (int i = 0; i < 10; i++)
+		watched = i;
+	long long n = -1;
+	if (read(fd, &n, sizeof n) != sizeof n)
+		return 1;
+	printf("%lld\\n", n);
+	return 0;
+}
+`;
+
+/**
+ * Some hypervisors take a hardware breakpoint and never fire it (no debug-register traps reach
+ * the guest: perf counts 0 of 10 writes). There the counting test cannot run, and says so.
+ */
+function breakpointsFire(): { fire: boolean; why: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'lbc-bp-probe-'));
+  try {
+    writeFileSync(join(dir, 'probe.c'), PROBE);
+    execFileSync('gcc', ['-O0', '-o', join(dir, 'probe'), join(dir, 'probe.c')]);
+    const counted = Number(execFileSync(join(dir, 'probe'), { encoding: 'utf8' }).trim());
+    return { fire: counted === 10, why: `a write breakpoint on a variable written 10 times counted ${counted} (perf_event_open, PERF_TYPE_BREAKPOINT)` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const probe = breakpointsFire();
+if (!probe.fire) console.warn(`perf-breakpoint.test.ts: this machine does not deliver hardware breakpoints (${probe.why}): the counting test is skipped here; the refusal test runs`);
 
 /** Prints the addresses of `a` and `b`, waits for a line, then: a child writes a 7 times; it writes a 5 times and reads it 3; writes b 2 and reads it 4. */
 const WATCHED = `
@@ -58,7 +111,7 @@ char _license[] SEC("license") = "GPL";
 `;
 
 describe('perf-event attach: hardware breakpoints', () => {
-  it('counts writes (W, inherited by the forked child) and accesses (RW, pylcc spelling) of two variables in a child process', async () => {
+  it.skipIf(!probe.fire)('counts writes (W, inherited by the forked child) and accesses (RW, pylcc spelling) of two variables in a child process (on a machine whose CPU delivers hardware breakpoints: probed first)', async () => {
     const binary = join(env.dir, 'watched');
     writeFileSync(`${binary}.c`, WATCHED);
     execFileSync('gcc', ['-O0', '-o', binary, `${binary}.c`]);
