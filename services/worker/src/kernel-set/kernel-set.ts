@@ -9,7 +9,7 @@
  * names other flags gets its header made again, in place, the first time a job needs the set.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, existsSync, fstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
@@ -19,6 +19,7 @@ import { SandboxContainer } from '../sandbox/sandbox-container.ts';
 import type { SandboxLimits } from '../sandbox/hardening.ts';
 import { ownerLabels, SANDBOX_KERNEL } from '../sandbox/warm-pool.ts';
 import { KERNEL_HEADER, KERNEL_PCH, PCH_FLAGS } from '../compile/clang-args.ts';
+import { readSandboxOutput, writeNew } from '../sandbox/job-dir.ts';
 import { withBuildLock } from './build-lock.ts';
 import { LbcPchStore, type LbcPch } from './lbc-pch.ts';
 
@@ -54,23 +55,6 @@ export const KERNEL_SET_CPU_SECONDS = 60;
 export const KERNEL_SET_TIMEOUT_MS = 120_000;
 
 const SANDBOX_UID = 65534;
-
-/** The PCH record's text; undefined when it is missing or not a regular file (never followed through a link). */
-function readStamp(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile() || stat.size > 4096) return undefined;
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** A new directory the sandbox's tools may write in (mounted at /k), named `prefix` + random. */
 async function sandboxScratch(prefix: string): Promise<string> {
@@ -117,15 +101,16 @@ export class KernelSetStore {
   }
 
   /** The built set, when its header's record names today's PCH_FLAGS. */
-  private ready(btfSha256: string): KernelSet | undefined {
+  private async ready(btfSha256: string): Promise<KernelSet | undefined> {
     const dir = this.dirFor(btfSha256);
-    if (!existsSync(join(dir, KERNEL_HEADER)) || !this.pchCurrent(dir)) return undefined;
+    if (!existsSync(join(dir, KERNEL_HEADER)) || !(await this.pchCurrent(dir))) return undefined;
     return { dir, hasPch: existsSync(join(dir, KERNEL_PCH)) };
   }
 
-  private pchCurrent(dir: string): boolean {
+  private async pchCurrent(dir: string): Promise<boolean> {
     if (this.stampedCurrent.has(dir)) return true;
-    if (readStamp(join(dir, PCH_STAMP)) !== pchStamp()) return false;
+    const stamp = await readSandboxOutput(join(dir, PCH_STAMP), 4096);
+    if (!stamp.ok || stamp.bytes.toString('utf8') !== pchStamp()) return false;
     this.stampedCurrent.add(dir);
     return true;
   }
@@ -143,7 +128,7 @@ export class KernelSetStore {
   }
 
   async ensure(btfSha256: string): Promise<KernelSet> {
-    const done = this.ready(btfSha256);
+    const done = await this.ready(btfSha256);
     if (done) return done;
     // The same BTF fails the same way: refuse at once rather than spin the tool again.
     const failed = await kernelSetFailure(this.options.redis, btfSha256, this.options.toolchain);
@@ -153,7 +138,7 @@ export class KernelSetStore {
       pending = (async () => {
         await fs.mkdir(join(this.root, btfSha256), { recursive: true });
         return withBuildLock(`${this.dirFor(btfSha256)}.lock`, async () => {
-          const built = this.ready(btfSha256);
+          const built = await this.ready(btfSha256);
           if (built) return built;
           // Made before its PCH flags were recorded, or with other flags: its header is made again.
           if (existsSync(join(this.dirFor(btfSha256), KERNEL_HEADER))) return this.remakePch(btfSha256);
@@ -200,12 +185,12 @@ export class KernelSetStore {
         await fs.rename(tmp, final);
       } catch (err) {
         // Another host process finished the same set first: theirs is as good as ours.
-        if (!this.ready(btfSha256)) throw err;
+        if (!(await this.ready(btfSha256))) throw err;
       }
     } finally {
       await fs.rm(tmp, { recursive: true, force: true }).catch(() => {});
     }
-    return this.ready(btfSha256)!;
+    return (await this.ready(btfSha256))!;
   }
 
   /**
@@ -221,7 +206,7 @@ export class KernelSetStore {
     // the record is a new file (O_EXCL), never written through a link.
     const stamp = join(dir, PCH_STAMP);
     await fs.rm(stamp, { force: true, recursive: true });
-    await fs.writeFile(stamp, pchStamp(), { mode: 0o644, flag: 'wx' });
+    writeNew(stamp, pchStamp());
   }
 
   /**
@@ -238,14 +223,12 @@ export class KernelSetStore {
       await this.makePch(tmp);
       if (existsSync(join(tmp, KERNEL_PCH))) await fs.rename(join(tmp, KERNEL_PCH), join(dir, KERNEL_PCH));
       else await fs.rm(join(dir, KERNEL_PCH), { force: true });
-      for (const name of await fs.readdir(dir)) {
-        if (/^lbc-.*\.(pch|d|failed)$/.test(name)) await fs.rm(join(dir, name), { force: true });
-      }
+      await this.lbcPchs.removeAll(dir);
       await fs.rename(join(tmp, PCH_STAMP), join(dir, PCH_STAMP));
     } finally {
       await fs.rm(tmp, { recursive: true, force: true }).catch(() => {});
     }
-    return this.ready(btfSha256)!;
+    return (await this.ready(btfSha256))!;
   }
 
   private async runInSandbox(dir: string, script: string) {

@@ -147,6 +147,17 @@ export class LbcPchStore {
     return pending;
   }
 
+  /**
+   * Every header of a kernel set, built or failed (its vmlinux.h.pch was made again: they were
+   * chained on the old one), removed; the next compile builds its own.
+   */
+  async removeAll(kernelSetDir: string): Promise<void> {
+    for (const name of await fs.readdir(kernelSetDir)) {
+      if (/^lbc-.*\.(pch|d|failed)$/.test(name)) await fs.rm(join(kernelSetDir, name), { force: true });
+    }
+    for (const base of this.found.keys()) if (dirname(base) === kernelSetDir) this.found.delete(base);
+  }
+
   /** The built header; undefined when its build failed before; null when there is none yet. */
   private async ready(base: string): Promise<LbcPch | undefined | null> {
     if (existsSync(`${base}.failed`)) return undefined;

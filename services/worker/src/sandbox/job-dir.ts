@@ -38,7 +38,7 @@ export async function removeJobDir(root: string): Promise<void> {
  * on the compile's path, where each threadpool round trip of open, write and close costs more
  * than the write.
  */
-function writeNew(path: string, text: string): void {
+export function writeNew(path: string, text: string): void {
   // O_EXCL|O_NOFOLLOW: never write through something already there.
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
@@ -64,9 +64,14 @@ export type ReadObjectOutcome =
 
 /** Reads the object the sandbox wrote, refusing symlinks, non-regular files and anything over `maxBytes`. */
 export async function readObject(job: JobDir, file: string, maxBytes: number): Promise<ReadObjectOutcome> {
+  return readSandboxOutput(join(job.out, file), maxBytes);
+}
+
+/** A file in a directory the sandbox wrote in, read as readObject reads an object (a link or a FIFO is refused, never followed or waited on). */
+export async function readSandboxOutput(path: string, maxBytes: number): Promise<ReadObjectOutcome> {
   let handle: fs.FileHandle;
   try {
-    handle = await fs.open(join(job.out, file), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    handle = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { ok: false, reason: 'missing', detail: 'the compiler wrote no object' };
